@@ -1,0 +1,892 @@
+package io.ringbus.core.config;
+
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.FramePool;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Everything a bus needs to know before it starts: shards, limits, timeouts, the replica set,
+ * listeners and transport settings. Defaults and field names follow DESIGN.md, "Configuration".
+ *
+ * <p>Built with {@code BusConfig.builder()...build()}; {@link Builder#build()} validates every
+ * field and every combination and throws {@link InvalidConfigException} naming the first field
+ * that is wrong. Immutable, so any thread may read it.
+ */
+public final class BusConfig {
+    /**
+     * Smallest valid frame, in bytes: the fixed frame header of WIRE.md, "Frame" (256 bytes).
+     * A frame of this size is header-only, so no message limit may be smaller.
+     */
+    public static final int MIN_MESSAGE_SIZE = FrameHeader.HEADER_SIZE;
+    /** Largest {@code max_message_size}: 1 GiB, the largest pooled frame buffer. */
+    public static final int MAX_MESSAGE_SIZE_LIMIT = FramePool.MAX_BUFFER_SIZE;
+
+    /** Default {@code max_message_size}: 64 MiB. */
+    public static final int DEFAULT_MAX_MESSAGE_SIZE = 64 * 1024 * 1024;
+    /** Default {@code max_batch}: frames per gathering write. */
+    public static final int DEFAULT_MAX_BATCH = 256;
+    /** Largest valid {@code max_batch}. */
+    public static final int MAX_BATCH_LIMIT = 512;
+    /** Default {@code peer_queue_capacity}: queued outbound frames per replica connection. */
+    public static final int DEFAULT_PEER_QUEUE_CAPACITY = 256;
+    /** Default {@code close_grace}: budget for the whole close sequence of one connection. */
+    public static final Duration DEFAULT_CLOSE_GRACE = Duration.ofSeconds(2);
+    /** Default {@code handshake_grace}: time a new connection has to complete its handshake. */
+    public static final Duration DEFAULT_HANDSHAKE_GRACE = Duration.ofSeconds(10);
+    /** Default {@code reconnect_backoff_min}: first delay before redialling a replica. */
+    public static final Duration DEFAULT_RECONNECT_BACKOFF_MIN = Duration.ofMillis(100);
+    /** Default {@code reconnect_backoff_max}: longest delay before redialling a replica. */
+    public static final Duration DEFAULT_RECONNECT_BACKOFF_MAX = Duration.ofSeconds(5);
+    /** {@code replica_id} of a node that is not a replica (a client-only bus). */
+    public static final int NO_REPLICA = -1;
+    /** Largest valid {@code replica_id}; 255 is "not a replica" on the wire (WIRE.md, "Frame"). */
+    public static final int MAX_REPLICA_ID = 254;
+    /** Largest replica count: ids 0..{@link #MAX_REPLICA_ID}. */
+    public static final int MAX_REPLICAS = MAX_REPLICA_ID + 1;
+    /** Default {@code mailbox_capacity}: slots in each shard's MPSC mailbox. */
+    public static final int DEFAULT_MAILBOX_CAPACITY = 4096;
+    /** Default {@code mailbox_drain_limit}: mailbox commands a shard runs per duty cycle. */
+    public static final int DEFAULT_MAILBOX_DRAIN_LIMIT = 256;
+    /** Default {@code receive_buffer_size}: per-connection receive buffer, 64 KiB. */
+    public static final int DEFAULT_RECEIVE_BUFFER_SIZE = 64 * 1024;
+    /** Default {@code dedup_capacity_per_client}: remembered replies per client. */
+    public static final int DEFAULT_DEDUP_CAPACITY_PER_CLIENT = 64;
+    /** Default {@code dedup_ttl}: how long a client's remembered replies are kept. */
+    public static final Duration DEFAULT_DEDUP_TTL = Duration.ofSeconds(30);
+    /** Default {@code dedup_max_clients}: clients whose replies are remembered. */
+    public static final int DEFAULT_DEDUP_MAX_CLIENTS = 65_536;
+
+    // A duration is used as nanoseconds on the shards; Duration.toNanos() overflows above this.
+    private static final Duration MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);
+
+    private final int shards;
+    private final int maxMessageSize;
+    private final int maxBatch;
+    private final int peerQueueCapacity;
+    private final Duration closeGrace;
+    private final Duration handshakeGrace;
+    private final Duration reconnectBackoffMin;
+    private final Duration reconnectBackoffMax;
+    private final long clusterHi;
+    private final long clusterLo;
+    private final int replicaId;
+    private final SortedMap<Integer, InetSocketAddress> replicas;
+    private final List<URI> listen;
+    private final Backend backend;
+    private final IdleMode idleMode;
+    private final int mailboxCapacity;
+    private final int mailboxDrainLimit;
+    private final int receiveBufferSize;
+    private final int dedupCapacityPerClient;
+    private final Duration dedupTtl;
+    private final int dedupMaxClients;
+    private final WebSocketConfig webSocket;
+
+    private BusConfig(Builder builder, WebSocketConfig webSocket) {
+        this.shards = builder.shards;
+        this.maxMessageSize = builder.maxMessageSize;
+        this.maxBatch = builder.maxBatch;
+        this.peerQueueCapacity = builder.peerQueueCapacity;
+        this.closeGrace = builder.closeGrace;
+        this.handshakeGrace = builder.handshakeGrace;
+        this.reconnectBackoffMin = builder.reconnectBackoffMin;
+        this.reconnectBackoffMax = builder.reconnectBackoffMax;
+        this.clusterHi = builder.clusterHi;
+        this.clusterLo = builder.clusterLo;
+        this.replicaId = builder.replicaId;
+        this.replicas = builder.replicas;
+        this.listen = builder.listen;
+        this.backend = builder.backend;
+        this.idleMode = builder.idleMode;
+        this.mailboxCapacity = builder.mailboxCapacity;
+        this.mailboxDrainLimit = builder.mailboxDrainLimit;
+        this.receiveBufferSize = builder.receiveBufferSize;
+        this.dedupCapacityPerClient = builder.dedupCapacityPerClient;
+        this.dedupTtl = builder.dedupTtl;
+        this.dedupMaxClients = builder.dedupMaxClients;
+        this.webSocket = webSocket;
+    }
+
+    /**
+     * Returns a new builder holding the defaults of DESIGN.md. The builder is not thread-safe.
+     *
+     * @return a new builder
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Returns a new builder holding this configuration's values, to derive a changed copy.
+     *
+     * @return a new builder
+     */
+    public Builder toBuilder() {
+        Builder builder = new Builder();
+        builder.shards = shards;
+        builder.maxMessageSize = maxMessageSize;
+        builder.maxBatch = maxBatch;
+        builder.peerQueueCapacity = peerQueueCapacity;
+        builder.closeGrace = closeGrace;
+        builder.handshakeGrace = handshakeGrace;
+        builder.reconnectBackoffMin = reconnectBackoffMin;
+        builder.reconnectBackoffMax = reconnectBackoffMax;
+        builder.clusterHi = clusterHi;
+        builder.clusterLo = clusterLo;
+        builder.replicaId = replicaId;
+        builder.replicas = replicas;
+        builder.listen = listen;
+        builder.backend = backend;
+        builder.idleMode = idleMode;
+        builder.mailboxCapacity = mailboxCapacity;
+        builder.mailboxDrainLimit = mailboxDrainLimit;
+        builder.receiveBufferSize = receiveBufferSize;
+        builder.dedupCapacityPerClient = dedupCapacityPerClient;
+        builder.dedupTtl = dedupTtl;
+        builder.dedupMaxClients = dedupMaxClients;
+        builder.webSocket = webSocket;
+        return builder;
+    }
+
+    /**
+     * Returns {@code shards}: how many shard threads the bus runs.
+     *
+     * @return at least 1
+     */
+    public int shards() {
+        return shards;
+    }
+
+    /**
+     * Returns {@code max_message_size}: the largest frame accepted or sent, header included.
+     *
+     * @return bytes, at least {@link #MIN_MESSAGE_SIZE}
+     */
+    public int maxMessageSize() {
+        return maxMessageSize;
+    }
+
+    /**
+     * Returns {@code max_batch}: the most frames written by one gathering write.
+     *
+     * @return 1..{@link #MAX_BATCH_LIMIT}
+     */
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /**
+     * Returns {@code peer_queue_capacity}: outbound frames queued per connection before a send is
+     * refused with back-pressure.
+     *
+     * @return at least 1
+     */
+    public int peerQueueCapacity() {
+        return peerQueueCapacity;
+    }
+
+    /**
+     * Returns {@code close_grace}: the budget for a connection's whole close sequence.
+     *
+     * @return a positive duration
+     */
+    public Duration closeGrace() {
+        return closeGrace;
+    }
+
+    /**
+     * Returns {@code handshake_grace}: how long a new connection has to finish its handshake
+     * (TLS, WebSocket upgrade, replica ping).
+     *
+     * @return a positive duration
+     */
+    public Duration handshakeGrace() {
+        return handshakeGrace;
+    }
+
+    /**
+     * Returns {@code reconnect_backoff_min}: the first delay before redialling a replica.
+     *
+     * @return a positive duration, at most {@link #reconnectBackoffMax()}
+     */
+    public Duration reconnectBackoffMin() {
+        return reconnectBackoffMin;
+    }
+
+    /**
+     * Returns {@code reconnect_backoff_max}: the cap on the delay before redialling a replica.
+     *
+     * @return a positive duration, at least {@link #reconnectBackoffMin()}
+     */
+    public Duration reconnectBackoffMax() {
+        return reconnectBackoffMax;
+    }
+
+    /**
+     * Returns the high 64 bits of {@code cluster}, the u128 cluster id carried in every frame.
+     *
+     * @return the high half of the cluster id
+     */
+    public long clusterHi() {
+        return clusterHi;
+    }
+
+    /**
+     * Returns the low 64 bits of {@code cluster}, the u128 cluster id carried in every frame.
+     *
+     * @return the low half of the cluster id
+     */
+    public long clusterLo() {
+        return clusterLo;
+    }
+
+    /**
+     * Returns {@code replica_id}: this node's id in {@link #replicas()}.
+     *
+     * @return 0..{@link #MAX_REPLICA_ID}, or {@link #NO_REPLICA}
+     */
+    public int replicaId() {
+        return replicaId;
+    }
+
+    /**
+     * Returns {@code replicas}: every replica's address by id, this node's own entry included.
+     *
+     * @return an unmodifiable map with keys exactly 0..n-1 in ascending order; empty when the
+     *         node is not a replica
+     */
+    public SortedMap<Integer, InetSocketAddress> replicas() {
+        return replicas;
+    }
+
+    /**
+     * Returns {@code listen}: the client-plane listeners, as {@code scheme://host:port}.
+     *
+     * @return an unmodifiable list, in the order given to the builder
+     */
+    public List<URI> listen() {
+        return listen;
+    }
+
+    /**
+     * Returns {@code backend}: the I/O backend the shards run on.
+     *
+     * @return the backend
+     */
+    public Backend backend() {
+        return backend;
+    }
+
+    /**
+     * Returns {@code idle_mode}: what a shard does in a cycle that found no work.
+     *
+     * @return the idle mode
+     */
+    public IdleMode idleMode() {
+        return idleMode;
+    }
+
+    /**
+     * Returns {@code mailbox_capacity}: slots in each shard's MPSC mailbox.
+     *
+     * @return a power of two, at least 2
+     */
+    public int mailboxCapacity() {
+        return mailboxCapacity;
+    }
+
+    /**
+     * Returns {@code mailbox_drain_limit}: mailbox commands a shard runs per duty cycle.
+     *
+     * @return at least 1
+     */
+    public int mailboxDrainLimit() {
+        return mailboxDrainLimit;
+    }
+
+    /**
+     * Returns {@code receive_buffer_size}: the per-connection receive buffer; a larger frame
+     * takes a pooled buffer.
+     *
+     * @return bytes, at least {@link #MIN_MESSAGE_SIZE}
+     */
+    public int receiveBufferSize() {
+        return receiveBufferSize;
+    }
+
+    /**
+     * Returns {@code dedup_capacity_per_client}: replies remembered per client for retries.
+     *
+     * @return at least 1
+     */
+    public int dedupCapacityPerClient() {
+        return dedupCapacityPerClient;
+    }
+
+    /**
+     * Returns {@code dedup_ttl}: how long a client's remembered replies are kept.
+     *
+     * @return a positive duration
+     */
+    public Duration dedupTtl() {
+        return dedupTtl;
+    }
+
+    /**
+     * Returns {@code dedup_max_clients}: clients whose replies are remembered at once.
+     *
+     * @return at least 1
+     */
+    public int dedupMaxClients() {
+        return dedupMaxClients;
+    }
+
+    /**
+     * Returns the ws and wss settings, with unset sizes filled in from {@link #maxMessageSize()}.
+     *
+     * @return the WebSocket configuration
+     */
+    public WebSocketConfig webSocket() {
+        return webSocket;
+    }
+
+    /**
+     * Compares every field.
+     *
+     * @param other the object to compare with
+     * @return whether {@code other} is an equal configuration
+     */
+    @Override
+    public boolean equals(Object other) {
+        if (this == other) {
+            return true;
+        }
+        if (!(other instanceof BusConfig)) {
+            return false;
+        }
+        BusConfig that = (BusConfig) other;
+        return shards == that.shards
+                && maxMessageSize == that.maxMessageSize
+                && maxBatch == that.maxBatch
+                && peerQueueCapacity == that.peerQueueCapacity
+                && closeGrace.equals(that.closeGrace)
+                && handshakeGrace.equals(that.handshakeGrace)
+                && reconnectBackoffMin.equals(that.reconnectBackoffMin)
+                && reconnectBackoffMax.equals(that.reconnectBackoffMax)
+                && clusterHi == that.clusterHi
+                && clusterLo == that.clusterLo
+                && replicaId == that.replicaId
+                && replicas.equals(that.replicas)
+                && listen.equals(that.listen)
+                && backend == that.backend
+                && idleMode == that.idleMode
+                && mailboxCapacity == that.mailboxCapacity
+                && mailboxDrainLimit == that.mailboxDrainLimit
+                && receiveBufferSize == that.receiveBufferSize
+                && dedupCapacityPerClient == that.dedupCapacityPerClient
+                && dedupTtl.equals(that.dedupTtl)
+                && dedupMaxClients == that.dedupMaxClients
+                && webSocket.equals(that.webSocket);
+    }
+
+    /**
+     * Returns a hash consistent with {@link #equals(Object)}.
+     *
+     * @return the hash code
+     */
+    @Override
+    public int hashCode() {
+        return Objects.hash(
+                shards, maxMessageSize, maxBatch, peerQueueCapacity, closeGrace, handshakeGrace,
+                reconnectBackoffMin, reconnectBackoffMax, clusterHi, clusterLo, replicaId, replicas, listen,
+                backend, idleMode, mailboxCapacity, mailboxDrainLimit, receiveBufferSize,
+                dedupCapacityPerClient, dedupTtl, dedupMaxClients, webSocket);
+    }
+
+    /**
+     * Returns the configuration as {@code BusConfig{shards=8, max_message_size=67108864, ...}},
+     * using the DESIGN.md field names; the cluster id is printed as 32 hex digits.
+     *
+     * @return a readable rendering for logs
+     */
+    @Override
+    public String toString() {
+        return "BusConfig{shards=" + shards
+                + ", max_message_size=" + maxMessageSize
+                + ", max_batch=" + maxBatch
+                + ", peer_queue_capacity=" + peerQueueCapacity
+                + ", close_grace=" + closeGrace
+                + ", handshake_grace=" + handshakeGrace
+                + ", reconnect_backoff=" + reconnectBackoffMin + ".." + reconnectBackoffMax
+                + ", cluster=" + hex16(clusterHi) + hex16(clusterLo)
+                + ", replica_id=" + replicaId
+                + ", replicas=" + replicas
+                + ", listen=" + listen
+                + ", backend=" + backend
+                + ", idle_mode=" + idleMode
+                + ", mailbox_capacity=" + mailboxCapacity
+                + ", mailbox_drain_limit=" + mailboxDrainLimit
+                + ", receive_buffer_size=" + receiveBufferSize
+                + ", dedup_capacity_per_client=" + dedupCapacityPerClient
+                + ", dedup_ttl=" + dedupTtl
+                + ", dedup_max_clients=" + dedupMaxClients
+                + ", web_socket=" + webSocket
+                + '}';
+    }
+
+    private static String hex16(long value) {
+        String hex = Long.toHexString(value);
+        return "0".repeat(16 - hex.length()) + hex;
+    }
+
+    /**
+     * Collects settings, starting from the defaults; {@link #build()} validates them. Setters only
+     * reject null; every other check happens in {@link #build()}. Not thread-safe: use a builder
+     * from one thread, then share the built {@link BusConfig}.
+     */
+    public static final class Builder {
+        private int shards = Runtime.getRuntime().availableProcessors();
+        private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+        private int maxBatch = DEFAULT_MAX_BATCH;
+        private int peerQueueCapacity = DEFAULT_PEER_QUEUE_CAPACITY;
+        private Duration closeGrace = DEFAULT_CLOSE_GRACE;
+        private Duration handshakeGrace = DEFAULT_HANDSHAKE_GRACE;
+        private Duration reconnectBackoffMin = DEFAULT_RECONNECT_BACKOFF_MIN;
+        private Duration reconnectBackoffMax = DEFAULT_RECONNECT_BACKOFF_MAX;
+        private long clusterHi;
+        private long clusterLo;
+        private int replicaId = NO_REPLICA;
+        private SortedMap<Integer, InetSocketAddress> replicas = Collections.emptySortedMap();
+        private List<URI> listen = List.of();
+        private Backend backend = Backend.AUTO;
+        private IdleMode idleMode = IdleMode.BLOCKING;
+        private int mailboxCapacity = DEFAULT_MAILBOX_CAPACITY;
+        private int mailboxDrainLimit = DEFAULT_MAILBOX_DRAIN_LIMIT;
+        private int receiveBufferSize = DEFAULT_RECEIVE_BUFFER_SIZE;
+        private int dedupCapacityPerClient = DEFAULT_DEDUP_CAPACITY_PER_CLIENT;
+        private Duration dedupTtl = DEFAULT_DEDUP_TTL;
+        private int dedupMaxClients = DEFAULT_DEDUP_MAX_CLIENTS;
+        private WebSocketConfig webSocket = WebSocketConfig.defaults();
+
+        private Builder() {
+        }
+
+        /**
+         * Sets {@code shards}, the number of shard threads. Default: available processors.
+         *
+         * @param shards at least 1
+         * @return this builder
+         */
+        public Builder shards(int shards) {
+            this.shards = shards;
+            return this;
+        }
+
+        /**
+         * Sets {@code max_message_size}, the largest frame, header included. Default: 64 MiB.
+         *
+         * @param maxMessageSize bytes, at least {@link #MIN_MESSAGE_SIZE}
+         * @return this builder
+         */
+        public Builder maxMessageSize(int maxMessageSize) {
+            this.maxMessageSize = maxMessageSize;
+            return this;
+        }
+
+        /**
+         * Sets {@code max_batch}, the most frames per gathering write. Default: 256.
+         *
+         * @param maxBatch 1..{@link #MAX_BATCH_LIMIT}
+         * @return this builder
+         */
+        public Builder maxBatch(int maxBatch) {
+            this.maxBatch = maxBatch;
+            return this;
+        }
+
+        /**
+         * Sets {@code peer_queue_capacity}, outbound frames queued per connection. Default: 256.
+         *
+         * @param peerQueueCapacity at least 1
+         * @return this builder
+         */
+        public Builder peerQueueCapacity(int peerQueueCapacity) {
+            this.peerQueueCapacity = peerQueueCapacity;
+            return this;
+        }
+
+        /**
+         * Sets {@code close_grace}, the budget for a connection's close sequence. Default: 2 s.
+         *
+         * @param closeGrace positive
+         * @return this builder
+         * @throws NullPointerException if {@code closeGrace} is null
+         */
+        public Builder closeGrace(Duration closeGrace) {
+            this.closeGrace = Objects.requireNonNull(closeGrace, "closeGrace");
+            return this;
+        }
+
+        /**
+         * Sets {@code handshake_grace}, the time a new connection has to finish its handshake.
+         * Default: 10 s.
+         *
+         * @param handshakeGrace positive
+         * @return this builder
+         * @throws NullPointerException if {@code handshakeGrace} is null
+         */
+        public Builder handshakeGrace(Duration handshakeGrace) {
+            this.handshakeGrace = Objects.requireNonNull(handshakeGrace, "handshakeGrace");
+            return this;
+        }
+
+        /**
+         * Sets {@code reconnect_backoff_min}, the first redial delay. Default: 100 ms.
+         *
+         * @param reconnectBackoffMin positive, at most {@code reconnect_backoff_max}
+         * @return this builder
+         * @throws NullPointerException if {@code reconnectBackoffMin} is null
+         */
+        public Builder reconnectBackoffMin(Duration reconnectBackoffMin) {
+            this.reconnectBackoffMin = Objects.requireNonNull(reconnectBackoffMin, "reconnectBackoffMin");
+            return this;
+        }
+
+        /**
+         * Sets {@code reconnect_backoff_max}, the cap on the redial delay. Default: 5 s.
+         *
+         * @param reconnectBackoffMax positive, at least {@code reconnect_backoff_min}
+         * @return this builder
+         * @throws NullPointerException if {@code reconnectBackoffMax} is null
+         */
+        public Builder reconnectBackoffMax(Duration reconnectBackoffMax) {
+            this.reconnectBackoffMax = Objects.requireNonNull(reconnectBackoffMax, "reconnectBackoffMax");
+            return this;
+        }
+
+        /**
+         * Sets {@code cluster}, the u128 cluster id, as two halves. Default: 0.
+         *
+         * @param clusterHi the high 64 bits
+         * @param clusterLo the low 64 bits
+         * @return this builder
+         */
+        public Builder cluster(long clusterHi, long clusterLo) {
+            this.clusterHi = clusterHi;
+            this.clusterLo = clusterLo;
+            return this;
+        }
+
+        /**
+         * Sets {@code replica_id}, this node's id in {@code replicas}. Default: {@link #NO_REPLICA}.
+         *
+         * @param replicaId 0..{@link #MAX_REPLICA_ID} and a key of {@code replicas}, or
+         *                  {@link #NO_REPLICA} when {@code replicas} is empty
+         * @return this builder
+         */
+        public Builder replicaId(int replicaId) {
+            this.replicaId = replicaId;
+            return this;
+        }
+
+        /**
+         * Sets {@code replicas}, every replica's address by id. Default: empty (not a replica).
+         *
+         * @param replicas ids exactly 0..n-1, n at most {@link #MAX_REPLICAS}; copied
+         * @return this builder
+         * @throws NullPointerException if the map, a key or a value is null
+         */
+        public Builder replicas(Map<Integer, InetSocketAddress> replicas) {
+            Objects.requireNonNull(replicas, "replicas");
+            TreeMap<Integer, InetSocketAddress> copy = new TreeMap<>();
+            for (Map.Entry<Integer, InetSocketAddress> entry : replicas.entrySet()) {
+                copy.put(
+                        Objects.requireNonNull(entry.getKey(), "replicas key"),
+                        Objects.requireNonNull(entry.getValue(), "replicas value"));
+            }
+            this.replicas = Collections.unmodifiableSortedMap(copy);
+            return this;
+        }
+
+        /**
+         * Sets {@code listen}, the client-plane listeners. Default: none.
+         *
+         * <p>Two listeners on the same host and port are an error when both are TCP-based (tcp, tls,
+         * ws, wss) or both are quic; a TCP-based listener and a quic one may share a port because
+         * quic is UDP. Hosts are compared by name, without DNS, so {@code 0.0.0.0:9000} and
+         * {@code 127.0.0.1:9000} pass here and collide at bind time. Port 0 never collides.
+         *
+         * @param listen URIs {@code scheme://host:port} with scheme tcp, tls, ws, wss or quic and
+         *               port 0..65535 (0: any free port); copied
+         * @return this builder
+         * @throws NullPointerException if the list or an element is null
+         */
+        public Builder listen(List<URI> listen) {
+            Objects.requireNonNull(listen, "listen");
+            List<URI> copy = new ArrayList<>(listen.size());
+            for (URI uri : listen) {
+                copy.add(Objects.requireNonNull(uri, "listen element"));
+            }
+            this.listen = Collections.unmodifiableList(copy);
+            return this;
+        }
+
+        /**
+         * Sets {@code backend}, the I/O backend. Default: {@link Backend#AUTO}.
+         *
+         * @param backend the backend
+         * @return this builder
+         * @throws NullPointerException if {@code backend} is null
+         */
+        public Builder backend(Backend backend) {
+            this.backend = Objects.requireNonNull(backend, "backend");
+            return this;
+        }
+
+        /**
+         * Sets {@code idle_mode}, what an idle shard does. Default: {@link IdleMode#BLOCKING}.
+         *
+         * @param idleMode the idle mode
+         * @return this builder
+         * @throws NullPointerException if {@code idleMode} is null
+         */
+        public Builder idleMode(IdleMode idleMode) {
+            this.idleMode = Objects.requireNonNull(idleMode, "idleMode");
+            return this;
+        }
+
+        /**
+         * Sets {@code mailbox_capacity}, slots per shard mailbox. Default: 4096.
+         *
+         * @param mailboxCapacity a power of two, at least 2
+         * @return this builder
+         */
+        public Builder mailboxCapacity(int mailboxCapacity) {
+            this.mailboxCapacity = mailboxCapacity;
+            return this;
+        }
+
+        /**
+         * Sets {@code mailbox_drain_limit}, mailbox commands per duty cycle. Default: 256.
+         *
+         * @param mailboxDrainLimit at least 1
+         * @return this builder
+         */
+        public Builder mailboxDrainLimit(int mailboxDrainLimit) {
+            this.mailboxDrainLimit = mailboxDrainLimit;
+            return this;
+        }
+
+        /**
+         * Sets {@code receive_buffer_size}, the per-connection receive buffer. Default: 64 KiB.
+         *
+         * @param receiveBufferSize bytes, at least {@link #MIN_MESSAGE_SIZE}; may exceed
+         *                          {@code max_message_size}
+         * @return this builder
+         */
+        public Builder receiveBufferSize(int receiveBufferSize) {
+            this.receiveBufferSize = receiveBufferSize;
+            return this;
+        }
+
+        /**
+         * Sets {@code dedup_capacity_per_client}, replies remembered per client. Default: 64.
+         *
+         * @param dedupCapacityPerClient at least 1
+         * @return this builder
+         */
+        public Builder dedupCapacityPerClient(int dedupCapacityPerClient) {
+            this.dedupCapacityPerClient = dedupCapacityPerClient;
+            return this;
+        }
+
+        /**
+         * Sets {@code dedup_ttl}, how long remembered replies are kept. Default: 30 s.
+         *
+         * @param dedupTtl positive
+         * @return this builder
+         * @throws NullPointerException if {@code dedupTtl} is null
+         */
+        public Builder dedupTtl(Duration dedupTtl) {
+            this.dedupTtl = Objects.requireNonNull(dedupTtl, "dedupTtl");
+            return this;
+        }
+
+        /**
+         * Sets {@code dedup_max_clients}, clients remembered at once. Default: 65536.
+         *
+         * @param dedupMaxClients at least 1
+         * @return this builder
+         */
+        public Builder dedupMaxClients(int dedupMaxClients) {
+            this.dedupMaxClients = dedupMaxClients;
+            return this;
+        }
+
+        /**
+         * Sets the ws and wss settings. Default: {@link WebSocketConfig#defaults()}.
+         *
+         * @param webSocket the WebSocket configuration
+         * @return this builder
+         * @throws NullPointerException if {@code webSocket} is null
+         */
+        public Builder webSocket(WebSocketConfig webSocket) {
+            this.webSocket = Objects.requireNonNull(webSocket, "webSocket");
+            return this;
+        }
+
+        /**
+         * Validates every field and combination and returns the configuration.
+         *
+         * @return the built configuration
+         * @throws InvalidConfigException naming the first invalid field and its value
+         */
+        public BusConfig build() {
+            requireAtLeast("shards", shards, 1);
+            if (maxMessageSize < MIN_MESSAGE_SIZE) {
+                throw new InvalidConfigException(
+                        "max_message_size",
+                        maxMessageSize,
+                        "must be >= " + MIN_MESSAGE_SIZE + " (the frame header size)");
+            }
+            if (maxMessageSize > MAX_MESSAGE_SIZE_LIMIT) {
+                throw new InvalidConfigException(
+                        "max_message_size", maxMessageSize, "must be <= " + MAX_MESSAGE_SIZE_LIMIT + " (1 GiB)");
+            }
+            if (maxBatch < 1 || maxBatch > MAX_BATCH_LIMIT) {
+                throw new InvalidConfigException("max_batch", maxBatch, "must be within 1.." + MAX_BATCH_LIMIT);
+            }
+            requireAtLeast("peer_queue_capacity", peerQueueCapacity, 1);
+            requirePositive("close_grace", closeGrace);
+            requirePositive("handshake_grace", handshakeGrace);
+            requirePositive("reconnect_backoff_min", reconnectBackoffMin);
+            requirePositive("reconnect_backoff_max", reconnectBackoffMax);
+            if (reconnectBackoffMin.compareTo(reconnectBackoffMax) > 0) {
+                throw new InvalidConfigException(
+                        "reconnect_backoff_min",
+                        reconnectBackoffMin,
+                        "must be <= reconnect_backoff_max (" + reconnectBackoffMax + ")");
+            }
+            validateReplicas();
+            validateListen();
+            if (mailboxCapacity < 2 || Integer.bitCount(mailboxCapacity) != 1) {
+                throw new InvalidConfigException(
+                        "mailbox_capacity", mailboxCapacity, "must be a power of two >= 2");
+            }
+            requireAtLeast("mailbox_drain_limit", mailboxDrainLimit, 1);
+            requireAtLeast("receive_buffer_size", receiveBufferSize, MIN_MESSAGE_SIZE);
+            requireAtLeast("dedup_capacity_per_client", dedupCapacityPerClient, 1);
+            requirePositive("dedup_ttl", dedupTtl);
+            requireAtLeast("dedup_max_clients", dedupMaxClients, 1);
+            WebSocketConfig resolvedWebSocket = webSocket.resolve(maxMessageSize);
+            validateWebSocket(resolvedWebSocket);
+            return new BusConfig(this, resolvedWebSocket);
+        }
+
+        private void validateReplicas() {
+            if (replicaId != NO_REPLICA && (replicaId < 0 || replicaId > MAX_REPLICA_ID)) {
+                throw new InvalidConfigException(
+                        "replica_id", replicaId, "must be within 0.." + MAX_REPLICA_ID + " or " + NO_REPLICA);
+            }
+            int count = replicas.size();
+            if (count > MAX_REPLICAS) {
+                throw new InvalidConfigException(
+                        "replicas", replicas, "must hold at most " + MAX_REPLICAS + " replicas");
+            }
+            // Keys are distinct and sorted, so they are exactly 0..n-1 iff the first is 0 and the last n-1.
+            if (count > 0 && (replicas.firstKey() != 0 || replicas.lastKey() != count - 1)) {
+                throw new InvalidConfigException("replicas", replicas, "ids must be exactly 0.." + (count - 1));
+            }
+            if (count > 0 && !replicas.containsKey(replicaId)) {
+                throw new InvalidConfigException(
+                        "replica_id", replicaId, "must be one of the replicas ids 0.." + (count - 1));
+            }
+            if (count == 0 && replicaId != NO_REPLICA) {
+                throw new InvalidConfigException("replica_id", replicaId, "requires a non-empty replicas map");
+            }
+        }
+
+        private void validateListen() {
+            // One bind key per listener: TCP-based schemes share the TCP port space, quic is UDP.
+            Map<String, URI> bound = new HashMap<>();
+            for (URI uri : listen) {
+                String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
+                String protocol;
+                if ("tcp".equals(scheme) || "tls".equals(scheme) || "ws".equals(scheme) || "wss".equals(scheme)) {
+                    protocol = "tcp";
+                } else if ("quic".equals(scheme)) {
+                    protocol = "udp";
+                } else {
+                    throw new InvalidConfigException("listen", uri, "scheme must be one of tcp, tls, ws, wss, quic");
+                }
+                if (uri.getHost() == null || uri.getPort() < 0) {
+                    throw new InvalidConfigException("listen", uri, "must be scheme://host:port");
+                }
+                if (uri.getPort() > 65_535) {
+                    throw new InvalidConfigException("listen", uri, "port must be within 0..65535");
+                }
+                String path = uri.getRawPath();
+                if (uri.getRawUserInfo() != null
+                        || (path != null && !path.isEmpty() && !"/".equals(path))
+                        || uri.getRawQuery() != null
+                        || uri.getRawFragment() != null) {
+                    throw new InvalidConfigException(
+                            "listen", uri, "must be scheme://host:port, without user info, path, query or fragment");
+                }
+                // Port 0 binds a fresh ephemeral port each time, so it never collides.
+                if (uri.getPort() == 0) {
+                    continue;
+                }
+                String key = protocol + "://" + uri.getHost().toLowerCase(Locale.ROOT) + ':' + uri.getPort();
+                URI previous = bound.putIfAbsent(key, uri);
+                if (previous != null) {
+                    throw new InvalidConfigException(
+                            "listen", uri, "binds the same " + protocol + " host:port as " + previous);
+                }
+            }
+        }
+
+        private void validateWebSocket(WebSocketConfig ws) {
+            requireAtLeast("ws_max_frame_size", ws.maxFrameSize(), MIN_MESSAGE_SIZE);
+            requireAtLeast("ws_max_message_size", ws.maxMessageSize(), MIN_MESSAGE_SIZE);
+            if (ws.maxFrameSize() > ws.maxMessageSize()) {
+                throw new InvalidConfigException(
+                        "ws_max_frame_size",
+                        ws.maxFrameSize(),
+                        "must be <= ws_max_message_size (" + ws.maxMessageSize() + ")");
+            }
+            if (ws.maxMessageSize() > maxMessageSize) {
+                throw new InvalidConfigException(
+                        "ws_max_message_size",
+                        ws.maxMessageSize(),
+                        "must be <= max_message_size (" + maxMessageSize + ")");
+            }
+        }
+
+        private static void requireAtLeast(String field, int value, int min) {
+            if (value < min) {
+                throw new InvalidConfigException(field, value, "must be >= " + min);
+            }
+        }
+
+        private static void requirePositive(String field, Duration value) {
+            if (value.isZero() || value.isNegative()) {
+                throw new InvalidConfigException(field, value, "must be positive");
+            }
+            if (value.compareTo(MAX_DURATION) > 0) {
+                throw new InvalidConfigException(field, value, "must be at most " + MAX_DURATION + " (2^63-1 ns)");
+            }
+        }
+    }
+}

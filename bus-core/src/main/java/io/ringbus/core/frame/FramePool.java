@@ -1,0 +1,194 @@
+package io.ringbus.core.frame;
+
+import org.agrona.BufferUtil;
+import org.jctools.queues.MpmcArrayQueue;
+
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Size-classed pool of direct {@link FrameBuffer}s, shared by the threads of one bus.
+ *
+ * <p>Classes are powers of two from {@link #MIN_CLASS_SIZE} up to the largest message. Each class
+ * keeps at most {@code maxPooledBytesPerClass / classSize} idle buffers (at least one); a buffer
+ * released into a full class is freed. Acquire and release are safe from any thread.
+ *
+ * <p>Leak detection ({@code -Dringbus.leakDetection=true}, or the constructor flag) records the
+ * stack of every acquire that has not yet been released; {@link #assertNoLeaks()} reports them.
+ */
+public final class FramePool
+{
+    /** Smallest buffer handed out. */
+    public static final int MIN_CLASS_SIZE = 4096;
+    /** Default bound on idle bytes kept per size class. */
+    public static final long DEFAULT_MAX_POOLED_BYTES_PER_CLASS = 16L * 1024 * 1024;
+    /** Whether pools created without an explicit flag track leaks. */
+    public static final boolean LEAK_DETECTION_DEFAULT = Boolean.getBoolean("ringbus.leakDetection");
+
+    /** Largest buffer any pool hands out (1 GiB), so that every size class fits an int. */
+    public static final int MAX_BUFFER_SIZE = 1 << 30;
+
+    private static final int MIN_CLASS_SHIFT = Integer.numberOfTrailingZeros(MIN_CLASS_SIZE);
+
+    private final int maxBufferSize;
+    private final int viewSlots;
+    private final MpmcArrayQueue<FrameBuffer>[] idle;
+    private final boolean leakDetection;
+    private final Map<FrameBuffer, Throwable> outstanding;
+    private final AtomicLong outstandingCount = new AtomicLong();
+    private final AtomicLong allocatedCount = new AtomicLong();
+
+    /** A pool for frames up to {@code maxBufferSize} bytes, leak detection from the system property. */
+    public FramePool(final int maxBufferSize)
+    {
+        this(maxBufferSize, DEFAULT_MAX_POOLED_BYTES_PER_CLASS, LEAK_DETECTION_DEFAULT);
+    }
+
+    /** A pool with one {@link FrameBuffer#view(int) view slot}. */
+    public FramePool(final int maxBufferSize, final long maxPooledBytesPerClass, final boolean leakDetection)
+    {
+        this(maxBufferSize, maxPooledBytesPerClass, leakDetection, 1);
+    }
+
+    /**
+     * @param maxBufferSize          largest buffer handed out.
+     * @param maxPooledBytesPerClass bound on idle bytes kept per size class.
+     * @param leakDetection          record outstanding buffers with their acquiring stacks.
+     * @param viewSlots              threads that may write a buffer concurrently (one per shard).
+     */
+    @SuppressWarnings("unchecked")
+    public FramePool(final int maxBufferSize, final long maxPooledBytesPerClass, final boolean leakDetection,
+        final int viewSlots)
+    {
+        if (viewSlots < 1)
+        {
+            throw new IllegalArgumentException("viewSlots = " + viewSlots + ": at least 1");
+        }
+        this.viewSlots = viewSlots;
+        if (maxBufferSize < FrameHeader.HEADER_SIZE)
+        {
+            throw new IllegalArgumentException("maxBufferSize = " + maxBufferSize + ": below the header size");
+        }
+        if (maxBufferSize > MAX_BUFFER_SIZE)
+        {
+            throw new IllegalArgumentException("maxBufferSize = " + maxBufferSize + ": above " + MAX_BUFFER_SIZE);
+        }
+        if (maxPooledBytesPerClass < 0)
+        {
+            throw new IllegalArgumentException("maxPooledBytesPerClass = " + maxPooledBytesPerClass + ": negative");
+        }
+        this.maxBufferSize = maxBufferSize;
+        final int classes = sizeClassOf(maxBufferSize) + 1;
+        this.idle = new MpmcArrayQueue[classes];
+        for (int i = 0; i < classes; i++)
+        {
+            final long classSize = classSize(i);
+            final int keep = (int)Math.max(2, Math.min(4096, maxPooledBytesPerClass / classSize));
+            idle[i] = new MpmcArrayQueue<>(keep);
+        }
+        this.leakDetection = leakDetection;
+        this.outstanding = leakDetection ? new ConcurrentHashMap<>() : null;
+    }
+
+    /** Largest buffer this pool hands out. */
+    public int maxBufferSize()
+    {
+        return maxBufferSize;
+    }
+
+    /**
+     * A buffer of at least {@code minCapacity} bytes with a reference count of one.
+     *
+     * @throws IllegalArgumentException if {@code minCapacity} exceeds {@link #maxBufferSize()}.
+     */
+    public FrameBuffer acquire(final int minCapacity)
+    {
+        if (minCapacity < 0 || minCapacity > maxBufferSize)
+        {
+            throw new IllegalArgumentException("capacity " + minCapacity + " outside 0.." + maxBufferSize);
+        }
+        final int sizeClass = sizeClassOf(minCapacity);
+        FrameBuffer frame = idle[sizeClass].relaxedPoll();
+        if (frame == null)
+        {
+            frame = new FrameBuffer(this, sizeClass, ByteBuffer.allocateDirect(classSize(sizeClass)), viewSlots);
+            allocatedCount.incrementAndGet();
+        }
+        frame.reset();
+        if (leakDetection)
+        {
+            outstandingCount.incrementAndGet();
+            outstanding.put(frame, new Throwable("FrameBuffer acquired here and never released"));
+        }
+        return frame;
+    }
+
+    void recycle(final FrameBuffer frame)
+    {
+        if (leakDetection)
+        {
+            outstandingCount.decrementAndGet();
+            outstanding.remove(frame);
+        }
+        if (!idle[frame.sizeClass()].relaxedOffer(frame))
+        {
+            BufferUtil.free(frame.byteBuffer());
+        }
+    }
+
+    /** Whether this pool records outstanding buffers. */
+    public boolean isLeakDetectionEnabled()
+    {
+        return leakDetection;
+    }
+
+    /** Buffers acquired and not yet released (leak detection only; otherwise 0). */
+    public long outstanding()
+    {
+        return outstandingCount.get();
+    }
+
+    /** Buffers this pool has allocated since it was created. */
+    public long allocated()
+    {
+        return allocatedCount.get();
+    }
+
+    /**
+     * Throw an {@link AssertionError} naming every outstanding buffer with the stack that acquired
+     * it. Requires leak detection.
+     */
+    public void assertNoLeaks()
+    {
+        if (!leakDetection)
+        {
+            throw new IllegalStateException("leak detection is off for this pool");
+        }
+        if (outstanding.isEmpty())
+        {
+            return;
+        }
+        final AssertionError error = new AssertionError(outstanding.size() + " FrameBuffer(s) leaked");
+        for (final Throwable where : outstanding.values())
+        {
+            error.addSuppressed(where);
+        }
+        throw error;
+    }
+
+    static int sizeClassOf(final int capacity)
+    {
+        if (capacity <= MIN_CLASS_SIZE)
+        {
+            return 0;
+        }
+        return (32 - Integer.numberOfLeadingZeros(capacity - 1)) - MIN_CLASS_SHIFT;
+    }
+
+    static int classSize(final int sizeClass)
+    {
+        return MIN_CLASS_SIZE << sizeClass;
+    }
+}
