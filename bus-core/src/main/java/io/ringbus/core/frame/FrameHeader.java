@@ -250,6 +250,30 @@ public final class FrameHeader
         return buffer.getInt(offset + SIZE_OFFSET, ORDER);
     }
 
+    /** The {@code view} field of the frame at {@code offset}. */
+    public static int view(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + VIEW_OFFSET, ORDER);
+    }
+
+    /** The {@code release} field of the frame at {@code offset}. */
+    public static int release(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + RELEASE_OFFSET, ORDER);
+    }
+
+    /** The {@code timestamp} field of the frame at {@code offset}. */
+    public static long timestamp(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getLong(offset + TIMESTAMP_OFFSET, ORDER);
+    }
+
+    /** The {@code operation} field (unsigned) of the frame at {@code offset}. */
+    public static int operation(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getByte(offset + OPERATION_OFFSET) & 0xFF;
+    }
+
     /** The {@code command} field (unsigned) of the frame at {@code offset}. */
     public static int command(final DirectBuffer buffer, final int offset)
     {

@@ -1,0 +1,37 @@
+package io.ringbus.core;
+
+import io.ringbus.core.client.ClientConnMeta;
+import org.agrona.DirectBuffer;
+
+/**
+ * The application's side of a {@link MessageBus}. Every method is called on the shard that owns
+ * the connection concerned; frames are views valid only during the call (copy, or build the
+ * answer, before returning). Implementations must not block.
+ */
+public interface BusHandler
+{
+    /** A client's {@code request} frame. Answer with {@link MessageBus#sendToClient}. */
+    default void onClientRequest(MessageBus bus, ClientConnMeta client, DirectBuffer buffer, int offset, int length)
+    {
+    }
+
+    /** A client connection closed. */
+    default void onClientClosed(MessageBus bus, ClientConnMeta client)
+    {
+    }
+
+    /** A frame from replica {@code replica} (never its handshake ping). */
+    default void onReplicaFrame(MessageBus bus, int replica, DirectBuffer buffer, int offset, int length)
+    {
+    }
+
+    /** The connection to {@code replica} is up (handshake done). */
+    default void onReplicaConnected(MessageBus bus, int replica)
+    {
+    }
+
+    /** The connection to {@code replica} was lost; called exactly once per connection that was up. */
+    default void onReplicaLost(MessageBus bus, int replica)
+    {
+    }
+}

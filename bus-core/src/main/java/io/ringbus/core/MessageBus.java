@@ -1,0 +1,760 @@
+package io.ringbus.core;
+
+import io.ringbus.core.backend.AcceptedSocket;
+import io.ringbus.core.backend.IoBackend;
+import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.backend.IoListener;
+import io.ringbus.core.backend.NioBackend;
+import io.ringbus.core.client.ClientConnMeta;
+import io.ringbus.core.config.Backend;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.FrameBuffer;
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.frame.Frames;
+import io.ringbus.core.shard.Shard;
+import io.ringbus.core.transport.CloseReason;
+import io.ringbus.core.transport.Connection;
+import io.ringbus.core.transport.ConnectionHandler;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.NoOpIdleStrategy;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A running bus: N shard threads, the listeners (accepting on shard 0), the client plane and, when
+ * the configuration names replicas, the replica plane (lower id dials higher, ping handshake,
+ * reconnect with capped exponential backoff, one connection per pair).
+ *
+ * <p>Built and started by {@link #start(BusConfig, BusHandler)}; {@link #close()} drains queued
+ * frames within close_grace and joins every thread. Sends ({@link #sendToClient},
+ * {@link #sendToReplica}, {@link #broadcastToReplicas}) may come from any thread and never block.
+ */
+public final class MessageBus implements AutoCloseable
+{
+    private static final System.Logger LOG = System.getLogger(MessageBus.class.getName());
+
+    /** Connections one shard can hold. */
+    public static final int MAX_CONNECTIONS_PER_SHARD = 1 << 16;
+    private static final int SHARD_SHIFT = 56;
+    private static final int GENERATION_SHIFT = 32;
+    private static final long SLOT_MASK = 0xFFFF_FFFFL;
+    private static final long DISCARD_BUFFER_SIZE = 64 * 1024;
+
+    private final BusConfig config;
+    private final BusHandler handler;
+    private final FramePool pool;
+    private final Shard[] shards;
+    private final ShardState[] states;
+    private final AgentRunner[] runners;
+    private final AtomicReferenceArray<Connection> replicaConnections = new AtomicReferenceArray<>(256);
+    private final AtomicInteger nextShard = new AtomicInteger();
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final List<IoListener> listeners = new ArrayList<>();
+    private final ClientPlane clientPlane = new ClientPlane();
+    private final ReplicaAcceptor replicaAcceptor = new ReplicaAcceptor();
+    private final long closeGraceNs;
+    private volatile boolean closing;
+    private InetSocketAddress replicaAddress;
+
+    /** Per-shard bookkeeping, touched only by its shard (the slots array is read by senders). */
+    private static final class ShardState
+    {
+        final AtomicReferenceArray<Connection> slots = new AtomicReferenceArray<>(MAX_CONNECTIONS_PER_SHARD);
+        final int[] generations = new int[MAX_CONNECTIONS_PER_SHARD];
+        final int[] free = new int[MAX_CONNECTIONS_PER_SHARD];
+        final ByteBuffer discard = ByteBuffer.allocateDirect((int)DISCARD_BUFFER_SIZE);
+        int freeCount;
+
+        ShardState()
+        {
+            for (int i = 0; i < MAX_CONNECTIONS_PER_SHARD; i++)
+            {
+                free[i] = MAX_CONNECTIONS_PER_SHARD - 1 - i;
+            }
+            freeCount = MAX_CONNECTIONS_PER_SHARD;
+        }
+    }
+
+    private MessageBus(final BusConfig config, final BusHandler handler)
+    {
+        this.config = config;
+        this.handler = handler;
+        this.closeGraceNs = config.closeGrace().toNanos();
+        final int n = config.shards();
+        this.pool = new FramePool(config.maxMessageSize(), FramePool.DEFAULT_MAX_POOLED_BYTES_PER_CLASS,
+            FramePool.LEAK_DETECTION_DEFAULT, n);
+        this.shards = new Shard[n];
+        this.states = new ShardState[n];
+        this.runners = new AgentRunner[n];
+        for (int i = 0; i < n; i++)
+        {
+            shards[i] = new Shard(i, newBackend(config.backend()), config.idleMode(), config.mailboxCapacity(),
+                config.mailboxDrainLimit());
+            states[i] = new ShardState();
+        }
+    }
+
+    /**
+     * Build a bus from {@code config}, start its shards, bind every listener in
+     * {@code config.listen()} and, if it is a replica, its replica listener and dialers.
+     */
+    public static MessageBus start(final BusConfig config, final BusHandler handler)
+    {
+        final MessageBus bus = new MessageBus(config, handler);
+        LOG.log(Level.INFO, "ringbus: backend " + bus.shards[0].backend().name() + ", " + config.shards() + " shard(s)");
+        for (int i = 0; i < bus.shards.length; i++)
+        {
+            bus.runners[i] = new AgentRunner(NoOpIdleStrategy.INSTANCE,
+                ex -> LOG.log(Level.ERROR, "shard failure", ex), null, bus.shards[i]);
+            AgentRunner.startOnThread(bus.runners[i]);
+        }
+        try
+        {
+            for (final URI uri : config.listen())
+            {
+                bus.listen(uri);
+            }
+            if (config.replicaId() != BusConfig.NO_REPLICA)
+            {
+                bus.startReplicaPlane();
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            bus.close();
+            throw ex;
+        }
+        return bus;
+    }
+
+    private static IoBackend newBackend(final Backend backend)
+    {
+        if (backend == Backend.IO_URING)
+        {
+            throw new IllegalStateException("backend = io_uring: no io_uring backend on the class path (add bus-uring)");
+        }
+        return new NioBackend();
+    }
+
+    /** The configuration this bus runs with. */
+    public BusConfig config()
+    {
+        return config;
+    }
+
+    /** The pool that send buffers come from. Any thread. */
+    public FramePool pool()
+    {
+        return pool;
+    }
+
+    /** A pooled buffer for a frame of {@code frameLength} bytes (reference count one). Any thread. */
+    public FrameBuffer allocate(final int frameLength)
+    {
+        return pool.acquire(frameLength).frameLength(frameLength);
+    }
+
+    /**
+     * Listen for clients on {@code uri} ({@code tcp://host:port}). Returns the bound address (the
+     * real port when 0 was asked). Any thread but a shard's.
+     */
+    public InetSocketAddress listen(final URI uri)
+    {
+        final String scheme = uri.getScheme();
+        if (!"tcp".equals(scheme))
+        {
+            throw new IllegalArgumentException("listen = " + uri + ": scheme " + scheme + " has no transport here (tcp)");
+        }
+        final InetSocketAddress address = new InetSocketAddress(uri.getHost(), uri.getPort());
+        final InetSocketAddress bound = onShard0(() ->
+        {
+            final IoListener listener = shards[0].backend().listen(address, socket -> onClientAccepted(socket, scheme));
+            listeners.add(listener);
+            return listener.localAddress();
+        });
+        LOG.log(Level.INFO, "listening " + scheme + " " + bound);
+        return bound;
+    }
+
+    /** The bound replica listener, or null if this bus is not a replica. */
+    public InetSocketAddress replicaAddress()
+    {
+        return replicaAddress;
+    }
+
+    /** Queue a frame for a client. Takes over the caller's reference. Any thread; never blocks. */
+    public SendResult sendToClient(final long clientId, final FrameBuffer frame)
+    {
+        final int shard = (int)(clientId >>> SHARD_SHIFT);
+        final int slot = (int)(clientId & SLOT_MASK);
+        final Connection connection = shard < states.length && slot < MAX_CONNECTIONS_PER_SHARD ?
+            states[shard].slots.get(slot) : null;
+        if (connection == null || connection.id() != clientId)
+        {
+            frame.release();
+            return SendResult.NOT_CONNECTED;
+        }
+        return connection.send(frame);
+    }
+
+    /** Queue a frame for replica {@code replica}. Takes over the caller's reference. Any thread. */
+    public SendResult sendToReplica(final int replica, final FrameBuffer frame)
+    {
+        final Connection connection = replica >= 0 && replica <= FrameHeader.MAX_REPLICA_ID ?
+            replicaConnections.get(replica) : null;
+        if (connection == null)
+        {
+            frame.release();
+            return SendResult.NOT_CONNECTED;
+        }
+        return connection.send(frame);
+    }
+
+    /**
+     * Send one buffer to every connected replica without copying it. Takes over the caller's
+     * reference. Any thread.
+     *
+     * @return how many replicas it was queued for.
+     */
+    public int broadcastToReplicas(final FrameBuffer frame)
+    {
+        int queued = 0;
+        final int self = config.replicaId();
+        for (int replica = 0; replica < config.replicas().size(); replica++)
+        {
+            if (replica != self && replicaConnections.get(replica) != null)
+            {
+                if (sendToReplica(replica, frame.retain()) == SendResult.OK)
+                {
+                    queued++;
+                }
+            }
+        }
+        frame.release();
+        return queued;
+    }
+
+    /** True if the connection to {@code replica} is up now. Any thread. */
+    public boolean isReplicaConnected(final int replica)
+    {
+        return replicaConnections.get(replica) != null;
+    }
+
+    /** Counters summed over the shards. Any thread. */
+    public BusStats stats()
+    {
+        long writes = 0;
+        long frames = 0;
+        long maxBatch = 0;
+        for (final Shard shard : shards)
+        {
+            writes += shard.writeCalls.get();
+            frames += shard.framesWritten.get();
+            maxBatch = Math.max(maxBatch, shard.maxFramesPerWrite.get());
+        }
+        return new BusStats(writes, frames, maxBatch, openConnections.get());
+    }
+
+    /**
+     * Stop: close the listeners, close every connection gracefully (flush, FIN) within close_grace,
+     * then stop and join the shard threads. Any thread but a shard's; idempotent.
+     */
+    @Override
+    public void close()
+    {
+        if (closing)
+        {
+            return;
+        }
+        closing = true;
+        try
+        {
+            onShard0(() ->
+            {
+                for (final IoListener listener : listeners)
+                {
+                    listener.close();
+                }
+                listeners.clear();
+                return null;
+            });
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(Level.WARNING, "closing listeners", ex);
+        }
+        for (int i = 0; i < shards.length; i++)
+        {
+            final ShardState state = states[i];
+            shards[i].execute(() -> closeAll(state, false));
+        }
+        final long deadline = System.nanoTime() + closeGraceNs + TimeUnit.MILLISECONDS.toNanos(100);
+        while (openConnections.get() > 0 && System.nanoTime() < deadline)
+        {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        for (int i = 0; i < shards.length; i++)
+        {
+            final ShardState state = states[i];
+            shards[i].execute(() -> closeAll(state, true));
+        }
+        for (int i = 0; i < runners.length; i++)
+        {
+            if (runners[i] != null)
+            {
+                shards[i].wake();
+                runners[i].close();
+            }
+        }
+        if (openConnections.get() > 0)
+        {
+            LOG.log(Level.WARNING, openConnections.get() + " connection(s) still open after close");
+        }
+    }
+
+    private void closeAll(final ShardState state, final boolean abort)
+    {
+        for (int slot = 0; slot < MAX_CONNECTIONS_PER_SHARD; slot++)
+        {
+            final Connection connection = state.slots.get(slot);
+            if (connection != null)
+            {
+                if (abort)
+                {
+                    connection.abort(CloseReason.SHUTDOWN, "close_grace expired during shutdown");
+                }
+                else
+                {
+                    connection.close(CloseReason.SHUTDOWN, null);
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Connections and slots
+
+    private Connection newConnection(final int shardIndex, final ConnectionHandler connectionHandler)
+    {
+        final ShardState state = states[shardIndex];
+        if (state.freeCount == 0)
+        {
+            return null;
+        }
+        final int slot = state.free[--state.freeCount];
+        final int generation = (state.generations[slot] + 1) & 0xFF_FFFF;
+        state.generations[slot] = generation;
+        final long id = ((long)shardIndex << SHARD_SHIFT) | ((long)generation << GENERATION_SHIFT) | slot;
+        final Connection connection = new Connection(id, shards[shardIndex], connectionHandler, pool,
+            config.receiveBufferSize(), config.maxMessageSize(), config.clusterHi(), config.clusterLo(),
+            config.peerQueueCapacity(), config.maxBatch(), closeGraceNs, state.discard);
+        state.slots.set(slot, connection);
+        openConnections.incrementAndGet();
+        return connection;
+    }
+
+    private void releaseSlot(final Connection connection)
+    {
+        final int shardIndex = (int)(connection.id() >>> SHARD_SHIFT);
+        final int slot = (int)(connection.id() & SLOT_MASK);
+        final ShardState state = states[shardIndex];
+        if (state.slots.compareAndSet(slot, connection, null))
+        {
+            state.free[state.freeCount++] = slot;
+            openConnections.decrementAndGet();
+        }
+    }
+
+    private int pickShard()
+    {
+        return Math.floorMod(nextShard.getAndIncrement(), shards.length);
+    }
+
+    /** On shard 0: hand an accepted socket to its owner before a byte is read (fd delegation). */
+    private void onClientAccepted(final AcceptedSocket socket, final String scheme)
+    {
+        delegate(socket, pickShard(), clientPlane, scheme);
+    }
+
+    private void delegate(final AcceptedSocket socket, final int owner, final ConnectionHandler plane,
+        final String scheme)
+    {
+        if (closing || !shards[owner].execute(() -> register(socket, owner, plane, scheme)))
+        {
+            socket.close();
+        }
+    }
+
+    private void register(final AcceptedSocket socket, final int owner, final ConnectionHandler plane, final String scheme)
+    {
+        if (closing)
+        {
+            socket.close();
+            return;
+        }
+        final Connection connection = newConnection(owner, plane);
+        if (connection == null)
+        {
+            LOG.log(Level.WARNING, "shard " + owner + ": connection table full, refusing " + socket.remoteAddress());
+            socket.close();
+            return;
+        }
+        final IoChannel channel;
+        try
+        {
+            channel = shards[owner].backend().register(socket, connection);
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(Level.WARNING, "registering " + socket.remoteAddress() + " failed", ex);
+            socket.close();
+            releaseSlot(connection);
+            return;
+        }
+        if (plane == clientPlane)
+        {
+            connection.attachment(new ClientConnMeta(connection.id(), socket.remoteAddress(), scheme));
+        }
+        connection.open(channel);
+    }
+
+    private <T> T onShard0(final ThrowingSupplier<T> action)
+    {
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        if (!shards[0].execute(() ->
+        {
+            try
+            {
+                result.complete(action.get());
+            }
+            catch (final Throwable ex)
+            {
+                result.completeExceptionally(ex);
+            }
+        }))
+        {
+            throw new IllegalStateException("the bus is stopped");
+        }
+        try
+        {
+            return result.get(10, TimeUnit.SECONDS);
+        }
+        catch (final ExecutionException ex)
+        {
+            final Throwable cause = ex.getCause();
+            if (cause instanceof IOException)
+            {
+                throw new UncheckedIOException(cause.getMessage(), (IOException)cause);
+            }
+            if (cause instanceof RuntimeException)
+            {
+                throw (RuntimeException)cause;
+            }
+            throw new IllegalStateException(cause);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", ex);
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new IllegalStateException("shard 0 did not answer within 10 s", ex);
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingSupplier<T>
+    {
+        T get() throws Exception;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Client plane
+
+    /** Client connections: only request and ping_client are accepted (WIRE.md). */
+    private final class ClientPlane implements ConnectionHandler
+    {
+        @Override
+        public void onOpen(final Connection connection)
+        {
+        }
+
+        @Override
+        public void onFrame(final Connection connection, final DirectBuffer buffer, final int offset, final int length)
+        {
+            final int command = FrameHeader.command(buffer, offset);
+            if (command == Command.REQUEST.code())
+            {
+                handler.onClientRequest(MessageBus.this, (ClientConnMeta)connection.attachment(), buffer, offset, length);
+            }
+            else if (command == Command.PING_CLIENT.code())
+            {
+                final FrameBuffer pong = Frames.reply(pool, buffer, offset, buffer, offset, 0, replicaField());
+                Frames.header().wrap(pong.buffer(), 0).command(Command.PONG_CLIENT);
+                Frames.seal(pong.buffer(), 0);
+                connection.send(pong);
+            }
+            else
+            {
+                connection.close(CloseReason.PROTOCOL_ERROR, "command = " + Command.of(command).name().toLowerCase() +
+                    " (" + command + "): a client may send only request and ping_client");
+            }
+        }
+
+        @Override
+        public void onClosed(final Connection connection)
+        {
+            releaseSlot(connection);
+            final Object meta = connection.attachment();
+            if (meta != null)
+            {
+                handler.onClientClosed(MessageBus.this, (ClientConnMeta)meta);
+            }
+        }
+    }
+
+    private int replicaField()
+    {
+        return config.replicaId() == BusConfig.NO_REPLICA ? FrameHeader.REPLICA_NONE : config.replicaId();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Replica plane
+
+    private void startReplicaPlane()
+    {
+        final Map<Integer, InetSocketAddress> replicas = config.replicas();
+        final int self = config.replicaId();
+        final InetSocketAddress own = replicas.get(self);
+        replicaAddress = onShard0(() ->
+        {
+            final IoListener listener = shards[0].backend().listen(own, this::onReplicaAccepted);
+            listeners.add(listener);
+            return listener.localAddress();
+        });
+        LOG.log(Level.INFO, "listening replica " + replicaAddress + " as replica " + self);
+        for (int peer = self + 1; peer < replicas.size(); peer++)
+        {
+            final ReplicaDialer dialer = new ReplicaDialer(peer, replicas.get(peer), peer % shards.length);
+            shards[dialer.shardIndex].execute(dialer::dial);
+        }
+    }
+
+    private void onReplicaAccepted(final AcceptedSocket socket)
+    {
+        delegate(socket, pickShard(), replicaAcceptor, "replica");
+    }
+
+    private boolean registerReplica(final int replica, final Connection connection)
+    {
+        if (!replicaConnections.compareAndSet(replica, null, connection))
+        {
+            connection.close(CloseReason.DUPLICATE, "replica " + replica + " already has a connection");
+            return false;
+        }
+        LOG.log(Level.INFO, "replica " + replica + " connected (" + connection.remoteAddress() + ")");
+        handler.onReplicaConnected(this, replica);
+        return true;
+    }
+
+    private void unregisterReplica(final int replica, final Connection connection)
+    {
+        // Only the registered connection may clear its entry: a stale cleanup never evicts a newer one.
+        if (replica >= 0 && replicaConnections.compareAndSet(replica, connection, null))
+        {
+            LOG.log(Level.INFO, "replica " + replica + " lost: " + connection.closeReason());
+            handler.onReplicaLost(this, replica);
+        }
+    }
+
+    private void deliverReplicaFrame(final int replica, final Connection connection, final DirectBuffer buffer,
+        final int offset, final int length)
+    {
+        final int command = FrameHeader.command(buffer, offset);
+        if (command == Command.PING.code())
+        {
+            connection.close(CloseReason.PROTOCOL_ERROR, "command = ping (1): only as the first frame of a connection");
+            return;
+        }
+        handler.onReplicaFrame(this, replica, buffer, offset, length);
+    }
+
+    /** Handshake state of an accepted replica connection. */
+    private static final class AcceptedReplica
+    {
+        int replica = -1;
+        long handshakeTimer = -1;
+    }
+
+    /** Accepted replica connections: a valid ping within handshake_grace, then replica frames. */
+    private final class ReplicaAcceptor implements ConnectionHandler
+    {
+        @Override
+        public void onOpen(final Connection connection)
+        {
+            final AcceptedReplica state = new AcceptedReplica();
+            connection.attachment(state);
+            final Shard shard = connection.shard();
+            state.handshakeTimer = shard.schedule(shard.nowNs() + config.handshakeGrace().toNanos(), () ->
+            {
+                state.handshakeTimer = -1;
+                if (state.replica < 0)
+                {
+                    connection.abort(CloseReason.HANDSHAKE_TIMEOUT,
+                        "no valid ping within handshake_grace " + config.handshakeGrace().toMillis() + " ms");
+                }
+            });
+        }
+
+        @Override
+        public void onFrame(final Connection connection, final DirectBuffer buffer, final int offset, final int length)
+        {
+            final AcceptedReplica state = (AcceptedReplica)connection.attachment();
+            if (state.replica >= 0)
+            {
+                deliverReplicaFrame(state.replica, connection, buffer, offset, length);
+                return;
+            }
+            final int command = FrameHeader.command(buffer, offset);
+            final int replica = FrameHeader.replica(buffer, offset);
+            final int self = config.replicaId();
+            if (command != Command.PING.code())
+            {
+                connection.close(CloseReason.PROTOCOL_ERROR, "command = " + command + ": the first frame must be ping");
+            }
+            else if (replica >= self || replica >= config.replicas().size())
+            {
+                connection.close(CloseReason.PROTOCOL_ERROR, "replica = " + replica +
+                    ": a dialer must have a lower id than " + self + " and be below " + config.replicas().size());
+            }
+            else
+            {
+                connection.shard().cancel(state.handshakeTimer);
+                state.handshakeTimer = -1;
+                if (registerReplica(replica, connection))
+                {
+                    state.replica = replica;
+                }
+            }
+        }
+
+        @Override
+        public void onClosed(final Connection connection)
+        {
+            final AcceptedReplica state = (AcceptedReplica)connection.attachment();
+            if (state != null)
+            {
+                if (state.handshakeTimer != -1)
+                {
+                    connection.shard().cancel(state.handshakeTimer);
+                }
+                unregisterReplica(state.replica, connection);
+            }
+            releaseSlot(connection);
+        }
+    }
+
+    /** Dials one higher replica from its owning shard, and redials with capped exponential backoff. */
+    private final class ReplicaDialer implements ConnectionHandler
+    {
+        final int peer;
+        final InetSocketAddress address;
+        final int shardIndex;
+        int failures;
+        boolean registered;
+
+        ReplicaDialer(final int peer, final InetSocketAddress address, final int shardIndex)
+        {
+            this.peer = peer;
+            this.address = address;
+            this.shardIndex = shardIndex;
+        }
+
+        void dial()
+        {
+            if (closing)
+            {
+                return;
+            }
+            final Connection connection = newConnection(shardIndex, this);
+            if (connection == null)
+            {
+                scheduleRedial();
+                return;
+            }
+            registered = false;
+            try
+            {
+                final IoChannel channel = shards[shardIndex].backend().connect(address, connection);
+                connection.connecting(channel, address);
+            }
+            catch (final IOException ex)
+            {
+                connection.abort(CloseReason.CONNECT_FAILED, ex.toString());
+            }
+        }
+
+        @Override
+        public void onOpen(final Connection connection)
+        {
+            connection.send(Frames.headerOnly(pool, Command.PING, config.replicaId(), config.clusterHi(),
+                config.clusterLo()));
+            registered = registerReplica(peer, connection);
+            if (registered)
+            {
+                failures = 0;
+            }
+        }
+
+        @Override
+        public void onFrame(final Connection connection, final DirectBuffer buffer, final int offset, final int length)
+        {
+            deliverReplicaFrame(peer, connection, buffer, offset, length);
+        }
+
+        @Override
+        public void onClosed(final Connection connection)
+        {
+            if (registered)
+            {
+                unregisterReplica(peer, connection);
+                registered = false;
+            }
+            releaseSlot(connection);
+            scheduleRedial();
+        }
+
+        private void scheduleRedial()
+        {
+            if (closing)
+            {
+                return;
+            }
+            final long minNs = config.reconnectBackoffMin().toNanos();
+            final long maxNs = config.reconnectBackoffMax().toNanos();
+            final long delayNs = Math.min(maxNs, minNs << Math.min(failures, 20));
+            failures++;
+            final Shard shard = shards[shardIndex];
+            shard.schedule(System.nanoTime() + delayNs, this::dial);
+        }
+    }
+}

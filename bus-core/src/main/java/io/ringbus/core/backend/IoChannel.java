@@ -1,0 +1,37 @@
+package io.ringbus.core.backend;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * A connected stream socket on a backend, completion-shaped: each call submits an operation whose
+ * result arrives later through the channel's {@link IoChannelHandler}, from the owning shard's
+ * poll. At most one read and one write are outstanding at a time. Owner thread only.
+ */
+public interface IoChannel
+{
+    /**
+     * Read into {@code dst} from its position up to its limit; completion: {@link IoChannelHandler#onRead}.
+     * The backend may move the buffer's position; callers account by the result only.
+     */
+    void read(ByteBuffer dst);
+
+    /**
+     * Gathering write of {@code srcs[0..count)} from their positions to their limits (one writev);
+     * completion: {@link IoChannelHandler#onWrite}. The backend may move the positions; callers
+     * account by the result only.
+     */
+    void writev(ByteBuffer[] srcs, int count);
+
+    /** Send FIN: no more writes. Reads may go on. */
+    void shutdownOutput();
+
+    /** Close the socket now. Pending operations complete with {@link IoResult#CLOSED} or not at all. */
+    void close();
+
+    /** True once {@link #close()} ran. */
+    boolean isClosed();
+
+    /** The peer's address, or null if unknown. */
+    InetSocketAddress remoteAddress();
+}

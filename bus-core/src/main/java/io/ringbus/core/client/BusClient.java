@@ -1,0 +1,321 @@
+package io.ringbus.core.client;
+
+import io.ringbus.core.SendResult;
+import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.backend.NioBackend;
+import io.ringbus.core.config.IdleMode;
+import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.FrameBuffer;
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.frame.Frames;
+import io.ringbus.core.shard.Shard;
+import io.ringbus.core.transport.CloseReason;
+import io.ringbus.core.transport.Connection;
+import io.ringbus.core.transport.ConnectionHandler;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.NoOpIdleStrategy;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The Java SDK's client: one connection to a bus, requests and their replies, blocking and
+ * asynchronous. It runs the same pump as the server (a one-shard runtime of its own), so
+ * pipelined requests leave in gathering writes.
+ *
+ * <p>Thread-safe: any thread may send. Replies complete their futures on the client's I/O thread;
+ * do not block in a callback chained to one.
+ */
+public final class BusClient implements AutoCloseable
+{
+    private final ClientOptions options;
+    private final FramePool pool;
+    private final Shard shard;
+    private final AgentRunner runner;
+    private final long clientHi;
+    private final long clientLo;
+    private final AtomicLong nextRequest = new AtomicLong();
+    private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
+    private final CompletableFuture<Void> connected = new CompletableFuture<>();
+    private volatile Connection connection;
+    private volatile String closedBecause;
+
+    private BusClient(final ClientOptions options)
+    {
+        this.options = options;
+        this.pool = new FramePool(options.maxMessageSize());
+        this.shard = new Shard(0, new NioBackend(), IdleMode.BLOCKING, 1024, 256);
+        this.runner = new AgentRunner(NoOpIdleStrategy.INSTANCE, Throwable::printStackTrace, null, shard);
+        final SecureRandom random = new SecureRandom();
+        this.clientHi = options.clientIdSet() ? options.clientHi() : random.nextLong();
+        this.clientLo = options.clientIdSet() ? options.clientLo() : random.nextLong();
+    }
+
+    /** Connect to {@code uri} ({@code tcp://host:port}) with default options; blocks until connected. */
+    public static BusClient connect(final URI uri) throws IOException
+    {
+        return connect(uri, ClientOptions.defaults());
+    }
+
+    /** Connect to {@code uri} with {@code options}; blocks until connected or the connect timeout. */
+    public static BusClient connect(final URI uri, final ClientOptions options) throws IOException
+    {
+        if (!"tcp".equals(uri.getScheme()))
+        {
+            throw new IllegalArgumentException("uri = " + uri + ": scheme " + uri.getScheme() + " is not supported (tcp)");
+        }
+        final BusClient client = new BusClient(options);
+        AgentRunner.startOnThread(client.runner);
+        final InetSocketAddress address = new InetSocketAddress(uri.getHost(), uri.getPort());
+        client.shard.execute(() -> client.dial(address));
+        try
+        {
+            client.connected.get(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (final ExecutionException ex)
+        {
+            client.close();
+            throw new IOException("connect to " + uri + " failed: " + ex.getCause().getMessage(), ex.getCause());
+        }
+        catch (final TimeoutException ex)
+        {
+            client.close();
+            throw new IOException("connect to " + uri + " timed out after " + options.connectTimeout().toMillis() + " ms");
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            client.close();
+            throw new IOException("interrupted while connecting", ex);
+        }
+        return client;
+    }
+
+    private void dial(final InetSocketAddress address)
+    {
+        final Connection conn = new Connection(1, shard, new Handler(), pool, options.receiveBufferSize(),
+            options.maxMessageSize(), options.clusterHi(), options.clusterLo(), options.queueCapacity(),
+            options.maxBatch(), options.closeGrace().toNanos(), ByteBuffer.allocateDirect(64 * 1024));
+        connection = conn;
+        try
+        {
+            final IoChannel channel = shard.backend().connect(address, conn);
+            conn.connecting(channel, address);
+        }
+        catch (final IOException ex)
+        {
+            conn.abort(CloseReason.CONNECT_FAILED, ex.toString());
+        }
+    }
+
+    /** The high 64 bits of this client's session id. */
+    public long clientHi()
+    {
+        return clientHi;
+    }
+
+    /** The low 64 bits of this client's session id. */
+    public long clientLo()
+    {
+        return clientLo;
+    }
+
+    /**
+     * Send a request; the future completes with its reply, or exceptionally with
+     * {@link BackpressureException} (queue full, at once) or {@link ConnectionClosedException}.
+     */
+    public CompletableFuture<Reply> requestAsync(final int operation, final byte[] body)
+    {
+        return requestAsync(operation, body, 0, body.length);
+    }
+
+    /** As {@link #requestAsync(int, byte[])} with a slice of {@code body}. */
+    public CompletableFuture<Reply> requestAsync(final int operation, final byte[] body, final int offset,
+        final int length)
+    {
+        final long request = nextRequest.incrementAndGet();
+        final FrameBuffer frame = buildRequest(Command.REQUEST, request, operation, body, offset, length);
+        return submit(request, frame);
+    }
+
+    /** Send ping_client; completes with the bus's pong_client (as a reply with an empty body). */
+    public CompletableFuture<Reply> ping()
+    {
+        final long request = nextRequest.incrementAndGet();
+        return submit(request, buildRequest(Command.PING_CLIENT, request, 0, new byte[0], 0, 0));
+    }
+
+    /** Blocking form of {@link #requestAsync(int, byte[])}. */
+    public Reply request(final int operation, final byte[] body, final Duration timeout)
+        throws InterruptedException, TimeoutException
+    {
+        try
+        {
+            return requestAsync(operation, body).get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        }
+        catch (final ExecutionException ex)
+        {
+            if (ex.getCause() instanceof RuntimeException)
+            {
+                throw (RuntimeException)ex.getCause();
+            }
+            throw new IllegalStateException(ex.getCause());
+        }
+    }
+
+    private CompletableFuture<Reply> submit(final long request, final FrameBuffer frame)
+    {
+        final CompletableFuture<Reply> future = new CompletableFuture<>();
+        final Connection conn = connection;
+        final String closed = closedBecause;
+        if (conn == null || closed != null)
+        {
+            frame.release();
+            future.completeExceptionally(new ConnectionClosedException(closed != null ? closed : "not connected"));
+            return future;
+        }
+        pending.put(request, future);
+        final SendResult result = conn.send(frame);
+        if (result != SendResult.OK)
+        {
+            pending.remove(request);
+            future.completeExceptionally(result == SendResult.BACKPRESSURE ?
+                new BackpressureException("send queue full (" + options.queueCapacity() + " frames)") :
+                new ConnectionClosedException("connection " + result.name().toLowerCase()));
+        }
+        else if (closedBecause != null && pending.remove(request) != null)
+        {
+            future.completeExceptionally(new ConnectionClosedException(closedBecause));
+        }
+        return future;
+    }
+
+    private FrameBuffer buildRequest(final Command command, final long request, final int operation,
+        final byte[] body, final int offset, final int length)
+    {
+        final int size = FrameHeader.HEADER_SIZE + length;
+        if (size > options.maxMessageSize())
+        {
+            throw new IllegalArgumentException("body of " + length + " bytes makes a frame above max_message_size " +
+                options.maxMessageSize());
+        }
+        final FrameBuffer frame = pool.acquire(size);
+        Frames.header().wrap(frame.buffer(), 0).clear()
+            .cluster(options.clusterHi(), options.clusterLo())
+            .size(size)
+            .command(command)
+            .replica(FrameHeader.REPLICA_NONE)
+            .client(clientHi, clientLo)
+            .request(request)
+            .timestamp(System.nanoTime())
+            .operation(operation);
+        frame.buffer().putBytes(FrameHeader.HEADER_SIZE, body, offset, length);
+        Frames.seal(frame.buffer(), 0);
+        frame.frameLength(size);
+        return frame;
+    }
+
+    /** Requests sent and not yet answered. */
+    public int pendingRequests()
+    {
+        return pending.size();
+    }
+
+    /** True while the connection is open. */
+    public boolean isConnected()
+    {
+        final Connection conn = connection;
+        return conn != null && conn.state() == Connection.State.OPEN;
+    }
+
+    /** Close gracefully (queued requests are flushed within close_grace) and stop the I/O thread. */
+    @Override
+    public void close()
+    {
+        final Connection conn = connection;
+        if (conn != null)
+        {
+            final CompletableFuture<Void> done = new CompletableFuture<>();
+            if (shard.execute(() ->
+            {
+                conn.close(CloseReason.LOCAL, null);
+                done.complete(null);
+            }))
+            {
+                final long deadline = System.nanoTime() + options.closeGrace().toNanos() + 100_000_000L;
+                while (conn.state() != Connection.State.CLOSED && System.nanoTime() < deadline)
+                {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+                }
+                shard.execute(() -> conn.abort(CloseReason.LOCAL, "close_grace expired"));
+            }
+        }
+        shard.wake();
+        runner.close();
+        failPending(closedBecause != null ? closedBecause : "client closed");
+    }
+
+    private void failPending(final String reason)
+    {
+        for (final Long request : pending.keySet())
+        {
+            final CompletableFuture<Reply> future = pending.remove(request);
+            if (future != null)
+            {
+                future.completeExceptionally(new ConnectionClosedException(reason));
+            }
+        }
+    }
+
+    private final class Handler implements ConnectionHandler
+    {
+        @Override
+        public void onOpen(final Connection conn)
+        {
+            connected.complete(null);
+        }
+
+        @Override
+        public void onFrame(final Connection conn, final DirectBuffer buffer, final int offset, final int length)
+        {
+            final int command = FrameHeader.command(buffer, offset);
+            if (command != Command.REPLY.code() && command != Command.PONG_CLIENT.code())
+            {
+                conn.close(CloseReason.PROTOCOL_ERROR, "command = " + command + ": a bus sends clients only reply and pong_client");
+                return;
+            }
+            final long request = FrameHeader.request(buffer, offset);
+            final CompletableFuture<Reply> future = pending.remove(request);
+            if (future == null)
+            {
+                return; // a reply to a request this client gave up on
+            }
+            final byte[] body = new byte[length - FrameHeader.HEADER_SIZE];
+            buffer.getBytes(offset + FrameHeader.HEADER_SIZE, body);
+            future.complete(new Reply(request, FrameHeader.operation(buffer, offset),
+                FrameHeader.timestamp(buffer, offset), FrameHeader.replica(buffer, offset), body));
+        }
+
+        @Override
+        public void onClosed(final Connection conn)
+        {
+            final String reason = conn.closeReason() + (conn.closeDetail() != null ? ": " + conn.closeDetail() : "");
+            closedBecause = reason;
+            connected.completeExceptionally(new ConnectionClosedException(reason));
+            failPending(reason);
+        }
+    }
+}

@@ -1,0 +1,507 @@
+package io.ringbus.core.transport;
+
+import io.ringbus.core.SendResult;
+import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.backend.IoChannelHandler;
+import io.ringbus.core.backend.IoResult;
+import io.ringbus.core.frame.FrameBuffer;
+import io.ringbus.core.frame.FrameDecodeException;
+import io.ringbus.core.frame.FrameDecoder;
+import io.ringbus.core.frame.FrameHandler;
+import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.shard.Shard;
+import org.agrona.DirectBuffer;
+import org.jctools.queues.MpscArrayQueue;
+
+import java.lang.System.Logger.Level;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * The per-connection pump, on its owning shard: inbound bytes go through the {@link FrameDecoder}
+ * to the plane's {@link ConnectionHandler}; outbound frames wait in a bounded queue and leave in
+ * gathering writes of up to max_batch frames; one close path, bounded by close_grace.
+ *
+ * <p>States: {@code CONNECTING -> OPEN -> CLOSING -> CLOSED}. In CLOSING no frame is delivered or
+ * accepted; queued frames are flushed, then FIN is sent, then the connection waits for the peer's
+ * FIN (reading and discarding, so the kernel does not answer unread bytes with a reset), all
+ * within close_grace, after which the socket is closed regardless.
+ *
+ * <p>{@link #send} may be called from any thread; everything else from the owning shard only.
+ */
+public final class Connection implements IoChannelHandler, FrameHandler, Shard.Flushable
+{
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    private static final VarHandle FLUSH_REQUESTED;
+
+    static
+    {
+        try
+        {
+            FLUSH_REQUESTED = MethodHandles.lookup().findVarHandle(Connection.class, "flushRequested", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    /** Life cycle of a connection. */
+    public enum State
+    {
+        CONNECTING, OPEN, CLOSING, CLOSED
+    }
+
+    private final long id;
+    private final Shard shard;
+    private final ConnectionHandler handler;
+    private final FrameDecoder decoder;
+    private final MpscArrayQueue<FrameBuffer> outbound;
+    private final FrameBuffer[] batch;
+    private final ByteBuffer[] iov;
+    private final long closeGraceNs;
+    private final ByteBuffer discard;
+
+    private IoChannel channel;
+    private volatile State state = State.CONNECTING;
+    @SuppressWarnings("unused") // accessed through FLUSH_REQUESTED
+    private volatile int flushRequested;
+    private int batchCount;
+    private int headWritten;
+    private boolean writing;
+    private boolean reading;
+    private boolean outputShut;
+    private boolean peerFinished;
+    private long closeTimer = -1;
+    private CloseReason closeReason;
+    private String closeDetail;
+    private Object attachment;
+    private InetSocketAddress remoteAddress;
+
+    /**
+     * @param id                 bus-wide id (client ids carry the shard in their top bits).
+     * @param shard              the owning shard.
+     * @param handler            the plane's handler.
+     * @param pool               pool for frames larger than the receive buffer.
+     * @param receiveBufferSize  per-connection receive buffer.
+     * @param maxMessageSize     largest frame accepted.
+     * @param clusterHi          cluster id, high bits.
+     * @param clusterLo          cluster id, low bits.
+     * @param queueCapacity      peer_queue_capacity.
+     * @param maxBatch           frames per gathering write.
+     * @param closeGraceNs       bound on the whole close sequence.
+     * @param discard            the shard's scratch buffer for bytes read while closing.
+     */
+    public Connection(
+        final long id,
+        final Shard shard,
+        final ConnectionHandler handler,
+        final FramePool pool,
+        final int receiveBufferSize,
+        final int maxMessageSize,
+        final long clusterHi,
+        final long clusterLo,
+        final int queueCapacity,
+        final int maxBatch,
+        final long closeGraceNs,
+        final ByteBuffer discard)
+    {
+        this.id = id;
+        this.shard = shard;
+        this.handler = handler;
+        this.decoder = new FrameDecoder(receiveBufferSize, maxMessageSize, clusterHi, clusterLo, pool, this);
+        this.outbound = new MpscArrayQueue<>(Math.max(2, queueCapacity));
+        this.batch = new FrameBuffer[maxBatch];
+        this.iov = new ByteBuffer[maxBatch];
+        this.closeGraceNs = closeGraceNs;
+        this.discard = discard;
+    }
+
+    /** Bus-wide id. Any thread. */
+    public long id()
+    {
+        return id;
+    }
+
+    /** The owning shard. Any thread. */
+    public Shard shard()
+    {
+        return shard;
+    }
+
+    /** Current state. Any thread (a snapshot). */
+    public State state()
+    {
+        return state;
+    }
+
+    /** Why the connection closed or is closing; null while open. */
+    public CloseReason closeReason()
+    {
+        return closeReason;
+    }
+
+    /** The detail logged with the close reason; null while open. */
+    public String closeDetail()
+    {
+        return closeDetail;
+    }
+
+    /** The plane's per-connection object (client meta, replica id). */
+    public Object attachment()
+    {
+        return attachment;
+    }
+
+    /** Set the plane's per-connection object. Shard thread. */
+    public Connection attachment(final Object attachment)
+    {
+        this.attachment = attachment;
+        return this;
+    }
+
+    /** The peer's address, or null if unknown. */
+    public InetSocketAddress remoteAddress()
+    {
+        return remoteAddress;
+    }
+
+    /** Accepted socket, registered on the owning shard: start reading. Shard thread. */
+    public void open(final IoChannel channel)
+    {
+        this.channel = channel;
+        this.remoteAddress = channel.remoteAddress();
+        state = State.OPEN;
+        handler.onOpen(this);
+        if (state == State.OPEN)
+        {
+            readMore();
+        }
+    }
+
+    /** Outbound connection being established; {@link #onConnect} follows. Shard thread. */
+    public void connecting(final IoChannel channel, final InetSocketAddress remote)
+    {
+        this.channel = channel;
+        this.remoteAddress = remote;
+    }
+
+    /**
+     * Queue a sealed frame (in {@code frame.buffer()} from 0 to {@code frame.frameLength()}).
+     * Takes over the caller's reference whatever the result. Any thread; never blocks.
+     */
+    public SendResult send(final FrameBuffer frame)
+    {
+        final State current = state;
+        if (current == State.CLOSING || current == State.CLOSED)
+        {
+            frame.release();
+            return SendResult.CLOSED;
+        }
+        if (!outbound.offer(frame))
+        {
+            frame.release();
+            return SendResult.BACKPRESSURE;
+        }
+        if ((int)FLUSH_REQUESTED.compareAndExchange(this, 0, 1) == 0)
+        {
+            shard.requestFlush(this);
+        }
+        return SendResult.OK;
+    }
+
+    /** Frames queued and not yet handed to a write. Any thread (a snapshot). */
+    public int queuedFrames()
+    {
+        return outbound.size();
+    }
+
+    @Override
+    public void flush()
+    {
+        FLUSH_REQUESTED.setVolatile(this, 0);
+        if (state == State.CLOSED)
+        {
+            releaseQueued();
+        }
+        else if (!writing && state != State.CONNECTING)
+        {
+            writeMore();
+        }
+    }
+
+    /**
+     * Close gracefully: flush what is queued, FIN, wait for the peer's FIN, all within close_grace.
+     * Logs the reason once. Shard thread; harmless if already closing.
+     */
+    public void close(final CloseReason reason, final String detail)
+    {
+        if (state == State.CLOSING || state == State.CLOSED)
+        {
+            return;
+        }
+        if (state == State.CONNECTING)
+        {
+            setReason(reason, detail);
+            finish();
+            return;
+        }
+        setReason(reason, detail);
+        state = State.CLOSING;
+        closeTimer = shard.schedule(shard.nowNs() + closeGraceNs, this::onCloseGraceExpired);
+        if (!writing)
+        {
+            writeMore();
+        }
+    }
+
+    /** Close at once, dropping queued frames (the peer is gone or hostile). Shard thread. */
+    public void abort(final CloseReason reason, final String detail)
+    {
+        if (state == State.CLOSED)
+        {
+            return;
+        }
+        setReason(reason, detail);
+        finish();
+    }
+
+    private void setReason(final CloseReason reason, final String detail)
+    {
+        if (closeReason == null)
+        {
+            closeReason = reason;
+            closeDetail = detail;
+        }
+    }
+
+    private void onCloseGraceExpired()
+    {
+        closeTimer = -1;
+        if (state != State.CLOSED)
+        {
+            LOG.log(Level.DEBUG, () -> "connection " + Long.toHexString(id) + ": close_grace expired, closing now");
+            finish();
+        }
+    }
+
+    private void finish()
+    {
+        state = State.CLOSED;
+        if (closeTimer != -1)
+        {
+            shard.cancel(closeTimer);
+            closeTimer = -1;
+        }
+        if (channel != null)
+        {
+            channel.close();
+        }
+        decoder.close();
+        for (int i = 0; i < batchCount; i++)
+        {
+            batch[i].release();
+            batch[i] = null;
+        }
+        batchCount = 0;
+        releaseQueued();
+        final Level level = closeReason.isAbnormal() ? Level.WARNING : Level.INFO;
+        LOG.log(level, "connection " + Long.toHexString(id) + " " + remoteAddress + " closed: " + closeReason +
+            (closeDetail != null ? ": " + closeDetail : ""));
+        handler.onClosed(this);
+    }
+
+    private void releaseQueued()
+    {
+        FrameBuffer frame;
+        while ((frame = outbound.relaxedPoll()) != null)
+        {
+            frame.release();
+        }
+    }
+
+    private void readMore()
+    {
+        if (reading || peerFinished || state == State.CLOSED)
+        {
+            return;
+        }
+        reading = true;
+        if (state == State.CLOSING)
+        {
+            discard.clear();
+            channel.read(discard);
+        }
+        else
+        {
+            channel.read(decoder.receiveSpace());
+        }
+    }
+
+    @Override
+    public void onConnect(final int result)
+    {
+        if (state != State.CONNECTING)
+        {
+            return;
+        }
+        if (result < 0)
+        {
+            setReason(CloseReason.CONNECT_FAILED, IoResult.describe(result));
+            finish();
+            return;
+        }
+        open(channel);
+    }
+
+    @Override
+    public void onRead(final int result)
+    {
+        reading = false;
+        if (state == State.CLOSED)
+        {
+            return;
+        }
+        if (result > 0)
+        {
+            if (state == State.OPEN)
+            {
+                try
+                {
+                    decoder.onReceived(result);
+                }
+                catch (final FrameDecodeException ex)
+                {
+                    close(CloseReason.PROTOCOL_ERROR, ex.error() + ": " + ex.getMessage());
+                }
+            }
+            readMore();
+        }
+        else if (result == IoResult.EOF)
+        {
+            peerFinished = true;
+            if (state == State.CLOSING)
+            {
+                if (outputShut)
+                {
+                    finish();
+                }
+                // else: still flushing; writeMore() finishes once our FIN is out.
+            }
+            else if (decoder.isMidFrame())
+            {
+                abort(CloseReason.PEER_VANISHED_MID_FRAME,
+                    decoder.bufferedBytes() + " bytes of an incomplete frame buffered");
+            }
+            else
+            {
+                close(CloseReason.PEER_CLOSED, null);
+            }
+        }
+        else
+        {
+            abort(result == IoResult.RESET ? CloseReason.PEER_RESET : CloseReason.IO_ERROR,
+                "read: " + IoResult.describe(result));
+        }
+    }
+
+    @Override
+    public void onFrame(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (state == State.OPEN)
+        {
+            handler.onFrame(this, buffer, offset, length);
+        }
+    }
+
+    private void writeMore()
+    {
+        while (batchCount < batch.length)
+        {
+            final FrameBuffer frame = outbound.relaxedPoll();
+            if (frame == null)
+            {
+                break;
+            }
+            batch[batchCount++] = frame;
+        }
+        if (batchCount == 0)
+        {
+            if (state == State.CLOSING && !outputShut)
+            {
+                outputShut = true;
+                channel.shutdownOutput();
+                if (peerFinished)
+                {
+                    finish();
+                    return;
+                }
+                readMore();
+            }
+            return;
+        }
+        final int slot = shard.index();
+        for (int i = 0; i < batchCount; i++)
+        {
+            final FrameBuffer frame = batch[i];
+            final ByteBuffer view = frame.view(slot);
+            view.limit(frame.frameLength()).position(i == 0 ? headWritten : 0);
+            iov[i] = view;
+        }
+        writing = true;
+        shard.writeCalls.lazySet(shard.writeCalls.get() + 1);
+        if (batchCount > shard.maxFramesPerWrite.get())
+        {
+            shard.maxFramesPerWrite.lazySet(batchCount);
+        }
+        channel.writev(iov, batchCount);
+    }
+
+    @Override
+    public void onWrite(final long result)
+    {
+        writing = false;
+        if (state == State.CLOSED)
+        {
+            return;
+        }
+        if (result < 0)
+        {
+            abort(result == IoResult.RESET || result == IoResult.BROKEN_PIPE ? CloseReason.PEER_RESET :
+                CloseReason.IO_ERROR, "write: " + IoResult.describe(result));
+            return;
+        }
+        long remaining = result;
+        int done = 0;
+        int offsetInHead = headWritten;
+        while (done < batchCount)
+        {
+            final FrameBuffer frame = batch[done];
+            final int left = frame.frameLength() - offsetInHead;
+            if (remaining < left)
+            {
+                offsetInHead += (int)remaining;
+                break;
+            }
+            remaining -= left;
+            frame.release();
+            iov[done] = null;
+            done++;
+            offsetInHead = 0;
+        }
+        headWritten = offsetInHead;
+        if (done > 0)
+        {
+            System.arraycopy(batch, done, batch, 0, batchCount - done);
+            for (int i = batchCount - done; i < batchCount; i++)
+            {
+                batch[i] = null;
+            }
+            batchCount -= done;
+            shard.framesWritten.lazySet(shard.framesWritten.get() + done);
+        }
+        writeMore();
+    }
+}
