@@ -527,6 +527,7 @@ public final class MessageBus implements AutoCloseable
             final Object meta = connection.attachment();
             if (meta != null)
             {
+                ((ClientConnMeta)meta).closed(connection.closeReason(), connection.closeDetail());
                 handler.onClientClosed(MessageBus.this, (ClientConnMeta)meta);
             }
         }

@@ -1,5 +1,7 @@
 package io.ringbus.core.client;
 
+import io.ringbus.core.transport.CloseReason;
+
 import java.net.InetSocketAddress;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -17,6 +19,8 @@ public final class ClientConnMeta
     private final InetSocketAddress peerAddress;
     private final String transport;
     private final Map<String, String> details = new LinkedHashMap<>();
+    private volatile CloseReason closeReason;
+    private volatile String closeDetail;
 
     public ClientConnMeta(final long clientId, final InetSocketAddress peerAddress, final String transport)
     {
@@ -60,6 +64,25 @@ public final class ClientConnMeta
     {
         details.put(name, value);
         return this;
+    }
+
+    /** Why the connection closed, or null while it is open. */
+    public CloseReason closeReason()
+    {
+        return closeReason;
+    }
+
+    /** The detail logged with the close reason, or null. */
+    public String closeDetail()
+    {
+        return closeDetail;
+    }
+
+    /** Record the close; called by the bus before {@code onClientClosed}. */
+    public void closed(final CloseReason reason, final String detail)
+    {
+        this.closeDetail = detail;
+        this.closeReason = reason;
     }
 
     @Override

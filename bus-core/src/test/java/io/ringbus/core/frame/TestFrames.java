@@ -6,27 +6,27 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.ByteBuffer;
 import java.util.Random;
 
-/** Builds sealed frames for tests. */
-final class TestFrames
+/** Builds sealed frames for tests (any package of bus-core's tests). */
+public final class TestFrames
 {
     private TestFrames()
     {
     }
 
     /** A sealed frame with a body of {@code bodyLength} bytes derived from {@code seed}. */
-    static byte[] frame(final Command command, final int bodyLength, final long seed)
+    public static byte[] frame(final Command command, final int bodyLength, final long seed)
     {
         return frame(command, bodyLength, seed, 0, 0);
     }
 
-    static byte[] frame(final Command command, final int bodyLength, final long seed, final long clusterHi, final long clusterLo)
+    public static byte[] frame(final Command command, final int bodyLength, final long seed, final long clusterHi, final long clusterLo)
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[FrameHeader.HEADER_SIZE + bodyLength]);
         write(buffer, 0, command, bodyLength, seed, clusterHi, clusterLo);
         return buffer.byteArray();
     }
 
-    static void write(final MutableDirectBuffer buffer, final int offset, final Command command, final int bodyLength,
+    public static void write(final MutableDirectBuffer buffer, final int offset, final Command command, final int bodyLength,
         final long seed, final long clusterHi, final long clusterLo)
     {
         final Random random = new Random(seed);
@@ -40,7 +40,7 @@ final class TestFrames
         new FrameCodec().seal(buffer, offset);
     }
 
-    static UnsafeBuffer direct(final byte[] bytes)
+    public static UnsafeBuffer direct(final byte[] bytes)
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(ByteBuffer.allocateDirect(bytes.length));
         buffer.putBytes(0, bytes);

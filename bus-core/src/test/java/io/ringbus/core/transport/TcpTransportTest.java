@@ -1,0 +1,89 @@
+package io.ringbus.core.transport;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+
+/** The shared suite on plain TCP with the NIO backend. */
+class TcpTransportTest extends TransportSuite
+{
+    @Override
+    protected String scheme()
+    {
+        return "tcp";
+    }
+
+    @Override
+    protected RawPeer openRaw(final InetSocketAddress address) throws IOException
+    {
+        return new SocketPeer(new Socket(address.getAddress(), address.getPort()));
+    }
+
+    /** A raw peer over a blocking socket. */
+    static final class SocketPeer implements RawPeer
+    {
+        private final Socket socket;
+
+        SocketPeer(final Socket socket) throws IOException
+        {
+            this.socket = socket;
+            socket.setTcpNoDelay(true);
+        }
+
+        @Override
+        public void write(final byte[] bytes) throws IOException
+        {
+            socket.getOutputStream().write(bytes);
+        }
+
+        @Override
+        public byte[] readUntilClosed(final Duration timeout) throws IOException
+        {
+            final long deadline = System.nanoTime() + timeout.toNanos();
+            final ByteArrayOutputStream out = new ByteArrayOutputStream();
+            final InputStream in = socket.getInputStream();
+            final byte[] chunk = new byte[64 * 1024];
+            while (true)
+            {
+                final long leftMs = (deadline - System.nanoTime()) / 1_000_000;
+                if (leftMs <= 0)
+                {
+                    throw new SocketTimeoutException("the server did not close within " + timeout.toMillis() + " ms");
+                }
+                socket.setSoTimeout((int)leftMs);
+                final int n;
+                try
+                {
+                    n = in.read(chunk);
+                }
+                catch (final SocketException ex)
+                {
+                    return out.toByteArray(); // reset by the server: closed too
+                }
+                if (n < 0)
+                {
+                    return out.toByteArray();
+                }
+                out.write(chunk, 0, n);
+            }
+        }
+
+        @Override
+        public byte[] readFully(final int length, final Duration timeout) throws IOException
+        {
+            socket.setSoTimeout((int)timeout.toMillis());
+            return socket.getInputStream().readNBytes(length);
+        }
+
+        @Override
+        public void close() throws IOException
+        {
+            socket.close();
+        }
+    }
+}

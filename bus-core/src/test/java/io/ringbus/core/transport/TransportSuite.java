@@ -1,0 +1,325 @@
+package io.ringbus.core.transport;
+
+import io.ringbus.core.MessageBus;
+import io.ringbus.core.client.BusClient;
+import io.ringbus.core.client.ClientConnMeta;
+import io.ringbus.core.client.ClientOptions;
+import io.ringbus.core.client.Reply;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.FrameCodec;
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.TestFrames;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The client-plane behaviour every transport and backend must show. A subclass names the scheme,
+ * how to open a raw byte-level peer, and may adjust the configuration (backend, certificates).
+ */
+public abstract class TransportSuite
+{
+    protected static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    protected MessageBus bus;
+    protected EchoHandler handler = new EchoHandler();
+    protected InetSocketAddress address;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    /** The scheme under test: tcp, tls, ws, wss, quic. */
+    protected abstract String scheme();
+
+    /** A raw peer speaking this transport's carrier to {@code address}. */
+    protected abstract RawPeer openRaw(InetSocketAddress address) throws IOException;
+
+    /** Adjust the bus configuration (backend, limits). */
+    protected BusConfig.Builder configure(final BusConfig.Builder builder)
+    {
+        return builder;
+    }
+
+    protected void startBus(final BusConfig.Builder builder)
+    {
+        bus = MessageBus.start(configure(builder).build(), handler);
+        address = bus.listen(URI.create(scheme() + "://127.0.0.1:0"));
+    }
+
+    protected BusClient client() throws IOException
+    {
+        return client(ClientOptions.defaults());
+    }
+
+    protected BusClient client(final ClientOptions options) throws IOException
+    {
+        final BusClient client = BusClient.connect(URI.create(scheme() + "://127.0.0.1:" + address.getPort()), options);
+        toClose.add(client);
+        return client;
+    }
+
+    protected RawPeer raw() throws IOException
+    {
+        final RawPeer peer = openRaw(address);
+        toClose.add(peer);
+        return peer;
+    }
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        Collections.reverse(toClose);
+        for (final AutoCloseable closeable : toClose)
+        {
+            closeable.close();
+        }
+        if (bus != null)
+        {
+            bus.close();
+            assertEquals(0, bus.stats().openConnections(), "every connection closed");
+            if (bus.pool().isLeakDetectionEnabled())
+            {
+                bus.pool().assertNoLeaks();
+            }
+        }
+    }
+
+    @Test
+    void requestAndReply() throws Exception
+    {
+        startBus(BusConfig.builder().shards(2));
+        final BusClient client = client();
+        final byte[] body = "hello, ringbus".getBytes();
+        final Reply reply = client.request(42, body, TIMEOUT);
+        assertArrayEquals(body, reply.body());
+        assertEquals(42, reply.operation());
+        assertEquals(1, reply.request());
+        assertEquals(FrameHeader.REPLICA_NONE, reply.replica());
+    }
+
+    @Test
+    void pingClientIsAnsweredWithPongClient() throws Exception
+    {
+        startBus(BusConfig.builder().shards(1));
+        final Reply pong = client().ping().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(0, pong.body().length);
+    }
+
+    @Test
+    void tenThousandPipelinedFramesArriveInOrderInBatches() throws Exception
+    {
+        final int count = 10_000;
+        // Queues deep enough for the whole burst: this test is about order and batching, not back-pressure.
+        startBus(BusConfig.builder().shards(2).peerQueueCapacity(16_384));
+        final BusClient client = client(ClientOptions.defaults().withQueueCapacity(16_384));
+        final List<Long> order = Collections.synchronizedList(new ArrayList<>(count));
+        final List<CompletableFuture<Reply>> futures = new ArrayList<>(count);
+        for (int i = 0; i < count; i++)
+        {
+            final byte[] body = new byte[64];
+            new UnsafeBuffer(body).putInt(0, i);
+            futures.add(client.requestAsync(1, body).whenComplete((reply, error) ->
+            {
+                if (reply != null)
+                {
+                    order.add(reply.request());
+                }
+            }));
+        }
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        for (int i = 0; i < count; i++)
+        {
+            final Reply reply = futures.get(i).get();
+            assertEquals(i, new UnsafeBuffer(reply.body()).getInt(0), "body of reply " + i);
+            assertEquals(i + 1, order.get(i), "replies arrive in the order sent");
+        }
+        assertTrue(bus.stats().maxFramesPerWrite() > 1,
+            "at least one gathering write carried several frames: " + bus.stats());
+    }
+
+    @Test
+    void fullQueueAnswersBackpressureAtOnceAgainstAPeerThatNeverReads() throws Exception
+    {
+        startBus(BusConfig.builder().shards(1).peerQueueCapacity(8));
+        final RawPeer stalled = raw();
+        final byte[] request = TestFrames.frame(Command.REQUEST, 32 * 1024, 1);
+        for (int i = 0; i < 2_000 && handler.backpressured.get() == 0; i++)
+        {
+            stalled.write(request);
+        }
+        Await.until(TIMEOUT, () -> handler.backpressured.get() > 0, "a send answered BACKPRESSURE");
+    }
+
+    @Test
+    void aStalledPeerDoesNotHoldUpAHealthyOne() throws Exception
+    {
+        startBus(BusConfig.builder().shards(1).peerQueueCapacity(8));
+        final RawPeer stalled = raw();
+        final byte[] request = TestFrames.frame(Command.REQUEST, 32 * 1024, 1);
+        for (int i = 0; i < 2_000 && handler.backpressured.get() == 0; i++)
+        {
+            stalled.write(request);
+        }
+        Await.until(TIMEOUT, () -> handler.backpressured.get() > 0, "the stalled peer's queue is full");
+        final BusClient healthy = client();
+        for (int i = 0; i < 1_000; i++)
+        {
+            final byte[] body = {(byte)i};
+            assertArrayEquals(body, healthy.request(1, body, TIMEOUT).body());
+        }
+    }
+
+    @Test
+    void gracefulShutdownDrainsQueuedFrames() throws Exception
+    {
+        final CountDownLatch queued = new CountDownLatch(1);
+        handler = new EchoHandler()
+        {
+            @Override
+            protected void afterRequest(final MessageBus bus, final ClientConnMeta client)
+            {
+                queued.countDown();
+            }
+        };
+        handler.repliesPerRequest = 200;
+        startBus(BusConfig.builder().shards(1).peerQueueCapacity(256));
+        final RawPeer peer = raw();
+        final byte[] request = TestFrames.frame(Command.REQUEST, 1000, 5);
+        peer.write(request);
+        assertTrue(queued.await(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+        final CompletableFuture<byte[]> received = CompletableFuture.supplyAsync(() ->
+        {
+            try
+            {
+                return peer.readUntilClosed(TIMEOUT);
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+        });
+        bus.close();
+        final byte[] stream = received.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        assertEquals(200 * request.length, stream.length, "every queued reply was flushed before FIN");
+        assertEquals(0, handler.backpressured.get());
+    }
+
+    /** The bad inputs every transport must answer by closing only that connection. */
+    protected enum BadInput
+    {
+        OVERSIZED_SIZE_FIELD, BAD_HEADER_CHECKSUM, BAD_BODY_CHECKSUM, INVALID_COMMAND, FOREIGN_CLUSTER,
+        CLIENT_SENDS_PREPARE, RANDOM_GARBAGE, VANISHES_MID_FRAME
+    }
+
+    @ParameterizedTest
+    @EnumSource(BadInput.class)
+    void badInputClosesOnlyThatConnectionWithALoggedReason(final BadInput input) throws Exception
+    {
+        startBus(BusConfig.builder().shards(1).maxMessageSize(1 << 20));
+        final BusClient healthy = client();
+        assertNotNull(healthy.request(1, new byte[] {1}, TIMEOUT));
+
+        final RawPeer peer = raw();
+        final byte[] frame = TestFrames.frame(Command.REQUEST, 100, 3);
+        final UnsafeBuffer view = new UnsafeBuffer(frame);
+        final FrameCodec codec = new FrameCodec();
+        CloseReason expected = CloseReason.PROTOCOL_ERROR;
+        String field;
+        switch (input)
+        {
+            case OVERSIZED_SIZE_FIELD:
+                view.putInt(FrameHeader.SIZE_OFFSET, (1 << 20) + 1, FrameHeader.ORDER);
+                view.putInt(FrameHeader.CHECKSUM_OFFSET, codec.computeHeaderChecksum(view, 0), FrameHeader.ORDER);
+                field = "size = ";
+                break;
+            case BAD_HEADER_CHECKSUM:
+                frame[FrameHeader.VIEW_OFFSET] ^= 1;
+                field = "checksum = ";
+                break;
+            case BAD_BODY_CHECKSUM:
+                frame[frame.length - 1] ^= 1;
+                field = "checksum_body = ";
+                break;
+            case INVALID_COMMAND:
+                frame[FrameHeader.COMMAND_OFFSET] = 13;
+                view.putInt(FrameHeader.CHECKSUM_OFFSET, codec.computeHeaderChecksum(view, 0), FrameHeader.ORDER);
+                field = "command = 13";
+                break;
+            case FOREIGN_CLUSTER:
+                view.putLong(FrameHeader.CLUSTER_OFFSET, 99, FrameHeader.ORDER);
+                codec.seal(view, 0);
+                field = "cluster = 0x63";
+                break;
+            case CLIENT_SENDS_PREPARE:
+                frame[FrameHeader.COMMAND_OFFSET] = Command.PREPARE.code();
+                codec.seal(view, 0);
+                field = "command = prepare";
+                break;
+            case RANDOM_GARBAGE:
+                new Random(7).nextBytes(frame);
+                field = "";
+                break;
+            case VANISHES_MID_FRAME:
+                expected = CloseReason.PEER_VANISHED_MID_FRAME;
+                field = "incomplete frame";
+                break;
+            default:
+                throw new IllegalStateException();
+        }
+        if (input == BadInput.VANISHES_MID_FRAME)
+        {
+            peer.write(java.util.Arrays.copyOf(frame, 300));
+            Await.until(TIMEOUT, () -> handler.requests.get() == 1 && bus.stats().openConnections() == 2,
+                "the raw peer is connected");
+            peer.close();
+        }
+        else
+        {
+            peer.write(frame);
+            peer.readUntilClosed(TIMEOUT);
+        }
+        Await.until(TIMEOUT, () -> !handler.closed.isEmpty(), "the server closed the bad connection");
+        final ClientConnMeta meta = handler.closed.peek();
+        assertEquals(expected, meta.closeReason(), "close reason");
+        assertTrue(meta.closeDetail() != null && meta.closeDetail().contains(field), "detail names the field: " +
+            meta.closeDetail());
+        assertEquals(1, handler.closed.size(), "only the bad connection closed");
+        assertArrayEquals(new byte[] {2}, healthy.request(1, new byte[] {2}, TIMEOUT).body(),
+            "the healthy connection still works");
+    }
+
+    @Test
+    void maxMessageSizeIsEnforcedExactly() throws Exception
+    {
+        final int max = 64 * 1024;
+        startBus(BusConfig.builder().shards(1).maxMessageSize(max));
+        final BusClient client = client();
+        final byte[] atLimit = new byte[max - FrameHeader.HEADER_SIZE];
+        new Random(1).nextBytes(atLimit);
+        assertArrayEquals(atLimit, client.request(1, atLimit, TIMEOUT).body());
+
+        final RawPeer peer = raw();
+        peer.write(TestFrames.frame(Command.REQUEST, max - FrameHeader.HEADER_SIZE + 1, 9));
+        peer.readUntilClosed(TIMEOUT);
+        Await.until(TIMEOUT, () -> !handler.closed.isEmpty(), "the oversized frame closed its connection");
+        assertTrue(handler.closed.peek().closeDetail().contains("size = " + (max + 1)), handler.closed.peek().closeDetail());
+    }
+}
