@@ -12,7 +12,10 @@ public interface RawPeer extends AutoCloseable
     /** Write bytes of the frame stream. */
     void write(byte[] bytes) throws IOException;
 
-    /** Read the frame stream until the server closes it; fails if that takes longer than {@code timeout}. */
+    /**
+     * Read the frame stream until the server closes it, then close this side too; fails if that
+     * takes longer than {@code timeout}.
+     */
     byte[] readUntilClosed(Duration timeout) throws IOException;
 
     /** Read exactly {@code length} bytes of the frame stream. */

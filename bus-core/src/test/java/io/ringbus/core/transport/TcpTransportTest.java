@@ -63,10 +63,12 @@ class TcpTransportTest extends TransportSuite
                 }
                 catch (final SocketException ex)
                 {
+                    socket.close();
                     return out.toByteArray(); // reset by the server: closed too
                 }
                 if (n < 0)
                 {
+                    socket.close(); // answer the server's FIN with ours, as a well-behaved peer does
                     return out.toByteArray();
                 }
                 out.write(chunk, 0, n);

@@ -1,0 +1,304 @@
+package io.ringbus.core.replica;
+
+import io.ringbus.core.BusHandler;
+import io.ringbus.core.MessageBus;
+import io.ringbus.core.SendResult;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.FrameBuffer;
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.Frames;
+import io.ringbus.core.frame.TestFrames;
+import io.ringbus.core.transport.Await;
+import org.agrona.DirectBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The replica plane on one backend: lower id dials higher, a valid ping within handshake_grace,
+ * exactly one connection per pair, reconnect after a late start and after a kill, one lost
+ * notification per loss, FIFO per connection. Subclassed per backend.
+ */
+public abstract class ReplicaPlaneSuite
+{
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    private final List<MessageBus> buses = new ArrayList<>();
+    private final List<Socket> sockets = new ArrayList<>();
+    private Map<Integer, InetSocketAddress> replicas;
+
+    /** Adjust the configuration (backend). */
+    protected BusConfig.Builder configure(final BusConfig.Builder builder)
+    {
+        return builder;
+    }
+
+    /** Records what a replica saw. */
+    static final class Recorder implements BusHandler
+    {
+        final AtomicIntegerArray connected = new AtomicIntegerArray(8);
+        final AtomicIntegerArray lost = new AtomicIntegerArray(8);
+        final ConcurrentLinkedQueue<Long> frames = new ConcurrentLinkedQueue<>();
+
+        @Override
+        public void onReplicaConnected(final MessageBus bus, final int replica)
+        {
+            connected.incrementAndGet(replica);
+        }
+
+        @Override
+        public void onReplicaLost(final MessageBus bus, final int replica)
+        {
+            lost.incrementAndGet(replica);
+        }
+
+        @Override
+        public void onReplicaFrame(final MessageBus bus, final int replica, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            frames.add(FrameHeader.request(buffer, offset));
+        }
+    }
+
+    private static Map<Integer, InetSocketAddress> freeAddresses(final int count) throws IOException
+    {
+        final Map<Integer, InetSocketAddress> map = new TreeMap<>();
+        for (int i = 0; i < count; i++)
+        {
+            try (ServerSocket probe = new ServerSocket(0))
+            {
+                map.put(i, new InetSocketAddress("127.0.0.1", probe.getLocalPort()));
+            }
+        }
+        return map;
+    }
+
+    private MessageBus start(final int replica, final Recorder recorder)
+    {
+        final MessageBus bus = MessageBus.start(configure(BusConfig.builder()
+            .shards(2)
+            .replicaId(replica)
+            .replicas(replicas)
+            .handshakeGrace(Duration.ofMillis(300))
+            .reconnectBackoffMin(Duration.ofMillis(20))
+            .reconnectBackoffMax(Duration.ofMillis(200))
+            .peerQueueCapacity(16_384)).build(), recorder);
+        buses.add(bus);
+        return bus;
+    }
+
+    @AfterEach
+    void tearDown() throws IOException
+    {
+        for (final Socket socket : sockets)
+        {
+            socket.close();
+        }
+        for (final MessageBus bus : buses)
+        {
+            bus.close();
+            assertEquals(0, bus.stats().openConnections());
+            if (bus.pool().isLeakDetectionEnabled())
+            {
+                bus.pool().assertNoLeaks();
+            }
+        }
+    }
+
+    @Test
+    void threeReplicasConnectEveryPairExactlyOnce() throws IOException
+    {
+        replicas = freeAddresses(3);
+        final Recorder[] recorders = {new Recorder(), new Recorder(), new Recorder()};
+        final MessageBus[] bus = new MessageBus[3];
+        for (int i = 0; i < 3; i++)
+        {
+            bus[i] = start(i, recorders[i]);
+        }
+        Await.until(TIMEOUT, () -> allConnected(bus), "every pair connected");
+        for (int i = 0; i < 3; i++)
+        {
+            assertEquals(2, bus[i].stats().openConnections(), "replica " + i + " holds one connection per peer");
+            for (int peer = 0; peer < 3; peer++)
+            {
+                assertEquals(peer == i ? 0 : 1, recorders[i].connected.get(peer), "replica " + i + " saw " + peer);
+            }
+        }
+    }
+
+    private static boolean allConnected(final MessageBus[] bus)
+    {
+        for (int i = 0; i < bus.length; i++)
+        {
+            for (int peer = 0; peer < bus.length; peer++)
+            {
+                if (peer != i && !bus[i].isReplicaConnected(peer))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    @Test
+    void reconnectsAfterALateStartAndAfterAKillWithOneLostNotificationPerLoss() throws IOException
+    {
+        replicas = freeAddresses(2);
+        final Recorder zero = new Recorder();
+        final MessageBus bus0 = start(0, zero);
+        assertFalse(bus0.isReplicaConnected(1));
+
+        final MessageBus bus1 = start(1, new Recorder());
+        Await.until(TIMEOUT, () -> bus0.isReplicaConnected(1) && bus1.isReplicaConnected(0), "late start joined");
+
+        bus1.close();
+        Await.until(TIMEOUT, () -> zero.lost.get(1) == 1, "replica 0 noticed the loss");
+        assertFalse(bus0.isReplicaConnected(1));
+
+        final MessageBus restarted = start(1, new Recorder());
+        Await.until(TIMEOUT, () -> bus0.isReplicaConnected(1) && restarted.isReplicaConnected(0), "rejoined");
+        assertEquals(2, zero.connected.get(1));
+        assertEquals(1, zero.lost.get(1), "exactly one lost notification for one loss");
+    }
+
+    @Test
+    void framesBetweenTwoReplicasArriveInOrder() throws IOException
+    {
+        replicas = freeAddresses(2);
+        final Recorder one = new Recorder();
+        final MessageBus bus0 = start(0, new Recorder());
+        final MessageBus bus1 = start(1, one);
+        Await.until(TIMEOUT, () -> bus0.isReplicaConnected(1), "connected");
+        final int count = 10_000;
+        for (int i = 0; i < count; i++)
+        {
+            final FrameBuffer frame = bus0.allocate(FrameHeader.HEADER_SIZE + 16);
+            Frames.header().wrap(frame.buffer(), 0).clear().size(FrameHeader.HEADER_SIZE + 16)
+                .command(Command.PREPARE).replica(0).request(i);
+            Frames.seal(frame.buffer(), 0);
+            assertEquals(SendResult.OK, bus0.sendToReplica(1, frame));
+        }
+        Await.until(TIMEOUT, () -> one.frames.size() == count, "every frame arrived");
+        long expected = 0;
+        for (final long request : one.frames)
+        {
+            assertEquals(expected++, request, "FIFO");
+        }
+        assertTrue(bus0.stats().maxFramesPerWrite() > 1, "frames left in batches: " + bus0.stats());
+        assertTrue(bus1.isReplicaConnected(0));
+    }
+
+    @Test
+    void broadcastSendsOneBufferToEveryReplica() throws IOException
+    {
+        replicas = freeAddresses(3);
+        final Recorder[] recorders = {new Recorder(), new Recorder(), new Recorder()};
+        final MessageBus[] bus = new MessageBus[3];
+        for (int i = 0; i < 3; i++)
+        {
+            bus[i] = start(i, recorders[i]);
+        }
+        Await.until(TIMEOUT, () -> allConnected(bus), "every pair connected");
+        final FrameBuffer frame = bus[0].allocate(FrameHeader.HEADER_SIZE);
+        Frames.header().wrap(frame.buffer(), 0).clear().size(FrameHeader.HEADER_SIZE).command(Command.COMMIT)
+            .replica(0).request(77);
+        Frames.seal(frame.buffer(), 0);
+        assertEquals(2, bus[0].broadcastToReplicas(frame));
+        Await.until(TIMEOUT, () -> recorders[1].frames.contains(77L) && recorders[2].frames.contains(77L),
+            "both replicas got the broadcast");
+    }
+
+    @Test
+    void aDuplicateRegistrationLosesCleanly() throws IOException
+    {
+        replicas = freeAddresses(2);
+        final Recorder one = new Recorder();
+        final MessageBus bus0 = start(0, new Recorder());
+        final MessageBus bus1 = start(1, one);
+        Await.until(TIMEOUT, () -> bus1.isReplicaConnected(0), "connected");
+
+        final Socket impostor = connect(replicas.get(1));
+        impostor.getOutputStream().write(ping(0));
+        assertTrue(closedByPeer(impostor), "the duplicate was closed");
+        assertTrue(bus1.isReplicaConnected(0) && bus0.isReplicaConnected(1), "the first connection stays");
+        assertEquals(0, one.lost.get(0), "no loss was reported for the duplicate");
+        assertEquals(1, one.connected.get(0));
+    }
+
+    @Test
+    void handshakeMustBeAValidPingWithinHandshakeGrace() throws IOException
+    {
+        replicas = freeAddresses(2);
+        final Recorder one = new Recorder();
+        start(1, one);
+
+        final Socket silent = connect(replicas.get(1));
+        assertTrue(closedByPeer(silent), "a silent dialer is closed at handshake_grace");
+
+        final Socket higher = connect(replicas.get(1));
+        higher.getOutputStream().write(ping(1));
+        assertTrue(closedByPeer(higher), "a ping from an id not lower than ours is refused");
+
+        final Socket notPing = connect(replicas.get(1));
+        notPing.getOutputStream().write(TestFrames.frame(Command.PREPARE, 0, 1));
+        assertTrue(closedByPeer(notPing), "a first frame other than ping is refused");
+
+        final Socket garbage = connect(replicas.get(1));
+        garbage.getOutputStream().write(new byte[512]);
+        assertTrue(closedByPeer(garbage), "garbage is refused");
+        assertEquals(0, one.connected.get(0));
+    }
+
+    private Socket connect(final InetSocketAddress address) throws IOException
+    {
+        final Socket socket = new Socket(address.getAddress(), address.getPort());
+        sockets.add(socket);
+        return socket;
+    }
+
+    private static byte[] ping(final int replica)
+    {
+        final byte[] frame = TestFrames.frame(Command.PING, 0, 1);
+        frame[FrameHeader.REPLICA_OFFSET] = (byte)replica;
+        final org.agrona.concurrent.UnsafeBuffer view = new org.agrona.concurrent.UnsafeBuffer(frame);
+        Frames.seal(view, 0);
+        return frame;
+    }
+
+    private static boolean closedByPeer(final Socket socket) throws IOException
+    {
+        socket.setSoTimeout((int)TIMEOUT.toMillis());
+        final InputStream in = socket.getInputStream();
+        try
+        {
+            while (in.read() >= 0)
+            {
+                // a replica sends nothing before the handshake; drain whatever comes
+            }
+            return true;
+        }
+        catch (final SocketException ex)
+        {
+            return true; // reset
+        }
+    }
+}
