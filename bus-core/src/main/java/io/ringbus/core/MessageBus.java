@@ -17,6 +17,7 @@ import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
 import io.ringbus.core.transport.ConnectionHandler;
+import io.ringbus.core.transport.TransportProvider;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.NoOpIdleStrategy;
@@ -178,12 +179,9 @@ public final class MessageBus implements AutoCloseable
      */
     public InetSocketAddress listen(final URI uri)
     {
-        final String scheme = uri.getScheme();
-        if (!"tcp".equals(scheme))
-        {
-            throw new IllegalArgumentException("listen = " + uri + ": scheme " + scheme + " has no transport here (tcp)");
-        }
-        final InetSocketAddress address = new InetSocketAddress(uri.getHost(), uri.getPort());
+        final TransportProvider transport = TransportProvider.forScheme(uri.getScheme());
+        final String scheme = transport.scheme();
+        final InetSocketAddress address = transport.address(uri);
         final InetSocketAddress bound = onShard0(() ->
         {
             final IoListener listener = shards[0].backend().listen(address, socket -> onClientAccepted(socket, scheme));

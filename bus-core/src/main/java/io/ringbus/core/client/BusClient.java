@@ -13,6 +13,7 @@ import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
 import io.ringbus.core.transport.ConnectionHandler;
+import io.ringbus.core.transport.TransportProvider;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.NoOpIdleStrategy;
@@ -73,13 +74,9 @@ public final class BusClient implements AutoCloseable
     /** Connect to {@code uri} with {@code options}; blocks until connected or the connect timeout. */
     public static BusClient connect(final URI uri, final ClientOptions options) throws IOException
     {
-        if (!"tcp".equals(uri.getScheme()))
-        {
-            throw new IllegalArgumentException("uri = " + uri + ": scheme " + uri.getScheme() + " is not supported (tcp)");
-        }
+        final InetSocketAddress address = TransportProvider.forScheme(uri.getScheme()).address(uri);
         final BusClient client = new BusClient(options);
         AgentRunner.startOnThread(client.runner);
-        final InetSocketAddress address = new InetSocketAddress(uri.getHost(), uri.getPort());
         client.shard.execute(() -> client.dial(address));
         try
         {
@@ -248,12 +245,7 @@ public final class BusClient implements AutoCloseable
         final Connection conn = connection;
         if (conn != null)
         {
-            final CompletableFuture<Void> done = new CompletableFuture<>();
-            if (shard.execute(() ->
-            {
-                conn.close(CloseReason.LOCAL, null);
-                done.complete(null);
-            }))
+            if (shard.execute(() -> conn.close(CloseReason.LOCAL, null)))
             {
                 final long deadline = System.nanoTime() + options.closeGrace().toNanos() + 100_000_000L;
                 while (conn.state() != Connection.State.CLOSED && System.nanoTime() < deadline)

@@ -116,6 +116,26 @@ public abstract class TransportSuite
     }
 
     @Test
+    void clientMetaNamesTransportAndPeer() throws Exception
+    {
+        final java.util.concurrent.atomic.AtomicReference<ClientConnMeta> seen = new java.util.concurrent.atomic.AtomicReference<>();
+        handler = new EchoHandler()
+        {
+            @Override
+            protected void afterRequest(final MessageBus bus, final ClientConnMeta client)
+            {
+                seen.set(client);
+            }
+        };
+        startBus(BusConfig.builder().shards(2));
+        client().request(1, new byte[0], TIMEOUT);
+        final ClientConnMeta meta = seen.get();
+        assertEquals(scheme(), meta.transport());
+        assertEquals("127.0.0.1", meta.peerAddress().getAddress().getHostAddress());
+        assertTrue(meta.clientId() >>> 56 < 2, "the id carries the owning shard");
+    }
+
+    @Test
     void pingClientIsAnsweredWithPongClient() throws Exception
     {
         startBus(BusConfig.builder().shards(1));
