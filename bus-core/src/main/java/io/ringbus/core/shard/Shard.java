@@ -48,6 +48,8 @@ public final class Shard implements Agent
     private final MessagePassingQueue.Consumer<Runnable> taskRunner = this::runTask;
     private final MessagePassingQueue.Consumer<Flushable> flushRunner = Flushable::flush;
 
+    private final DeadlineTimerWheel.TimerConsumer timerVisitor = this::visitTimer;
+    private long earliestDeadlineNs = Long.MAX_VALUE;
     private volatile boolean sleeping;
     private volatile Thread thread;
     private long nowNs;
@@ -136,6 +138,7 @@ public final class Shard implements Agent
     {
         final long id = timers.scheduleTimer(deadlineNs);
         timerTasks.put(id, task);
+        earliestDeadlineNs = Math.min(earliestDeadlineNs, deadlineNs);
         return id;
     }
 
@@ -161,7 +164,11 @@ public final class Shard implements Agent
         int work = backend.poll(0);
         work += mailbox.drain(taskRunner, drainLimit);
         work += flushes.drain(flushRunner, drainLimit);
-        work += timers.poll(nowNs, timerHandler, drainLimit);
+        if (timers.timerCount() > 0 && nowNs - earliestDeadlineNs >= 0)
+        {
+            work += timers.poll(nowNs, timerHandler, drainLimit);
+            recomputeEarliestDeadline(); // also drops the deadline of a cancelled timer
+        }
         if (work == 0)
         {
             idle();
@@ -181,8 +188,8 @@ public final class Shard implements Agent
         {
             if (mailbox.isEmpty() && flushes.isEmpty())
             {
-                final long deadline = timers.timerCount() > 0 ? timers.currentTickTime() : Long.MAX_VALUE;
-                final long blockNs = Math.min(MAX_BLOCK_NS, Math.max(1, deadline - System.nanoTime()));
+                final long blockNs = timers.timerCount() == 0 ? MAX_BLOCK_NS :
+                    Math.min(MAX_BLOCK_NS, Math.max(TIMER_TICK_NS, earliestDeadlineNs - System.nanoTime()));
                 backend.poll(blockNs);
             }
         }
@@ -190,6 +197,17 @@ public final class Shard implements Agent
         {
             sleeping = false;
         }
+    }
+
+    private void recomputeEarliestDeadline()
+    {
+        earliestDeadlineNs = Long.MAX_VALUE;
+        timers.forEach(timerVisitor);
+    }
+
+    private void visitTimer(final long deadlineNs, final long timerId)
+    {
+        earliestDeadlineNs = Math.min(earliestDeadlineNs, deadlineNs);
     }
 
     private void runTask(final Runnable task)

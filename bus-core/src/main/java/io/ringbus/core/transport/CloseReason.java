@@ -19,8 +19,8 @@ public enum CloseReason
     HANDSHAKE_TIMEOUT(true),
     /** A second connection for a replica pair that already has one; the newcomer loses. */
     DUPLICATE(true),
-    /** Connecting failed. */
-    CONNECT_FAILED(true),
+    /** Connecting failed (expected while a peer is down: the dialer retries). */
+    CONNECT_FAILED(false),
     /** Any other I/O error. */
     IO_ERROR(true);
 
