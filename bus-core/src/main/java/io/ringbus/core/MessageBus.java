@@ -2,6 +2,7 @@ package io.ringbus.core;
 
 import io.ringbus.core.backend.AcceptedSocket;
 import io.ringbus.core.backend.IoBackend;
+import io.ringbus.core.backend.IoBackendProvider;
 import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.backend.IoListener;
 import io.ringbus.core.backend.NioBackend;
@@ -58,6 +59,7 @@ public final class MessageBus implements AutoCloseable
     private static final int GENERATION_SHIFT = 32;
     private static final long SLOT_MASK = 0xFFFF_FFFFL;
     private static final long DISCARD_BUFFER_SIZE = 64 * 1024;
+    private static final String IO_URING = "io_uring";
 
     private final BusConfig config;
     private final BusHandler handler;
@@ -105,9 +107,10 @@ public final class MessageBus implements AutoCloseable
         this.shards = new Shard[n];
         this.states = new ShardState[n];
         this.runners = new AgentRunner[n];
+        final java.util.function.IntFunction<IoBackend> backends = backendFactory(config.backend());
         for (int i = 0; i < n; i++)
         {
-            shards[i] = new Shard(i, newBackend(config.backend()), config.idleMode(), config.mailboxCapacity(),
+            shards[i] = new Shard(i, backends.apply(i), config.idleMode(), config.mailboxCapacity(),
                 config.mailboxDrainLimit());
             states[i] = new ShardState();
         }
@@ -120,7 +123,8 @@ public final class MessageBus implements AutoCloseable
     public static MessageBus start(final BusConfig config, final BusHandler handler)
     {
         final MessageBus bus = new MessageBus(config, handler);
-        LOG.log(Level.INFO, "ringbus: backend " + bus.shards[0].backend().name() + ", " + config.shards() + " shard(s)");
+        LOG.log(Level.INFO, "ringbus: backend " + bus.shards[0].backend().name() + " (asked: " +
+            config.backend().name().toLowerCase() + "), " + config.shards() + " shard(s)");
         for (int i = 0; i < bus.shards.length; i++)
         {
             bus.runners[i] = new AgentRunner(NoOpIdleStrategy.INSTANCE,
@@ -146,13 +150,38 @@ public final class MessageBus implements AutoCloseable
         return bus;
     }
 
-    private static IoBackend newBackend(final Backend backend)
+    /**
+     * The backend factory for {@code backend}: NIO, io_uring (which must be available, else the
+     * start fails naming why), or AUTO: io_uring where the kernel allows it, else NIO.
+     */
+    static java.util.function.IntFunction<IoBackend> backendFactory(final Backend backend)
     {
+        if (backend == Backend.NIO)
+        {
+            return shard -> new NioBackend();
+        }
+        final IoBackendProvider uring = IoBackendProvider.find(IO_URING);
         if (backend == Backend.IO_URING)
         {
-            throw new IllegalStateException("backend = io_uring: no io_uring backend on the class path (add bus-uring)");
+            if (uring == null)
+            {
+                throw new IllegalStateException("backend = io_uring: the io_uring backend is not on the class path " +
+                    "(add the bus-uring module)");
+            }
+            if (!uring.isAvailable())
+            {
+                throw new IllegalStateException("backend = io_uring: not available on this machine: " +
+                    uring.unavailabilityReason());
+            }
+            return uring::create;
         }
-        return new NioBackend();
+        return uring != null && uring.isAvailable() ? uring::create : shard -> new NioBackend();
+    }
+
+    /** The backend the shards run on: "nio" or "io_uring". */
+    public String backendName()
+    {
+        return shards[0].backend().name();
     }
 
     /** The configuration this bus runs with. */

@@ -4,7 +4,7 @@ import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 
 /** The replica plane on the NIO backend. */
-class NioReplicaPlaneTest extends ReplicaPlaneSuite
+public class NioReplicaPlaneTest extends ReplicaPlaneSuite
 {
     @Override
     protected BusConfig.Builder configure(final BusConfig.Builder builder)

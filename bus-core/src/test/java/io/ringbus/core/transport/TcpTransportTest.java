@@ -10,7 +10,7 @@ import java.net.SocketTimeoutException;
 import java.time.Duration;
 
 /** The shared suite on plain TCP with the NIO backend. */
-class TcpTransportTest extends TransportSuite
+public class TcpTransportTest extends TransportSuite
 {
     @Override
     protected String scheme()
@@ -25,11 +25,11 @@ class TcpTransportTest extends TransportSuite
     }
 
     /** A raw peer over a blocking socket. */
-    static final class SocketPeer implements RawPeer
+    public static final class SocketPeer implements RawPeer
     {
         private final Socket socket;
 
-        SocketPeer(final Socket socket) throws IOException
+        public SocketPeer(final Socket socket) throws IOException
         {
             this.socket = socket;
             socket.setTcpNoDelay(true);
