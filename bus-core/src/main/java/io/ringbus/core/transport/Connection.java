@@ -7,6 +7,7 @@ import io.ringbus.core.backend.IoResult;
 import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameDecodeException;
 import io.ringbus.core.frame.FrameDecoder;
+import io.ringbus.core.frame.FrameError;
 import io.ringbus.core.frame.FrameHandler;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.shard.Shard;
@@ -51,7 +52,16 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     /** Life cycle of a connection. */
     public enum State
     {
-        CONNECTING, OPEN, CLOSING, CLOSED
+        /** An outbound connect is under way. */
+        CONNECTING,
+        /** Connected; the carrier's handshake (TLS, WebSocket upgrade) is under way. */
+        HANDSHAKE,
+        /** Frames flow both ways. */
+        OPEN,
+        /** The close sequence runs: flush, carrier close, FIN, wait for the peer's FIN. */
+        CLOSING,
+        /** Done; the socket is closed and every buffer released. */
+        CLOSED
     }
 
     private final long id;
@@ -64,6 +74,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private final long closeGraceNs;
     private final ByteBuffer discard;
 
+    private final CarrierSink carrierSink = new CarrierSink();
+    private Carrier carrier;
+    private long handshakeGraceNs;
+    private long handshakeTimer = -1;
+    private boolean carrierClosing;
+    private FrameError closeFrameError;
     private IoChannel channel;
     private volatile State state = State.CONNECTING;
     @SuppressWarnings("unused") // accessed through FLUSH_REQUESTED
@@ -168,16 +184,69 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         return remoteAddress;
     }
 
-    /** Accepted socket, registered on the owning shard: start reading. Shard thread. */
+    /**
+     * Put a carrier layer (TLS, WebSocket) between the socket and the frames; before
+     * {@link #open} or {@link #connecting}. Its handshake must finish within {@code handshakeGraceNs}.
+     */
+    public Connection carrier(final Carrier carrier, final long handshakeGraceNs)
+    {
+        this.carrier = carrier;
+        this.handshakeGraceNs = handshakeGraceNs;
+        return this;
+    }
+
+    /** The carrier layer, or null for plain tcp. */
+    public Carrier carrier()
+    {
+        return carrier;
+    }
+
+    /** Accepted socket, registered on the owning shard: start the carrier's handshake or open. Shard thread. */
     public void open(final IoChannel channel)
     {
         this.channel = channel;
         this.remoteAddress = channel.remoteAddress();
+        if (carrier == null)
+        {
+            becomeOpen();
+            return;
+        }
+        state = State.HANDSHAKE;
+        handshakeTimer = shard.schedule(shard.nowNs() + handshakeGraceNs, this::onHandshakeGraceExpired);
+        carrier.start(carrierSink);
+        readMore();
+        if (!writing)
+        {
+            writeMore();
+        }
+    }
+
+    private void becomeOpen()
+    {
+        if (handshakeTimer != -1)
+        {
+            shard.cancel(handshakeTimer);
+            handshakeTimer = -1;
+        }
         state = State.OPEN;
         handler.onOpen(this);
         if (state == State.OPEN)
         {
             readMore();
+            if (!writing)
+            {
+                writeMore();
+            }
+        }
+    }
+
+    private void onHandshakeGraceExpired()
+    {
+        handshakeTimer = -1;
+        if (state == State.HANDSHAKE)
+        {
+            abort(CloseReason.HANDSHAKE_TIMEOUT, "handshake not complete within handshake_grace " +
+                handshakeGraceNs / 1_000_000 + " ms");
         }
     }
 
@@ -226,7 +295,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             releaseQueued();
         }
-        else if (!writing && state != State.CONNECTING)
+        else if (!writing && state != State.CONNECTING && state != State.HANDSHAKE)
         {
             writeMore();
         }
@@ -295,6 +364,15 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             shard.cancel(closeTimer);
             closeTimer = -1;
         }
+        if (handshakeTimer != -1)
+        {
+            shard.cancel(handshakeTimer);
+            handshakeTimer = -1;
+        }
+        if (carrier != null)
+        {
+            carrier.release();
+        }
         if (channel != null)
         {
             channel.close();
@@ -329,7 +407,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             return;
         }
         reading = true;
-        if (state == State.CLOSING)
+        if (carrier != null)
+        {
+            // Even while closing: the carrier must see the peer's close (close_notify, close frame).
+            channel.read(carrier.inboundSpace());
+        }
+        else if (state == State.CLOSING)
         {
             discard.clear();
             channel.read(discard);
@@ -366,7 +449,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         if (result > 0)
         {
-            if (state == State.OPEN)
+            if (carrier != null)
+            {
+                onCarrierInbound(result);
+            }
+            else if (state == State.OPEN)
             {
                 try
                 {
@@ -374,7 +461,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 }
                 catch (final FrameDecodeException ex)
                 {
-                    close(CloseReason.PROTOCOL_ERROR, ex.error() + ": " + ex.getMessage());
+                    closeForBadFrame(ex);
                 }
             }
             readMore();
@@ -382,6 +469,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         else if (result == IoResult.EOF)
         {
             peerFinished = true;
+            final boolean orderly = carrier == null || carrier.onEof();
             if (state == State.CLOSING)
             {
                 if (outputShut)
@@ -393,17 +481,72 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             else if (decoder.isMidFrame())
             {
                 abort(CloseReason.PEER_VANISHED_MID_FRAME,
-                    decoder.bufferedBytes() + " bytes of an incomplete frame buffered");
+                    decoder.bufferedBytes() + " bytes of an incomplete frame buffered" +
+                    (orderly ? "" : ", and no orderly close from the carrier (truncation)"));
+            }
+            else if (state == State.HANDSHAKE)
+            {
+                abort(CloseReason.PEER_CLOSED, "during the handshake");
             }
             else
             {
-                close(CloseReason.PEER_CLOSED, null);
+                close(CloseReason.PEER_CLOSED, orderly ? null : "end of stream without the carrier's close (truncation)");
             }
         }
         else
         {
             abort(result == IoResult.RESET ? CloseReason.PEER_RESET : CloseReason.IO_ERROR,
                 "read: " + IoResult.describe(result));
+        }
+    }
+
+    private void onCarrierInbound(final int bytes)
+    {
+        try
+        {
+            carrier.onInbound(bytes);
+        }
+        catch (final CarrierException ex)
+        {
+            close(ex.reason(), ex.getMessage());
+        }
+        catch (final FrameDecodeException ex)
+        {
+            closeForBadFrame(ex);
+        }
+        if (state == State.HANDSHAKE && carrier.isOpen())
+        {
+            becomeOpen();
+        }
+        if (!writing && state != State.CLOSED)
+        {
+            writeMore(); // handshake answers, pongs, the carrier's close, or a FIN now due
+        }
+    }
+
+    private void closeForBadFrame(final FrameDecodeException ex)
+    {
+        closeFrameError = ex.error();
+        close(CloseReason.PROTOCOL_ERROR, ex.error() + ": " + ex.getMessage());
+    }
+
+    /** Bytes the carrier decoded go to the frame decoder while the connection is open. */
+    private final class CarrierSink implements Carrier.Sink
+    {
+        @Override
+        public void onApplicationBytes(final DirectBuffer buffer, final int offset, final int length)
+            throws FrameDecodeException
+        {
+            if (state == State.OPEN || state == State.HANDSHAKE)
+            {
+                decoder.feed(buffer, offset, length);
+            }
+        }
+
+        @Override
+        public void onPeerClosing(final String detail)
+        {
+            close(CloseReason.PEER_CLOSED, detail);
         }
     }
 
@@ -418,6 +561,70 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
 
     private void writeMore()
     {
+        if (carrier != null)
+        {
+            writeMoreThroughCarrier();
+            return;
+        }
+        fillBatch();
+        if (batchCount == 0)
+        {
+            if (state == State.CLOSING && !outputShut)
+            {
+                shutOutput();
+            }
+            return;
+        }
+        prepareViews();
+        submit(iov, batchCount);
+    }
+
+    private void writeMoreThroughCarrier()
+    {
+        if (!carrier.hasOutbound() && carrier.isOpen() && (state == State.OPEN || state == State.CLOSING))
+        {
+            fillBatch();
+            if (batchCount > 0)
+            {
+                prepareViews();
+                try
+                {
+                    carrier.wrap(iov, batchCount);
+                }
+                catch (final CarrierException ex)
+                {
+                    abort(ex.reason(), ex.getMessage());
+                    return;
+                }
+                releaseConsumed();
+            }
+        }
+        if (!carrier.hasOutbound() && batchCount == 0 && state == State.CLOSING)
+        {
+            if (!carrierClosing)
+            {
+                carrierClosing = true;
+                carrier.closeOutbound(closeReason, closeFrameError);
+            }
+            else if (carrier.isOutboundDone() && !outputShut)
+            {
+                shutOutput();
+                return;
+            }
+        }
+        if (carrier.hasOutbound())
+        {
+            final int count = carrier.outbound(iov);
+            submit(iov, count);
+        }
+        else if (state == State.CLOSING && carrierClosing && carrier.isOutboundDone() && !outputShut)
+        {
+            shutOutput();
+        }
+    }
+
+    private void fillBatch()
+    {
         while (batchCount < batch.length)
         {
             final FrameBuffer frame = outbound.relaxedPoll();
@@ -427,21 +634,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             }
             batch[batchCount++] = frame;
         }
-        if (batchCount == 0)
-        {
-            if (state == State.CLOSING && !outputShut)
-            {
-                outputShut = true;
-                channel.shutdownOutput();
-                if (peerFinished)
-                {
-                    finish();
-                    return;
-                }
-                readMore();
-            }
-            return;
-        }
+    }
+
+    private void prepareViews()
+    {
         final int slot = shard.index();
         for (int i = 0; i < batchCount; i++)
         {
@@ -450,13 +646,57 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             view.limit(frame.frameLength()).position(i == 0 ? headWritten : 0);
             iov[i] = view;
         }
+    }
+
+    /** After a carrier consumed frame bytes: release whole frames, remember where the head stopped. */
+    private void releaseConsumed()
+    {
+        int done = 0;
+        while (done < batchCount && !iov[done].hasRemaining())
+        {
+            batch[done].release();
+            iov[done] = null;
+            done++;
+        }
+        headWritten = done < batchCount ? iov[done].position() : 0;
+        compactBatch(done);
+    }
+
+    private void compactBatch(final int done)
+    {
+        if (done > 0)
+        {
+            System.arraycopy(batch, done, batch, 0, batchCount - done);
+            for (int i = batchCount - done; i < batchCount; i++)
+            {
+                batch[i] = null;
+            }
+            batchCount -= done;
+            shard.framesWritten.lazySet(shard.framesWritten.get() + done);
+        }
+    }
+
+    private void submit(final ByteBuffer[] buffers, final int count)
+    {
         writing = true;
         shard.writeCalls.lazySet(shard.writeCalls.get() + 1);
-        if (batchCount > shard.maxFramesPerWrite.get())
+        if (carrier == null && count > shard.maxFramesPerWrite.get())
         {
-            shard.maxFramesPerWrite.lazySet(batchCount);
+            shard.maxFramesPerWrite.lazySet(count);
         }
-        channel.writev(iov, batchCount);
+        channel.writev(buffers, count);
+    }
+
+    private void shutOutput()
+    {
+        outputShut = true;
+        channel.shutdownOutput();
+        if (peerFinished)
+        {
+            finish();
+            return;
+        }
+        readMore();
     }
 
     @Override
@@ -471,6 +711,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             abort(result == IoResult.RESET || result == IoResult.BROKEN_PIPE ? CloseReason.PEER_RESET :
                 CloseReason.IO_ERROR, "write: " + IoResult.describe(result));
+            return;
+        }
+        if (carrier != null)
+        {
+            carrier.onWritten(result);
+            writeMore();
             return;
         }
         long remaining = result;
@@ -492,16 +738,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             offsetInHead = 0;
         }
         headWritten = offsetInHead;
-        if (done > 0)
-        {
-            System.arraycopy(batch, done, batch, 0, batchCount - done);
-            for (int i = batchCount - done; i < batchCount; i++)
-            {
-                batch[i] = null;
-            }
-            batchCount -= done;
-            shard.framesWritten.lazySet(shard.framesWritten.get() + done);
-        }
+        compactBatch(done);
         writeMore();
     }
 }
