@@ -15,6 +15,7 @@ import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.Frames;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
 import io.ringbus.core.transport.ConnectionHandler;
@@ -213,7 +214,8 @@ public final class MessageBus implements AutoCloseable
         final InetSocketAddress address = transport.address(uri);
         final InetSocketAddress bound = onShard0(() ->
         {
-            final IoListener listener = shards[0].backend().listen(address, socket -> onClientAccepted(socket, scheme));
+            final IoListener listener = shards[0].backend().listen(address,
+                socket -> onClientAccepted(socket, transport, uri));
             listeners.add(listener);
             return listener.localAddress();
         });
@@ -416,21 +418,22 @@ public final class MessageBus implements AutoCloseable
     }
 
     /** On shard 0: hand an accepted socket to its owner before a byte is read (fd delegation). */
-    private void onClientAccepted(final AcceptedSocket socket, final String scheme)
+    private void onClientAccepted(final AcceptedSocket socket, final TransportProvider transport, final URI uri)
     {
-        delegate(socket, pickShard(), clientPlane, scheme);
+        delegate(socket, pickShard(), clientPlane, transport, uri);
     }
 
     private void delegate(final AcceptedSocket socket, final int owner, final ConnectionHandler plane,
-        final String scheme)
+        final TransportProvider transport, final URI uri)
     {
-        if (closing || !shards[owner].execute(() -> register(socket, owner, plane, scheme)))
+        if (closing || !shards[owner].execute(() -> register(socket, owner, plane, transport, uri)))
         {
             socket.close();
         }
     }
 
-    private void register(final AcceptedSocket socket, final int owner, final ConnectionHandler plane, final String scheme)
+    private void register(final AcceptedSocket socket, final int owner, final ConnectionHandler plane,
+        final TransportProvider transport, final URI uri)
     {
         if (closing)
         {
@@ -458,7 +461,22 @@ public final class MessageBus implements AutoCloseable
         }
         if (plane == clientPlane)
         {
-            connection.attachment(new ClientConnMeta(connection.id(), socket.remoteAddress(), scheme));
+            connection.attachment(new ClientConnMeta(connection.id(), socket.remoteAddress(), transport.scheme()));
+            final Carrier carrier;
+            try
+            {
+                carrier = transport.serverCarrier(config, uri);
+            }
+            catch (final RuntimeException ex)
+            {
+                channel.close();
+                connection.abort(CloseReason.IO_ERROR, "carrier set-up failed: " + ex);
+                return;
+            }
+            if (carrier != null)
+            {
+                connection.carrier(carrier, config.handshakeGrace().toNanos());
+            }
         }
         connection.open(channel);
     }
@@ -523,6 +541,11 @@ public final class MessageBus implements AutoCloseable
         @Override
         public void onOpen(final Connection connection)
         {
+            final Carrier carrier = connection.carrier();
+            if (carrier != null)
+            {
+                carrier.describe(((ClientConnMeta)connection.attachment())::detail);
+            }
         }
 
         @Override
@@ -589,7 +612,7 @@ public final class MessageBus implements AutoCloseable
 
     private void onReplicaAccepted(final AcceptedSocket socket)
     {
-        delegate(socket, pickShard(), replicaAcceptor, "replica");
+        delegate(socket, pickShard(), replicaAcceptor, null, null);
     }
 
     private boolean registerReplica(final int replica, final Connection connection)

@@ -10,6 +10,7 @@ import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.Frames;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
 import io.ringbus.core.transport.ConnectionHandler;
@@ -74,10 +75,13 @@ public final class BusClient implements AutoCloseable
     /** Connect to {@code uri} with {@code options}; blocks until connected or the connect timeout. */
     public static BusClient connect(final URI uri, final ClientOptions options) throws IOException
     {
-        final InetSocketAddress address = TransportProvider.forScheme(uri.getScheme()).address(uri);
+        final TransportProvider transport = TransportProvider.forScheme(uri.getScheme());
+        final InetSocketAddress address = transport.address(uri);
+        final Carrier carrier = transport.clientCarrier(uri, options.transportSettings(transport.scheme()),
+            options.maxMessageSize());
         final BusClient client = new BusClient(options);
         AgentRunner.startOnThread(client.runner);
-        client.shard.execute(() -> client.dial(address));
+        client.shard.execute(() -> client.dial(address, carrier));
         try
         {
             client.connected.get(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -101,11 +105,15 @@ public final class BusClient implements AutoCloseable
         return client;
     }
 
-    private void dial(final InetSocketAddress address)
+    private void dial(final InetSocketAddress address, final Carrier carrier)
     {
         final Connection conn = new Connection(1, shard, new Handler(), pool, options.receiveBufferSize(),
             options.maxMessageSize(), options.clusterHi(), options.clusterLo(), options.queueCapacity(),
             options.maxBatch(), options.closeGrace().toNanos(), ByteBuffer.allocateDirect(64 * 1024));
+        if (carrier != null)
+        {
+            conn.carrier(carrier, options.handshakeGrace().toNanos());
+        }
         connection = conn;
         try
         {

@@ -92,6 +92,7 @@ public final class BusConfig {
     private final Duration dedupTtl;
     private final int dedupMaxClients;
     private final WebSocketConfig webSocket;
+    private final Map<String, Object> transportSettings;
 
     private BusConfig(Builder builder, WebSocketConfig webSocket) {
         this.shards = builder.shards;
@@ -116,6 +117,7 @@ public final class BusConfig {
         this.dedupTtl = builder.dedupTtl;
         this.dedupMaxClients = builder.dedupMaxClients;
         this.webSocket = webSocket;
+        this.transportSettings = Collections.unmodifiableMap(new TreeMap<>(builder.transportSettings));
     }
 
     /**
@@ -156,6 +158,7 @@ public final class BusConfig {
         builder.dedupTtl = dedupTtl;
         builder.dedupMaxClients = dedupMaxClients;
         builder.webSocket = webSocket;
+        builder.transportSettings.putAll(transportSettings);
         return builder;
     }
 
@@ -362,6 +365,17 @@ public final class BusConfig {
     }
 
     /**
+     * Returns the settings a transport module registered for {@code scheme} (e.g. bus-tls's
+     * {@code TlsSettings} for "tls"), or null. bus-core treats them as opaque.
+     *
+     * @param scheme the transport scheme, lower case
+     * @return the settings object, or null
+     */
+    public Object transportSettings(String scheme) {
+        return transportSettings.get(scheme);
+    }
+
+    /**
      * Compares every field.
      *
      * @param other the object to compare with
@@ -397,7 +411,8 @@ public final class BusConfig {
                 && dedupCapacityPerClient == that.dedupCapacityPerClient
                 && dedupTtl.equals(that.dedupTtl)
                 && dedupMaxClients == that.dedupMaxClients
-                && webSocket.equals(that.webSocket);
+                && webSocket.equals(that.webSocket)
+                && transportSettings.equals(that.transportSettings);
     }
 
     /**
@@ -411,7 +426,7 @@ public final class BusConfig {
                 shards, maxMessageSize, maxBatch, peerQueueCapacity, closeGrace, handshakeGrace,
                 reconnectBackoffMin, reconnectBackoffMax, clusterHi, clusterLo, replicaId, replicas, listen,
                 backend, idleMode, mailboxCapacity, mailboxDrainLimit, receiveBufferSize,
-                dedupCapacityPerClient, dedupTtl, dedupMaxClients, webSocket);
+                dedupCapacityPerClient, dedupTtl, dedupMaxClients, webSocket, transportSettings);
     }
 
     /**
@@ -442,6 +457,7 @@ public final class BusConfig {
                 + ", dedup_ttl=" + dedupTtl
                 + ", dedup_max_clients=" + dedupMaxClients
                 + ", web_socket=" + webSocket
+                + ", transport_settings=" + transportSettings.keySet()
                 + '}';
     }
 
@@ -478,6 +494,7 @@ public final class BusConfig {
         private Duration dedupTtl = DEFAULT_DEDUP_TTL;
         private int dedupMaxClients = DEFAULT_DEDUP_MAX_CLIENTS;
         private WebSocketConfig webSocket = WebSocketConfig.defaults();
+        private final Map<String, Object> transportSettings = new TreeMap<>();
 
         private Builder() {
         }
@@ -743,6 +760,22 @@ public final class BusConfig {
          */
         public Builder webSocket(WebSocketConfig webSocket) {
             this.webSocket = Objects.requireNonNull(webSocket, "webSocket");
+            return this;
+        }
+
+        /**
+         * Registers a transport module's settings for {@code scheme} (TLS certificates for "tls",
+         * ...). Opaque to bus-core; the transport provider of that scheme reads them.
+         *
+         * @param scheme   the transport scheme, lower case
+         * @param settings the module's settings object
+         * @return this builder
+         * @throws NullPointerException if either argument is null
+         */
+        public Builder transportSettings(String scheme, Object settings) {
+            transportSettings.put(
+                    Objects.requireNonNull(scheme, "scheme").toLowerCase(Locale.ROOT),
+                    Objects.requireNonNull(settings, "settings"));
             return this;
         }
 

@@ -27,6 +27,13 @@ public interface Carrier
 
         /** The peer began closing (close_notify, a WebSocket close frame): start our close. */
         void onPeerClosing(String detail);
+
+        /**
+         * Run a slow task (an SSLEngine delegated task: key exchange, certificate checks) off the
+         * shard, so the shard keeps serving other connections; when it is done the carrier's
+         * {@link Carrier#onInbound(int) onInbound(0)} is called on the shard to resume.
+         */
+        void offload(Runnable task);
     }
 
     /** Bind to the connection and begin; a client queues its first handshake bytes here. */

@@ -548,6 +548,42 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             close(CloseReason.PEER_CLOSED, detail);
         }
+
+        @Override
+        public void offload(final Runnable task)
+        {
+            Offload.EXECUTOR.execute(() ->
+            {
+                try
+                {
+                    task.run();
+                }
+                finally
+                {
+                    shard.execute(this::resume);
+                }
+            });
+        }
+
+        private void resume()
+        {
+            if (state != State.CLOSED)
+            {
+                onCarrierInbound(0);
+            }
+        }
+    }
+
+    /** The shared pool for carrier tasks too slow for a shard thread. */
+    private static final class Offload
+    {
+        static final java.util.concurrent.ExecutorService EXECUTOR = java.util.concurrent.Executors.newFixedThreadPool(
+            Math.max(2, Runtime.getRuntime().availableProcessors()), runnable ->
+            {
+                final Thread thread = new Thread(runnable, "ringbus-offload");
+                thread.setDaemon(true);
+                return thread;
+            });
     }
 
     @Override

@@ -1,5 +1,7 @@
 package io.ringbus.core.transport;
 
+import io.ringbus.core.config.BusConfig;
+
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
@@ -10,10 +12,10 @@ import java.util.ServiceLoader;
  * A client-plane transport, found by URI scheme through {@link ServiceLoader} so that bus-core
  * depends on no transport module: a user adds the jars of the transports they need.
  *
- * <p>Today a provider names its scheme and resolves listen and connect URIs; the tcp provider
- * lives in bus-core. Stream transports with a carrier layer (tls, ws, wss) plug their layer in
- * between the socket bytes and the frame decoder through this interface as they arrive.
- * Implementations are stateless and thread-safe.
+ * <p>A provider names its scheme, resolves listen and connect URIs, and for stream transports
+ * with a carrier layer (tls, ws, wss) creates the {@link Carrier} that sits between the socket
+ * bytes and the frame decoder; the tcp provider, in bus-core, has none. Implementations are
+ * stateless and thread-safe.
  */
 public interface TransportProvider
 {
@@ -28,6 +30,28 @@ public interface TransportProvider
             throw new IllegalArgumentException("uri = " + uri + ": host and port are required");
         }
         return new InetSocketAddress(uri.getHost(), uri.getPort());
+    }
+
+    /**
+     * The carrier layer for a connection accepted on a listener of this scheme, or null for none
+     * (tcp). Called on the owning shard, before a byte is read.
+     *
+     * @param config the bus's configuration; {@code config.transportSettings(scheme())} holds this
+     *               module's settings.
+     */
+    default Carrier serverCarrier(final BusConfig config, final URI listenUri)
+    {
+        return null;
+    }
+
+    /**
+     * The carrier layer for a client connection to {@code uri}, or null for none (tcp).
+     *
+     * @param settings {@code options.transportSettings(scheme())}: this module's settings, or null.
+     */
+    default Carrier clientCarrier(final URI uri, final Object settings, final int maxMessageSize)
+    {
+        return null;
     }
 
     /**
