@@ -282,8 +282,8 @@ public final class NioBackend implements IoBackend
         SelectionKey key;
         InetSocketAddress remote;
         private ByteBuffer readBuffer;
-        private ByteBuffer[] writeBuffers;
-        private int writeCount;
+        private boolean writePending;
+        private long writeResult;
         private boolean connectPending;
         private boolean closed;
 
@@ -358,10 +358,16 @@ public final class NioBackend implements IoBackend
             return 1;
         }
 
+        /**
+         * The write happens here, at submission, while the buffers' positions are the ones the
+         * caller just set (a frame shared by several connections of one shard has one view per
+         * shard, so its position must be consumed before the next connection sets it). Only the
+         * completion waits: for the next poll, or for OP_WRITE when the kernel took less than all.
+         */
         @Override
         public void writev(final ByteBuffer[] srcs, final int count)
         {
-            if (writeBuffers != null)
+            if (writePending)
             {
                 throw new IllegalStateException("a write is already pending");
             }
@@ -369,8 +375,23 @@ public final class NioBackend implements IoBackend
             {
                 return;
             }
-            writeBuffers = srcs;
-            writeCount = count;
+            writePending = true;
+            long result;
+            try
+            {
+                result = channel.write(srcs, 0, count);
+                if (hasRemaining(srcs, count))
+                {
+                    writeResult = result;
+                    updateInterest(SelectionKey.OP_WRITE); // complete once the socket has room again
+                    return;
+                }
+            }
+            catch (final IOException ex)
+            {
+                result = IoResult.of(ex);
+            }
+            writeResult = result;
             backend.writesToTry.add(this);
         }
 
@@ -380,35 +401,18 @@ public final class NioBackend implements IoBackend
             {
                 connectPending = false;
                 handler.onConnect(closed ? IoResult.CLOSED : 0);
-                if (writeBuffers == null)
+                if (!writePending)
                 {
                     return 1;
                 }
             }
-            final ByteBuffer[] srcs = writeBuffers;
-            if (srcs == null || closed)
+            if (!writePending || closed)
             {
                 return 0;
             }
-            long result;
-            try
-            {
-                result = channel.write(srcs, 0, writeCount);
-                if (result == 0 && hasRemaining(srcs, writeCount))
-                {
-                    if (!fromReadiness)
-                    {
-                        updateInterest(SelectionKey.OP_WRITE);
-                    }
-                    return 0; // wait for room in the send buffer
-                }
-            }
-            catch (final IOException ex)
-            {
-                result = IoResult.of(ex);
-            }
-            writeBuffers = null;
-            writeCount = 0;
+            final long result = writeResult;
+            writePending = false;
+            writeResult = 0;
             updateInterest();
             handler.onWrite(result);
             return 1;
@@ -442,11 +446,7 @@ public final class NioBackend implements IoBackend
             {
                 ops |= SelectionKey.OP_READ;
             }
-            if (writeBuffers != null && (extra & SelectionKey.OP_WRITE) != 0)
-            {
-                ops |= SelectionKey.OP_WRITE;
-            }
-            else if (writeBuffers != null && (key.interestOps() & SelectionKey.OP_WRITE) != 0)
+            if (writePending && ((extra & SelectionKey.OP_WRITE) != 0 || (key.interestOps() & SelectionKey.OP_WRITE) != 0))
             {
                 ops |= SelectionKey.OP_WRITE;
             }
@@ -486,7 +486,7 @@ public final class NioBackend implements IoBackend
             }
             closed = true;
             readBuffer = null;
-            writeBuffers = null;
+            writePending = false;
             key.cancel();
             closeQuietly(channel);
         }

@@ -39,6 +39,7 @@ public final class FrameBuffer
     private volatile int refCount;
     private int frameLength;
     private final ByteBuffer[] views;
+    private final long[] batchStamps;
 
     FrameBuffer(final FramePool pool, final int sizeClass, final ByteBuffer byteBuffer, final int viewSlots)
     {
@@ -47,6 +48,22 @@ public final class FrameBuffer
         this.byteBuffer = byteBuffer;
         this.buffer = new UnsafeBuffer(byteBuffer);
         this.views = new ByteBuffer[viewSlots];
+        this.batchStamps = new long[viewSlots];
+    }
+
+    /**
+     * Record that view slot {@code slot} put this buffer in the gathering write stamped
+     * {@code stamp}; false if it is in that write already (the same buffer queued twice: one view
+     * cannot stand for two ranges of one write, so the second waits for the next write).
+     */
+    public boolean stampBatch(final int slot, final long stamp)
+    {
+        if (batchStamps[slot] == stamp)
+        {
+            return false;
+        }
+        batchStamps[slot] = stamp;
+        return true;
     }
 
     /**

@@ -53,6 +53,7 @@ public final class Shard implements Agent
     private volatile boolean sleeping;
     private volatile Thread thread;
     private long nowNs;
+    private long batchStamp;
 
     /** Frames written by gathering writes on this shard (stats; written by the shard only). */
     public final AtomicLong framesWritten = new AtomicLong();
@@ -83,6 +84,12 @@ public final class Shard implements Agent
     public IoBackend backend()
     {
         return backend;
+    }
+
+    /** A number unique to one gathering write on this shard (see FrameBuffer#stampBatch). Shard thread. */
+    public long nextBatchStamp()
+    {
+        return ++batchStamp;
     }
 
     /** The clock read at the start of this duty cycle. Shard thread. */

@@ -85,6 +85,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     @SuppressWarnings("unused") // accessed through FLUSH_REQUESTED
     private volatile int flushRequested;
     private int batchCount;
+    private FrameBuffer held;
     private int headWritten;
     private boolean writing;
     private boolean reading;
@@ -215,7 +216,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         handshakeTimer = shard.schedule(shard.nowNs() + handshakeGraceNs, this::onHandshakeGraceExpired);
         carrier.start(carrierSink);
         readMore();
-        if (!writing)
+        if (!openIfCarrierReady() && !writing)
         {
             writeMore();
         }
@@ -229,7 +230,16 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             handshakeTimer = -1;
         }
         state = State.OPEN;
-        handler.onOpen(this);
+        try
+        {
+            handler.onOpen(this);
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": open handler failed", ex);
+            abort(CloseReason.IO_ERROR, "open handler failed: " + ex);
+            return;
+        }
         if (state == State.OPEN)
         {
             readMore();
@@ -393,6 +403,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
 
     private void releaseQueued()
     {
+        if (held != null)
+        {
+            held.release();
+            held = null;
+        }
         FrameBuffer frame;
         while ((frame = outbound.relaxedPoll()) != null)
         {
@@ -514,14 +529,21 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             closeForBadFrame(ex);
         }
-        if (state == State.HANDSHAKE && carrier.isOpen())
-        {
-            becomeOpen();
-        }
-        if (!writing && state != State.CLOSED)
+        if (!openIfCarrierReady() && !writing && state != State.CLOSED)
         {
             writeMore(); // handshake answers, pongs, the carrier's close, or a FIN now due
         }
+    }
+
+    /** Open once the carrier's handshake is done; true if that happened now (and writing resumed). */
+    private boolean openIfCarrierReady()
+    {
+        if (state == State.HANDSHAKE && carrier.isOpen())
+        {
+            becomeOpen();
+            return true;
+        }
+        return false;
     }
 
     private void closeForBadFrame(final FrameDecodeException ex)
@@ -537,7 +559,9 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         public void onApplicationBytes(final DirectBuffer buffer, final int offset, final int length)
             throws FrameDecodeException
         {
-            if (state == State.OPEN || state == State.HANDSHAKE)
+            // The first application bytes can arrive in the same read as the handshake's last message.
+            openIfCarrierReady();
+            if (state == State.OPEN)
             {
                 decoder.feed(buffer, offset, length);
             }
@@ -546,7 +570,15 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         @Override
         public void onPeerClosing(final String detail)
         {
-            close(CloseReason.PEER_CLOSED, detail);
+            if (decoder.isMidFrame())
+            {
+                abort(CloseReason.PEER_VANISHED_MID_FRAME, detail + " with " + decoder.bufferedBytes() +
+                    " bytes of an incomplete frame buffered");
+            }
+            else
+            {
+                close(CloseReason.PEER_CLOSED, detail);
+            }
         }
 
         @Override
@@ -591,7 +623,16 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     {
         if (state == State.OPEN)
         {
-            handler.onFrame(this, buffer, offset, length);
+            try
+            {
+                handler.onFrame(this, buffer, offset, length);
+            }
+            catch (final RuntimeException ex)
+            {
+                // An application bug must not take the shard down: this connection pays for it.
+                LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": frame handler failed", ex);
+                close(CloseReason.IO_ERROR, "frame handler failed: " + ex);
+            }
         }
     }
 
@@ -635,7 +676,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 releaseConsumed();
             }
         }
-        if (!carrier.hasOutbound() && batchCount == 0 && state == State.CLOSING)
+        if (!carrier.hasOutbound() && batchCount == 0 && held == null && state == State.CLOSING)
         {
             if (!carrierClosing)
             {
@@ -661,13 +702,25 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
 
     private void fillBatch()
     {
+        final int slot = shard.index();
+        final long stamp = shard.nextBatchStamp();
+        for (int i = 0; i < batchCount; i++)
+        {
+            batch[i].stampBatch(slot, stamp);
+        }
         while (batchCount < batch.length)
         {
-            final FrameBuffer frame = outbound.relaxedPoll();
+            final FrameBuffer frame = held != null ? held : outbound.relaxedPoll();
             if (frame == null)
             {
                 break;
             }
+            if (!frame.stampBatch(slot, stamp))
+            {
+                held = frame; // the same buffer twice: it goes first into the next write
+                break;
+            }
+            held = null;
             batch[batchCount++] = frame;
         }
     }
@@ -693,6 +746,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             batch[done].release();
             iov[done] = null;
             done++;
+        }
+        if (done > shard.maxFramesPerWrite.get())
+        {
+            shard.maxFramesPerWrite.lazySet(done); // frames that went into the records of one write
         }
         headWritten = done < batchCount ? iov[done].position() : 0;
         compactBatch(done);
@@ -751,8 +808,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         if (carrier != null)
         {
-            carrier.onWritten(result);
-            writeMore();
+            carrier.onWritten(result); // may finish a handshake whose last bytes waited for room
+            if (!openIfCarrierReady())
+            {
+                writeMore();
+            }
             return;
         }
         long remaining = result;

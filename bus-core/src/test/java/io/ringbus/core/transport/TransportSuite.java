@@ -69,9 +69,16 @@ public abstract class TransportSuite
         return client(ClientOptions.defaults());
     }
 
+    /** Adjust the SDK client's options (trust for tls, ...). */
+    protected ClientOptions clientOptions(final ClientOptions options)
+    {
+        return options;
+    }
+
     protected BusClient client(final ClientOptions options) throws IOException
     {
-        final BusClient client = BusClient.connect(URI.create(scheme() + "://127.0.0.1:" + address.getPort()), options);
+        final BusClient client = BusClient.connect(URI.create(scheme() + "://127.0.0.1:" + address.getPort()),
+            clientOptions(options));
         toClose.add(client);
         return client;
     }
