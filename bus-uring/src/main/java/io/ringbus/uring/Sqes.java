@@ -1,0 +1,84 @@
+package io.ringbus.uring;
+
+import io.netty.channel.uring.IoUringIoOps;
+
+/**
+ * Builds the raw SQEs this backend submits, with the field layout of liburing's {@code io_uring_prep_*}
+ * helpers (Netty keeps its own builders package-private). Opcodes and flags are the kernel ABI of
+ * {@code <linux/io_uring.h>}. Each call makes one small {@link IoUringIoOps} (Netty's submit API
+ * takes an object; it is copied into the SQ ring at once and dropped). Pure functions; any thread.
+ */
+final class Sqes
+{
+    static final byte IORING_OP_POLL_ADD = 6;
+    static final byte IORING_OP_WRITEV = 2;
+    static final byte IORING_OP_ACCEPT = 13;
+    static final byte IORING_OP_ASYNC_CANCEL = 14;
+    static final byte IORING_OP_CONNECT = 16;
+    static final byte IORING_OP_CLOSE = 19;
+    static final byte IORING_OP_RECV = 27;
+    static final byte IORING_OP_SHUTDOWN = 34;
+
+    /** {@code sqe->ioprio} of an ACCEPT: keep accepting until cancelled (5.19+). */
+    static final short IORING_ACCEPT_MULTISHOT = 1;
+    /** {@code cqe->flags}: more completions will come for this SQE. */
+    static final int IORING_CQE_F_MORE = 1 << 1;
+
+    static final int SOCK_CLOEXEC = 0x80000; // O_CLOEXEC on x86-64 and arm64
+    static final int SHUT_WR = 1;
+    static final int POLLOUT = 0x4;
+
+    private Sqes()
+    {
+    }
+
+    static IoUringIoOps recv(final int fd, final long address, final int length, final long data)
+    {
+        return new IoUringIoOps(IORING_OP_RECV, (byte)0, (short)0, fd, 0L, address, length, 0, data,
+            (short)0, (short)0, 0, 0L);
+    }
+
+    static IoUringIoOps writev(final int fd, final long iovAddress, final int iovCount, final long data)
+    {
+        return new IoUringIoOps(IORING_OP_WRITEV, (byte)0, (short)0, fd, 0L, iovAddress, iovCount, 0, data,
+            (short)0, (short)0, 0, 0L);
+    }
+
+    static IoUringIoOps accept(final int fd, final boolean multishot, final long data)
+    {
+        // No peer address asked for: a multishot ACCEPT would overwrite one buffer per connection.
+        return new IoUringIoOps(IORING_OP_ACCEPT, (byte)0, multishot ? IORING_ACCEPT_MULTISHOT : 0, fd, 0L, 0L, 0,
+            SOCK_CLOEXEC, data, (short)0, (short)0, 0, 0L);
+    }
+
+    static IoUringIoOps connect(final int fd, final long sockaddrAddress, final int sockaddrLength, final long data)
+    {
+        return new IoUringIoOps(IORING_OP_CONNECT, (byte)0, (short)0, fd, sockaddrLength, sockaddrAddress, 0, 0, data,
+            (short)0, (short)0, 0, 0L);
+    }
+
+    static IoUringIoOps shutdownOutput(final int fd, final long data)
+    {
+        return new IoUringIoOps(IORING_OP_SHUTDOWN, (byte)0, (short)0, fd, 0L, 0L, SHUT_WR, 0, data,
+            (short)0, (short)0, 0, 0L);
+    }
+
+    static IoUringIoOps pollOut(final int fd, final long data)
+    {
+        return new IoUringIoOps(IORING_OP_POLL_ADD, (byte)0, (short)0, fd, 0L, 0L, 0, POLLOUT, data,
+            (short)0, (short)0, 0, 0L);
+    }
+
+    static IoUringIoOps close(final int fd, final long data)
+    {
+        return new IoUringIoOps(IORING_OP_CLOSE, (byte)0, (short)0, fd, 0L, 0L, 0, 0, data,
+            (short)0, (short)0, 0, 0L);
+    }
+
+    /** Cancel the operation whose full 64-bit user_data is {@code target} (as {@code IoRegistration.submit} returned it). */
+    static IoUringIoOps cancel(final long target, final long data)
+    {
+        return new IoUringIoOps(IORING_OP_ASYNC_CANCEL, (byte)0, (short)0, -1, 0L, target, 0, 0, data,
+            (short)0, (short)0, 0, 0L);
+    }
+}

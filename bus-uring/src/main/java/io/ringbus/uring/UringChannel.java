@@ -1,0 +1,449 @@
+package io.ringbus.uring;
+
+import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.backend.IoChannelHandler;
+import io.ringbus.core.backend.IoResult;
+import org.agrona.BitUtil;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * A connected TCP socket on a shard's ring. Each call submits one SQE; its completion comes back
+ * through {@link #onCompletion} and becomes one {@link IoChannelHandler} call:
+ * <ul>
+ *   <li>{@link #read}: RECV straight into the caller's direct buffer (address + position,
+ *       remaining bytes) -> {@code onRead(bytes)}; a result of 0 is the peer's FIN ({@link IoResult#EOF});</li>
+ *   <li>{@link #writev}: WRITEV of this channel's iovec array, filled from the buffers' addresses
+ *       (positions are not moved) -> {@code onWrite(bytes)}, possibly short: the pump resubmits the rest;</li>
+ *   <li>heap buffers (a TLS carrier's records) go through per-channel direct bounce buffers, as the
+ *       JDK does for NIO: a RECV into the bounce is copied to the caller's buffer at its position
+ *       on completion; heap sources are copied into the write bounce and their iovecs point there
+ *       (at most {@link #MAX_BOUNCE} bytes per write: a longer one completes short);</li>
+ *   <li>CONNECT -> {@code onConnect(0)} or the failure; {@link #shutdownOutput}: SHUTDOWN(SHUT_WR).</li>
+ * </ul>
+ * Errors map through {@link Errno} to the codes NIO gives. After {@link #close()} nothing is
+ * delivered any more.
+ *
+ * <p>States: {@code CONNECTING -> OPEN -> CLOSING -> CLOSE_SUBMITTED -> CLOSED}. CLOSING cancels
+ * what is in flight and keeps the buffers it names reachable until their completions come back;
+ * then the CLOSE goes to the ring; its completion drops the registration.
+ *
+ * <p>The iovec array is native memory owned by the channel and reused for every writev (at most
+ * one is in flight): it grows by powers of two from 16 entries to the largest batch seen (max_batch,
+ * at most 512; capped at IOV_MAX 1024), so steady state allocates nothing. Owner shard thread only.
+ */
+final class UringChannel extends UringHandle implements IoChannel
+{
+    /** Life cycle of a channel. */
+    enum State
+    {
+        CONNECTING, OPEN, CLOSING, CLOSE_SUBMITTED, CLOSED
+    }
+
+    /** Linux's IOV_MAX: a longer gathering write is cut here (a short write the pump resumes). */
+    static final int IOV_MAX = 1024;
+    private static final int IOVEC_SIZE = 16; // struct iovec { void *iov_base; size_t iov_len; }
+    private static final int IOVEC_LEN_OFFSET = 8;
+    private static final int MIN_IOVECS = 16;
+    /** Largest bounce buffer for heap reads and writes; a longer heap read or write is cut (short). */
+    static final int MAX_BOUNCE = 256 * 1024;
+    private static final int MIN_BOUNCE = 16 * 1024;
+    private static final int NONE = -1;
+
+    private final IoChannelHandler handler;
+    private final InetSocketAddress remote;
+    private State state;
+
+    private ByteBuffer readBuffer; // the kernel writes here (or into readBounce) until the RECV completes
+    private int readSequence = NONE;
+    private long readUserData;
+    private long readAddress;
+    private int readLength;
+    private boolean readBounced;
+    private ByteBuffer readBounce;
+    private ByteBuffer writeBounce;
+
+    private ByteBuffer[] writeBuffers; // the kernel reads these until the WRITEV completes
+    private int writeCount;
+    private int writeSequence = NONE; // the WRITEV, or the POLL_OUT standing in for it
+    private long writeUserData;
+
+    private int connectSequence = NONE;
+    private long connectUserData;
+    private boolean shutdownPending;
+    private boolean outputShut;
+
+    private UnsafeBuffer iovecs;
+    private int iovecCapacity;
+    private UnsafeBuffer sockaddr;
+
+    UringChannel(final UringBackend backend, final int fd, final IoChannelHandler handler,
+        final InetSocketAddress remote, final boolean connected)
+    {
+        super(backend, fd);
+        this.handler = handler;
+        this.remote = remote;
+        this.state = connected ? State.OPEN : State.CONNECTING;
+    }
+
+    /** The current state (tests, logs). */
+    State state()
+    {
+        return state;
+    }
+
+    /** Submit the CONNECT of a channel made by {@link UringBackend#connect}. */
+    void startConnect(final InetSocketAddress address)
+    {
+        sockaddr = new UnsafeBuffer(BufferUtil.allocateDirectAligned(SockAddr.CAPACITY, 8));
+        final int length = SockAddr.write(sockaddr, address);
+        connectSequence = nextSequence();
+        connectUserData = submit(Sqes.connect(fd, sockaddr.addressOffset(), length,
+            OpData.encode(OpData.CONNECT, connectSequence)));
+    }
+
+    @Override
+    public void read(final ByteBuffer dst)
+    {
+        if (readSequence != NONE)
+        {
+            throw new IllegalStateException("a read is already pending");
+        }
+        if (state != State.OPEN)
+        {
+            if (state == State.CONNECTING)
+            {
+                throw new IllegalStateException("read before the connect completed");
+            }
+            return; // closed: like NIO, the read never completes
+        }
+        readBuffer = dst;
+        if (dst.isDirect())
+        {
+            readBounced = false;
+            readAddress = BufferUtil.address(dst) + dst.position();
+            readLength = dst.remaining();
+        }
+        else
+        {
+            readBounced = true;
+            readLength = Math.min(dst.remaining(), MAX_BOUNCE);
+            readBounce = bounce(readBounce, readLength);
+            readAddress = BufferUtil.address(readBounce);
+        }
+        submitRecv();
+    }
+
+    private void submitRecv()
+    {
+        readSequence = nextSequence();
+        readUserData = submit(Sqes.recv(fd, readAddress, readLength, OpData.encode(OpData.RECV, readSequence)));
+    }
+
+    /** {@code current} if it holds {@code length} bytes, else a larger direct buffer (powers of two). */
+    private static ByteBuffer bounce(final ByteBuffer current, final int length)
+    {
+        if (current != null && current.capacity() >= length)
+        {
+            return current;
+        }
+        final int capacity = Math.min(MAX_BOUNCE, Math.max(MIN_BOUNCE, BitUtil.findNextPositivePowerOfTwo(length)));
+        return BufferUtil.allocateDirectAligned(capacity, 64);
+    }
+
+    @Override
+    public void writev(final ByteBuffer[] srcs, final int count)
+    {
+        if (writeSequence != NONE)
+        {
+            throw new IllegalStateException("a write is already pending");
+        }
+        if (state != State.OPEN)
+        {
+            if (state == State.CONNECTING)
+            {
+                throw new IllegalStateException("write before the connect completed");
+            }
+            return;
+        }
+        final int max = Math.min(count, IOV_MAX);
+        ensureIovecCapacity(max);
+        final UnsafeBuffer iov = iovecs;
+        int heapBytes = 0;
+        boolean bounceSized = false;
+        int n = 0;
+        while (n < max)
+        {
+            final ByteBuffer src = srcs[n];
+            final int offset = n * IOVEC_SIZE;
+            if (src.isDirect())
+            {
+                iov.putLong(offset, BufferUtil.address(src) + src.position());
+                iov.putLong(offset + IOVEC_LEN_OFFSET, src.remaining());
+                n++;
+                continue;
+            }
+            // A heap source: copy what fits into the write bounce and point the iovec there.
+            if (!bounceSized)
+            {
+                writeBounce = bounce(writeBounce, heapBytesUpTo(srcs, max));
+                bounceSized = true;
+            }
+            final int length = Math.min(src.remaining(), writeBounce.capacity() - heapBytes);
+            if (length == 0 && src.hasRemaining())
+            {
+                break; // the bounce is full: the write completes short and the pump resubmits the rest
+            }
+            writeBounce.put(heapBytes, src, src.position(), length);
+            iov.putLong(offset, BufferUtil.address(writeBounce) + heapBytes);
+            iov.putLong(offset + IOVEC_LEN_OFFSET, length);
+            heapBytes += length;
+            n++;
+            if (length < src.remaining())
+            {
+                break;
+            }
+        }
+        writeBuffers = srcs;
+        writeCount = n;
+        submitWritev();
+    }
+
+    private static int heapBytesUpTo(final ByteBuffer[] srcs, final int count)
+    {
+        long total = 0;
+        for (int i = 0; i < count && total < MAX_BOUNCE; i++)
+        {
+            if (!srcs[i].isDirect())
+            {
+                total += srcs[i].remaining();
+            }
+        }
+        return (int)Math.min(total, MAX_BOUNCE);
+    }
+
+    private void submitWritev()
+    {
+        writeSequence = nextSequence();
+        writeUserData = submit(Sqes.writev(fd, iovecs.addressOffset(), writeCount,
+            OpData.encode(OpData.WRITEV, writeSequence)));
+    }
+
+    private void ensureIovecCapacity(final int count)
+    {
+        if (count > iovecCapacity)
+        {
+            final int capacity = Math.min(IOV_MAX, Math.max(MIN_IOVECS, BitUtil.findNextPositivePowerOfTwo(count)));
+            iovecs = new UnsafeBuffer(BufferUtil.allocateDirectAligned(capacity * IOVEC_SIZE, 64));
+            iovecCapacity = capacity;
+        }
+    }
+
+    /** Entries of the iovec array (tests). */
+    int iovecCapacity()
+    {
+        return iovecCapacity;
+    }
+
+    @Override
+    public void shutdownOutput()
+    {
+        if (state != State.OPEN || outputShut)
+        {
+            return;
+        }
+        outputShut = true;
+        shutdownPending = true;
+        submit(Sqes.shutdownOutput(fd, OpData.encode(OpData.SHUTDOWN, nextSequence())));
+    }
+
+    @Override
+    public void close()
+    {
+        if (state != State.OPEN && state != State.CONNECTING)
+        {
+            return;
+        }
+        state = State.CLOSING;
+        if (connectSequence != NONE)
+        {
+            cancel(connectUserData);
+        }
+        if (readSequence != NONE)
+        {
+            cancel(readUserData);
+        }
+        if (writeSequence != NONE)
+        {
+            cancel(writeUserData);
+        }
+        closeIfIdle();
+    }
+
+    @Override
+    public boolean isClosed()
+    {
+        return state != State.OPEN && state != State.CONNECTING;
+    }
+
+    @Override
+    public InetSocketAddress remoteAddress()
+    {
+        return remote;
+    }
+
+    /** CLOSE the descriptor once nothing in flight names it any more. */
+    private void closeIfIdle()
+    {
+        if (state == State.CLOSING && readSequence == NONE && writeSequence == NONE && connectSequence == NONE &&
+            !shutdownPending)
+        {
+            state = State.CLOSE_SUBMITTED;
+            submitClose();
+        }
+    }
+
+    @Override
+    void onCompletion(final int res, final int flags, final long data)
+    {
+        final int sequence = OpData.sequence(data);
+        try
+        {
+            switch (OpData.kind(data))
+            {
+                case OpData.RECV:
+                    onRecv(res, sequence, data);
+                    break;
+                case OpData.WRITEV:
+                    onWritev(res, sequence, data);
+                    break;
+                case OpData.POLL_OUT:
+                    onPollOut(res, sequence, data);
+                    break;
+                case OpData.CONNECT:
+                    onConnected(res, sequence, data);
+                    break;
+                case OpData.SHUTDOWN:
+                    // A failure (ENOTCONN after a reset) shows on the next read, as on NIO.
+                    shutdownPending = false;
+                    break;
+                case OpData.CANCEL:
+                    // -ENOENT / -EALREADY: the target finished first; its own completion comes anyway.
+                    break;
+                case OpData.CLOSE:
+                    state = State.CLOSED;
+                    onClosed(res);
+                    break;
+                default:
+                    backend.onUnexpectedCompletion(this, res, data);
+                    break;
+            }
+        }
+        finally
+        {
+            closeIfIdle(); // the handler may have closed the channel from its callback
+        }
+    }
+
+    private void onRecv(final int res, final int sequence, final long data)
+    {
+        if (sequence != readSequence)
+        {
+            backend.onUnexpectedCompletion(this, res, data);
+            return;
+        }
+        readSequence = NONE;
+        if (state != State.OPEN)
+        {
+            readBuffer = null; // closed locally: the read completes not at all
+            return;
+        }
+        if (Errno.isRetry(res))
+        {
+            submitRecv();
+            return;
+        }
+        final ByteBuffer dst = readBuffer;
+        readBuffer = null;
+        if (readBounced && res > 0)
+        {
+            dst.put(dst.position(), readBounce, 0, res); // absolute: the caller accounts by the result
+        }
+        handler.onRead(Errno.readResult(res));
+    }
+
+    private void onWritev(final int res, final int sequence, final long data)
+    {
+        if (sequence != writeSequence)
+        {
+            backend.onUnexpectedCompletion(this, res, data);
+            return;
+        }
+        writeSequence = NONE;
+        if (state != State.OPEN)
+        {
+            writeBuffers = null;
+            return;
+        }
+        if (res == -Errno.EAGAIN)
+        {
+            // Kernels before 5.12 answer a WRITEV on an O_NONBLOCK socket (our outbound ones) with
+            // EAGAIN instead of waiting: wait for room, then write the same iovecs again.
+            writeSequence = nextSequence();
+            writeUserData = submit(Sqes.pollOut(fd, OpData.encode(OpData.POLL_OUT, writeSequence)));
+            return;
+        }
+        if (res == -Errno.EINTR)
+        {
+            submitWritev();
+            return;
+        }
+        writeBuffers = null;
+        handler.onWrite(Errno.writeResult(res));
+    }
+
+    private void onPollOut(final int res, final int sequence, final long data)
+    {
+        if (sequence != writeSequence)
+        {
+            backend.onUnexpectedCompletion(this, res, data);
+            return;
+        }
+        writeSequence = NONE;
+        if (state != State.OPEN)
+        {
+            writeBuffers = null;
+            return;
+        }
+        if (res < 0 && !Errno.isRetry(res))
+        {
+            writeBuffers = null;
+            handler.onWrite(Errno.ioError(res));
+            return;
+        }
+        submitWritev(); // writable, or POLLERR/POLLHUP: the WRITEV reports which
+    }
+
+    private void onConnected(final int res, final int sequence, final long data)
+    {
+        if (sequence != connectSequence)
+        {
+            backend.onUnexpectedCompletion(this, res, data);
+            return;
+        }
+        connectSequence = NONE;
+        if (state != State.CONNECTING)
+        {
+            return;
+        }
+        final int result = Errno.connectResult(res);
+        if (result == 0)
+        {
+            state = State.OPEN;
+        }
+        handler.onConnect(result);
+    }
+}

@@ -1,0 +1,70 @@
+/**
+ * The io_uring backend of the shard runtime: an {@link io.ringbus.core.backend.IoBackend} per shard
+ * on Netty 4.2's {@code IoUringIoHandler}, found through
+ * {@link io.ringbus.uring.UringBackendProvider} ({@code backend = io_uring | auto}).
+ *
+ * <h2>One ring per shard</h2>
+ * Each shard owns one ring (SQ 128 entries, CQ 4096 where the kernel allows sizing it; Netty's
+ * defaults), set up with {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN}: only the shard thread
+ * submits, and the kernel runs completion work only when that thread enters the ring. No Netty event
+ * loop runs: the shard's duty cycle calls {@code IoBackend.poll(0)}, and {@code poll(blockNs)} when
+ * idle, and each poll is one {@code IoUringIoHandler.run(context)} with our own
+ * {@code IoHandlerContext} ({@code canBlock} only when the timeout is not 0; the deadline from the
+ * timeout). Netty submits the queued SQEs, waits in {@code io_uring_enter} if it may block (a TIMEOUT
+ * SQE bounds the wait, an eventfd read SQE makes {@code wakeup()} from another shard's thread end it),
+ * then hands every CQE to the registered handle it belongs to.
+ *
+ * <h2>Completion identity: user_data</h2>
+ * Every socket is one Netty registration ({@link io.ringbus.uring.UringChannel},
+ * {@link io.ringbus.uring.UringListener}, both {@code IoUringIoHandle}s). The 64-bit user_data of an
+ * SQE is {@code [registration id:32][unused:8][opcode:8][ours:16]}; our 16 bits are
+ * {@code [0:1][kind:4][sequence:11]} ({@link io.ringbus.uring.OpData}). Netty finds the handle by the
+ * id in an int map; the handle switches on the kind and checks the sequence against the one operation
+ * of that kind it has in flight. Nothing is allocated to recognise a completion, and the event object
+ * Netty reuses is copied field by field before anything can re-enter. (Submitting still makes one
+ * short-lived {@code IoUringIoOps} per SQE: that is Netty's submit API.)
+ *
+ * <h2>Buffers</h2>
+ * <ul>
+ *   <li>RECV goes straight into the direct buffer the pump passes (address + position, remaining
+ *       bytes): the per-connection receive buffer, a pooled large-frame buffer, or the shard's
+ *       discard buffer while closing. The channel keeps the buffer reachable until the RECV completes.</li>
+ *   <li>WRITEV takes a per-channel iovec array in native memory, filled from the frame buffers'
+ *       addresses and reused for every write (one write in flight per channel; the kernel copies the
+ *       iovecs at submission, the frames stay with the pump until the completion). It grows by powers
+ *       of two from 16 entries to the largest batch seen: max_batch (at most 512) frames leave in one
+ *       SQE. A short write completes with the byte count; the pump resubmits the rest.</li>
+ *   <li>Heap buffers (a TLS carrier's records) bounce through per-channel direct buffers of up to
+ *       256 KiB, as the JDK does for NIO: a RECV lands in the bounce and is copied to the caller's
+ *       buffer on completion; heap sources of a WRITEV are copied into the bounce and their iovecs
+ *       point there (more than fits completes short).</li>
+ *   <li>CONNECT reads a {@code sockaddr_in}/{@code sockaddr_in6} from a small per-channel buffer.</li>
+ * </ul>
+ *
+ * <h2>From CQE to handler call</h2>
+ * RECV {@code res > 0} -> {@code onRead(res)}; {@code res == 0} -> {@code onRead(EOF)}; WRITEV
+ * {@code res >= 0} -> {@code onWrite(res)}; CONNECT {@code 0} -> {@code onConnect(0)}; a negative
+ * {@code res} maps through {@link io.ringbus.uring.Errno} to the {@code IoResult} NIO gives
+ * (ECONNRESET: RESET, EPIPE: BROKEN_PIPE, ECONNREFUSED/ETIMEDOUT on connect: REFUSED, ECANCELED/EBADF:
+ * CLOSED, the rest ERROR). EAGAIN/EINTR resubmit (a WRITEV after EAGAIN first waits on POLL_ADD
+ * POLLOUT). After {@code close()} nothing is delivered: in-flight operations are cancelled
+ * (ASYNC_CANCEL by user_data), and the descriptor's CLOSE goes to the ring only when none is left, so
+ * no SQE can name a descriptor number the kernel has reused.
+ *
+ * <h2>Closing with operations in flight</h2>
+ * The pump releases its buffers as soon as it closes a channel (pooled frames go back to the pool),
+ * while the kernel may still hold a RECV into, or a WRITEV from, them. This is safe because, with
+ * {@code DEFER_TASKRUN}, the kernel completes a poll-driven socket operation only inside the shard
+ * thread's own {@code io_uring_enter}, and the ASYNC_CANCEL queued by {@code close()} is submitted
+ * (SQ order) before any later SQE that reuses the memory: the cancelled operation ends with
+ * -ECANCELED without touching it. On kernels without {@code DEFER_TASKRUN} (before 6.1) the
+ * completion work runs at any return to user space, which leaves a short window in which an
+ * operation already woken could still copy into or out of a buffer that was just released.
+ *
+ * <h2>Accepting and fd delegation</h2>
+ * Listeners accept on shard 0 with one multishot ACCEPT (kernel 5.19+; a one-shot ACCEPT re-armed
+ * after each completion otherwise). An accepted descriptor travels as a bare int in a
+ * {@link io.ringbus.uring.UringAcceptedSocket} through the owner shard's mailbox; the owner's
+ * {@code register} registers it with its own ring before a byte is read.
+ */
+package io.ringbus.uring;
