@@ -1,0 +1,111 @@
+package io.ringbus.tls;
+
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.cert.X509CertificateHolder;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.openssl.PEMKeyPair;
+import org.bouncycastle.openssl.PEMParser;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.StringReader;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads and writes PEM: certificate chains, and private keys as PKCS#8 ({@code PRIVATE KEY}, which
+ * covers RSA, EC and Ed25519), SEC1 EC ({@code EC PRIVATE KEY}) and PKCS#1 RSA
+ * ({@code RSA PRIVATE KEY}). Keys come out as JDK key objects, usable by either TLS provider.
+ * Stateless; any thread.
+ */
+public final class Pem
+{
+    private Pem()
+    {
+    }
+
+    /** Every certificate in a PEM file, in file order (leaf first for a chain). */
+    public static List<X509Certificate> certificates(final Path file) throws IOException
+    {
+        return certificates(Files.readString(file, StandardCharsets.US_ASCII), file.toString());
+    }
+
+    /** Every certificate in PEM text; {@code source} names it in errors. */
+    public static List<X509Certificate> certificates(final String pem, final String source) throws IOException
+    {
+        final List<X509Certificate> chain = new ArrayList<>();
+        final JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
+        try (PEMParser parser = new PEMParser(new StringReader(pem)))
+        {
+            Object object;
+            while ((object = parser.readObject()) != null)
+            {
+                if (object instanceof X509CertificateHolder)
+                {
+                    chain.add(converter.getCertificate((X509CertificateHolder)object));
+                }
+            }
+        }
+        catch (final CertificateException ex)
+        {
+            throw new IOException(source + ": bad certificate: " + ex.getMessage(), ex);
+        }
+        if (chain.isEmpty())
+        {
+            throw new IOException(source + ": no CERTIFICATE block found");
+        }
+        return chain;
+    }
+
+    /** The private key in a PEM file (PKCS#8, SEC1 EC or PKCS#1 RSA). */
+    public static PrivateKey privateKey(final Path file) throws IOException
+    {
+        return privateKey(Files.readString(file, StandardCharsets.US_ASCII), file.toString());
+    }
+
+    /** The private key in PEM text; {@code source} names it in errors. */
+    public static PrivateKey privateKey(final String pem, final String source) throws IOException
+    {
+        final JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
+        try (Reader reader = new StringReader(pem); PEMParser parser = new PEMParser(reader))
+        {
+            Object object;
+            while ((object = parser.readObject()) != null)
+            {
+                if (object instanceof PEMKeyPair)
+                {
+                    return converter.getKeyPair((PEMKeyPair)object).getPrivate();
+                }
+                if (object instanceof PrivateKeyInfo)
+                {
+                    return converter.getPrivateKey((PrivateKeyInfo)object);
+                }
+            }
+        }
+        throw new IOException(source + ": no PRIVATE KEY, EC PRIVATE KEY or RSA PRIVATE KEY block found " +
+            "(encrypted keys are not supported)");
+    }
+
+    /** PEM text of certificates and/or keys. */
+    public static String write(final Object... objects) throws IOException
+    {
+        final StringWriter out = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(out))
+        {
+            for (final Object object : objects)
+            {
+                writer.writeObject(object);
+            }
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,258 @@
+package io.ringbus.tls;
+
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.jsse.provider.BouncyCastleJsseProvider;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.Provider;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * TLS settings of a listener or a client: the certificate chain and key a server presents, the
+ * certificates a client trusts (the JDK's default trust store when none are given), hostname
+ * checking, the JSSE provider. Registered with {@code BusConfig.Builder.transportSettings("tls", s)}
+ * or {@code ClientOptions.withTransportSettings("tls", s)}.
+ *
+ * <p>Only TLS 1.3 is enabled, with no client authentication and no 0-RTT. Immutable; the
+ * {@link SSLContext} is built once, on first use, and shared: any thread.
+ */
+public final class TlsSettings
+{
+    private final X509Certificate[] chain;
+    private final PrivateKey key;
+    private final List<X509Certificate> trusted;
+    private final boolean insecure;
+    private final boolean hostnameVerification;
+    private final TlsProvider provider;
+    private volatile SSLContext context;
+
+    private TlsSettings(final Builder builder)
+    {
+        this.chain = builder.chain;
+        this.key = builder.key;
+        this.trusted = Collections.unmodifiableList(new ArrayList<>(builder.trusted));
+        this.insecure = builder.insecure;
+        this.hostnameVerification = builder.hostnameVerification;
+        this.provider = builder.provider;
+    }
+
+    /** A new builder: JDK provider, default trust, hostname checking on. */
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /** Client settings with the JDK's default trust store. */
+    public static TlsSettings defaults()
+    {
+        return builder().build();
+    }
+
+    /** True if a server may use these settings (they carry a certificate and key). */
+    public boolean hasKeyMaterial()
+    {
+        return chain != null;
+    }
+
+    /** The insecure client mode: no certificate or hostname check. Tests only. */
+    public boolean isInsecure()
+    {
+        return insecure;
+    }
+
+    /** Whether a client checks the server's name against its certificate. */
+    public boolean hostnameVerification()
+    {
+        return hostnameVerification && !insecure;
+    }
+
+    /** The JSSE provider. */
+    public TlsProvider provider()
+    {
+        return provider;
+    }
+
+    /** The leaf certificate a server presents, or null. */
+    public X509Certificate certificate()
+    {
+        return chain != null ? chain[0] : null;
+    }
+
+    /** The shared SSL context, built on first use. */
+    public SSLContext sslContext()
+    {
+        SSLContext result = context;
+        if (result == null)
+        {
+            synchronized (this)
+            {
+                result = context;
+                if (result == null)
+                {
+                    result = buildContext();
+                    context = result;
+                }
+            }
+        }
+        return result;
+    }
+
+    private SSLContext buildContext()
+    {
+        try
+        {
+            final Provider jsse = provider == TlsProvider.BOUNCY_CASTLE ? BouncyCastle.JSSE : null;
+            final SSLContext sslContext = jsse != null ? SSLContext.getInstance("TLSv1.3", jsse) :
+                SSLContext.getInstance("TLSv1.3");
+            KeyManager[] keyManagers = null;
+            if (chain != null)
+            {
+                final KeyStore store = KeyStore.getInstance("PKCS12");
+                store.load(null, null);
+                store.setKeyEntry("ringbus", key, new char[0], chain);
+                final KeyManagerFactory factory = jsse != null ? KeyManagerFactory.getInstance("PKIX", jsse) :
+                    KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                factory.init(store, new char[0]);
+                keyManagers = factory.getKeyManagers();
+            }
+            TrustManager[] trustManagers;
+            if (insecure)
+            {
+                trustManagers = new TrustManager[] {new InsecureTrustManager()};
+            }
+            else
+            {
+                final TrustManagerFactory factory = jsse != null ? TrustManagerFactory.getInstance("PKIX", jsse) :
+                    TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                if (trusted.isEmpty())
+                {
+                    factory.init((KeyStore)null);
+                }
+                else
+                {
+                    final KeyStore store = KeyStore.getInstance("PKCS12");
+                    store.load(null, null);
+                    for (int i = 0; i < trusted.size(); i++)
+                    {
+                        store.setCertificateEntry("trusted-" + i, trusted.get(i));
+                    }
+                    factory.init(store);
+                }
+                trustManagers = factory.getTrustManagers();
+            }
+            sslContext.init(keyManagers, trustManagers, new SecureRandom());
+            return sslContext;
+        }
+        catch (final GeneralSecurityException | IOException ex)
+        {
+            throw new IllegalStateException("cannot build the TLS context (" + provider + "): " + ex.getMessage(), ex);
+        }
+    }
+
+    /** BouncyCastle providers, created once. */
+    static final class BouncyCastle
+    {
+        static final Provider CRYPTO = new BouncyCastleProvider();
+        static final Provider JSSE = new BouncyCastleJsseProvider(CRYPTO);
+
+        private BouncyCastle()
+        {
+        }
+    }
+
+    /** Builds {@link TlsSettings}. Not thread-safe. */
+    public static final class Builder
+    {
+        private X509Certificate[] chain;
+        private PrivateKey key;
+        private final List<X509Certificate> trusted = new ArrayList<>();
+        private boolean insecure;
+        private boolean hostnameVerification = true;
+        private TlsProvider provider = TlsProvider.JDK;
+
+        private Builder()
+        {
+        }
+
+        /** The chain (leaf first) and key a server presents. */
+        public Builder keyMaterial(final X509Certificate[] chain, final PrivateKey key)
+        {
+            Objects.requireNonNull(chain, "chain");
+            if (chain.length == 0)
+            {
+                throw new IllegalArgumentException("chain: at least the leaf certificate is needed");
+            }
+            this.chain = chain.clone();
+            this.key = Objects.requireNonNull(key, "key");
+            return this;
+        }
+
+        /** The chain and key from PEM files (PKCS#8, SEC1 EC, PKCS#1 RSA; RSA, EC, Ed25519). */
+        public Builder pem(final Path certificateChain, final Path privateKey) throws IOException
+        {
+            return keyMaterial(Pem.certificates(certificateChain).toArray(new X509Certificate[0]),
+                Pem.privateKey(privateKey));
+        }
+
+        /** Trust these certificates instead of the JDK's default trust store. */
+        public Builder trust(final X509Certificate... certificates)
+        {
+            for (final X509Certificate certificate : certificates)
+            {
+                trusted.add(Objects.requireNonNull(certificate, "certificate"));
+            }
+            return this;
+        }
+
+        /** Trust the certificates of a PEM file. */
+        public Builder trustPem(final Path certificates) throws IOException
+        {
+            trusted.addAll(Pem.certificates(certificates));
+            return this;
+        }
+
+        /** Check the server's name against its certificate (clients; default on). */
+        public Builder hostnameVerification(final boolean verify)
+        {
+            this.hostnameVerification = verify;
+            return this;
+        }
+
+        /**
+         * Accept any server certificate and name: for tests only. Every connection made with it logs
+         * a warning.
+         */
+        public Builder insecureForTestsOnly()
+        {
+            this.insecure = true;
+            return this;
+        }
+
+        /** The JSSE provider (default: the JDK's). */
+        public Builder provider(final TlsProvider provider)
+        {
+            this.provider = Objects.requireNonNull(provider, "provider");
+            return this;
+        }
+
+        public TlsSettings build()
+        {
+            return new TlsSettings(this);
+        }
+    }
+}
