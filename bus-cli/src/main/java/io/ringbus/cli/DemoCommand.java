@@ -1,0 +1,267 @@
+package io.ringbus.cli;
+
+import io.ringbus.core.config.Backend;
+import io.ringbus.core.config.BusConfig;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code ringbus demo [--duration-ms N]}: starts a three-replica echo cluster in this process
+ * (replicas 0, 1, 2 on 127.0.0.1), a client listener per transport on every node, drives load
+ * through each available transport in turn (connections spread over the three nodes, so each
+ * node is primary for some requests) and prints one table of throughput and latency per
+ * transport. Transports this build lacks are listed as "not available in this build". The whole
+ * run takes about the duration (default 10 s). Runs on the calling thread.
+ */
+public final class DemoCommand
+{
+    /** The usage text of {@code ringbus demo}. */
+    public static final String USAGE = String.join("\n",
+        "usage: ringbus demo [--duration-ms N]",
+        "  Starts a three-replica cluster in this process, drives load through every transport and",
+        "  prints a table of throughput and latency per transport. --duration-ms is the whole run",
+        "  (default 10000, at least 2000).");
+
+    /** Replicas in the demo cluster. */
+    public static final int REPLICAS = 3;
+    /** Body bytes of every demo request. */
+    public static final int SIZE = 128;
+    /** Client connections per node and transport. */
+    public static final int CONNECTIONS_PER_NODE = 1;
+    /** Requests in flight per connection. */
+    public static final int WINDOW = 16;
+    /** Text of a transport this build has no implementation of. */
+    public static final String NOT_AVAILABLE = "not available in this build";
+
+    private static final long DEFAULT_DURATION_MS = 10_000;
+    private static final Duration CLOSE_GRACE = Duration.ofMillis(500);
+    private static final Duration CLUSTER_TIMEOUT = Duration.ofSeconds(10);
+    /** Time kept back from the load for closing the cluster. */
+    private static final Duration CLOSE_RESERVE = Duration.ofMillis(300);
+    private static final Duration MIN_LOAD = Duration.ofMillis(500);
+
+    private DemoCommand()
+    {
+    }
+
+    /** Run the demo; returns the exit code. */
+    public static int run(final List<String> args, final PrintStream out, final PrintStream err) throws UsageException
+    {
+        final Flags flags = Flags.parse("demo", args, Set.of("duration-ms"), Set.of(), false);
+        final long durationMs = flags.longValue("duration-ms", DEFAULT_DURATION_MS, 2_000, 3_600_000);
+        final long startNs = System.nanoTime();
+        final long endNs = startNs + TimeUnit.MILLISECONDS.toNanos(durationMs);
+        // The table is the output: keep the nodes' INFO lines off stderr while the demo runs.
+        final Logger rootLogger = Logger.getLogger("");
+        final Level previousLevel = rootLogger.getLevel();
+        rootLogger.setLevel(Level.WARNING);
+
+        final Map<String, String> unavailable = new LinkedHashMap<>();
+        final Map<String, LoadResult> results = new LinkedHashMap<>();
+        final List<EchoNode> nodes = new ArrayList<>();
+        boolean failed = false;
+        try
+        {
+            final SortedMap<Integer, InetSocketAddress> replicas = freeReplicaAddresses(REPLICAS);
+            final int shards = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors() / 2));
+            for (int i = 0; i < REPLICAS; i++)
+            {
+                final BusConfig config = new ServeOptions(List.of(), null, null, BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
+                    CLOSE_GRACE, shards, Backend.AUTO, 0, 0, i, replicas).config();
+                nodes.add(EchoNode.start(config));
+            }
+            final Map<String, List<URI>> targets = listenEverywhere(nodes, unavailable);
+            if (!awaitCluster(nodes, System.nanoTime() + CLUSTER_TIMEOUT.toNanos()))
+            {
+                err.println("ringbus demo: the three replicas did not connect within " +
+                    CLUSTER_TIMEOUT.toSeconds() + " s");
+                return Main.EXIT_FAILURE;
+            }
+            int left = targets.size();
+            for (final Map.Entry<String, List<URI>> entry : targets.entrySet())
+            {
+                final long budgetNs = (endNs - System.nanoTime() - CLOSE_RESERVE.toNanos()) / left--;
+                final Duration duration = Duration.ofNanos(Math.max(MIN_LOAD.toNanos(), budgetNs));
+                try
+                {
+                    final LoadResult result = LoadGenerator.run(new LoadGenerator.Settings(entry.getValue(),
+                        CONNECTIONS_PER_NODE * REPLICAS, WINDOW, SIZE, duration, LoadCommand.warmupOf(duration), 0, 0));
+                    results.put(entry.getKey(), result);
+                    failed |= result.messages() == 0 || result.errors() > 0;
+                }
+                catch (final TransportUnavailableException ex)
+                {
+                    unavailable.put(entry.getKey(), "client " + NOT_AVAILABLE);
+                }
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            err.println("ringbus demo: " + ex);
+            return Main.EXIT_FAILURE;
+        }
+        finally
+        {
+            for (final EchoNode node : nodes)
+            {
+                node.close();
+            }
+            rootLogger.setLevel(previousLevel);
+        }
+        out.println("ringbus demo: " + REPLICAS + " replicas on 127.0.0.1, replicated echo of " + SIZE +
+            "-byte bodies, " + CONNECTIONS_PER_NODE * REPLICAS + " connections x window " + WINDOW +
+            " per transport, " + String.format(Locale.ROOT, "%.1f", (System.nanoTime() - startNs) / 1e9) + " s");
+        out.print(table(results, unavailable));
+        out.flush();
+        return failed ? Main.EXIT_FAILURE : Main.EXIT_OK;
+    }
+
+    /** Addresses on 127.0.0.1 with ports free a moment ago (replicas need known addresses). */
+    static SortedMap<Integer, InetSocketAddress> freeReplicaAddresses(final int count) throws IOException
+    {
+        final InetAddress loopback = InetAddress.getLoopbackAddress();
+        final List<ServerSocket> sockets = new ArrayList<>();
+        final SortedMap<Integer, InetSocketAddress> addresses = new TreeMap<>();
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                final ServerSocket socket = new ServerSocket(0, 1, loopback);
+                sockets.add(socket);
+                addresses.put(i, new InetSocketAddress(loopback.getHostAddress(), socket.getLocalPort()));
+            }
+        }
+        finally
+        {
+            for (final ServerSocket socket : sockets)
+            {
+                socket.close();
+            }
+        }
+        return addresses;
+    }
+
+    private static Map<String, List<URI>> listenEverywhere(final List<EchoNode> nodes,
+        final Map<String, String> unavailable)
+    {
+        final Map<String, List<URI>> targets = new LinkedHashMap<>();
+        for (final String scheme : ServeOptions.TRANSPORTS)
+        {
+            final List<URI> uris = new ArrayList<>();
+            try
+            {
+                for (final EchoNode node : nodes)
+                {
+                    final InetSocketAddress bound = node.listen(URI.create(scheme + "://127.0.0.1:0"));
+                    uris.add(URI.create(scheme + "://" + Flags.format(bound)));
+                }
+                targets.put(scheme, uris);
+            }
+            catch (final TransportUnavailableException ex)
+            {
+                unavailable.put(scheme, NOT_AVAILABLE);
+            }
+        }
+        return targets;
+    }
+
+    private static boolean awaitCluster(final List<EchoNode> nodes, final long deadlineNs)
+    {
+        while (System.nanoTime() < deadlineNs)
+        {
+            boolean connected = true;
+            for (int i = 0; i < nodes.size(); i++)
+            {
+                for (int j = 0; j < nodes.size(); j++)
+                {
+                    connected &= i == j || nodes.get(i).bus().isReplicaConnected(j);
+                }
+            }
+            if (connected)
+            {
+                return true;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        return false;
+    }
+
+    /** The result table, one row per transport in {@link ServeOptions#TRANSPORTS} order. */
+    static String table(final Map<String, LoadResult> results, final Map<String, String> unavailable)
+    {
+        final List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"transport", "messages/s", "MB/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs"});
+        for (final String scheme : ServeOptions.TRANSPORTS)
+        {
+            final LoadResult result = results.get(scheme);
+            if (result != null)
+            {
+                rows.add(new String[] {scheme, format("%.0f", result.messagesPerSecond()),
+                    format("%.2f", result.megabytesPerSecond()), format("%.1f", result.percentileMicros(50)),
+                    format("%.1f", result.percentileMicros(99)), format("%.1f", result.percentileMicros(99.9)),
+                    format("%.1f", result.maxMicros())});
+            }
+            else if (unavailable.containsKey(scheme))
+            {
+                rows.add(new String[] {scheme, unavailable.get(scheme), "-", "-", "-", "-", "-"});
+            }
+        }
+        final int[] widths = new int[rows.get(0).length];
+        for (final String[] row : rows)
+        {
+            for (int i = 0; i < row.length; i++)
+            {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        final StringBuilder text = new StringBuilder();
+        for (int r = 0; r < rows.size(); r++)
+        {
+            appendRow(text, rows.get(r), widths);
+            if (r == 0)
+            {
+                final String[] rule = new String[widths.length];
+                for (int i = 0; i < widths.length; i++)
+                {
+                    rule[i] = "-".repeat(Math.max(0, widths[i] - 1)) + (i == 0 ? "-" : ":");
+                }
+                appendRow(text, rule, widths);
+            }
+        }
+        return text.toString();
+    }
+
+    private static void appendRow(final StringBuilder text, final String[] cells, final int[] widths)
+    {
+        text.append('|');
+        for (int i = 0; i < cells.length; i++)
+        {
+            final String pad = " ".repeat(widths[i] - cells[i].length());
+            text.append(' ').append(i == 0 ? cells[i] + pad : pad + cells[i]).append(" |");
+        }
+        text.append('\n');
+    }
+
+    private static String format(final String pattern, final double value)
+    {
+        return String.format(Locale.ROOT, pattern, value);
+    }
+}

@@ -1,0 +1,134 @@
+package io.ringbus.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * {@code ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N] [--cluster ID]}:
+ * drives a {@link LoadGenerator} at the given nodes and prints throughput and latency
+ * percentiles. Runs on the calling thread and stops by itself.
+ */
+public final class LoadCommand
+{
+    /** The usage text of {@code ringbus load}. */
+    public static final String USAGE = String.join("\n",
+        "usage: ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N]",
+        "                           [--cluster ID]",
+        "  URI is scheme://host:port (tcp in this build). Opens N connections (default 4) spread over",
+        "  the URIs, keeps --window requests (default 32, at most " + LoadCommand.MAX_WINDOW + ") in flight on",
+        "  each, with --size body bytes (default 128), for --duration-ms (default 10000; the first",
+        "  fifth, at most 1 s, is warm-up). Prints messages/s, MB/s (request frames, header",
+        "  included) and latency percentiles in microseconds. --cluster is the nodes' cluster id",
+        "  (default 0).");
+
+    /**
+     * Largest --window: an echo node remembers {@link ServeOptions#ECHO_DEDUP_CAPACITY_PER_CLIENT}
+     * requests per client, so more in flight would be dropped by it.
+     */
+    public static final int MAX_WINDOW = ServeOptions.ECHO_DEDUP_CAPACITY_PER_CLIENT;
+
+    private static final Set<String> FLAGS = Set.of("connections", "window", "size", "duration-ms", "cluster");
+
+    private LoadCommand()
+    {
+    }
+
+    /** Parse the arguments after {@code load} into generator settings. */
+    public static LoadGenerator.Settings parse(final List<String> args) throws UsageException
+    {
+        final Flags flags = Flags.parse("load", args, FLAGS, Set.of(), true);
+        if (flags.positional().isEmpty())
+        {
+            throw flags.error("give at least one URI to load, e.g. tcp://127.0.0.1:7001");
+        }
+        final List<URI> targets = new ArrayList<>();
+        for (final String text : flags.positional())
+        {
+            targets.add(target(flags, text));
+        }
+        final int connections = flags.intValue("connections", 4, 1, 1024);
+        final int window = flags.intValue("window", 32, 1, MAX_WINDOW);
+        final int size = flags.intValue("size", 128, 0, 64 * 1024 * 1024);
+        final long durationMs = flags.longValue("duration-ms", 10_000, 1, 24L * 3600 * 1000);
+        final long[] cluster = flags.u128Value("cluster");
+        final Duration duration = Duration.ofMillis(durationMs);
+        return new LoadGenerator.Settings(targets, connections, window, size, duration, warmupOf(duration),
+            cluster[0], cluster[1]);
+    }
+
+    /** The warm-up of a run of {@code duration}: a fifth of it, at most one second. */
+    public static Duration warmupOf(final Duration duration)
+    {
+        final Duration fifth = duration.dividedBy(5);
+        return fifth.compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : fifth;
+    }
+
+    private static URI target(final Flags flags, final String text) throws UsageException
+    {
+        final URI uri;
+        try
+        {
+            uri = new URI(text);
+        }
+        catch (final URISyntaxException ex)
+        {
+            throw flags.error("URI " + text + ": " + ex.getMessage());
+        }
+        if (uri.getScheme() == null || !ServeOptions.TRANSPORTS.contains(uri.getScheme()))
+        {
+            throw flags.error("URI " + text + ": scheme must be one of " + String.join(", ", ServeOptions.TRANSPORTS));
+        }
+        if (uri.getHost() == null || uri.getPort() <= 0)
+        {
+            throw flags.error("URI " + text + ": must be scheme://host:port");
+        }
+        return uri;
+    }
+
+    /** Run {@code ringbus load}; returns the exit code. */
+    public static int run(final List<String> args, final PrintStream out, final PrintStream err) throws UsageException
+    {
+        final LoadGenerator.Settings settings = parse(args);
+        for (final URI target : settings.targets())
+        {
+            if (!Transports.isAvailable(target.getScheme()))
+            {
+                throw new UsageException("ringbus load: " + target + ": transport " + target.getScheme() +
+                    " is not available in this build");
+            }
+        }
+        out.println("ringbus load: " + settings.connections() + " connection(s) to " + settings.targets() +
+            ", window " + settings.window() + ", " + settings.size() + "-byte bodies, " +
+            settings.duration().toMillis() + " ms (" + settings.warmup().toMillis() + " ms warm-up)");
+        out.flush();
+        final LoadResult result;
+        try
+        {
+            result = LoadGenerator.run(settings);
+        }
+        catch (final TransportUnavailableException ex)
+        {
+            throw new UsageException("ringbus load: " + ex.getMessage(), ex);
+        }
+        catch (final IOException ex)
+        {
+            err.println("ringbus load: " + ex.getMessage());
+            return Main.EXIT_FAILURE;
+        }
+        out.println(String.format(Locale.ROOT, "messages/s %.0f  MB/s %.2f  errors %d  unanswered %d",
+            result.messagesPerSecond(), result.megabytesPerSecond(), result.errors(), result.unanswered()) +
+            (result.firstError() != null ? "  (first error: " + result.firstError() + ")" : ""));
+        out.println(String.format(Locale.ROOT, "latency µs  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+            result.percentileMicros(50), result.percentileMicros(90), result.percentileMicros(99),
+            result.percentileMicros(99.9), result.maxMicros()));
+        out.flush();
+        return result.messages() > 0 ? Main.EXIT_OK : Main.EXIT_FAILURE;
+    }
+}

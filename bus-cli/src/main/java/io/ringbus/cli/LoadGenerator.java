@@ -1,0 +1,208 @@
+package io.ringbus.cli;
+
+import io.ringbus.core.client.BusClient;
+import io.ringbus.core.client.ClientOptions;
+import io.ringbus.core.client.Reply;
+import io.ringbus.core.frame.FrameHeader;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiConsumer;
+
+/**
+ * A closed-loop load generator: {@code connections} {@link BusClient}s spread round-robin over the
+ * targets, each keeping {@code window} requests of {@code size}-byte bodies in flight (a reply
+ * sends the next request), for a bounded duration. Latency is the time from building a request
+ * to reading its reply (the request's timestamp comes back in the reply), recorded in an
+ * HdrHistogram; replies during the warm-up are not counted.
+ *
+ * <p>{@link #run} blocks the calling thread for about the duration, plus up to
+ * {@link #DRAIN_TIMEOUT} for the last replies; replies are handled on the clients' I/O threads.
+ */
+public final class LoadGenerator
+{
+    /** The operation byte of load requests. */
+    public static final int OPERATION = 1;
+    /** Longest latency the histogram records; longer ones are clamped to it. */
+    public static final long HIGHEST_LATENCY_NS = TimeUnit.MINUTES.toNanos(1);
+    /** How long to wait for requests still in flight once the duration is over. */
+    public static final Duration DRAIN_TIMEOUT = Duration.ofSeconds(5);
+
+    /**
+     * What to run.
+     *
+     * @param targets     where to connect, {@code tcp://host:port}; connection i goes to target i % n
+     * @param connections how many connections
+     * @param window      requests in flight per connection
+     * @param size        body bytes per request
+     * @param duration    how long to send, warm-up included
+     * @param warmup      the first part of the duration whose replies are not counted
+     * @param clusterHi   high half of the cluster id the nodes run with
+     * @param clusterLo   low half of the cluster id
+     */
+    public record Settings(List<URI> targets, int connections, int window, int size, Duration duration,
+        Duration warmup, long clusterHi, long clusterLo)
+    {
+    }
+
+    private LoadGenerator()
+    {
+    }
+
+    /**
+     * Connect, drive load for {@code settings.duration()}, wait for the last replies, close.
+     *
+     * @throws IOException if a connection cannot be made
+     * @throws TransportUnavailableException if the client SDK has no transport for a target
+     */
+    public static LoadResult run(final Settings settings) throws IOException, TransportUnavailableException
+    {
+        final Recorder recorder = new Recorder(HIGHEST_LATENCY_NS, 3);
+        final List<Driver> drivers = new ArrayList<>();
+        final byte[] body = new byte[settings.size()];
+        for (int i = 0; i < body.length; i++)
+        {
+            body[i] = (byte)i;
+        }
+        final long startNs = System.nanoTime();
+        final long measureStartNs = startNs + settings.warmup().toNanos();
+        final long endNs = startNs + settings.duration().toNanos();
+        try
+        {
+            for (int i = 0; i < settings.connections(); i++)
+            {
+                final URI target = settings.targets().get(i % settings.targets().size());
+                drivers.add(new Driver(connect(target, settings), body, recorder, measureStartNs, endNs));
+            }
+            for (final Driver driver : drivers)
+            {
+                for (int i = 0; i < settings.window(); i++)
+                {
+                    driver.send();
+                }
+            }
+            parkUntil(endNs, drivers);
+            final long drainDeadlineNs = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
+            while (inFlight(drivers) > 0 && System.nanoTime() < drainDeadlineNs)
+            {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+            }
+            final Histogram latency = recorder.getIntervalHistogram();
+            long errors = 0;
+            long measured = 0;
+            String firstError = null;
+            for (final Driver driver : drivers)
+            {
+                errors += driver.errors.get();
+                measured += driver.measured.get();
+                if (firstError == null && driver.firstError != null)
+                {
+                    firstError = String.valueOf(driver.firstError);
+                }
+            }
+            final long measuredNs = Math.max(1, endNs - measureStartNs);
+            return new LoadResult(measured, measuredNs / 1e9, FrameHeader.HEADER_SIZE + settings.size(), latency,
+                errors, inFlight(drivers), firstError);
+        }
+        finally
+        {
+            for (final Driver driver : drivers)
+            {
+                driver.client.close();
+            }
+        }
+    }
+
+    private static BusClient connect(final URI target, final Settings settings)
+        throws IOException, TransportUnavailableException
+    {
+        Transports.require(target.getScheme());
+        return BusClient.connect(target,
+            ClientOptions.defaults().withCluster(settings.clusterHi(), settings.clusterLo()));
+    }
+
+    private static void parkUntil(final long deadlineNs, final List<Driver> drivers)
+    {
+        long nowNs;
+        while ((nowNs = System.nanoTime()) < deadlineNs && inFlight(drivers) > 0)
+        {
+            LockSupport.parkNanos(Math.min(deadlineNs - nowNs, TimeUnit.MILLISECONDS.toNanos(10)));
+        }
+    }
+
+    private static long inFlight(final List<Driver> drivers)
+    {
+        long sum = 0;
+        for (final Driver driver : drivers)
+        {
+            sum += driver.inFlight.get();
+        }
+        return sum;
+    }
+
+    /** One connection's closed loop; its callbacks run on the client's I/O thread. */
+    private static final class Driver implements BiConsumer<Reply, Throwable>
+    {
+        final BusClient client;
+        final byte[] body;
+        final Recorder recorder;
+        final long measureStartNs;
+        final long endNs;
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicLong measured = new AtomicLong();
+        final AtomicLong errors = new AtomicLong();
+        volatile Throwable firstError;
+
+        Driver(final BusClient client, final byte[] body, final Recorder recorder, final long measureStartNs,
+            final long endNs)
+        {
+            this.client = client;
+            this.body = body;
+            this.recorder = recorder;
+            this.measureStartNs = measureStartNs;
+            this.endNs = endNs;
+        }
+
+        void send()
+        {
+            inFlight.incrementAndGet();
+            client.requestAsync(OPERATION, body).whenComplete(this);
+        }
+
+        @Override
+        public void accept(final Reply reply, final Throwable error)
+        {
+            final long nowNs = System.nanoTime();
+            if (error != null)
+            {
+                if (errors.getAndIncrement() == 0)
+                {
+                    firstError = error instanceof CompletionException && error.getCause() != null ?
+                        error.getCause() : error;
+                }
+                inFlight.decrementAndGet(); // back-pressure or a closed connection: this slot of the window ends
+                return;
+            }
+            if (nowNs >= measureStartNs && nowNs < endNs)
+            {
+                recorder.recordValue(Math.min(HIGHEST_LATENCY_NS, Math.max(0, nowNs - reply.timestampNs())));
+                measured.incrementAndGet();
+            }
+            if (nowNs < endNs)
+            {
+                send(); // counted in flight before this one leaves, so the count never dips to 0 mid-run
+            }
+            inFlight.decrementAndGet();
+        }
+    }
+}

@@ -1,0 +1,127 @@
+package io.ringbus.cli;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Entry point of the {@code ringbus} executable ({@code java -jar ringbus.jar COMMAND ...}):
+ * {@code serve}, {@code load} or {@code demo}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE}
+ * (the command ran and failed), {@link #EXIT_USAGE} (bad command line; nothing was started).
+ * Runs on the main thread.
+ */
+public final class Main
+{
+    /** Success. */
+    public static final int EXIT_OK = 0;
+    /** The command ran and failed. */
+    public static final int EXIT_FAILURE = 1;
+    /** The command line is wrong: unknown command or flag, bad value, missing transport. */
+    public static final int EXIT_USAGE = 2;
+
+    /** The top-level usage text. */
+    public static final String USAGE = String.join("\n",
+        "usage: ringbus COMMAND [FLAGS]",
+        "  serve   run a replicated echo node",
+        "  load    drive load at nodes and report throughput and latency",
+        "  demo    run a three-replica cluster in this process and print a table per transport",
+        "Run 'ringbus COMMAND --help' for a command's flags.",
+        "",
+        ServeOptions.USAGE,
+        "",
+        LoadCommand.USAGE,
+        "",
+        DemoCommand.USAGE);
+
+    private Main()
+    {
+    }
+
+    /** Run a command and exit with its code (a node that was stopped by a signal just returns). */
+    public static void main(final String[] args)
+    {
+        final PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        final PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
+        final int code = run(args, out, err);
+        out.flush();
+        err.flush();
+        if (code == EXIT_OK && args.length > 0 && "serve".equals(args[0]))
+        {
+            return; // the JVM is already shutting down (the hook closed the node): exit() would block
+        }
+        System.exit(code);
+    }
+
+    /**
+     * Run {@code args} (command first) writing to {@code out} and {@code err}; returns the exit
+     * code. {@code serve} returns only once the JVM shuts down.
+     */
+    public static int run(final String[] args, final PrintStream out, final PrintStream err)
+    {
+        if (args.length == 0)
+        {
+            err.println(USAGE);
+            return EXIT_USAGE;
+        }
+        final String command = args[0];
+        final List<String> rest = Arrays.asList(args).subList(1, args.length);
+        if ("help".equals(command) || "--help".equals(command) || "-h".equals(command))
+        {
+            out.println(USAGE);
+            return EXIT_OK;
+        }
+        final String usage = usageOf(command);
+        if (usage == null)
+        {
+            err.println("ringbus: unknown command '" + command + "' (serve, load or demo)");
+            err.println(USAGE);
+            return EXIT_USAGE;
+        }
+        if (rest.contains("--help") || rest.contains("-h"))
+        {
+            out.println(usage);
+            return EXIT_OK;
+        }
+        try
+        {
+            switch (command)
+            {
+                case "serve":
+                    return ServeCommand.run(rest, out, err);
+                case "load":
+                    return LoadCommand.run(rest, out, err);
+                default:
+                    return DemoCommand.run(rest, out, err);
+            }
+        }
+        catch (final UsageException ex)
+        {
+            err.println(ex.getMessage());
+            err.println("Run 'ringbus " + command + " --help' for its flags.");
+            return EXIT_USAGE;
+        }
+        catch (final RuntimeException ex)
+        {
+            err.println("ringbus " + command + ": " + ex);
+            ex.printStackTrace(err);
+            return EXIT_FAILURE;
+        }
+    }
+
+    /** The usage text of a command, or null if there is no such command. */
+    private static String usageOf(final String command)
+    {
+        switch (command)
+        {
+            case "serve":
+                return ServeOptions.USAGE;
+            case "load":
+                return LoadCommand.USAGE;
+            case "demo":
+                return DemoCommand.USAGE;
+            default:
+                return null;
+        }
+    }
+}

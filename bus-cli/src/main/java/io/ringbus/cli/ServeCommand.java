@@ -1,0 +1,109 @@
+package io.ringbus.cli;
+
+import io.ringbus.core.config.BusConfig;
+
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code ringbus serve}: one replicated echo node (DESIGN.md, "The ringbus CLI"). Binds its
+ * listeners, prints {@code listening <scheme> <host:port>} for each (client listeners, then the
+ * replica listener as {@code listening replica HOST:PORT}) and {@code ready} once they are bound
+ * (it does not wait for peers), then runs until SIGINT/SIGTERM, whose shutdown hook closes the
+ * bus gracefully within close_grace and prints {@code stopped}. Runs on the calling thread.
+ */
+public final class ServeCommand
+{
+    private ServeCommand()
+    {
+    }
+
+    /**
+     * Run a node; returns only after the JVM began to shut down and the node is closed (exit code
+     * {@link Main#EXIT_OK}), or at once with {@link Main#EXIT_FAILURE} if it cannot start.
+     *
+     * @throws UsageException for bad flags or a transport this build lacks
+     */
+    public static int run(final List<String> args, final PrintStream out, final PrintStream err) throws UsageException
+    {
+        final ServeOptions options = ServeOptions.parse(args);
+        final BusConfig config = options.config();
+        for (final URI uri : options.listeners())
+        {
+            if (!Transports.isAvailable(uri.getScheme()))
+            {
+                throw new UsageException("ringbus serve: --" + uri.getScheme() + ": transport " + uri.getScheme() +
+                    " is not available in this build");
+            }
+        }
+        final EchoNode node;
+        try
+        {
+            node = EchoNode.start(config);
+        }
+        catch (final RuntimeException ex)
+        {
+            err.println("ringbus serve: cannot start: " + ex.getMessage());
+            return Main.EXIT_FAILURE;
+        }
+        try
+        {
+            for (final URI uri : options.listeners())
+            {
+                final InetSocketAddress bound = node.listen(uri);
+                out.println("listening " + uri.getScheme() + " " + Flags.format(bound));
+            }
+        }
+        catch (final TransportUnavailableException ex)
+        {
+            node.close();
+            throw new UsageException("ringbus serve: --" + ex.scheme() + ": " + ex.getMessage(), ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            node.close();
+            err.println("ringbus serve: cannot listen: " + ex.getMessage());
+            return Main.EXIT_FAILURE;
+        }
+        if (node.replicaAddress() != null)
+        {
+            out.println("listening replica " + Flags.format(node.replicaAddress()));
+        }
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            try
+            {
+                node.close();
+                out.println("stopped");
+                out.flush();
+            }
+            finally
+            {
+                stopped.countDown();
+            }
+        }, "ringbus-serve-shutdown"));
+        out.println("ready");
+        out.flush();
+        boolean interrupted = false;
+        while (stopped.getCount() > 0)
+        {
+            try
+            {
+                stopped.await();
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true; // only the shutdown hook ends a node
+            }
+        }
+        if (interrupted)
+        {
+            Thread.currentThread().interrupt();
+        }
+        return Main.EXIT_OK;
+    }
+}

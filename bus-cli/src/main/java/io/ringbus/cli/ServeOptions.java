@@ -1,0 +1,179 @@
+package io.ringbus.cli;
+
+import io.ringbus.core.config.Backend;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.config.InvalidConfigException;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.SortedMap;
+
+/**
+ * The flags of {@code ringbus serve} (DESIGN.md, "The ringbus CLI"), parsed and checked.
+ * Immutable; any thread.
+ *
+ * @param listeners      client listeners in command-line order, {@code scheme://host:port}
+ * @param cert           {@code --cert}, or null (accepted; used once a TLS transport exists)
+ * @param key            {@code --key}, or null
+ * @param maxMessageSize {@code --max-message-size}
+ * @param closeGrace     {@code --close-grace}
+ * @param shards         {@code --shards}
+ * @param backend        {@code --backend}
+ * @param clusterHi      high half of {@code --cluster}
+ * @param clusterLo      low half of {@code --cluster}
+ * @param replicaId      {@code --replica-id}, or {@link BusConfig#NO_REPLICA}
+ * @param replicas       {@code --replicas}, empty when not a replica
+ */
+public record ServeOptions(
+    List<URI> listeners,
+    Path cert,
+    Path key,
+    int maxMessageSize,
+    Duration closeGrace,
+    int shards,
+    Backend backend,
+    long clusterHi,
+    long clusterLo,
+    int replicaId,
+    SortedMap<Integer, InetSocketAddress> replicas)
+{
+    /** The client transports, each a {@code --SCHEME HOST:PORT} flag. */
+    public static final List<String> TRANSPORTS = List.of("tcp", "tls", "ws", "wss", "quic");
+
+    /** peer_queue_capacity of echo nodes: deeper than the default, since every request fans out. */
+    public static final int ECHO_PEER_QUEUE_CAPACITY = 4096;
+
+    /**
+     * dedup_capacity_per_client of echo nodes: replies remembered per client session, and so the
+     * most requests one client may have in flight (a request beyond it is dropped, not answered).
+     */
+    public static final int ECHO_DEDUP_CAPACITY_PER_CLIENT = 256;
+
+    /** The usage text of {@code ringbus serve}. */
+    public static final String USAGE = String.join("\n",
+        "usage: ringbus serve [--tcp|--tls|--ws|--wss|--quic HOST:PORT]... [--cert FILE --key FILE]",
+        "                     [--max-message-size BYTES] [--close-grace MS] [--shards N]",
+        "                     [--backend auto|nio|io_uring] [--cluster ID]",
+        "                     [--replica-id I --replicas 0=HOST:PORT,1=HOST:PORT,...]",
+        "  Runs one node of a replicated echo: a request is answered with its own body once a",
+        "  majority of the replicas has it. Prints 'listening <scheme> <host:port>' per listener,",
+        "  then 'ready'. SIGINT/SIGTERM stop it gracefully within close_grace.");
+
+    private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key",
+        "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas");
+    private static final Set<String> REPEATABLE = Set.of("tcp", "tls", "ws", "wss", "quic");
+
+    /** Parse the arguments after {@code serve}. */
+    public static ServeOptions parse(final List<String> args) throws UsageException
+    {
+        final Flags flags = Flags.parse("serve", args, FLAGS, REPEATABLE, false);
+        final List<URI> listeners = new ArrayList<>();
+        for (final Flags.Entry entry : flags.entries())
+        {
+            if (TRANSPORTS.contains(entry.name()))
+            {
+                final InetSocketAddress address = flags.hostPort("--" + entry.name(), entry.value());
+                try
+                {
+                    listeners.add(new URI(entry.name() + "://" + Flags.format(address)));
+                }
+                catch (final URISyntaxException ex)
+                {
+                    throw flags.error("--" + entry.name() + " = " + entry.value() + ": " + ex.getMessage());
+                }
+            }
+        }
+        if (flags.has("cert") != flags.has("key"))
+        {
+            throw flags.error("--cert and --key go together");
+        }
+        final int maxMessageSize = flags.intValue("max-message-size", BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
+            BusConfig.MIN_MESSAGE_SIZE, BusConfig.MAX_MESSAGE_SIZE_LIMIT);
+        final long closeGraceMs = flags.longValue("close-grace", BusConfig.DEFAULT_CLOSE_GRACE.toMillis(), 1,
+            Long.MAX_VALUE / 1_000_000L);
+        final int shards = flags.intValue("shards", Runtime.getRuntime().availableProcessors(), 1, 1024);
+        final Backend backend = backend(flags);
+        final long[] cluster = flags.u128Value("cluster");
+        final SortedMap<Integer, InetSocketAddress> replicas = flags.replicaMap("replicas");
+        final int replicaId = flags.intValue("replica-id", BusConfig.NO_REPLICA, 0, BusConfig.MAX_REPLICA_ID);
+        if (flags.has("replica-id") != flags.has("replicas"))
+        {
+            throw flags.error("--replica-id and --replicas go together");
+        }
+        if (!replicas.isEmpty() && !replicas.containsKey(replicaId))
+        {
+            throw flags.error("--replica-id = " + replicaId + ": not one of the --replicas ids 0.." +
+                (replicas.size() - 1));
+        }
+        if (listeners.isEmpty() && replicas.isEmpty())
+        {
+            throw flags.error("nothing to serve: give a client listener (--tcp HOST:PORT) and/or " +
+                "--replica-id with --replicas");
+        }
+        final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners),
+            flags.has("cert") ? Path.of(flags.value("cert")) : null,
+            flags.has("key") ? Path.of(flags.value("key")) : null,
+            maxMessageSize, Duration.ofMillis(closeGraceMs), shards, backend, cluster[0], cluster[1], replicaId,
+            Collections.unmodifiableSortedMap(replicas));
+        options.config(); // every combination BusConfig rejects is a usage error too
+        return options;
+    }
+
+    private static Backend backend(final Flags flags) throws UsageException
+    {
+        final String text = flags.value("backend");
+        if (text == null)
+        {
+            return Backend.AUTO;
+        }
+        switch (text.toLowerCase(Locale.ROOT))
+        {
+            case "auto":
+                return Backend.AUTO;
+            case "nio":
+                return Backend.NIO;
+            case "io_uring":
+                return Backend.IO_URING;
+            default:
+                throw flags.error("--backend = " + text + ": must be auto, nio or io_uring");
+        }
+    }
+
+    /**
+     * The bus configuration, without client listeners (the command binds them one by one to print
+     * each bound address).
+     *
+     * @throws UsageException naming the field BusConfig rejects
+     */
+    public BusConfig config() throws UsageException
+    {
+        try
+        {
+            return BusConfig.builder()
+                .shards(shards)
+                .maxMessageSize(maxMessageSize)
+                .closeGrace(closeGrace)
+                .backend(backend)
+                .cluster(clusterHi, clusterLo)
+                .replicaId(replicaId)
+                .replicas(replicas)
+                // Each request fans out as one prepare per peer: room for bursts of pipelined clients.
+                .peerQueueCapacity(ECHO_PEER_QUEUE_CAPACITY)
+                // A pipelining client keeps up to its window IN_FLIGHT; the table must hold them all.
+                .dedupCapacityPerClient(ECHO_DEDUP_CAPACITY_PER_CLIENT)
+                .build();
+        }
+        catch (final InvalidConfigException ex)
+        {
+            throw new UsageException("ringbus serve: " + ex.getMessage(), ex);
+        }
+    }
+}
