@@ -1,0 +1,37 @@
+package io.ringbus.bench.harness;
+
+import java.net.InetSocketAddress;
+
+/**
+ * One node of the "replicated echo" that the harness measures: a server speaking WIRE.md that
+ * answers every {@code request} with a {@code reply} carrying the same body and the request's
+ * {@code client}, {@code request}, {@code timestamp} and {@code operation}, and every
+ * {@code ping_client} with a header-only {@code pong_client}. It verifies both checksums of every
+ * frame it receives and closes the connection on any protocol error.
+ *
+ * <p>Lifecycle: {@link #start()} once, then {@link #close()} once, both from the harness thread.
+ * A server is used for one harness run and then discarded; the registry in {@link Harness} holds
+ * suppliers, not instances.
+ */
+public interface EchoServer extends AutoCloseable
+{
+    /** High 64 bits of the cluster id every echo server and the load client use (ringbus serve's default, 0). */
+    long CLUSTER_HI = 0;
+    /** Low 64 bits of the cluster id every echo server and the load client use. */
+    long CLUSTER_LO = 0;
+
+    /**
+     * Bind to 127.0.0.1 on an ephemeral port and start serving.
+     *
+     * @return the bound address.
+     * @throws Exception if the server cannot start (for example, its transport is unavailable here).
+     */
+    InetSocketAddress start() throws Exception;
+
+    /** Stop accepting, close every connection and release every thread; returns once they are gone. */
+    @Override
+    void close();
+
+    /** Short name used in the harness's table, equal to its key in {@link Harness#SERVERS}. */
+    String name();
+}

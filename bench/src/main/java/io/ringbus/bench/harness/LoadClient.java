@@ -1,0 +1,275 @@
+package io.ringbus.bench.harness;
+
+import io.ringbus.core.frame.Command;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.time.Duration;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The load generator of the end-to-end harness: a plain blocking {@link java.net.Socket} client
+ * speaking WIRE.md, independent of any bus SDK, so that every server is measured by the same
+ * client. TCP_NODELAY on; loopback addresses only.
+ *
+ * <p>Every run stops by itself: it is bounded by its duration or count, and any read or window
+ * wait that blocks longer than {@link #READ_TIMEOUT_MS} abandons the run with an exception.
+ * Runs use blocking I/O and blocking waits; nothing spins.
+ *
+ * <p>Stateless between runs; one run at a time per calling thread (a pipelined run starts one
+ * writer thread of its own and ends it before returning).
+ */
+public final class LoadClient
+{
+    /** Longest a run waits for a reply (or for window space) before giving up. */
+    public static final int READ_TIMEOUT_MS = 10_000;
+    /** Body size of the small-message tests. */
+    public static final int SMALL_BODY_SIZE = 64;
+    /** Body size of the bulk test. */
+    public static final int BULK_BODY_SIZE = 64 * 1024;
+    /** Requests in flight in the small-message pipelined test. */
+    public static final int SMALL_WINDOW = 128;
+    /** Requests in flight in the bulk test (1 MiB of bodies). */
+    public static final int BULK_WINDOW = 16;
+    /** Upper bound on each phase (warm-up, recording) of a latency run when no other bound is given. */
+    public static final Duration DEFAULT_MAX_LATENCY_RUN = Duration.ofSeconds(60);
+
+    private static final long HIGHEST_TRACKABLE_NS = TimeUnit.MILLISECONDS.toNanos(READ_TIMEOUT_MS);
+    private static final int SIGNIFICANT_DIGITS = 3;
+    private static final long WRITER_JOIN_TIMEOUT_MS = 2 * READ_TIMEOUT_MS;
+
+    /**
+     * Pipelined throughput over one connection: a writer thread keeps up to {@code window}
+     * requests in flight, writing them in batches through a buffered stream (flushed when the
+     * window is full), while the calling thread reads and checks every reply, in order of request
+     * number. When {@code duration} is up the writer sends a {@code ping_client}; its
+     * {@code pong_client}, which follows the last reply on the FIFO connection, ends the run.
+     */
+    @SuppressWarnings("try") // the connection is closed early on failure, on purpose: it unblocks the writer
+    public ThroughputResult pipelined(
+        final InetSocketAddress address, final int bodySize, final Duration duration, final int window)
+        throws IOException, InterruptedException
+    {
+        if (window < 1)
+        {
+            throw new IllegalArgumentException("window = " + window + ": at least 1");
+        }
+        try (LoadConnection connection = LoadConnection.open(address, bodySize, READ_TIMEOUT_MS))
+        {
+            final Semaphore permits = new Semaphore(window);
+            final PipelineWriter writer = new PipelineWriter(connection, permits, duration.toNanos());
+            final Thread writerThread = new Thread(writer, "load-writer");
+            writerThread.setDaemon(true);
+            // Replies are handed back to the writer in batches: at most a quarter window at a
+            // time, and whenever the reader is about to block.
+            final int releaseBatch = Math.max(1, window / 4);
+
+            final long startNs = System.nanoTime();
+            writerThread.start();
+            long received = 0;
+            int unreleased = 0;
+            try
+            {
+                while (true)
+                {
+                    final int command = connection.readFrame();
+                    if (command == Command.PONG_CLIENT.code())
+                    {
+                        break;
+                    }
+                    final long expected = received + 1;
+                    connection.checkReply(expected, LoadConnection.operationOf(expected));
+                    received = expected;
+                    if (++unreleased >= releaseBatch || !connection.hasBufferedInput())
+                    {
+                        permits.release(unreleased);
+                        unreleased = 0;
+                    }
+                }
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                // Closing the socket and interrupting stop the writer wherever it blocks.
+                connection.close();
+                writerThread.interrupt();
+                writerThread.join(WRITER_JOIN_TIMEOUT_MS);
+                final Throwable writerFailure = writer.failure;
+                if (writerFailure != null)
+                {
+                    ex.addSuppressed(writerFailure); // usually the first cause: it closed the socket
+                }
+                throw ex;
+            }
+            final long endNs = System.nanoTime();
+            writerThread.join(WRITER_JOIN_TIMEOUT_MS); // it has sent its ping: only returning is left
+            final long elapsedNs = endNs - startNs;
+            writer.rethrow();
+            if (writerThread.isAlive() || writer.sent != received)
+            {
+                throw new ProtocolException("sent " + writer.sent + " requests, got " + received + " replies");
+            }
+            return new ThroughputResult(received, bodySize, elapsedNs);
+        }
+    }
+
+    /** Bulk throughput: {@link #pipelined} with {@link #BULK_BODY_SIZE} bodies and {@link #BULK_WINDOW}. */
+    public ThroughputResult bulk(final InetSocketAddress address, final Duration duration)
+        throws IOException, InterruptedException
+    {
+        return pipelined(address, BULK_BODY_SIZE, duration, BULK_WINDOW);
+    }
+
+    /**
+     * Round-trip latency, one request at a time: {@code warmup} unrecorded round trips, then up to
+     * {@code count} recorded ones, each phase stopping early after {@link #DEFAULT_MAX_LATENCY_RUN}.
+     */
+    public LatencyResult latency(final InetSocketAddress address, final int bodySize, final int warmup, final int count)
+        throws IOException
+    {
+        return latency(address, bodySize, warmup, count, DEFAULT_MAX_LATENCY_RUN);
+    }
+
+    /**
+     * Round-trip latency, one request at a time: up to {@code warmup} unrecorded round trips, then
+     * up to {@code count} recorded ones; each phase also stops once {@code maxDuration} is up, so a
+     * run lasts at most twice that. A round trip runs from just before the request is written to
+     * just after its reply has been read and its checksums verified.
+     */
+    public LatencyResult latency(
+        final InetSocketAddress address, final int bodySize, final int warmup, final int count, final Duration maxDuration)
+        throws IOException
+    {
+        if (warmup < 0 || count < 1)
+        {
+            throw new IllegalArgumentException("warmup = " + warmup + ", count = " + count);
+        }
+        final Histogram histogramNs = new Histogram(HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+        try (LoadConnection connection = LoadConnection.open(address, bodySize, READ_TIMEOUT_MS))
+        {
+            final long maxDurationNs = maxDuration.toNanos();
+            final long request = roundTrips(connection, 1, warmup, maxDurationNs, null);
+            roundTrips(connection, request, count, maxDurationNs, histogramNs);
+        }
+        return LatencyResult.of(histogramNs);
+    }
+
+    /**
+     * Up to {@code count} round trips from request number {@code firstRequest}, stopping early
+     * after {@code maxDurationNs}, each recorded in {@code histogramNs} unless it is null.
+     *
+     * @return the next request number.
+     */
+    private static long roundTrips(
+        final LoadConnection connection,
+        final long firstRequest,
+        final int count,
+        final long maxDurationNs,
+        final Histogram histogramNs)
+        throws IOException
+    {
+        final long deadlineNs = System.nanoTime() + maxDurationNs;
+        final long end = firstRequest + count;
+        long request = firstRequest;
+        for (; request < end; request++)
+        {
+            final int operation = LoadConnection.operationOf(request);
+            final long startNs = System.nanoTime();
+            if (startNs - deadlineNs >= 0)
+            {
+                break;
+            }
+            connection.writeRequest(request, startNs, operation);
+            connection.flush();
+            connection.readFrame();
+            final long endNs = System.nanoTime();
+            connection.checkReply(request, operation);
+            if (connection.replyTimestampNs() != startNs)
+            {
+                throw new ProtocolException("reply timestamp " + connection.replyTimestampNs() + ", expected " + startNs);
+            }
+            if (histogramNs != null)
+            {
+                histogramNs.recordValue(Math.min(endNs - startNs, HIGHEST_TRACKABLE_NS));
+            }
+        }
+        return request;
+    }
+
+    /** The writer half of a pipelined run, on its own thread. */
+    private static final class PipelineWriter implements Runnable
+    {
+        private final LoadConnection connection;
+        private final Semaphore permits;
+        private final long durationNs;
+        volatile long sent;
+        volatile Throwable failure;
+
+        PipelineWriter(final LoadConnection connection, final Semaphore permits, final long durationNs)
+        {
+            this.connection = connection;
+            this.permits = permits;
+            this.durationNs = durationNs;
+        }
+
+        @Override
+        public void run()
+        {
+            try
+            {
+                final long deadlineNs = System.nanoTime() + durationNs;
+                long request = 0;
+                while (true)
+                {
+                    if (!permits.tryAcquire())
+                    {
+                        // Window full: send what is batched, then wait for replies.
+                        connection.flush();
+                        if (!permits.tryAcquire(READ_TIMEOUT_MS, TimeUnit.MILLISECONDS))
+                        {
+                            throw new IOException("no reply within " + READ_TIMEOUT_MS + " ms");
+                        }
+                    }
+                    final long nowNs = System.nanoTime();
+                    if (nowNs - deadlineNs >= 0)
+                    {
+                        break;
+                    }
+                    request++;
+                    connection.writeRequest(request, nowNs, LoadConnection.operationOf(request));
+                }
+                sent = request;
+                connection.writePing(System.nanoTime());
+                connection.flush();
+            }
+            catch (final Throwable ex)
+            {
+                failure = ex;
+                try
+                {
+                    connection.close(); // unblocks the reader
+                }
+                catch (final IOException closeEx)
+                {
+                    ex.addSuppressed(closeEx);
+                }
+            }
+        }
+
+        void rethrow() throws IOException
+        {
+            final Throwable ex = failure;
+            if (ex == null)
+            {
+                return;
+            }
+            if (ex instanceof IOException)
+            {
+                throw new IOException("load writer failed: " + ex.getMessage(), ex);
+            }
+            throw new IllegalStateException("load writer failed", ex);
+        }
+    }
+}

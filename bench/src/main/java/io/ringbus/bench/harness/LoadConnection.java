@@ -1,0 +1,284 @@
+package io.ringbus.bench.harness;
+
+import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.FrameCodec;
+import io.ringbus.core.frame.FrameHeader;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ProtocolException;
+import java.net.Socket;
+import java.util.concurrent.ThreadLocalRandom;
+
+import static io.ringbus.core.frame.FrameHeader.HEADER_SIZE;
+
+/**
+ * One blocking client connection of the {@link LoadClient}, speaking WIRE.md with no bus SDK: it
+ * builds one request frame (random body, random client id, cluster {@link EchoServer#CLUSTER_LO}),
+ * sends it again and again with a new {@code request}, {@code timestamp} and {@code operation},
+ * and reads and verifies replies.
+ *
+ * <p>The write side ({@link #writeRequest}, {@link #writePing}, {@link #flush}) and the read side
+ * ({@link #readFrame}, {@link #checkReply}, the reply accessors) each belong to one thread; the two
+ * may be different threads. Each side has its own {@link FrameCodec} and flyweight.
+ */
+final class LoadConnection implements AutoCloseable
+{
+    /** Stream buffer size on each side. */
+    static final int STREAM_BUFFER_SIZE = 64 * 1024;
+    private static final int CONNECT_TIMEOUT_MS = 5_000;
+
+    private final Socket socket;
+    private final long clientHi;
+    private final long clientLo;
+
+    // Write side.
+    private final BufferedOutputStream out;
+    private final FrameCodec writeCodec = new FrameCodec();
+    private final FrameHeader requestHeader = new FrameHeader();
+    private final byte[] requestBytes;
+    private final UnsafeBuffer request;
+    private final byte[] pingBytes = new byte[HEADER_SIZE];
+    private final UnsafeBuffer ping = new UnsafeBuffer(pingBytes);
+
+    // Read side.
+    private final PeekableInputStream peekable;
+    private final DataInputStream in;
+    private final FrameCodec readCodec = new FrameCodec();
+    private final FrameHeader replyHeader = new FrameHeader();
+    private final byte[] replyBytes;
+    private final UnsafeBuffer reply;
+
+    private LoadConnection(final Socket socket, final int bodySize) throws IOException
+    {
+        this.socket = socket;
+        final ThreadLocalRandom random = ThreadLocalRandom.current();
+        this.clientHi = random.nextLong();
+        this.clientLo = random.nextLong() | 1; // never the all-zero id
+
+        final int frameSize = HEADER_SIZE + bodySize;
+        requestBytes = new byte[frameSize];
+        request = new UnsafeBuffer(requestBytes);
+        for (int i = HEADER_SIZE; i < frameSize; i++)
+        {
+            requestBytes[i] = (byte)random.nextInt();
+        }
+        requestHeader.wrap(request, 0).clear()
+            .cluster(EchoServer.CLUSTER_HI, EchoServer.CLUSTER_LO)
+            .size(frameSize)
+            .command(Command.REQUEST)
+            .replica(FrameHeader.REPLICA_NONE)
+            .client(clientHi, clientLo);
+        writeCodec.seal(request, 0); // the body never changes: its checksum written here stays valid
+
+        new FrameHeader().wrap(ping, 0).clear()
+            .cluster(EchoServer.CLUSTER_HI, EchoServer.CLUSTER_LO)
+            .size(HEADER_SIZE)
+            .command(Command.PING_CLIENT)
+            .replica(FrameHeader.REPLICA_NONE)
+            .client(clientHi, clientLo);
+
+        replyBytes = new byte[frameSize];
+        reply = new UnsafeBuffer(replyBytes);
+
+        out = new BufferedOutputStream(socket.getOutputStream(), STREAM_BUFFER_SIZE);
+        peekable = new PeekableInputStream(socket.getInputStream(), STREAM_BUFFER_SIZE);
+        in = new DataInputStream(peekable);
+    }
+
+    /**
+     * Connect to {@code address}, which must be a loopback address: the harness never sends
+     * traffic off this machine.
+     *
+     * @param bodySize      body bytes of every request.
+     * @param readTimeoutMs longest a read may block before the run is abandoned.
+     */
+    static LoadConnection open(final InetSocketAddress address, final int bodySize, final int readTimeoutMs)
+        throws IOException
+    {
+        if (address.isUnresolved() || !address.getAddress().isLoopbackAddress())
+        {
+            throw new IllegalArgumentException(address + ": the load client connects only to loopback addresses");
+        }
+        if (bodySize < 0 || bodySize > EchoResponder.MAX_FRAME_SIZE - HEADER_SIZE)
+        {
+            throw new IllegalArgumentException("bodySize = " + bodySize + ": outside 0.." +
+                (EchoResponder.MAX_FRAME_SIZE - HEADER_SIZE));
+        }
+        final Socket socket = new Socket();
+        try
+        {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(readTimeoutMs);
+            socket.connect(address, CONNECT_TIMEOUT_MS);
+            return new LoadConnection(socket, bodySize);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            socket.close();
+            throw ex;
+        }
+    }
+
+    /** The {@code operation} the load client sends with request number {@code request}. */
+    static int operationOf(final long request)
+    {
+        return (int)request & 0xFF;
+    }
+
+    /** Size of every request frame (and of every reply). */
+    int frameSize()
+    {
+        return requestBytes.length;
+    }
+
+    /** The request frame template: header of the last request written, and the body. */
+    UnsafeBuffer requestFrame()
+    {
+        return request;
+    }
+
+    long clientHi()
+    {
+        return clientHi;
+    }
+
+    long clientLo()
+    {
+        return clientLo;
+    }
+
+    /** Buffer a request (write side); it goes out when the stream buffer fills or on {@link #flush()}. */
+    void writeRequest(final long requestNumber, final long timestampNs, final int operation) throws IOException
+    {
+        requestHeader.request(requestNumber).timestamp(timestampNs).operation(operation);
+        // Only the header changed; the body checksum written by seal() in the constructor holds.
+        request.putInt(FrameHeader.CHECKSUM_OFFSET, writeCodec.computeHeaderChecksum(request, 0), FrameHeader.ORDER);
+        out.write(requestBytes, 0, requestBytes.length);
+    }
+
+    /** Buffer a header-only ping_client (write side). */
+    void writePing(final long timestampNs) throws IOException
+    {
+        ping.putLong(FrameHeader.TIMESTAMP_OFFSET, timestampNs, FrameHeader.ORDER);
+        writeCodec.seal(ping, 0);
+        out.write(pingBytes, 0, HEADER_SIZE);
+    }
+
+    /** Send everything buffered (write side). */
+    void flush() throws IOException
+    {
+        out.flush();
+    }
+
+    /**
+     * Read one frame into the reply buffer (read side) and verify it as WIRE.md prescribes: size in
+     * range (an echo's answer is never larger than the request), header checksum, cluster, body
+     * checksum.
+     *
+     * @return the frame's command value.
+     * @throws ProtocolException if a check fails.
+     */
+    int readFrame() throws IOException
+    {
+        in.readFully(replyBytes, 0, HEADER_SIZE);
+        final int size = FrameHeader.size(reply, 0);
+        if (size < HEADER_SIZE || size > replyBytes.length)
+        {
+            throw new ProtocolException("reply size = " + Integer.toUnsignedString(size) +
+                ": outside " + HEADER_SIZE + ".." + replyBytes.length);
+        }
+        if (!readCodec.isHeaderValid(reply, 0))
+        {
+            throw new ProtocolException("reply header checksum mismatch");
+        }
+        if (FrameHeader.clusterHi(reply, 0) != EchoServer.CLUSTER_HI ||
+            FrameHeader.clusterLo(reply, 0) != EchoServer.CLUSTER_LO)
+        {
+            throw new ProtocolException("reply from another cluster");
+        }
+        in.readFully(replyBytes, HEADER_SIZE, size - HEADER_SIZE);
+        if (!readCodec.isBodyValid(reply, 0, size))
+        {
+            throw new ProtocolException("reply body checksum mismatch");
+        }
+        return FrameHeader.command(reply, 0);
+    }
+
+    /**
+     * Check the frame last read is the reply to request {@code requestNumber}: command, size,
+     * client and request, and operation (read side). The body is covered by its checksum, which
+     * was written by this client, so a matching checksum means the body came back unchanged.
+     */
+    void checkReply(final long requestNumber, final int operation) throws ProtocolException
+    {
+        final FrameHeader header = replyHeader.wrap(reply, 0);
+        if (header.command() != Command.REPLY.code())
+        {
+            throw new ProtocolException("expected a reply, got command " + header.command());
+        }
+        if (header.size() != requestBytes.length)
+        {
+            throw new ProtocolException("reply size " + header.size() + " != request size " + requestBytes.length);
+        }
+        if (header.clientHi() != clientHi || header.clientLo() != clientLo)
+        {
+            throw new ProtocolException("reply for another client");
+        }
+        if (header.request() != requestNumber)
+        {
+            throw new ProtocolException("reply to request " + header.request() + ", expected " + requestNumber);
+        }
+        if (header.operation() != operation)
+        {
+            throw new ProtocolException("reply operation " + header.operation() + ", expected " + operation);
+        }
+        if (header.checksumBody() != request.getInt(FrameHeader.CHECKSUM_BODY_OFFSET, FrameHeader.ORDER))
+        {
+            throw new ProtocolException("reply body differs from the request body");
+        }
+    }
+
+    /** The {@code timestamp} of the frame last read (read side). */
+    long replyTimestampNs()
+    {
+        return replyHeader.wrap(reply, 0).timestamp();
+    }
+
+    /** The frame last read (read side), valid until the next {@link #readFrame()}. */
+    UnsafeBuffer replyFrame()
+    {
+        return reply;
+    }
+
+    /** True if a whole or partial frame is already buffered, so the next read will not block at first. */
+    boolean hasBufferedInput()
+    {
+        return peekable.buffered() > 0;
+    }
+
+    @Override
+    public void close() throws IOException
+    {
+        socket.close();
+    }
+
+    /** A BufferedInputStream that tells how many bytes it holds without asking the socket. */
+    private static final class PeekableInputStream extends BufferedInputStream
+    {
+        PeekableInputStream(final InputStream in, final int size)
+        {
+            super(in, size);
+        }
+
+        int buffered()
+        {
+            return count - pos;
+        }
+    }
+}

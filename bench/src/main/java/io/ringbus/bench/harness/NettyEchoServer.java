@@ -1,0 +1,276 @@
+package io.ringbus.bench.harness;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.ringbus.core.frame.FrameHeader;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The replicated echo on Netty 4.2, over the NIO or the native epoll transport: the peer a
+ * well-tuned conventional Java server would be.
+ *
+ * <p>Frames are cut by {@link LengthFieldBasedFrameDecoder} on WIRE.md's {@code size} field (which
+ * counts the whole frame, hence the negative length adjustment), checked and answered in place by
+ * an {@link EchoResponder} (the reply is the request's own bytes, rewritten), written without a
+ * flush and flushed once per read batch in {@code channelReadComplete}. When the channel stops
+ * being writable, reading stops until it drains.
+ *
+ * <p>{@link #start()} and {@link #close()} from one thread (the harness's); the handlers run on
+ * the event loop.
+ */
+public final class NettyEchoServer implements EchoServer
+{
+    /** Which Netty transport carries the connections. */
+    public enum Transport
+    {
+        NIO("netty-nio"),
+        EPOLL("netty-epoll");
+
+        private final String serverName;
+
+        Transport(final String serverName)
+        {
+            this.serverName = serverName;
+        }
+    }
+
+    private static final int LENGTH_FIELD_LENGTH = Integer.BYTES;
+    /** Replies written but not flushed that trigger a flush before the read batch ends. */
+    private static final int FLUSH_THRESHOLD_BYTES = 64 * 1024;
+    private static final long SHUTDOWN_QUIET_MS = 0;
+    private static final long SHUTDOWN_TIMEOUT_MS = 2_000;
+
+    private final Transport transport;
+    private final int ioThreads;
+    private final AtomicLong protocolErrors = new AtomicLong();
+    private EventLoopGroup group;
+    private Channel serverChannel;
+
+    /** A server on {@code transport} with one event loop thread (accepts and connections alike). */
+    public NettyEchoServer(final Transport transport)
+    {
+        this(transport, 1);
+    }
+
+    /**
+     * @param transport NIO or epoll.
+     * @param ioThreads event loop threads; connections are spread over them.
+     */
+    public NettyEchoServer(final Transport transport, final int ioThreads)
+    {
+        if (ioThreads < 1)
+        {
+            throw new IllegalArgumentException("ioThreads = " + ioThreads + ": at least 1");
+        }
+        this.transport = transport;
+        this.ioThreads = ioThreads;
+    }
+
+    @Override
+    public InetSocketAddress start() throws Exception
+    {
+        if (group != null)
+        {
+            throw new IllegalStateException(name() + " already started");
+        }
+        final IoHandlerFactory ioHandlerFactory;
+        final Class<? extends ServerChannel> channelClass;
+        if (transport == Transport.EPOLL)
+        {
+            if (!Epoll.isAvailable())
+            {
+                throw new IllegalStateException("epoll transport unavailable: " + Epoll.unavailabilityCause());
+            }
+            ioHandlerFactory = EpollIoHandler.newFactory();
+            channelClass = EpollServerSocketChannel.class;
+        }
+        else
+        {
+            ioHandlerFactory = NioIoHandler.newFactory();
+            channelClass = NioServerSocketChannel.class;
+        }
+
+        group = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory(name()), ioHandlerFactory);
+        try
+        {
+            final ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(channelClass)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new Initializer(protocolErrors, name()));
+            final InetSocketAddress bindAddress =
+                new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0);
+            serverChannel = bootstrap.bind(bindAddress).sync().channel();
+            return (InetSocketAddress)serverChannel.localAddress();
+        }
+        catch (final Exception ex)
+        {
+            close();
+            throw ex;
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        if (serverChannel != null)
+        {
+            serverChannel.close().syncUninterruptibly();
+            serverChannel = null;
+        }
+        if (group != null)
+        {
+            // Closes every child channel too; bounded so that a stuck connection cannot hang the harness.
+            group.shutdownGracefully(SHUTDOWN_QUIET_MS, SHUTDOWN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                .awaitUninterruptibly(2 * SHUTDOWN_TIMEOUT_MS);
+            group = null;
+        }
+    }
+
+    @Override
+    public String name()
+    {
+        return transport.serverName;
+    }
+
+    /** Connections closed for a protocol error (or an I/O error) since start. */
+    public long protocolErrors()
+    {
+        return protocolErrors.get();
+    }
+
+    private static final class Initializer extends ChannelInitializer<SocketChannel>
+    {
+        private final AtomicLong protocolErrors;
+        private final String serverName;
+
+        Initializer(final AtomicLong protocolErrors, final String serverName)
+        {
+            this.protocolErrors = protocolErrors;
+            this.serverName = serverName;
+        }
+
+        @Override
+        protected void initChannel(final SocketChannel channel)
+        {
+            channel.pipeline().addLast(
+                new LengthFieldBasedFrameDecoder(
+                    FrameHeader.ORDER,
+                    EchoResponder.MAX_FRAME_SIZE,
+                    FrameHeader.SIZE_OFFSET,
+                    LENGTH_FIELD_LENGTH,
+                    -(FrameHeader.SIZE_OFFSET + LENGTH_FIELD_LENGTH), // size counts the whole frame
+                    0,
+                    true),
+                new EchoHandler(protocolErrors, serverName));
+        }
+    }
+
+    /** One per connection, on its event loop. */
+    private static final class EchoHandler extends ChannelInboundHandlerAdapter
+    {
+        private final EchoResponder responder = new EchoResponder();
+        private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
+        private final AtomicLong protocolErrors;
+        private final String serverName;
+        private int unflushedBytes;
+
+        EchoHandler(final AtomicLong protocolErrors, final String serverName)
+        {
+            this.protocolErrors = protocolErrors;
+            this.serverName = serverName;
+        }
+
+        @Override
+        public void channelRead(final ChannelHandlerContext ctx, final Object msg)
+        {
+            ByteBuf frame = (ByteBuf)msg;
+            final int length = frame.readableBytes();
+            if (frame.nioBufferCount() != 1)
+            {
+                // Only a composite cumulation gets here; make the frame contiguous.
+                final ByteBuf copy = ctx.alloc().directBuffer(length).writeBytes(frame);
+                frame.release();
+                frame = copy;
+            }
+
+            // A view over the frame's own memory: the checks read it and the answer is written
+            // into it, so the reply goes out as the request's bytes, without a copy.
+            final ByteBuffer nio = frame.internalNioBuffer(frame.readerIndex(), length);
+            view.wrap(nio, nio.position(), length);
+            final String reason = responder.checkFrame(view, 0, length);
+            if (reason != null)
+            {
+                frame.release();
+                fail(ctx, reason);
+                return;
+            }
+            final int answerLength = responder.answer(view, 0);
+            frame.writerIndex(frame.readerIndex() + answerLength);
+            ctx.write(frame, ctx.voidPromise());
+            unflushedBytes += answerLength;
+            if (unflushedBytes >= FLUSH_THRESHOLD_BYTES)
+            {
+                // A read batch can hold a megabyte of bulk frames: start sending before it ends.
+                flush(ctx);
+            }
+        }
+
+        @Override
+        public void channelReadComplete(final ChannelHandlerContext ctx)
+        {
+            flush(ctx);
+        }
+
+        private void flush(final ChannelHandlerContext ctx)
+        {
+            unflushedBytes = 0;
+            ctx.flush();
+        }
+
+        @Override
+        public void channelWritabilityChanged(final ChannelHandlerContext ctx)
+        {
+            // Backpressure: a client that does not read its replies stops being read.
+            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        @Override
+        public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
+        {
+            fail(ctx, cause.toString());
+        }
+
+        private void fail(final ChannelHandlerContext ctx, final String reason)
+        {
+            protocolErrors.incrementAndGet();
+            System.err.println(serverName + ": closing " + ctx.channel().remoteAddress() + ": " + reason);
+            ctx.close();
+        }
+    }
+}

@@ -1,0 +1,191 @@
+package io.ringbus.bench.harness;
+
+import io.netty.channel.epoll.Epoll;
+import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.FrameCodec;
+import io.ringbus.core.frame.FrameHeader;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.time.Duration;
+import java.util.Set;
+
+import static io.ringbus.core.frame.FrameHeader.HEADER_SIZE;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Every registered echo server, driven through the load client's own code path: request/reply
+ * round trips checked byte for byte, ping/pong, short runs of the public measurements, and the
+ * close on a checksum failure. One suite for all servers, so that a server registered later in
+ * {@link Harness#SERVERS} is tested the same way.
+ */
+class EchoServerTest
+{
+    private static final int ROUND_TRIPS = 100;
+    private static final int[] BODY_SIZES = {0, 64, 64 * 1024 + 1};
+
+    private EchoServer server;
+
+    static Set<String> servers()
+    {
+        return Harness.SERVERS.keySet();
+    }
+
+    private InetSocketAddress start(final String name) throws Exception
+    {
+        if ("netty-epoll".equals(name))
+        {
+            assumeTrue(Epoll.isAvailable(), "epoll unavailable here");
+        }
+        server = Harness.SERVERS.get(name).get();
+        assertEquals(name, server.name());
+        final InetSocketAddress address = server.start();
+        assertTrue(address.getAddress().isLoopbackAddress(), address.toString());
+        return address;
+    }
+
+    @AfterEach
+    void closeServer()
+    {
+        if (server != null)
+        {
+            server.close();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("servers")
+    void repliesCarryTheRequestBodyAndFieldsByteForByte(final String name) throws Exception
+    {
+        final InetSocketAddress address = start(name);
+        for (final int bodySize : BODY_SIZES)
+        {
+            try (LoadConnection connection = LoadConnection.open(address, bodySize, LoadClient.READ_TIMEOUT_MS))
+            {
+                final UnsafeBuffer request = connection.requestFrame();
+                final FrameHeader reply = new FrameHeader();
+                for (long requestNumber = 1; requestNumber <= ROUND_TRIPS; requestNumber++)
+                {
+                    final long timestampNs = 0x1234_5678_9ABC_DEF0L ^ requestNumber;
+                    final int operation = LoadConnection.operationOf(requestNumber * 7);
+                    connection.writeRequest(requestNumber, timestampNs, operation);
+                    connection.flush();
+                    assertEquals(Command.REPLY.code(), connection.readFrame(), "command");
+
+                    final UnsafeBuffer frame = connection.replyFrame();
+                    reply.wrap(frame, 0);
+                    assertEquals(connection.frameSize(), reply.size(), "size");
+                    assertEquals(EchoServer.CLUSTER_HI, reply.clusterHi(), "cluster hi");
+                    assertEquals(EchoServer.CLUSTER_LO, reply.clusterLo(), "cluster lo");
+                    assertEquals(FrameHeader.REPLICA_NONE, reply.replica(), "replica");
+                    assertEquals(connection.clientHi(), reply.clientHi(), "client hi");
+                    assertEquals(connection.clientLo(), reply.clientLo(), "client lo");
+                    assertEquals(requestNumber, reply.request(), "request");
+                    assertEquals(timestampNs, reply.timestamp(), "timestamp");
+                    assertEquals(operation, reply.operation(), "operation");
+                    assertZero(frame, FrameHeader.RESERVED_OFFSET, FrameHeader.RESERVED_LENGTH, "reserved");
+                    assertZero(frame, FrameHeader.REQUEST_RESERVED_OFFSET, FrameHeader.REQUEST_RESERVED_LENGTH,
+                        "request reserved tail");
+                    for (int i = HEADER_SIZE; i < connection.frameSize(); i++)
+                    {
+                        if (frame.getByte(i) != request.getByte(i))
+                        {
+                            assertEquals(request.getByte(i), frame.getByte(i), "body byte " + (i - HEADER_SIZE));
+                        }
+                    }
+                    connection.checkReply(requestNumber, operation);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("servers")
+    void pingClientIsAnsweredWithAHeaderOnlyPongClient(final String name) throws Exception
+    {
+        final InetSocketAddress address = start(name);
+        try (LoadConnection connection = LoadConnection.open(address, 64, LoadClient.READ_TIMEOUT_MS))
+        {
+            connection.writePing(42);
+            connection.flush();
+            assertEquals(Command.PONG_CLIENT.code(), connection.readFrame());
+            final FrameHeader pong = new FrameHeader().wrap(connection.replyFrame(), 0);
+            assertEquals(HEADER_SIZE, pong.size());
+            assertEquals(connection.clientLo(), pong.clientLo());
+            assertEquals(42, pong.timestamp());
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("servers")
+    void shortMeasurementsRunToTheEnd(final String name) throws Exception
+    {
+        final InetSocketAddress address = start(name);
+        final LoadClient client = new LoadClient();
+
+        final ThroughputResult pipelined = client.pipelined(address, LoadClient.SMALL_BODY_SIZE, Duration.ofMillis(100), 8);
+        assertTrue(pipelined.messages() > 0, pipelined.toString());
+
+        final LatencyResult latency = client.latency(address, LoadClient.SMALL_BODY_SIZE, 10, ROUND_TRIPS);
+        assertEquals(ROUND_TRIPS, latency.samples());
+        assertTrue(latency.p50Us() > 0 && latency.p50Us() <= latency.maxUs(), latency.toString());
+
+        final ThroughputResult bulk = client.pipelined(address, LoadClient.BULK_BODY_SIZE, Duration.ofMillis(100), 2);
+        assertTrue(bulk.messages() > 0, bulk.toString());
+    }
+
+    @ParameterizedTest
+    @MethodSource("servers")
+    void aBodyChecksumFailureClosesTheConnection(final String name) throws Exception
+    {
+        final InetSocketAddress address = start(name);
+        final int size = HEADER_SIZE + 16;
+        final UnsafeBuffer frame = new UnsafeBuffer(new byte[size]);
+        new FrameHeader().wrap(frame, 0).clear()
+            .cluster(EchoServer.CLUSTER_HI, EchoServer.CLUSTER_LO)
+            .size(size)
+            .command(Command.REQUEST)
+            .replica(FrameHeader.REPLICA_NONE)
+            .client(1, 2)
+            .request(1);
+        new FrameCodec().seal(frame, 0);
+        frame.putByte(HEADER_SIZE + 3, (byte)(frame.getByte(HEADER_SIZE + 3) ^ 1));
+
+        try (Socket socket = new Socket())
+        {
+            socket.setSoTimeout(LoadClient.READ_TIMEOUT_MS);
+            socket.connect(address);
+            final OutputStream out = socket.getOutputStream();
+            out.write(frame.byteArray());
+            out.flush();
+            final InputStream in = socket.getInputStream();
+            int read;
+            try
+            {
+                read = in.read();
+            }
+            catch (final SocketException ex)
+            {
+                read = -1; // reset by the server: closed as well
+            }
+            assertEquals(-1, read, "the server answered a corrupt frame instead of closing");
+        }
+    }
+
+    private static void assertZero(final UnsafeBuffer frame, final int offset, final int length, final String what)
+    {
+        for (int i = offset; i < offset + length; i++)
+        {
+            assertEquals(0, frame.getByte(i), what + " byte at " + i);
+        }
+    }
+}
