@@ -93,8 +93,13 @@ public abstract class ReplicaPlaneSuite
 
     private MessageBus start(final int replica, final Recorder recorder)
     {
+        return start(replica, recorder, 2);
+    }
+
+    private MessageBus start(final int replica, final Recorder recorder, final int shards)
+    {
         final MessageBus bus = MessageBus.start(configure(BusConfig.builder()
-            .shards(2)
+            .shards(shards)
             .replicaId(replica)
             .replicas(replicas)
             .handshakeGrace(Duration.ofMillis(300))
@@ -237,6 +242,63 @@ public abstract class ReplicaPlaneSuite
         assertEquals(2, bus[0].broadcastToReplicas(frame));
         Await.until(TIMEOUT, () -> recorders[1].frames.contains(77L) && recorders[2].frames.contains(77L),
             "both replicas got the broadcast");
+    }
+
+    @Test
+    void manyBroadcastsFromOneShardArriveIntactAndInOrderEverywhere() throws IOException
+    {
+        // Both replica connections of replica 0 live on its only shard and write the same buffers.
+        replicas = freeAddresses(3);
+        final Recorder[] recorders = {new Recorder(), new Recorder(), new Recorder()};
+        final MessageBus[] bus = {start(0, recorders[0], 1), start(1, recorders[1]), start(2, recorders[2])};
+        Await.until(TIMEOUT, () -> allConnected(bus), "every pair connected");
+        final int count = 5_000;
+        for (int i = 0; i < count; i++)
+        {
+            final FrameBuffer frame = bus[0].allocate(FrameHeader.HEADER_SIZE + 100);
+            Frames.header().wrap(frame.buffer(), 0).clear().size(FrameHeader.HEADER_SIZE + 100)
+                .command(Command.PREPARE).replica(0).request(i);
+            Frames.seal(frame.buffer(), 0);
+            assertEquals(2, bus[0].broadcastToReplicas(frame));
+        }
+        Await.until(TIMEOUT, () -> recorders[1].frames.size() == count && recorders[2].frames.size() == count,
+            "every broadcast arrived at both replicas");
+        for (int r = 1; r <= 2; r++)
+        {
+            long expected = 0;
+            for (final long request : recorders[r].frames)
+            {
+                assertEquals(expected++, request, "FIFO at replica " + r);
+            }
+            assertEquals(0, recorders[r].lost.get(0), "no connection was lost to a corrupted stream");
+        }
+    }
+
+    @Test
+    void theSameBufferQueuedTwiceOnOneConnectionIsWrittenTwice() throws IOException
+    {
+        replicas = freeAddresses(2);
+        final Recorder one = new Recorder();
+        final MessageBus bus0 = start(0, new Recorder(), 1);
+        start(1, one);
+        Await.until(TIMEOUT, () -> bus0.isReplicaConnected(1), "connected");
+        for (int i = 0; i < 100; i++)
+        {
+            final FrameBuffer frame = bus0.allocate(FrameHeader.HEADER_SIZE + 8);
+            Frames.header().wrap(frame.buffer(), 0).clear().size(FrameHeader.HEADER_SIZE + 8)
+                .command(Command.COMMIT).replica(0).request(i);
+            Frames.seal(frame.buffer(), 0);
+            assertEquals(SendResult.OK, bus0.sendToReplica(1, frame.retain()));
+            assertEquals(SendResult.OK, bus0.sendToReplica(1, frame));
+        }
+        Await.until(TIMEOUT, () -> one.frames.size() == 200, "both copies of every frame arrived");
+        int i = 0;
+        for (final long request : one.frames)
+        {
+            assertEquals(i / 2, request, "frame " + i);
+            i++;
+        }
+        assertEquals(0, one.lost.get(0));
     }
 
     @Test
