@@ -23,7 +23,8 @@ import java.util.TreeMap;
  * field and every combination and throws {@link InvalidConfigException} naming the first field
  * that is wrong. Immutable, so any thread may read it.
  */
-public final class BusConfig {
+public final class BusConfig
+{
     /**
      * Smallest valid frame, in bytes: the fixed frame header of WIRE.md, "Frame" (256 bytes).
      * A frame of this size is header-only, so no message limit may be smaller.
@@ -94,7 +95,8 @@ public final class BusConfig {
     private final WebSocketConfig webSocket;
     private final Map<String, Object> transportSettings;
 
-    private BusConfig(Builder builder, WebSocketConfig webSocket) {
+    private BusConfig(Builder builder, WebSocketConfig webSocket)
+    {
         this.shards = builder.shards;
         this.maxMessageSize = builder.maxMessageSize;
         this.maxBatch = builder.maxBatch;
@@ -125,7 +127,8 @@ public final class BusConfig {
      *
      * @return a new builder
      */
-    public static Builder builder() {
+    public static Builder builder()
+    {
         return new Builder();
     }
 
@@ -134,7 +137,8 @@ public final class BusConfig {
      *
      * @return a new builder
      */
-    public Builder toBuilder() {
+    public Builder toBuilder()
+    {
         Builder builder = new Builder();
         builder.shards = shards;
         builder.maxMessageSize = maxMessageSize;
@@ -167,7 +171,8 @@ public final class BusConfig {
      *
      * @return at least 1
      */
-    public int shards() {
+    public int shards()
+    {
         return shards;
     }
 
@@ -176,7 +181,8 @@ public final class BusConfig {
      *
      * @return bytes, at least {@link #MIN_MESSAGE_SIZE}
      */
-    public int maxMessageSize() {
+    public int maxMessageSize()
+    {
         return maxMessageSize;
     }
 
@@ -185,7 +191,8 @@ public final class BusConfig {
      *
      * @return 1..{@link #MAX_BATCH_LIMIT}
      */
-    public int maxBatch() {
+    public int maxBatch()
+    {
         return maxBatch;
     }
 
@@ -195,7 +202,8 @@ public final class BusConfig {
      *
      * @return at least 1
      */
-    public int peerQueueCapacity() {
+    public int peerQueueCapacity()
+    {
         return peerQueueCapacity;
     }
 
@@ -204,7 +212,8 @@ public final class BusConfig {
      *
      * @return a positive duration
      */
-    public Duration closeGrace() {
+    public Duration closeGrace()
+    {
         return closeGrace;
     }
 
@@ -214,7 +223,8 @@ public final class BusConfig {
      *
      * @return a positive duration
      */
-    public Duration handshakeGrace() {
+    public Duration handshakeGrace()
+    {
         return handshakeGrace;
     }
 
@@ -223,7 +233,8 @@ public final class BusConfig {
      *
      * @return a positive duration, at most {@link #reconnectBackoffMax()}
      */
-    public Duration reconnectBackoffMin() {
+    public Duration reconnectBackoffMin()
+    {
         return reconnectBackoffMin;
     }
 
@@ -232,7 +243,8 @@ public final class BusConfig {
      *
      * @return a positive duration, at least {@link #reconnectBackoffMin()}
      */
-    public Duration reconnectBackoffMax() {
+    public Duration reconnectBackoffMax()
+    {
         return reconnectBackoffMax;
     }
 
@@ -241,7 +253,8 @@ public final class BusConfig {
      *
      * @return the high half of the cluster id
      */
-    public long clusterHi() {
+    public long clusterHi()
+    {
         return clusterHi;
     }
 
@@ -250,7 +263,8 @@ public final class BusConfig {
      *
      * @return the low half of the cluster id
      */
-    public long clusterLo() {
+    public long clusterLo()
+    {
         return clusterLo;
     }
 
@@ -259,7 +273,8 @@ public final class BusConfig {
      *
      * @return 0..{@link #MAX_REPLICA_ID}, or {@link #NO_REPLICA}
      */
-    public int replicaId() {
+    public int replicaId()
+    {
         return replicaId;
     }
 
@@ -269,7 +284,8 @@ public final class BusConfig {
      * @return an unmodifiable map with keys exactly 0..n-1 in ascending order; empty when the
      *         node is not a replica
      */
-    public SortedMap<Integer, InetSocketAddress> replicas() {
+    public SortedMap<Integer, InetSocketAddress> replicas()
+    {
         return replicas;
     }
 
@@ -278,7 +294,8 @@ public final class BusConfig {
      *
      * @return an unmodifiable list, in the order given to the builder
      */
-    public List<URI> listen() {
+    public List<URI> listen()
+    {
         return listen;
     }
 
@@ -287,7 +304,8 @@ public final class BusConfig {
      *
      * @return the backend
      */
-    public Backend backend() {
+    public Backend backend()
+    {
         return backend;
     }
 
@@ -296,7 +314,8 @@ public final class BusConfig {
      *
      * @return the idle mode
      */
-    public IdleMode idleMode() {
+    public IdleMode idleMode()
+    {
         return idleMode;
     }
 
@@ -305,7 +324,8 @@ public final class BusConfig {
      *
      * @return a power of two, at least 2
      */
-    public int mailboxCapacity() {
+    public int mailboxCapacity()
+    {
         return mailboxCapacity;
     }
 
@@ -314,7 +334,8 @@ public final class BusConfig {
      *
      * @return at least 1
      */
-    public int mailboxDrainLimit() {
+    public int mailboxDrainLimit()
+    {
         return mailboxDrainLimit;
     }
 
@@ -324,7 +345,8 @@ public final class BusConfig {
      *
      * @return bytes, at least {@link #MIN_MESSAGE_SIZE}
      */
-    public int receiveBufferSize() {
+    public int receiveBufferSize()
+    {
         return receiveBufferSize;
     }
 
@@ -333,7 +355,8 @@ public final class BusConfig {
      *
      * @return at least 1
      */
-    public int dedupCapacityPerClient() {
+    public int dedupCapacityPerClient()
+    {
         return dedupCapacityPerClient;
     }
 
@@ -342,7 +365,8 @@ public final class BusConfig {
      *
      * @return a positive duration
      */
-    public Duration dedupTtl() {
+    public Duration dedupTtl()
+    {
         return dedupTtl;
     }
 
@@ -351,7 +375,8 @@ public final class BusConfig {
      *
      * @return at least 1
      */
-    public int dedupMaxClients() {
+    public int dedupMaxClients()
+    {
         return dedupMaxClients;
     }
 
@@ -360,7 +385,8 @@ public final class BusConfig {
      *
      * @return the WebSocket configuration
      */
-    public WebSocketConfig webSocket() {
+    public WebSocketConfig webSocket()
+    {
         return webSocket;
     }
 
@@ -371,7 +397,8 @@ public final class BusConfig {
      * @param scheme the transport scheme, lower case
      * @return the settings object, or null
      */
-    public Object transportSettings(String scheme) {
+    public Object transportSettings(String scheme)
+    {
         return transportSettings.get(scheme);
     }
 
@@ -382,11 +409,14 @@ public final class BusConfig {
      * @return whether {@code other} is an equal configuration
      */
     @Override
-    public boolean equals(Object other) {
-        if (this == other) {
+    public boolean equals(Object other)
+    {
+        if (this == other)
+        {
             return true;
         }
-        if (!(other instanceof BusConfig)) {
+        if (!(other instanceof BusConfig))
+        {
             return false;
         }
         BusConfig that = (BusConfig) other;
@@ -421,7 +451,8 @@ public final class BusConfig {
      * @return the hash code
      */
     @Override
-    public int hashCode() {
+    public int hashCode()
+    {
         return Objects.hash(
                 shards, maxMessageSize, maxBatch, peerQueueCapacity, closeGrace, handshakeGrace,
                 reconnectBackoffMin, reconnectBackoffMax, clusterHi, clusterLo, replicaId, replicas, listen,
@@ -436,7 +467,8 @@ public final class BusConfig {
      * @return a readable rendering for logs
      */
     @Override
-    public String toString() {
+    public String toString()
+    {
         return "BusConfig{shards=" + shards
                 + ", max_message_size=" + maxMessageSize
                 + ", max_batch=" + maxBatch
@@ -461,7 +493,8 @@ public final class BusConfig {
                 + '}';
     }
 
-    private static String hex16(long value) {
+    private static String hex16(long value)
+    {
         String hex = Long.toHexString(value);
         return "0".repeat(16 - hex.length()) + hex;
     }
@@ -471,7 +504,8 @@ public final class BusConfig {
      * reject null; every other check happens in {@link #build()}. Not thread-safe: use a builder
      * from one thread, then share the built {@link BusConfig}.
      */
-    public static final class Builder {
+    public static final class Builder
+    {
         private int shards = Runtime.getRuntime().availableProcessors();
         private int maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
         private int maxBatch = DEFAULT_MAX_BATCH;
@@ -496,7 +530,8 @@ public final class BusConfig {
         private WebSocketConfig webSocket = WebSocketConfig.defaults();
         private final Map<String, Object> transportSettings = new TreeMap<>();
 
-        private Builder() {
+        private Builder()
+        {
         }
 
         /**
@@ -505,7 +540,8 @@ public final class BusConfig {
          * @param shards at least 1
          * @return this builder
          */
-        public Builder shards(int shards) {
+        public Builder shards(int shards)
+        {
             this.shards = shards;
             return this;
         }
@@ -516,7 +552,8 @@ public final class BusConfig {
          * @param maxMessageSize bytes, at least {@link #MIN_MESSAGE_SIZE}
          * @return this builder
          */
-        public Builder maxMessageSize(int maxMessageSize) {
+        public Builder maxMessageSize(int maxMessageSize)
+        {
             this.maxMessageSize = maxMessageSize;
             return this;
         }
@@ -527,7 +564,8 @@ public final class BusConfig {
          * @param maxBatch 1..{@link #MAX_BATCH_LIMIT}
          * @return this builder
          */
-        public Builder maxBatch(int maxBatch) {
+        public Builder maxBatch(int maxBatch)
+        {
             this.maxBatch = maxBatch;
             return this;
         }
@@ -538,7 +576,8 @@ public final class BusConfig {
          * @param peerQueueCapacity at least 1
          * @return this builder
          */
-        public Builder peerQueueCapacity(int peerQueueCapacity) {
+        public Builder peerQueueCapacity(int peerQueueCapacity)
+        {
             this.peerQueueCapacity = peerQueueCapacity;
             return this;
         }
@@ -550,7 +589,8 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if {@code closeGrace} is null
          */
-        public Builder closeGrace(Duration closeGrace) {
+        public Builder closeGrace(Duration closeGrace)
+        {
             this.closeGrace = Objects.requireNonNull(closeGrace, "closeGrace");
             return this;
         }
@@ -563,7 +603,8 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if {@code handshakeGrace} is null
          */
-        public Builder handshakeGrace(Duration handshakeGrace) {
+        public Builder handshakeGrace(Duration handshakeGrace)
+        {
             this.handshakeGrace = Objects.requireNonNull(handshakeGrace, "handshakeGrace");
             return this;
         }
@@ -575,7 +616,8 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if {@code reconnectBackoffMin} is null
          */
-        public Builder reconnectBackoffMin(Duration reconnectBackoffMin) {
+        public Builder reconnectBackoffMin(Duration reconnectBackoffMin)
+        {
             this.reconnectBackoffMin = Objects.requireNonNull(reconnectBackoffMin, "reconnectBackoffMin");
             return this;
         }
@@ -587,7 +629,8 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if {@code reconnectBackoffMax} is null
          */
-        public Builder reconnectBackoffMax(Duration reconnectBackoffMax) {
+        public Builder reconnectBackoffMax(Duration reconnectBackoffMax)
+        {
             this.reconnectBackoffMax = Objects.requireNonNull(reconnectBackoffMax, "reconnectBackoffMax");
             return this;
         }
@@ -599,7 +642,8 @@ public final class BusConfig {
          * @param clusterLo the low 64 bits
          * @return this builder
          */
-        public Builder cluster(long clusterHi, long clusterLo) {
+        public Builder cluster(long clusterHi, long clusterLo)
+        {
             this.clusterHi = clusterHi;
             this.clusterLo = clusterLo;
             return this;
@@ -612,7 +656,8 @@ public final class BusConfig {
          *                  {@link #NO_REPLICA} when {@code replicas} is empty
          * @return this builder
          */
-        public Builder replicaId(int replicaId) {
+        public Builder replicaId(int replicaId)
+        {
             this.replicaId = replicaId;
             return this;
         }
@@ -624,10 +669,12 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if the map, a key or a value is null
          */
-        public Builder replicas(Map<Integer, InetSocketAddress> replicas) {
+        public Builder replicas(Map<Integer, InetSocketAddress> replicas)
+        {
             Objects.requireNonNull(replicas, "replicas");
             TreeMap<Integer, InetSocketAddress> copy = new TreeMap<>();
-            for (Map.Entry<Integer, InetSocketAddress> entry : replicas.entrySet()) {
+            for (Map.Entry<Integer, InetSocketAddress> entry : replicas.entrySet())
+            {
                 copy.put(
                         Objects.requireNonNull(entry.getKey(), "replicas key"),
                         Objects.requireNonNull(entry.getValue(), "replicas value"));
@@ -649,10 +696,12 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if the list or an element is null
          */
-        public Builder listen(List<URI> listen) {
+        public Builder listen(List<URI> listen)
+        {
             Objects.requireNonNull(listen, "listen");
             List<URI> copy = new ArrayList<>(listen.size());
-            for (URI uri : listen) {
+            for (URI uri : listen)
+            {
                 copy.add(Objects.requireNonNull(uri, "listen element"));
             }
             this.listen = Collections.unmodifiableList(copy);
@@ -666,7 +715,8 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if {@code backend} is null
          */
-        public Builder backend(Backend backend) {
+        public Builder backend(Backend backend)
+        {
             this.backend = Objects.requireNonNull(backend, "backend");
             return this;
         }
@@ -678,7 +728,8 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if {@code idleMode} is null
          */
-        public Builder idleMode(IdleMode idleMode) {
+        public Builder idleMode(IdleMode idleMode)
+        {
             this.idleMode = Objects.requireNonNull(idleMode, "idleMode");
             return this;
         }
@@ -689,7 +740,8 @@ public final class BusConfig {
          * @param mailboxCapacity a power of two, at least 2
          * @return this builder
          */
-        public Builder mailboxCapacity(int mailboxCapacity) {
+        public Builder mailboxCapacity(int mailboxCapacity)
+        {
             this.mailboxCapacity = mailboxCapacity;
             return this;
         }
@@ -700,7 +752,8 @@ public final class BusConfig {
          * @param mailboxDrainLimit at least 1
          * @return this builder
          */
-        public Builder mailboxDrainLimit(int mailboxDrainLimit) {
+        public Builder mailboxDrainLimit(int mailboxDrainLimit)
+        {
             this.mailboxDrainLimit = mailboxDrainLimit;
             return this;
         }
@@ -712,7 +765,8 @@ public final class BusConfig {
          *                          {@code max_message_size}
          * @return this builder
          */
-        public Builder receiveBufferSize(int receiveBufferSize) {
+        public Builder receiveBufferSize(int receiveBufferSize)
+        {
             this.receiveBufferSize = receiveBufferSize;
             return this;
         }
@@ -723,7 +777,8 @@ public final class BusConfig {
          * @param dedupCapacityPerClient at least 1
          * @return this builder
          */
-        public Builder dedupCapacityPerClient(int dedupCapacityPerClient) {
+        public Builder dedupCapacityPerClient(int dedupCapacityPerClient)
+        {
             this.dedupCapacityPerClient = dedupCapacityPerClient;
             return this;
         }
@@ -735,7 +790,8 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if {@code dedupTtl} is null
          */
-        public Builder dedupTtl(Duration dedupTtl) {
+        public Builder dedupTtl(Duration dedupTtl)
+        {
             this.dedupTtl = Objects.requireNonNull(dedupTtl, "dedupTtl");
             return this;
         }
@@ -746,7 +802,8 @@ public final class BusConfig {
          * @param dedupMaxClients at least 1
          * @return this builder
          */
-        public Builder dedupMaxClients(int dedupMaxClients) {
+        public Builder dedupMaxClients(int dedupMaxClients)
+        {
             this.dedupMaxClients = dedupMaxClients;
             return this;
         }
@@ -758,7 +815,8 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if {@code webSocket} is null
          */
-        public Builder webSocket(WebSocketConfig webSocket) {
+        public Builder webSocket(WebSocketConfig webSocket)
+        {
             this.webSocket = Objects.requireNonNull(webSocket, "webSocket");
             return this;
         }
@@ -772,7 +830,8 @@ public final class BusConfig {
          * @return this builder
          * @throws NullPointerException if either argument is null
          */
-        public Builder transportSettings(String scheme, Object settings) {
+        public Builder transportSettings(String scheme, Object settings)
+        {
             transportSettings.put(
                     Objects.requireNonNull(scheme, "scheme").toLowerCase(Locale.ROOT),
                     Objects.requireNonNull(settings, "settings"));
@@ -785,19 +844,23 @@ public final class BusConfig {
          * @return the built configuration
          * @throws InvalidConfigException naming the first invalid field and its value
          */
-        public BusConfig build() {
+        public BusConfig build()
+        {
             requireAtLeast("shards", shards, 1);
-            if (maxMessageSize < MIN_MESSAGE_SIZE) {
+            if (maxMessageSize < MIN_MESSAGE_SIZE)
+            {
                 throw new InvalidConfigException(
                         "max_message_size",
                         maxMessageSize,
                         "must be >= " + MIN_MESSAGE_SIZE + " (the frame header size)");
             }
-            if (maxMessageSize > MAX_MESSAGE_SIZE_LIMIT) {
+            if (maxMessageSize > MAX_MESSAGE_SIZE_LIMIT)
+            {
                 throw new InvalidConfigException(
                         "max_message_size", maxMessageSize, "must be <= " + MAX_MESSAGE_SIZE_LIMIT + " (1 GiB)");
             }
-            if (maxBatch < 1 || maxBatch > MAX_BATCH_LIMIT) {
+            if (maxBatch < 1 || maxBatch > MAX_BATCH_LIMIT)
+            {
                 throw new InvalidConfigException("max_batch", maxBatch, "must be within 1.." + MAX_BATCH_LIMIT);
             }
             requireAtLeast("peer_queue_capacity", peerQueueCapacity, 1);
@@ -805,7 +868,8 @@ public final class BusConfig {
             requirePositive("handshake_grace", handshakeGrace);
             requirePositive("reconnect_backoff_min", reconnectBackoffMin);
             requirePositive("reconnect_backoff_max", reconnectBackoffMax);
-            if (reconnectBackoffMin.compareTo(reconnectBackoffMax) > 0) {
+            if (reconnectBackoffMin.compareTo(reconnectBackoffMax) > 0)
+            {
                 throw new InvalidConfigException(
                         "reconnect_backoff_min",
                         reconnectBackoffMin,
@@ -813,7 +877,8 @@ public final class BusConfig {
             }
             validateReplicas();
             validateListen();
-            if (mailboxCapacity < 2 || Integer.bitCount(mailboxCapacity) != 1) {
+            if (mailboxCapacity < 2 || Integer.bitCount(mailboxCapacity) != 1)
+            {
                 throw new InvalidConfigException(
                         "mailbox_capacity", mailboxCapacity, "must be a power of two >= 2");
             }
@@ -827,79 +892,100 @@ public final class BusConfig {
             return new BusConfig(this, resolvedWebSocket);
         }
 
-        private void validateReplicas() {
-            if (replicaId != NO_REPLICA && (replicaId < 0 || replicaId > MAX_REPLICA_ID)) {
+        private void validateReplicas()
+        {
+            if (replicaId != NO_REPLICA && (replicaId < 0 || replicaId > MAX_REPLICA_ID))
+            {
                 throw new InvalidConfigException(
                         "replica_id", replicaId, "must be within 0.." + MAX_REPLICA_ID + " or " + NO_REPLICA);
             }
             int count = replicas.size();
-            if (count > MAX_REPLICAS) {
+            if (count > MAX_REPLICAS)
+            {
                 throw new InvalidConfigException(
                         "replicas", replicas, "must hold at most " + MAX_REPLICAS + " replicas");
             }
             // Keys are distinct and sorted, so they are exactly 0..n-1 iff the first is 0 and the last n-1.
-            if (count > 0 && (replicas.firstKey() != 0 || replicas.lastKey() != count - 1)) {
+            if (count > 0 && (replicas.firstKey() != 0 || replicas.lastKey() != count - 1))
+            {
                 throw new InvalidConfigException("replicas", replicas, "ids must be exactly 0.." + (count - 1));
             }
-            if (count > 0 && !replicas.containsKey(replicaId)) {
+            if (count > 0 && !replicas.containsKey(replicaId))
+            {
                 throw new InvalidConfigException(
                         "replica_id", replicaId, "must be one of the replicas ids 0.." + (count - 1));
             }
-            if (count == 0 && replicaId != NO_REPLICA) {
+            if (count == 0 && replicaId != NO_REPLICA)
+            {
                 throw new InvalidConfigException("replica_id", replicaId, "requires a non-empty replicas map");
             }
         }
 
-        private void validateListen() {
+        private void validateListen()
+        {
             // One bind key per listener: TCP-based schemes share the TCP port space, quic is UDP.
             Map<String, URI> bound = new HashMap<>();
-            for (URI uri : listen) {
+            for (URI uri : listen)
+            {
                 String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
                 String protocol;
-                if ("tcp".equals(scheme) || "tls".equals(scheme) || "ws".equals(scheme) || "wss".equals(scheme)) {
+                if ("tcp".equals(scheme) || "tls".equals(scheme) || "ws".equals(scheme) || "wss".equals(scheme))
+                {
                     protocol = "tcp";
-                } else if ("quic".equals(scheme)) {
+                }
+                else if ("quic".equals(scheme))
+                {
                     protocol = "udp";
-                } else {
+                }
+                else
+                {
                     throw new InvalidConfigException("listen", uri, "scheme must be one of tcp, tls, ws, wss, quic");
                 }
-                if (uri.getHost() == null || uri.getPort() < 0) {
+                if (uri.getHost() == null || uri.getPort() < 0)
+                {
                     throw new InvalidConfigException("listen", uri, "must be scheme://host:port");
                 }
-                if (uri.getPort() > 65_535) {
+                if (uri.getPort() > 65_535)
+                {
                     throw new InvalidConfigException("listen", uri, "port must be within 0..65535");
                 }
                 String path = uri.getRawPath();
                 if (uri.getRawUserInfo() != null
                         || (path != null && !path.isEmpty() && !"/".equals(path))
                         || uri.getRawQuery() != null
-                        || uri.getRawFragment() != null) {
+                        || uri.getRawFragment() != null)
+                {
                     throw new InvalidConfigException(
                             "listen", uri, "must be scheme://host:port, without user info, path, query or fragment");
                 }
                 // Port 0 binds a fresh ephemeral port each time, so it never collides.
-                if (uri.getPort() == 0) {
+                if (uri.getPort() == 0)
+                {
                     continue;
                 }
                 String key = protocol + "://" + uri.getHost().toLowerCase(Locale.ROOT) + ':' + uri.getPort();
                 URI previous = bound.putIfAbsent(key, uri);
-                if (previous != null) {
+                if (previous != null)
+                {
                     throw new InvalidConfigException(
                             "listen", uri, "binds the same " + protocol + " host:port as " + previous);
                 }
             }
         }
 
-        private void validateWebSocket(WebSocketConfig ws) {
+        private void validateWebSocket(WebSocketConfig ws)
+        {
             requireAtLeast("ws_max_frame_size", ws.maxFrameSize(), MIN_MESSAGE_SIZE);
             requireAtLeast("ws_max_message_size", ws.maxMessageSize(), MIN_MESSAGE_SIZE);
-            if (ws.maxFrameSize() > ws.maxMessageSize()) {
+            if (ws.maxFrameSize() > ws.maxMessageSize())
+            {
                 throw new InvalidConfigException(
                         "ws_max_frame_size",
                         ws.maxFrameSize(),
                         "must be <= ws_max_message_size (" + ws.maxMessageSize() + ")");
             }
-            if (ws.maxMessageSize() > maxMessageSize) {
+            if (ws.maxMessageSize() > maxMessageSize)
+            {
                 throw new InvalidConfigException(
                         "ws_max_message_size",
                         ws.maxMessageSize(),
@@ -907,17 +993,22 @@ public final class BusConfig {
             }
         }
 
-        private static void requireAtLeast(String field, int value, int min) {
-            if (value < min) {
+        private static void requireAtLeast(String field, int value, int min)
+        {
+            if (value < min)
+            {
                 throw new InvalidConfigException(field, value, "must be >= " + min);
             }
         }
 
-        private static void requirePositive(String field, Duration value) {
-            if (value.isZero() || value.isNegative()) {
+        private static void requirePositive(String field, Duration value)
+        {
+            if (value.isZero() || value.isNegative())
+            {
                 throw new InvalidConfigException(field, value, "must be positive");
             }
-            if (value.compareTo(MAX_DURATION) > 0) {
+            if (value.compareTo(MAX_DURATION) > 0)
+            {
                 throw new InvalidConfigException(field, value, "must be at most " + MAX_DURATION + " (2^63-1 ns)");
             }
         }

@@ -7,7 +7,8 @@ package io.ringbus.core.config;
  * (for example {@code max_batch}); the message reads {@code field = value: rule}. Immutable, so
  * any thread may read it.
  */
-public final class InvalidConfigException extends IllegalArgumentException {
+public final class InvalidConfigException extends IllegalArgumentException
+{
     private static final long serialVersionUID = 1L;
 
     /** The snake_case name of the rejected field. */
@@ -20,7 +21,8 @@ public final class InvalidConfigException extends IllegalArgumentException {
      * @param value the rejected value, rendered with {@code String.valueOf}
      * @param rule  what the value must satisfy, for example {@code must be within 1..512}
      */
-    public InvalidConfigException(String field, Object value, String rule) {
+    public InvalidConfigException(String field, Object value, String rule)
+    {
         super(field + " = " + value + ": " + rule);
         this.field = field;
     }
@@ -30,7 +32,8 @@ public final class InvalidConfigException extends IllegalArgumentException {
      *
      * @return the field name, the same one the message starts with
      */
-    public String field() {
+    public String field()
+    {
         return field;
     }
 }

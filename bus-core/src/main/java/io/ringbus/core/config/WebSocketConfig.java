@@ -20,7 +20,8 @@ import java.util.Set;
  * <p>Empty {@link #allowedPaths()} accepts any request path and empty {@link #allowedOrigins()}
  * any {@code Origin}. Immutable, so any thread may read it.
  */
-public final class WebSocketConfig {
+public final class WebSocketConfig
+{
     /** Default {@code ws_max_frame_size}: the bus default {@code max_message_size}, 64 MiB. */
     public static final int DEFAULT_MAX_FRAME_SIZE = BusConfig.DEFAULT_MAX_MESSAGE_SIZE;
     /** Default {@code ws_max_message_size}: the bus default {@code max_message_size}, 64 MiB. */
@@ -42,7 +43,8 @@ public final class WebSocketConfig {
             boolean maxFrameSizeSet,
             boolean maxMessageSizeSet,
             Set<String> allowedPaths,
-            Set<String> allowedOrigins) {
+            Set<String> allowedOrigins)
+    {
         this.maxFrameSize = maxFrameSize;
         this.maxMessageSize = maxMessageSize;
         this.maxFrameSizeSet = maxFrameSizeSet;
@@ -56,7 +58,8 @@ public final class WebSocketConfig {
      *
      * @return the shared default instance
      */
-    public static WebSocketConfig defaults() {
+    public static WebSocketConfig defaults()
+    {
         return DEFAULTS;
     }
 
@@ -65,7 +68,8 @@ public final class WebSocketConfig {
      *
      * @return a new builder
      */
-    public static Builder builder() {
+    public static Builder builder()
+    {
         return new Builder();
     }
 
@@ -74,7 +78,8 @@ public final class WebSocketConfig {
      *
      * @return a new builder
      */
-    public Builder toBuilder() {
+    public Builder toBuilder()
+    {
         Builder builder = new Builder();
         builder.maxFrameSize = maxFrameSize;
         builder.maxMessageSize = maxMessageSize;
@@ -90,7 +95,8 @@ public final class WebSocketConfig {
      *
      * @return the frame size limit in bytes
      */
-    public int maxFrameSize() {
+    public int maxFrameSize()
+    {
         return maxFrameSize;
     }
 
@@ -99,7 +105,8 @@ public final class WebSocketConfig {
      *
      * @return the message size limit in bytes
      */
-    public int maxMessageSize() {
+    public int maxMessageSize()
+    {
         return maxMessageSize;
     }
 
@@ -108,7 +115,8 @@ public final class WebSocketConfig {
      *
      * @return an unmodifiable set, in the order given to the builder
      */
-    public Set<String> allowedPaths() {
+    public Set<String> allowedPaths()
+    {
         return allowedPaths;
     }
 
@@ -117,15 +125,18 @@ public final class WebSocketConfig {
      *
      * @return an unmodifiable set, in the order given to the builder
      */
-    public Set<String> allowedOrigins() {
+    public Set<String> allowedOrigins()
+    {
         return allowedOrigins;
     }
 
     /** Fills unset sizes: the message size from {@code inheritedMessageSize}, the frame size from the message size. */
-    WebSocketConfig resolve(int inheritedMessageSize) {
+    WebSocketConfig resolve(int inheritedMessageSize)
+    {
         int messageSize = maxMessageSizeSet ? maxMessageSize : inheritedMessageSize;
         int frameSize = maxFrameSizeSet ? maxFrameSize : messageSize;
-        if (messageSize == maxMessageSize && frameSize == maxFrameSize) {
+        if (messageSize == maxMessageSize && frameSize == maxFrameSize)
+        {
             return this;
         }
         return new WebSocketConfig(
@@ -139,11 +150,14 @@ public final class WebSocketConfig {
      * @return whether {@code other} is an equal configuration
      */
     @Override
-    public boolean equals(Object other) {
-        if (this == other) {
+    public boolean equals(Object other)
+    {
+        if (this == other)
+        {
             return true;
         }
-        if (!(other instanceof WebSocketConfig)) {
+        if (!(other instanceof WebSocketConfig))
+        {
             return false;
         }
         WebSocketConfig that = (WebSocketConfig) other;
@@ -161,7 +175,8 @@ public final class WebSocketConfig {
      * @return the hash code
      */
     @Override
-    public int hashCode() {
+    public int hashCode()
+    {
         return Objects.hash(
                 maxFrameSize, maxMessageSize, maxFrameSizeSet, maxMessageSizeSet, allowedPaths, allowedOrigins);
     }
@@ -172,7 +187,8 @@ public final class WebSocketConfig {
      * @return a readable rendering for logs
      */
     @Override
-    public String toString() {
+    public String toString()
+    {
         return "WebSocketConfig{ws_max_frame_size=" + maxFrameSize
                 + ", ws_max_message_size=" + maxMessageSize
                 + ", ws_allowed_paths=" + (allowedPaths.isEmpty() ? "any" : allowedPaths)
@@ -184,7 +200,8 @@ public final class WebSocketConfig {
      * Collects WebSocket settings; {@link #build()} checks each value on its own. Not thread-safe:
      * use a builder from one thread, then share the built {@link WebSocketConfig}.
      */
-    public static final class Builder {
+    public static final class Builder
+    {
         private int maxFrameSize;
         private int maxMessageSize;
         // Unset: the message size follows the bus max_message_size, the frame size the message size.
@@ -193,7 +210,8 @@ public final class WebSocketConfig {
         private Set<String> allowedPaths = Set.of();
         private Set<String> allowedOrigins = Set.of();
 
-        private Builder() {
+        private Builder()
+        {
         }
 
         /**
@@ -202,7 +220,8 @@ public final class WebSocketConfig {
          * @param maxFrameSize bytes, at least {@link BusConfig#MIN_MESSAGE_SIZE}
          * @return this builder
          */
-        public Builder maxFrameSize(int maxFrameSize) {
+        public Builder maxFrameSize(int maxFrameSize)
+        {
             this.maxFrameSize = maxFrameSize;
             this.maxFrameSizeSet = true;
             return this;
@@ -215,7 +234,8 @@ public final class WebSocketConfig {
          *                       bus {@code max_message_size}
          * @return this builder
          */
-        public Builder maxMessageSize(int maxMessageSize) {
+        public Builder maxMessageSize(int maxMessageSize)
+        {
             this.maxMessageSize = maxMessageSize;
             this.maxMessageSizeSet = true;
             return this;
@@ -228,7 +248,8 @@ public final class WebSocketConfig {
          * @return this builder
          * @throws NullPointerException if the set or an element is null
          */
-        public Builder allowedPaths(Set<String> allowedPaths) {
+        public Builder allowedPaths(Set<String> allowedPaths)
+        {
             this.allowedPaths = copy(allowedPaths, "allowedPaths");
             return this;
         }
@@ -240,7 +261,8 @@ public final class WebSocketConfig {
          * @return this builder
          * @throws NullPointerException if the set or an element is null
          */
-        public Builder allowedOrigins(Set<String> allowedOrigins) {
+        public Builder allowedOrigins(Set<String> allowedOrigins)
+        {
             this.allowedOrigins = copy(allowedOrigins, "allowedOrigins");
             return this;
         }
@@ -252,21 +274,28 @@ public final class WebSocketConfig {
          * @throws InvalidConfigException if a size is below {@link BusConfig#MIN_MESSAGE_SIZE}, a
          *                                path does not start with {@code /} or an origin is blank
          */
-        public WebSocketConfig build() {
-            if (maxFrameSizeSet) {
+        public WebSocketConfig build()
+        {
+            if (maxFrameSizeSet)
+            {
                 requireFrameSized("ws_max_frame_size", maxFrameSize);
             }
-            if (maxMessageSizeSet) {
+            if (maxMessageSizeSet)
+            {
                 requireFrameSized("ws_max_message_size", maxMessageSize);
             }
-            for (String path : allowedPaths) {
-                if (!path.startsWith("/")) {
+            for (String path : allowedPaths)
+            {
+                if (!path.startsWith("/"))
+                {
                     throw new InvalidConfigException(
                             "ws_allowed_paths", allowedPaths, "path '" + path + "' must start with /");
                 }
             }
-            for (String origin : allowedOrigins) {
-                if (origin.isBlank()) {
+            for (String origin : allowedOrigins)
+            {
+                if (origin.isBlank())
+                {
                     throw new InvalidConfigException(
                             "ws_allowed_origins", allowedOrigins, "origins must not be blank");
                 }
@@ -276,17 +305,21 @@ public final class WebSocketConfig {
             return config.resolve(DEFAULT_MAX_MESSAGE_SIZE);
         }
 
-        private static void requireFrameSized(String field, int size) {
-            if (size < BusConfig.MIN_MESSAGE_SIZE) {
+        private static void requireFrameSized(String field, int size)
+        {
+            if (size < BusConfig.MIN_MESSAGE_SIZE)
+            {
                 throw new InvalidConfigException(
                         field, size, "must be >= " + BusConfig.MIN_MESSAGE_SIZE + " (the frame header size)");
             }
         }
 
-        private static Set<String> copy(Set<String> values, String name) {
+        private static Set<String> copy(Set<String> values, String name)
+        {
             Objects.requireNonNull(values, name);
             Set<String> copy = new LinkedHashSet<>();
-            for (String value : values) {
+            for (String value : values)
+            {
                 copy.add(Objects.requireNonNull(value, name + " element"));
             }
             return Collections.unmodifiableSet(copy);

@@ -72,7 +72,8 @@ import java.util.function.LongSupplier;
  *
  * @param <R> the reply type, for instance a reference-counted buffer
  */
-public final class RequestDedup<R> implements AutoCloseable {
+public final class RequestDedup<R> implements AutoCloseable
+{
 
     /** The default number of entry slots per client. */
     public static final int DEFAULT_CAPACITY_PER_CLIENT = 64;
@@ -89,7 +90,8 @@ public final class RequestDedup<R> implements AutoCloseable {
     private static final int INITIAL_TABLE_LENGTH = 16;
 
     /** The answer of {@link #lookup}. */
-    public enum Status {
+    public enum Status
+    {
         /** Not in the table and a slot can be claimed: execute it. */
         FRESH,
         /** Claimed and not completed: the first execution is still running. */
@@ -127,7 +129,8 @@ public final class RequestDedup<R> implements AutoCloseable {
      * @param nanoClock  the time source in nanoseconds (for instance {@code System::nanoTime})
      * @param onDiscard  called once for every reply the table drops
      */
-    public RequestDedup(final int maxClients, final LongSupplier nanoClock, final Consumer<? super R> onDiscard) {
+    public RequestDedup(final int maxClients, final LongSupplier nanoClock, final Consumer<? super R> onDiscard)
+    {
         this(DEFAULT_CAPACITY_PER_CLIENT, DEFAULT_TTL_NS, maxClients, nanoClock, onDiscard);
     }
 
@@ -149,15 +152,19 @@ public final class RequestDedup<R> implements AutoCloseable {
         final long ttlNs,
         final int maxClients,
         final LongSupplier nanoClock,
-        final Consumer<? super R> onDiscard) {
-        if (capacityPerClient < 1 || capacityPerClient > MAX_CAPACITY_PER_CLIENT) {
+        final Consumer<? super R> onDiscard)
+    {
+        if (capacityPerClient < 1 || capacityPerClient > MAX_CAPACITY_PER_CLIENT)
+        {
             throw new IllegalArgumentException(
                 "capacityPerClient must be in 1.." + MAX_CAPACITY_PER_CLIENT + ": " + capacityPerClient);
         }
-        if (ttlNs < 1) {
+        if (ttlNs < 1)
+        {
             throw new IllegalArgumentException("ttlNs must be >= 1: " + ttlNs);
         }
-        if (maxClients < 1 || maxClients > MAX_CLIENTS_LIMIT) {
+        if (maxClients < 1 || maxClients > MAX_CLIENTS_LIMIT)
+        {
             throw new IllegalArgumentException("maxClients must be in 1.." + MAX_CLIENTS_LIMIT + ": " + maxClients);
         }
         this.capacityPerClient = capacityPerClient;
@@ -177,22 +184,28 @@ public final class RequestDedup<R> implements AutoCloseable {
      * @param request  the request number (u64)
      * @return the request's status at this instant
      */
-    public Status lookup(final long clientHi, final long clientLo, final long request) {
+    public Status lookup(final long clientHi, final long clientLo, final long request)
+    {
         lastReply = null;
-        if (closed) {
+        if (closed)
+        {
             return Status.REFUSED;
         }
         final Client client = find(clientHi, clientLo);
-        if (client == null) {
+        if (client == null)
+        {
             return canAdmitClient() ? Status.FRESH : Status.REFUSED;
         }
         touch(client);
         final int slot = client.indexOf(request);
-        if (slot >= 0) {
-            if (!client.done[slot]) {
+        if (slot >= 0)
+        {
+            if (!client.done[slot])
+            {
                 return Status.IN_FLIGHT;
             }
-            if (isLive(client.completedAtNs[slot], nanoClock.getAsLong())) {
+            if (isLive(client.completedAtNs[slot], nanoClock.getAsLong()))
+            {
                 lastReply = client.reply(slot);
                 return Status.DONE;
             }
@@ -208,7 +221,8 @@ public final class RequestDedup<R> implements AutoCloseable {
      *
      * @return the cached reply, or null
      */
-    public R reply() {
+    public R reply()
+    {
         return lastReply;
     }
 
@@ -223,18 +237,26 @@ public final class RequestDedup<R> implements AutoCloseable {
      * @return true if the caller now owns the execution of the request; false if it is IN_FLIGHT,
      *     DONE or REFUSED (or the table is closed)
      */
-    public boolean markInFlight(final long clientHi, final long clientLo, final long request) {
+    public boolean markInFlight(final long clientHi, final long clientLo, final long request)
+    {
         lastReply = null;
-        if (closed) {
+        if (closed)
+        {
             return false;
         }
         Client client = find(clientHi, clientLo);
-        if (client == null) {
-            if (clientCount < maxClients) {
+        if (client == null)
+        {
+            if (clientCount < maxClients)
+            {
                 client = newRecord();
-            } else if (idle.tail != null) {
+            }
+            else if (idle.tail != null)
+            {
                 client = evictForNewcomer();
-            } else {
+            }
+            else
+            {
                 return false;
             }
             client.reset(clientHi, clientLo, hash(clientHi, clientLo));
@@ -246,8 +268,10 @@ public final class RequestDedup<R> implements AutoCloseable {
         }
         touch(client);
         final int slot = client.indexOf(request);
-        if (slot >= 0) {
-            if (!client.done[slot] || isLive(client.completedAtNs[slot], nanoClock.getAsLong())) {
+        if (slot >= 0)
+        {
+            if (!client.done[slot] || isLive(client.completedAtNs[slot], nanoClock.getAsLong()))
+            {
                 return false;
             }
             final R expired = client.reply(slot);
@@ -255,11 +279,13 @@ public final class RequestDedup<R> implements AutoCloseable {
             onDiscard.accept(expired);
             return true;
         }
-        if (client.used < capacityPerClient) {
+        if (client.used < capacityPerClient)
+        {
             claim(client, client.used++, request);
             return true;
         }
-        if (client.inFlight == client.used) {
+        if (client.inFlight == client.used)
+        {
             return false; // every slot IN_FLIGHT: evicting one would break at-most-once
         }
         final int victim = client.victimSlot(nanoClock.getAsLong(), ttlNs);
@@ -282,19 +308,24 @@ public final class RequestDedup<R> implements AutoCloseable {
      * @return true if the entry became DONE; false if the reply was discarded
      * @throws NullPointerException if {@code reply} is null (the table is left unchanged)
      */
-    public boolean complete(final long clientHi, final long clientLo, final long request, final R reply) {
+    public boolean complete(final long clientHi, final long clientLo, final long request, final R reply)
+    {
         Objects.requireNonNull(reply, "reply");
         lastReply = null;
-        if (!closed) {
+        if (!closed)
+        {
             final Client client = find(clientHi, clientLo);
-            if (client != null) {
+            if (client != null)
+            {
                 touch(client);
                 final int slot = client.indexOf(request);
-                if (slot >= 0 && !client.done[slot]) {
+                if (slot >= 0 && !client.done[slot])
+                {
                     client.done[slot] = true;
                     client.completedAtNs[slot] = nanoClock.getAsLong();
                     client.replies[slot] = reply;
-                    if (--client.inFlight == 0) {
+                    if (--client.inFlight == 0)
+                    {
                         busy.remove(client);
                         idle.addFirst(client);
                     }
@@ -315,13 +346,16 @@ public final class RequestDedup<R> implements AutoCloseable {
      * @param clientLo low 64 bits of the client id
      * @return true if the client was held
      */
-    public boolean evictClient(final long clientHi, final long clientLo) {
+    public boolean evictClient(final long clientHi, final long clientLo)
+    {
         lastReply = null;
-        if (closed) {
+        if (closed)
+        {
             return false;
         }
         final Client client = find(clientHi, clientLo);
-        if (client == null) {
+        if (client == null)
+        {
             return false;
         }
         detach(client);
@@ -337,24 +371,31 @@ public final class RequestDedup<R> implements AutoCloseable {
      * discards its reply. Idempotent.
      */
     @Override
-    public void close() {
+    public void close()
+    {
         lastReply = null;
-        if (closed) {
+        if (closed)
+        {
             return;
         }
         closed = true;
         RuntimeException failure = null;
-        for (final ClientList list : new ClientList[] {idle, busy}) {
+        for (final ClientList list : new ClientList[] {idle, busy})
+        {
             Client client = list.head;
             list.head = null;
             list.tail = null;
-            while (client != null) {
+            while (client != null)
+            {
                 final Client next = client.next;
                 client.prev = null;
                 client.next = null;
-                try {
+                try
+                {
                     discardReplies(client);
-                } catch (final RuntimeException ex) {
+                }
+                catch (final RuntimeException ex)
+                {
                     failure = addFailure(failure, ex);
                 }
                 client = next;
@@ -363,7 +404,8 @@ public final class RequestDedup<R> implements AutoCloseable {
         Arrays.fill(table, null);
         clientCount = 0;
         freeRecords = null;
-        if (failure != null) {
+        if (failure != null)
+        {
             throw failure;
         }
     }
@@ -373,7 +415,8 @@ public final class RequestDedup<R> implements AutoCloseable {
      *
      * @return the number of clients held, at most {@code maxClients}
      */
-    public int clientCount() {
+    public int clientCount()
+    {
         return clientCount;
     }
 
@@ -382,7 +425,8 @@ public final class RequestDedup<R> implements AutoCloseable {
      *
      * @return the entry slots per client
      */
-    public int capacityPerClient() {
+    public int capacityPerClient()
+    {
         return capacityPerClient;
     }
 
@@ -391,7 +435,8 @@ public final class RequestDedup<R> implements AutoCloseable {
      *
      * @return the TTL of DONE entries in nanoseconds
      */
-    public long ttlNs() {
+    public long ttlNs()
+    {
         return ttlNs;
     }
 
@@ -400,41 +445,50 @@ public final class RequestDedup<R> implements AutoCloseable {
      *
      * @return the most clients held at once
      */
-    public int maxClients() {
+    public int maxClients()
+    {
         return maxClients;
     }
 
-    private boolean isLive(final long completedAtNs, final long nowNs) {
+    private boolean isLive(final long completedAtNs, final long nowNs)
+    {
         return nowNs - completedAtNs < ttlNs; // difference, so a wrapping nanoTime works
     }
 
-    private boolean canAdmitClient() {
+    private boolean canAdmitClient()
+    {
         return clientCount < maxClients || idle.tail != null;
     }
 
-    private boolean hasSlotFor(final Client client) {
+    private boolean hasSlotFor(final Client client)
+    {
         return client.used < capacityPerClient || client.inFlight < client.used;
     }
 
     /** Makes {@code slot} an IN_FLIGHT entry for {@code request}; the old reply is the caller's. */
-    private void claim(final Client client, final int slot, final long request) {
+    private void claim(final Client client, final int slot, final long request)
+    {
         client.requests[slot] = request;
         client.done[slot] = false;
         client.completedAtNs[slot] = 0;
         client.replies[slot] = null;
-        if (client.inFlight++ == 0) {
+        if (client.inFlight++ == 0)
+        {
             idle.remove(client);
             busy.addFirst(client);
         }
     }
 
-    private void touch(final Client client) {
+    private void touch(final Client client)
+    {
         (client.inFlight > 0 ? busy : idle).moveToFront(client);
     }
 
-    private Client newRecord() {
+    private Client newRecord()
+    {
         final Client free = freeRecords;
-        if (free != null) {
+        if (free != null)
+        {
             freeRecords = free.next;
             free.next = null;
             return free;
@@ -443,7 +497,8 @@ public final class RequestDedup<R> implements AutoCloseable {
     }
 
     /** Evicts the least recently used idle client and returns its record for reuse. */
-    private Client evictForNewcomer() {
+    private Client evictForNewcomer()
+    {
         final Client victim = idle.tail;
         detach(victim);
         discardReplies(victim);
@@ -451,34 +506,44 @@ public final class RequestDedup<R> implements AutoCloseable {
     }
 
     /** Removes a client from the table and its LRU list; its replies are still in it. */
-    private void detach(final Client client) {
+    private void detach(final Client client)
+    {
         (client.inFlight > 0 ? busy : idle).remove(client);
         remove(client);
     }
 
-    private void discardReplies(final Client client) {
+    private void discardReplies(final Client client)
+    {
         RuntimeException failure = null;
-        for (int i = 0, used = client.used; i < used; i++) {
-            if (client.done[i]) {
+        for (int i = 0, used = client.used; i < used; i++)
+        {
+            if (client.done[i])
+            {
                 final R reply = client.reply(i);
                 client.replies[i] = null;
                 client.done[i] = false;
-                try {
+                try
+                {
                     onDiscard.accept(reply);
-                } catch (final RuntimeException ex) {
+                }
+                catch (final RuntimeException ex)
+                {
                     failure = addFailure(failure, ex);
                 }
             }
         }
         client.used = 0;
         client.inFlight = 0;
-        if (failure != null) {
+        if (failure != null)
+        {
             throw failure;
         }
     }
 
-    private static RuntimeException addFailure(final RuntimeException first, final RuntimeException next) {
-        if (first == null) {
+    private static RuntimeException addFailure(final RuntimeException first, final RuntimeException next)
+    {
+        if (first == null)
+        {
             return next;
         }
         first.addSuppressed(next);
@@ -487,12 +552,14 @@ public final class RequestDedup<R> implements AutoCloseable {
 
     // ---- client table: open addressing on (hi, lo), linear probing, backward-shift deletion ----
 
-    private static int hash(final long hi, final long lo) {
+    private static int hash(final long hi, final long lo)
+    {
         return (int) mix(lo ^ mix(hi + 0x9E3779B97F4A7C15L));
     }
 
     /** The finalizer of MurmurHash3 (fmix64): every input bit affects every output bit. */
-    private static long mix(final long value) {
+    private static long mix(final long value)
+    {
         long h = value;
         h ^= h >>> 33;
         h *= 0xFF51AFD7ED558CCDL;
@@ -502,13 +569,16 @@ public final class RequestDedup<R> implements AutoCloseable {
         return h;
     }
 
-    private Client find(final long hi, final long lo) {
+    private Client find(final long hi, final long lo)
+    {
         final Client[] t = table;
         final int mask = t.length - 1;
         int i = hash(hi, lo) & mask;
         Client client;
-        while ((client = t[i]) != null) {
-            if (client.hi == hi && client.lo == lo) {
+        while ((client = t[i]) != null)
+        {
+            if (client.hi == hi && client.lo == lo)
+            {
                 return client;
             }
             i = (i + 1) & mask;
@@ -516,39 +586,48 @@ public final class RequestDedup<R> implements AutoCloseable {
         return null;
     }
 
-    private void insert(final Client client) {
-        if ((clientCount + 1) * 2 > table.length) {
+    private void insert(final Client client)
+    {
+        if ((clientCount + 1) * 2 > table.length)
+        {
             rehash(table.length * 2);
         }
         put(table, client);
         clientCount++;
     }
 
-    private static void put(final Client[] t, final Client client) {
+    private static void put(final Client[] t, final Client client)
+    {
         final int mask = t.length - 1;
         int i = client.hash & mask;
-        while (t[i] != null) {
+        while (t[i] != null)
+        {
             i = (i + 1) & mask;
         }
         t[i] = client;
     }
 
-    private void rehash(final int newLength) {
+    private void rehash(final int newLength)
+    {
         final Client[] old = table;
         final Client[] t = new Client[newLength];
-        for (final Client client : old) {
-            if (client != null) {
+        for (final Client client : old)
+        {
+            if (client != null)
+            {
                 put(t, client);
             }
         }
         table = t;
     }
 
-    private void remove(final Client client) {
+    private void remove(final Client client)
+    {
         final Client[] t = table;
         final int mask = t.length - 1;
         int hole = client.hash & mask;
-        while (t[hole] != client) {
+        while (t[hole] != client)
+        {
             hole = (hole + 1) & mask;
         }
         t[hole] = null;
@@ -557,10 +636,12 @@ public final class RequestDedup<R> implements AutoCloseable {
         // does not lie cyclically in (hole, i], so every remaining key stays reachable.
         int i = (hole + 1) & mask;
         Client next;
-        while ((next = t[i]) != null) {
+        while ((next = t[i]) != null)
+        {
             final int home = next.hash & mask;
             final boolean homeInRange = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
-            if (!homeInRange) {
+            if (!homeInRange)
+            {
                 t[hole] = next;
                 t[i] = null;
                 hole = i;
@@ -570,7 +651,8 @@ public final class RequestDedup<R> implements AutoCloseable {
     }
 
     /** One client's entries: slots [0, used) are taken, in no particular order. */
-    private static final class Client {
+    private static final class Client
+    {
         long hi;
         long lo;
         int hash;
@@ -583,14 +665,16 @@ public final class RequestDedup<R> implements AutoCloseable {
         Client prev;
         Client next;
 
-        Client(final int capacity) {
+        Client(final int capacity)
+        {
             requests = new long[capacity];
             completedAtNs = new long[capacity];
             done = new boolean[capacity];
             replies = new Object[capacity];
         }
 
-        void reset(final long hi, final long lo, final int hash) {
+        void reset(final long hi, final long lo, final int hash)
+        {
             this.hi = hi;
             this.lo = lo;
             this.hash = hash;
@@ -600,10 +684,13 @@ public final class RequestDedup<R> implements AutoCloseable {
             next = null;
         }
 
-        int indexOf(final long request) {
+        int indexOf(final long request)
+        {
             final long[] r = requests;
-            for (int i = 0, n = used; i < n; i++) {
-                if (r[i] == request) {
+            for (int i = 0, n = used; i < n; i++)
+            {
+                if (r[i] == request)
+                {
                     return i;
                 }
             }
@@ -611,23 +698,31 @@ public final class RequestDedup<R> implements AutoCloseable {
         }
 
         @SuppressWarnings("unchecked")
-        <R> R reply(final int slot) {
+        <R> R reply(final int slot)
+        {
             return (R) replies[slot];
         }
 
         /** The DONE slot to reuse: the expired one with the lowest request, else the lowest live one. */
-        int victimSlot(final long nowNs, final long ttlNs) {
+        int victimSlot(final long nowNs, final long ttlNs)
+        {
             int expired = -1;
             int live = -1;
-            for (int i = 0, n = used; i < n; i++) {
-                if (!done[i]) {
+            for (int i = 0, n = used; i < n; i++)
+            {
+                if (!done[i])
+                {
                     continue;
                 }
-                if (nowNs - completedAtNs[i] >= ttlNs) {
-                    if (expired < 0 || Long.compareUnsigned(requests[i], requests[expired]) < 0) {
+                if (nowNs - completedAtNs[i] >= ttlNs)
+                {
+                    if (expired < 0 || Long.compareUnsigned(requests[i], requests[expired]) < 0)
+                    {
                         expired = i;
                     }
-                } else if (live < 0 || Long.compareUnsigned(requests[i], requests[live]) < 0) {
+                }
+                else if (live < 0 || Long.compareUnsigned(requests[i], requests[live]) < 0)
+                {
                     live = i;
                 }
             }
@@ -636,40 +731,54 @@ public final class RequestDedup<R> implements AutoCloseable {
     }
 
     /** A doubly linked list of clients, most recently used at the head. */
-    private static final class ClientList {
+    private static final class ClientList
+    {
         Client head;
         Client tail;
 
-        void addFirst(final Client client) {
+        void addFirst(final Client client)
+        {
             client.prev = null;
             client.next = head;
-            if (head != null) {
+            if (head != null)
+            {
                 head.prev = client;
-            } else {
+            }
+            else
+            {
                 tail = client;
             }
             head = client;
         }
 
-        void remove(final Client client) {
+        void remove(final Client client)
+        {
             final Client prev = client.prev;
             final Client next = client.next;
-            if (prev != null) {
+            if (prev != null)
+            {
                 prev.next = next;
-            } else {
+            }
+            else
+            {
                 head = next;
             }
-            if (next != null) {
+            if (next != null)
+            {
                 next.prev = prev;
-            } else {
+            }
+            else
+            {
                 tail = prev;
             }
             client.prev = null;
             client.next = null;
         }
 
-        void moveToFront(final Client client) {
-            if (head != client) {
+        void moveToFront(final Client client)
+        {
+            if (head != client)
+            {
                 remove(client);
                 addFirst(client);
             }

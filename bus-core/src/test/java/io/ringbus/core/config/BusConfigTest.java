@@ -27,11 +27,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class BusConfigTest {
+class BusConfigTest
+{
     private static final int MIB = 1024 * 1024;
 
     /** Asserts that build() fails on {@code field}, with a message naming the field and the value. */
-    private static InvalidConfigException assertRejected(BusConfig.Builder builder, String field, Object value) {
+    private static InvalidConfigException assertRejected(BusConfig.Builder builder, String field, Object value)
+    {
         InvalidConfigException e = assertThrows(InvalidConfigException.class, builder::build);
         assertEquals(field, e.field());
         String expectedStart = field + " = " + value + ": ";
@@ -40,25 +42,31 @@ class BusConfigTest {
         return e;
     }
 
-    private static Map<Integer, InetSocketAddress> replicaMap(int... ids) {
+    private static Map<Integer, InetSocketAddress> replicaMap(int... ids)
+    {
         Map<Integer, InetSocketAddress> map = new LinkedHashMap<>();
-        for (int id : ids) {
+        for (int id : ids)
+        {
             map.put(id, InetSocketAddress.createUnresolved("replica" + id, 3000 + id));
         }
         return map;
     }
 
-    private static int[] range(int count) {
+    private static int[] range(int count)
+    {
         int[] ids = new int[count];
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < count; i++)
+        {
             ids[i] = i;
         }
         return ids;
     }
 
-    private static BusConfig.Builder listening(String... uris) {
+    private static BusConfig.Builder listening(String... uris)
+    {
         List<URI> list = new ArrayList<>();
-        for (String uri : uris) {
+        for (String uri : uris)
+        {
             list.add(URI.create(uri));
         }
         return BusConfig.builder().listen(list);
@@ -67,7 +75,8 @@ class BusConfigTest {
     // ---- defaults ------------------------------------------------------------------------------
 
     @Test
-    void defaultsMatchDesign() {
+    void defaultsMatchDesign()
+    {
         BusConfig config = BusConfig.builder().build();
 
         assertEquals(Runtime.getRuntime().availableProcessors(), config.shards());
@@ -98,12 +107,14 @@ class BusConfigTest {
     }
 
     @Test
-    void minMessageSizeIsTheWireHeaderSize() {
+    void minMessageSizeIsTheWireHeaderSize()
+    {
         assertEquals(256, BusConfig.MIN_MESSAGE_SIZE);
     }
 
     @Test
-    void invalidConfigExceptionIsAnIllegalArgumentException() {
+    void invalidConfigExceptionIsAnIllegalArgumentException()
+    {
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class, () -> BusConfig.builder().maxBatch(0).build());
         assertEquals("max_batch = 0: must be within 1..512", e.getMessage());
@@ -113,26 +124,30 @@ class BusConfigTest {
 
     @ParameterizedTest
     @ValueSource(ints = {0, 513, -1, Integer.MIN_VALUE, Integer.MAX_VALUE})
-    void maxBatchOutsideRangeIsRejected(int maxBatch) {
+    void maxBatchOutsideRangeIsRejected(int maxBatch)
+    {
         assertRejected(BusConfig.builder().maxBatch(maxBatch), "max_batch", maxBatch);
     }
 
     @ParameterizedTest
     @ValueSource(ints = {1, 512})
-    void maxBatchAtRangeEndsIsAccepted(int maxBatch) {
+    void maxBatchAtRangeEndsIsAccepted(int maxBatch)
+    {
         assertEquals(maxBatch, BusConfig.builder().maxBatch(maxBatch).build().maxBatch());
     }
 
     @ParameterizedTest
     @ValueSource(ints = {255, 0, -1})
-    void maxMessageSizeBelowHeaderSizeIsRejected(int maxMessageSize) {
+    void maxMessageSizeBelowHeaderSizeIsRejected(int maxMessageSize)
+    {
         InvalidConfigException e = assertRejected(
                 BusConfig.builder().maxMessageSize(maxMessageSize), "max_message_size", maxMessageSize);
         assertTrue(e.getMessage().contains(">= 256"), e.getMessage());
     }
 
     @Test
-    void maxMessageSizeAboveOneGibIsRejected() {
+    void maxMessageSizeAboveOneGibIsRejected()
+    {
         InvalidConfigException e = assertRejected(
                 BusConfig.builder().maxMessageSize((1 << 30) + 1), "max_message_size", (1 << 30) + 1);
         assertTrue(e.getMessage().contains("<= 1073741824"), e.getMessage());
@@ -140,31 +155,36 @@ class BusConfigTest {
     }
 
     @Test
-    void maxMessageSizeOfHeaderOnlyFrameIsAccepted() {
+    void maxMessageSizeOfHeaderOnlyFrameIsAccepted()
+    {
         BusConfig config = BusConfig.builder().maxMessageSize(256).build();
         assertEquals(256, config.maxMessageSize());
     }
 
     @ParameterizedTest
     @ValueSource(ints = {0, -1})
-    void shardsBelowOneAreRejected(int shards) {
+    void shardsBelowOneAreRejected(int shards)
+    {
         assertRejected(BusConfig.builder().shards(shards), "shards", shards);
     }
 
     @Test
-    void oneShardIsAccepted() {
+    void oneShardIsAccepted()
+    {
         assertEquals(1, BusConfig.builder().shards(1).build().shards());
     }
 
     @ParameterizedTest
     @ValueSource(ints = {0, -1})
-    void peerQueueCapacityBelowOneIsRejected(int capacity) {
+    void peerQueueCapacityBelowOneIsRejected(int capacity)
+    {
         assertRejected(BusConfig.builder().peerQueueCapacity(capacity), "peer_queue_capacity", capacity);
     }
 
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 3, 4095, 4097, -4, Integer.MIN_VALUE})
-    void mailboxCapacityNotPowerOfTwoAtLeastTwoIsRejected(int capacity) {
+    void mailboxCapacityNotPowerOfTwoAtLeastTwoIsRejected(int capacity)
+    {
         InvalidConfigException e =
                 assertRejected(BusConfig.builder().mailboxCapacity(capacity), "mailbox_capacity", capacity);
         assertTrue(e.getMessage().contains("power of two"), e.getMessage());
@@ -172,45 +192,53 @@ class BusConfigTest {
 
     @ParameterizedTest
     @ValueSource(ints = {2, 4096, 1 << 30})
-    void mailboxCapacityPowerOfTwoIsAccepted(int capacity) {
+    void mailboxCapacityPowerOfTwoIsAccepted(int capacity)
+    {
         assertEquals(capacity, BusConfig.builder().mailboxCapacity(capacity).build().mailboxCapacity());
     }
 
     @ParameterizedTest
     @ValueSource(ints = {0, -1})
-    void mailboxDrainLimitBelowOneIsRejected(int limit) {
+    void mailboxDrainLimitBelowOneIsRejected(int limit)
+    {
         assertRejected(BusConfig.builder().mailboxDrainLimit(limit), "mailbox_drain_limit", limit);
     }
 
     @Test
-    void receiveBufferSizeBelowHeaderSizeIsRejected() {
+    void receiveBufferSizeBelowHeaderSizeIsRejected()
+    {
         assertRejected(BusConfig.builder().receiveBufferSize(255), "receive_buffer_size", 255);
     }
 
     @Test
-    void receiveBufferSizeMayExceedMaxMessageSize() {
+    void receiveBufferSizeMayExceedMaxMessageSize()
+    {
         BusConfig config = BusConfig.builder().maxMessageSize(1024).receiveBufferSize(64 * 1024).build();
         assertEquals(64 * 1024, config.receiveBufferSize());
     }
 
     @ParameterizedTest
     @ValueSource(ints = {0, -1})
-    void dedupCapacityPerClientBelowOneIsRejected(int capacity) {
+    void dedupCapacityPerClientBelowOneIsRejected(int capacity)
+    {
         assertRejected(BusConfig.builder().dedupCapacityPerClient(capacity), "dedup_capacity_per_client", capacity);
     }
 
     @ParameterizedTest
     @ValueSource(ints = {0, -1})
-    void dedupMaxClientsBelowOneIsRejected(int clients) {
+    void dedupMaxClientsBelowOneIsRejected(int clients)
+    {
         assertRejected(BusConfig.builder().dedupMaxClients(clients), "dedup_max_clients", clients);
     }
 
     // ---- durations -----------------------------------------------------------------------------
 
-    interface DurationSetter extends BiFunction<BusConfig.Builder, Duration, BusConfig.Builder> {
+    interface DurationSetter extends BiFunction<BusConfig.Builder, Duration, BusConfig.Builder>
+    {
     }
 
-    static Stream<Arguments> durationFields() {
+    static Stream<Arguments> durationFields()
+    {
         List<Arguments> cases = new ArrayList<>();
         Map<String, DurationSetter> setters = new LinkedHashMap<>();
         setters.put("close_grace", BusConfig.Builder::closeGrace);
@@ -218,8 +246,10 @@ class BusConfigTest {
         setters.put("reconnect_backoff_min", BusConfig.Builder::reconnectBackoffMin);
         setters.put("reconnect_backoff_max", BusConfig.Builder::reconnectBackoffMax);
         setters.put("dedup_ttl", BusConfig.Builder::dedupTtl);
-        for (Map.Entry<String, DurationSetter> setter : setters.entrySet()) {
-            for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1), Duration.ofSeconds(-10))) {
+        for (Map.Entry<String, DurationSetter> setter : setters.entrySet())
+        {
+            for (Duration bad : List.of(Duration.ZERO, Duration.ofMillis(-1), Duration.ofSeconds(-10)))
+            {
                 cases.add(Arguments.of(setter.getKey(), setter.getValue(), bad));
             }
         }
@@ -229,19 +259,22 @@ class BusConfigTest {
     @ParameterizedTest(name = "{0} = {2}")
     @MethodSource("durationFields")
     void zeroAndNegativeDurationsAreRejected(
-            String field, DurationSetter setter, Duration bad) {
+            String field, DurationSetter setter, Duration bad)
+    {
         InvalidConfigException e = assertRejected(setter.apply(BusConfig.builder(), bad), field, bad);
         assertTrue(e.getMessage().endsWith("must be positive"), e.getMessage());
     }
 
     @Test
-    void durationBeyondLongNanosIsRejected() {
+    void durationBeyondLongNanosIsRejected()
+    {
         Duration huge = Duration.ofSeconds(Long.MAX_VALUE);
         assertRejected(BusConfig.builder().closeGrace(huge), "close_grace", huge);
     }
 
     @Test
-    void smallestPositiveDurationsAreAccepted() {
+    void smallestPositiveDurationsAreAccepted()
+    {
         Duration oneNano = Duration.ofNanos(1);
         BusConfig config = BusConfig.builder()
                 .closeGrace(oneNano)
@@ -255,7 +288,8 @@ class BusConfigTest {
     }
 
     @Test
-    void backoffMinAboveMaxIsRejected() {
+    void backoffMinAboveMaxIsRejected()
+    {
         InvalidConfigException e = assertRejected(
                 BusConfig.builder()
                         .reconnectBackoffMin(Duration.ofSeconds(6))
@@ -266,7 +300,8 @@ class BusConfigTest {
     }
 
     @Test
-    void backoffMinEqualToMaxIsAccepted() {
+    void backoffMinEqualToMaxIsAccepted()
+    {
         BusConfig config = BusConfig.builder()
                 .reconnectBackoffMin(Duration.ofSeconds(1))
                 .reconnectBackoffMax(Duration.ofSeconds(1))
@@ -277,7 +312,8 @@ class BusConfigTest {
     // ---- replicas ------------------------------------------------------------------------------
 
     @Test
-    void replicasAreOrderedById() {
+    void replicasAreOrderedById()
+    {
         BusConfig config = BusConfig.builder().replicas(replicaMap(2, 0, 1)).replicaId(1).build();
         assertEquals(List.of(0, 1, 2), new ArrayList<>(config.replicas().keySet()));
         assertEquals(InetSocketAddress.createUnresolved("replica2", 3002), config.replicas().get(2));
@@ -286,19 +322,22 @@ class BusConfigTest {
 
     @ParameterizedTest
     @MethodSource("nonContiguousIds")
-    void replicaIdsNotZeroToNMinusOneAreRejected(int[] ids) {
+    void replicaIdsNotZeroToNMinusOneAreRejected(int[] ids)
+    {
         Map<Integer, InetSocketAddress> replicas = replicaMap(ids);
         BusConfig.Builder builder = BusConfig.builder().replicas(replicas).replicaId(ids[0]);
         InvalidConfigException e = assertRejected(builder, "replicas", new TreeMap<>(replicas));
         assertTrue(e.getMessage().contains("0.." + (ids.length - 1)), e.getMessage());
     }
 
-    static Stream<int[]> nonContiguousIds() {
+    static Stream<int[]> nonContiguousIds()
+    {
         return Stream.of(new int[] {0, 2}, new int[] {1, 2}, new int[] {1}, new int[] {0, 1, 3}, new int[] {-1, 0});
     }
 
     @Test
-    void moreThan255ReplicasAreRejected() {
+    void moreThan255ReplicasAreRejected()
+    {
         Map<Integer, InetSocketAddress> replicas = replicaMap(range(256));
         InvalidConfigException e = assertRejected(
                 BusConfig.builder().replicas(replicas).replicaId(0), "replicas", new TreeMap<>(replicas));
@@ -306,39 +345,45 @@ class BusConfigTest {
     }
 
     @Test
-    void exactly255ReplicasAreAccepted() {
+    void exactly255ReplicasAreAccepted()
+    {
         BusConfig config = BusConfig.builder().replicas(replicaMap(range(255))).replicaId(254).build();
         assertEquals(255, config.replicas().size());
         assertEquals(254, config.replicaId());
     }
 
     @Test
-    void replicaIdNotInReplicasIsRejected() {
+    void replicaIdNotInReplicasIsRejected()
+    {
         InvalidConfigException e =
                 assertRejected(BusConfig.builder().replicas(replicaMap(0, 1)).replicaId(2), "replica_id", 2);
         assertTrue(e.getMessage().contains("0..1"), e.getMessage());
     }
 
     @Test
-    void replicasWithoutReplicaIdAreRejected() {
+    void replicasWithoutReplicaIdAreRejected()
+    {
         assertRejected(BusConfig.builder().replicas(replicaMap(0, 1, 2)), "replica_id", -1);
     }
 
     @Test
-    void replicaIdWithoutReplicasIsRejected() {
+    void replicaIdWithoutReplicasIsRejected()
+    {
         assertRejected(BusConfig.builder().replicaId(0), "replica_id", 0);
     }
 
     @ParameterizedTest
     @ValueSource(ints = {255, 256, -2})
-    void replicaIdOutOfRangeIsRejected(int replicaId) {
+    void replicaIdOutOfRangeIsRejected(int replicaId)
+    {
         InvalidConfigException e = assertRejected(
                 BusConfig.builder().replicas(replicaMap(0)).replicaId(replicaId), "replica_id", replicaId);
         assertTrue(e.getMessage().contains("0..254"), e.getMessage());
     }
 
     @Test
-    void replicasAreCopiedAndUnmodifiable() {
+    void replicasAreCopiedAndUnmodifiable()
+    {
         Map<Integer, InetSocketAddress> source = new HashMap<>(replicaMap(0, 1));
         BusConfig config = BusConfig.builder().replicas(source).replicaId(0).build();
         source.put(2, InetSocketAddress.createUnresolved("late", 1));
@@ -350,7 +395,8 @@ class BusConfigTest {
     // ---- listen --------------------------------------------------------------------------------
 
     @Test
-    void oneListenerPerSchemeOnDistinctPortsIsAccepted() {
+    void oneListenerPerSchemeOnDistinctPortsIsAccepted()
+    {
         BusConfig config = listening(
                 "tcp://127.0.0.1:9000", "tls://127.0.0.1:9001", "ws://127.0.0.1:9002",
                 "wss://127.0.0.1:9003", "quic://127.0.0.1:9004").build();
@@ -359,7 +405,8 @@ class BusConfigTest {
     }
 
     @Test
-    void sameListenerTwiceIsRejected() {
+    void sameListenerTwiceIsRejected()
+    {
         InvalidConfigException e = assertRejected(
                 listening("tcp://127.0.0.1:9000", "tcp://127.0.0.1:9000"), "listen", "tcp://127.0.0.1:9000");
         assertTrue(e.getMessage().contains("same tcp host:port"), e.getMessage());
@@ -367,7 +414,8 @@ class BusConfigTest {
 
     @ParameterizedTest
     @CsvSource({"tcp,ws", "tcp,tls", "tls,wss", "ws,wss", "wss,tcp", "tcp,TLS"})
-    void tcpBasedSchemesOnSamePortAreRejected(String first, String second) {
+    void tcpBasedSchemesOnSamePortAreRejected(String first, String second)
+    {
         String duplicate = second + "://localhost:9000";
         InvalidConfigException e =
                 assertRejected(listening(first + "://localhost:9000", duplicate), "listen", duplicate);
@@ -375,35 +423,41 @@ class BusConfigTest {
     }
 
     @Test
-    void hostNamesCompareIgnoringCase() {
+    void hostNamesCompareIgnoringCase()
+    {
         assertRejected(listening("tcp://LocalHost:9000", "ws://localhost:9000"), "listen", "ws://localhost:9000");
     }
 
     @Test
-    void twoQuicListenersOnSamePortAreRejected() {
+    void twoQuicListenersOnSamePortAreRejected()
+    {
         assertRejected(listening("quic://0.0.0.0:4433", "quic://0.0.0.0:4433"), "listen", "quic://0.0.0.0:4433");
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"tcp", "tls", "ws", "wss"})
-    void quicSharesPortWithTcpBasedListener(String scheme) {
+    void quicSharesPortWithTcpBasedListener(String scheme)
+    {
         BusConfig config = listening(scheme + "://0.0.0.0:4433", "quic://0.0.0.0:4433").build();
         assertEquals(2, config.listen().size());
     }
 
     @Test
-    void samePortOnDifferentHostsIsAccepted() {
+    void samePortOnDifferentHostsIsAccepted()
+    {
         assertDoesNotThrow(() -> listening("tcp://127.0.0.1:9000", "ws://127.0.0.2:9000").build());
     }
 
     @Test
-    void portZeroNeverCollides() {
+    void portZeroNeverCollides()
+    {
         assertDoesNotThrow(() -> listening("tcp://127.0.0.1:0", "ws://127.0.0.1:0", "tcp://127.0.0.1:0").build());
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"http://localhost:80", "udp://localhost:9000", "//localhost:9000"})
-    void unknownSchemeIsRejected(String uri) {
+    void unknownSchemeIsRejected(String uri)
+    {
         InvalidConfigException e = assertRejected(listening(uri), "listen", uri);
         assertTrue(e.getMessage().contains("tcp, tls, ws, wss, quic"), e.getMessage());
     }
@@ -413,18 +467,21 @@ class BusConfigTest {
         "tcp://localhost", "tcp://:9000", "tcp:localhost:9000", "tcp://bad_host:9000", "tcp://localhost:65536",
         "ws://localhost:9000/bus", "tcp://user@localhost:9000", "tcp://localhost:9000?x=1", "tcp://localhost:9000#f"
     })
-    void listenerWithoutHostAndPortOnlyIsRejected(String uri) {
+    void listenerWithoutHostAndPortOnlyIsRejected(String uri)
+    {
         assertRejected(listening(uri), "listen", uri);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"tcp://[::1]:9000", "wss://example.com:65535", "tls://host:1/", "TCP://host:0"})
-    void wellFormedListenerIsAccepted(String uri) {
+    void wellFormedListenerIsAccepted(String uri)
+    {
         assertEquals(List.of(URI.create(uri)), listening(uri).build().listen());
     }
 
     @Test
-    void listenIsCopiedAndUnmodifiable() {
+    void listenIsCopiedAndUnmodifiable()
+    {
         List<URI> source = new ArrayList<>(List.of(URI.create("tcp://localhost:9000")));
         BusConfig config = BusConfig.builder().listen(source).build();
         source.add(URI.create("ws://localhost:9001"));
@@ -435,14 +492,16 @@ class BusConfigTest {
     // ---- WebSocket -----------------------------------------------------------------------------
 
     @Test
-    void wsFrameSizeAboveWsMessageSizeIsRejected() {
+    void wsFrameSizeAboveWsMessageSizeIsRejected()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().maxFrameSize(2048).maxMessageSize(1024).build();
         InvalidConfigException e = assertRejected(BusConfig.builder().webSocket(ws), "ws_max_frame_size", 2048);
         assertEquals("ws_max_frame_size = 2048: must be <= ws_max_message_size (1024)", e.getMessage());
     }
 
     @Test
-    void wsMessageSizeAboveMaxMessageSizeIsRejected() {
+    void wsMessageSizeAboveMaxMessageSizeIsRejected()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().maxMessageSize(2 * MIB).build();
         InvalidConfigException e = assertRejected(
                 BusConfig.builder().maxMessageSize(MIB).webSocket(ws), "ws_max_message_size", 2 * MIB);
@@ -450,7 +509,8 @@ class BusConfigTest {
     }
 
     @Test
-    void wsSizesEqualToTheBusAreAccepted() {
+    void wsSizesEqualToTheBusAreAccepted()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().maxFrameSize(MIB).maxMessageSize(MIB).build();
         BusConfig config = BusConfig.builder().maxMessageSize(MIB).webSocket(ws).build();
         assertEquals(MIB, config.webSocket().maxFrameSize());
@@ -458,7 +518,8 @@ class BusConfigTest {
     }
 
     @Test
-    void unsetWsSizesFollowTheBusMaxMessageSize() {
+    void unsetWsSizesFollowTheBusMaxMessageSize()
+    {
         BusConfig small = BusConfig.builder().maxMessageSize(MIB).build();
         assertEquals(MIB, small.webSocket().maxMessageSize());
         assertEquals(MIB, small.webSocket().maxFrameSize());
@@ -469,7 +530,8 @@ class BusConfigTest {
     }
 
     @Test
-    void unsetWsFrameSizeFollowsAnExplicitWsMessageSize() {
+    void unsetWsFrameSizeFollowsAnExplicitWsMessageSize()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().maxMessageSize(4096).build();
         BusConfig config = BusConfig.builder().webSocket(ws).build();
         assertEquals(4096, config.webSocket().maxFrameSize());
@@ -477,13 +539,15 @@ class BusConfigTest {
     }
 
     @Test
-    void explicitWsFrameSizeAboveInheritedMessageSizeIsRejected() {
+    void explicitWsFrameSizeAboveInheritedMessageSizeIsRejected()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().maxFrameSize(64 * MIB).build();
         assertRejected(BusConfig.builder().maxMessageSize(MIB).webSocket(ws), "ws_max_frame_size", 64 * MIB);
     }
 
     @Test
-    void explicitWsFrameSizeBelowTheBusIsKept() {
+    void explicitWsFrameSizeBelowTheBusIsKept()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().maxFrameSize(4096).build();
         BusConfig config = BusConfig.builder().maxMessageSize(MIB).webSocket(ws).build();
         assertEquals(4096, config.webSocket().maxFrameSize());
@@ -492,7 +556,8 @@ class BusConfigTest {
 
     // ---- null arguments ------------------------------------------------------------------------
 
-    static Stream<Arguments> nullSetters() {
+    static Stream<Arguments> nullSetters()
+    {
         Map<String, Function<BusConfig.Builder, BusConfig.Builder>> setters = new LinkedHashMap<>();
         setters.put("closeGrace", b -> b.closeGrace(null));
         setters.put("handshakeGrace", b -> b.handshakeGrace(null));
@@ -510,20 +575,23 @@ class BusConfigTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("nullSetters")
     void nullArgumentIsRejectedNamingTheParameter(
-            String parameter, Function<BusConfig.Builder, BusConfig.Builder> setter) {
+            String parameter, Function<BusConfig.Builder, BusConfig.Builder> setter)
+    {
         NullPointerException e = assertThrows(NullPointerException.class, () -> setter.apply(BusConfig.builder()));
         assertEquals(parameter, e.getMessage());
     }
 
     @Test
-    void nullListenElementIsRejected() {
+    void nullListenElementIsRejected()
+    {
         List<URI> withNull = Arrays.asList(URI.create("tcp://localhost:1"), null);
         NullPointerException e = assertThrows(NullPointerException.class, () -> BusConfig.builder().listen(withNull));
         assertTrue(e.getMessage().startsWith("listen"), e.getMessage());
     }
 
     @Test
-    void nullReplicaAddressIsRejected() {
+    void nullReplicaAddressIsRejected()
+    {
         Map<Integer, InetSocketAddress> withNull = new HashMap<>();
         withNull.put(0, null);
         NullPointerException e = assertThrows(NullPointerException.class, () -> BusConfig.builder().replicas(withNull));
@@ -532,7 +600,8 @@ class BusConfigTest {
 
     // ---- copying and rendering -----------------------------------------------------------------
 
-    private static BusConfig customised() {
+    private static BusConfig customised()
+    {
         return BusConfig.builder()
                 .shards(3)
                 .maxMessageSize(MIB)
@@ -559,7 +628,8 @@ class BusConfigTest {
     }
 
     @Test
-    void toBuilderCopiesEveryField() {
+    void toBuilderCopiesEveryField()
+    {
         BusConfig original = customised();
         BusConfig copy = original.toBuilder().build();
 
@@ -569,7 +639,8 @@ class BusConfigTest {
     }
 
     @Test
-    void toBuilderChangesOnlyWhatIsSet() {
+    void toBuilderChangesOnlyWhatIsSet()
+    {
         BusConfig original = customised();
         BusConfig changed = original.toBuilder().maxBatch(64).build();
 
@@ -580,7 +651,8 @@ class BusConfigTest {
     }
 
     @Test
-    void toStringNamesFieldsAndValues() {
+    void toStringNamesFieldsAndValues()
+    {
         String text = customised().toString();
 
         assertTrue(text.startsWith("BusConfig{shards=3, max_message_size=1048576, max_batch=32"), text);

@@ -14,17 +14,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-class WebSocketConfigTest {
+class WebSocketConfigTest
+{
     private static final int MIB = 1024 * 1024;
 
-    private static void assertRejected(WebSocketConfig.Builder builder, String field, Object value) {
+    private static void assertRejected(WebSocketConfig.Builder builder, String field, Object value)
+    {
         InvalidConfigException e = assertThrows(InvalidConfigException.class, builder::build);
         assertEquals(field, e.field());
         assertTrue(e.getMessage().startsWith(field + " = " + value + ": "), e.getMessage());
     }
 
     @Test
-    void defaultsAreTheBusDefaultAndAcceptAnything() {
+    void defaultsAreTheBusDefaultAndAcceptAnything()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().build();
 
         assertEquals(64 * MIB, ws.maxFrameSize());
@@ -36,50 +39,58 @@ class WebSocketConfigTest {
     }
 
     @Test
-    void defaultsIsTheBusConfigDefault() {
+    void defaultsIsTheBusConfigDefault()
+    {
         assertSame(WebSocketConfig.defaults(), BusConfig.builder().build().webSocket());
     }
 
     @ParameterizedTest
     @ValueSource(ints = {255, 0, -1})
-    void frameSizeBelowHeaderSizeIsRejected(int size) {
+    void frameSizeBelowHeaderSizeIsRejected(int size)
+    {
         assertRejected(WebSocketConfig.builder().maxFrameSize(size), "ws_max_frame_size", size);
     }
 
     @ParameterizedTest
     @ValueSource(ints = {255, 0, -1})
-    void messageSizeBelowHeaderSizeIsRejected(int size) {
+    void messageSizeBelowHeaderSizeIsRejected(int size)
+    {
         assertRejected(WebSocketConfig.builder().maxMessageSize(size), "ws_max_message_size", size);
     }
 
     @Test
-    void headerSizedLimitsAreAccepted() {
+    void headerSizedLimitsAreAccepted()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().maxFrameSize(256).maxMessageSize(256).build();
         assertEquals(256, ws.maxFrameSize());
         assertEquals(256, ws.maxMessageSize());
     }
 
     @Test
-    void unsetFrameSizeFollowsMessageSize() {
+    void unsetFrameSizeFollowsMessageSize()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().maxMessageSize(4096).build();
         assertEquals(4096, ws.maxFrameSize());
     }
 
     @Test
-    void pathWithoutLeadingSlashIsRejected() {
+    void pathWithoutLeadingSlashIsRejected()
+    {
         Set<String> paths = new LinkedHashSet<>(List.of("/ok", "bus"));
         assertRejected(WebSocketConfig.builder().allowedPaths(paths), "ws_allowed_paths", paths);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"", " "})
-    void blankOriginIsRejected(String origin) {
+    void blankOriginIsRejected(String origin)
+    {
         Set<String> origins = Set.of(origin);
         assertRejected(WebSocketConfig.builder().allowedOrigins(origins), "ws_allowed_origins", origins);
     }
 
     @Test
-    void allowedSetsKeepOrderAndAreCopiedAndUnmodifiable() {
+    void allowedSetsKeepOrderAndAreCopiedAndUnmodifiable()
+    {
         Set<String> paths = new LinkedHashSet<>(List.of("/b", "/a"));
         Set<String> origins = new HashSet<>(Set.of("https://example.com"));
         WebSocketConfig ws = WebSocketConfig.builder().allowedPaths(paths).allowedOrigins(origins).build();
@@ -93,7 +104,8 @@ class WebSocketConfigTest {
     }
 
     @Test
-    void nullArgumentsAreRejectedNamingTheParameter() {
+    void nullArgumentsAreRejectedNamingTheParameter()
+    {
         NullPointerException paths =
                 assertThrows(NullPointerException.class, () -> WebSocketConfig.builder().allowedPaths(null));
         assertEquals("allowedPaths", paths.getMessage());
@@ -107,7 +119,8 @@ class WebSocketConfigTest {
     }
 
     @Test
-    void toBuilderKeepsValuesAndWhichSizesAreUnset() {
+    void toBuilderKeepsValuesAndWhichSizesAreUnset()
+    {
         WebSocketConfig original = WebSocketConfig.builder()
                 .maxFrameSize(4096)
                 .allowedPaths(Set.of("/bus"))
@@ -124,7 +137,8 @@ class WebSocketConfigTest {
     }
 
     @Test
-    void toStringNamesFieldsAndValues() {
+    void toStringNamesFieldsAndValues()
+    {
         WebSocketConfig ws = WebSocketConfig.builder().maxFrameSize(4096).allowedPaths(Set.of("/bus")).build();
         assertEquals(
                 "WebSocketConfig{ws_max_frame_size=4096, ws_max_message_size=67108864, "

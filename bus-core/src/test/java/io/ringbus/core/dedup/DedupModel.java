@@ -10,27 +10,33 @@ import java.util.Map;
  * A plain, slow model of {@link RequestDedup}'s documented rules, written without regard to
  * performance, to check the real table against. Test thread only.
  */
-final class DedupModel {
+final class DedupModel
+{
 
-    record Key(long hi, long lo) {
+    record Key(long hi, long lo)
+    {
     }
 
-    static final class Entry {
+    static final class Entry
+    {
         final long request;
         boolean done;
         long completedAt;
         Object reply;
 
-        Entry(final long request) {
+        Entry(final long request)
+        {
             this.request = request;
         }
     }
 
-    static final class ClientState {
+    static final class ClientState
+    {
         final Map<Long, Entry> entries = new HashMap<>();
         long lastUse;
 
-        boolean hasInFlight() {
+        boolean hasInFlight()
+        {
             return entries.values().stream().anyMatch(e -> !e.done);
         }
     }
@@ -45,71 +51,89 @@ final class DedupModel {
     private Object lastReply;
     private boolean closed;
 
-    DedupModel(final int capacity, final long ttl, final int maxClients) {
+    DedupModel(final int capacity, final long ttl, final int maxClients)
+    {
         this.capacity = capacity;
         this.ttl = ttl;
         this.maxClients = maxClients;
     }
 
-    Object reply() {
+    Object reply()
+    {
         return lastReply;
     }
 
-    int clientCount() {
+    int clientCount()
+    {
         return clients.size();
     }
 
-    private boolean live(final Entry e) {
+    private boolean live(final Entry e)
+    {
         return now - e.completedAt < ttl;
     }
 
-    private void touch(final ClientState c) {
+    private void touch(final ClientState c)
+    {
         c.lastUse = ++useCounter;
     }
 
-    Status lookup(final long hi, final long lo, final long request) {
+    Status lookup(final long hi, final long lo, final long request)
+    {
         lastReply = null;
-        if (closed) {
+        if (closed)
+        {
             return Status.REFUSED;
         }
         final ClientState c = clients.get(new Key(hi, lo));
-        if (c == null) {
+        if (c == null)
+        {
             final boolean admit = clients.size() < maxClients
                 || clients.values().stream().anyMatch(x -> !x.hasInFlight());
             return admit ? Status.FRESH : Status.REFUSED;
         }
         touch(c);
         final Entry e = c.entries.get(request);
-        if (e != null) {
-            if (!e.done) {
+        if (e != null)
+        {
+            if (!e.done)
+            {
                 return Status.IN_FLIGHT;
             }
-            if (live(e)) {
+            if (live(e))
+            {
                 lastReply = e.reply;
                 return Status.DONE;
             }
             return Status.FRESH;
         }
-        if (c.entries.size() < capacity || c.entries.values().stream().anyMatch(x -> x.done)) {
+        if (c.entries.size() < capacity || c.entries.values().stream().anyMatch(x -> x.done))
+        {
             return Status.FRESH;
         }
         return Status.REFUSED;
     }
 
-    boolean markInFlight(final long hi, final long lo, final long request) {
+    boolean markInFlight(final long hi, final long lo, final long request)
+    {
         final Status status = lookup(hi, lo, request);
         lastReply = null;
-        if (status != Status.FRESH) {
+        if (status != Status.FRESH)
+        {
             return false;
         }
         final Key key = new Key(hi, lo);
         ClientState c = clients.get(key);
-        if (c == null) {
-            if (clients.size() >= maxClients) {
+        if (c == null)
+        {
+            if (clients.size() >= maxClients)
+            {
                 Key victim = null;
                 long oldest = Long.MAX_VALUE;
-                for (final Map.Entry<Key, ClientState> candidate : clients.entrySet()) {
-                    if (!candidate.getValue().hasInFlight() && candidate.getValue().lastUse < oldest) {
+                for (final Map.Entry<Key, ClientState> candidate : clients.entrySet())
+                {
+                    if (!candidate.getValue().hasInFlight() && candidate.getValue().lastUse < oldest)
+                    {
                         oldest = candidate.getValue().lastUse;
                         victim = candidate.getKey();
                     }
@@ -124,17 +148,26 @@ final class DedupModel {
         if (existing != null) { // expired DONE entry: replaced
             discarded.add(existing.reply);
             c.entries.remove(request);
-        } else if (c.entries.size() >= capacity) {
+        }
+        else if (c.entries.size() >= capacity)
+        {
             Entry victim = null;
-            for (final Entry e : c.entries.values()) {
-                if (!e.done) {
+            for (final Entry e : c.entries.values())
+            {
+                if (!e.done)
+                {
                     continue;
                 }
-                if (victim == null) {
+                if (victim == null)
+                {
                     victim = e;
-                } else if (!live(e) && live(victim)) {
+                }
+                else if (!live(e) && live(victim))
+                {
                     victim = e;
-                } else if (live(e) == live(victim) && Long.compareUnsigned(e.request, victim.request) < 0) {
+                }
+                else if (live(e) == live(victim) && Long.compareUnsigned(e.request, victim.request) < 0)
+                {
                     victim = e;
                 }
             }
@@ -145,13 +178,16 @@ final class DedupModel {
         return true;
     }
 
-    boolean complete(final long hi, final long lo, final long request, final Object reply) {
+    boolean complete(final long hi, final long lo, final long request, final Object reply)
+    {
         lastReply = null;
         final ClientState c = closed ? null : clients.get(new Key(hi, lo));
-        if (c != null) {
+        if (c != null)
+        {
             touch(c);
             final Entry e = c.entries.get(request);
-            if (e != null && !e.done) {
+            if (e != null && !e.done)
+            {
                 e.done = true;
                 e.completedAt = now;
                 e.reply = reply;
@@ -162,34 +198,43 @@ final class DedupModel {
         return false;
     }
 
-    boolean evictClient(final long hi, final long lo) {
+    boolean evictClient(final long hi, final long lo)
+    {
         lastReply = null;
-        if (closed) {
+        if (closed)
+        {
             return false;
         }
         final ClientState c = clients.remove(new Key(hi, lo));
-        if (c == null) {
+        if (c == null)
+        {
             return false;
         }
         discardAll(c);
         return true;
     }
 
-    void close() {
+    void close()
+    {
         lastReply = null;
-        if (closed) {
+        if (closed)
+        {
             return;
         }
         closed = true;
-        for (final ClientState c : clients.values()) {
+        for (final ClientState c : clients.values())
+        {
             discardAll(c);
         }
         clients.clear();
     }
 
-    private void discardAll(final ClientState c) {
-        for (final Entry e : c.entries.values()) {
-            if (e.done) {
+    private void discardAll(final ClientState c)
+    {
+        for (final Entry e : c.entries.values())
+        {
+            if (e.done)
+            {
                 discarded.add(e.reply);
             }
         }

@@ -18,7 +18,8 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.LongRange;
 
 /** Model-based properties of {@link RequestDedup}: random operation sequences against {@link DedupModel}. */
-class RequestDedupProperties {
+class RequestDedupProperties
+{
 
     /** A few clients, some equal in one half so that both halves must be compared. */
     private static final long[][] FEW_CLIENTS = {
@@ -31,8 +32,10 @@ class RequestDedupProperties {
     /** Many clients, to make the client table grow and delete with collisions in one half. */
     private static final long[][] MANY_CLIENTS = new long[48][];
 
-    static {
-        for (int i = 0; i < MANY_CLIENTS.length; i++) {
+    static
+    {
+        for (int i = 0; i < MANY_CLIENTS.length; i++)
+        {
             MANY_CLIENTS[i] = new long[] {i >> 2, i & 3};
         }
     }
@@ -41,10 +44,13 @@ class RequestDedupProperties {
     enum Kind { LOOKUP, MARK, COMPLETE, EXECUTE, EVICT, ADVANCE }
 
     /** One step; {@code client} and {@code request} index the pools, {@code advanceNs} is for ADVANCE. */
-    record Op(Kind kind, int client, int request, long advanceNs) {
+    record Op(Kind kind, int client, int request, long advanceNs)
+    {
         @Override
-        public String toString() {
-            switch (kind) {
+        public String toString()
+        {
+            switch (kind)
+            {
                 case EVICT:
                     return "evict(c" + client + ")";
                 case ADVANCE:
@@ -60,7 +66,8 @@ class RequestDedupProperties {
         @ForAll @IntRange(min = 1, max = 4) final int capacity,
         @ForAll @IntRange(min = 1, max = 4) final int maxClients,
         @ForAll @LongRange(min = 1, max = 40) final long ttlNs,
-        @ForAll("fewClientOps") final List<Op> ops) {
+        @ForAll("fewClientOps") final List<Op> ops)
+    {
         runAgainstModel(capacity, ttlNs, maxClients, FEW_CLIENTS, ops);
     }
 
@@ -70,7 +77,8 @@ class RequestDedupProperties {
         @ForAll @IntRange(min = 1, max = 2) final int capacity,
         @ForAll @IntRange(min = 1, max = 2) final int maxClients,
         @ForAll @LongRange(min = 1, max = 40) final long ttlNs,
-        @ForAll("crowdedOps") final List<Op> ops) {
+        @ForAll("crowdedOps") final List<Op> ops)
+    {
         runAgainstModel(capacity, ttlNs, maxClients, FEW_CLIENTS, ops);
     }
 
@@ -79,7 +87,8 @@ class RequestDedupProperties {
         @ForAll @IntRange(min = 1, max = 3) final int capacity,
         @ForAll @IntRange(min = 1, max = 40) final int maxClients,
         @ForAll @LongRange(min = 1, max = 200) final long ttlNs,
-        @ForAll("manyClientOps") final List<Op> ops) {
+        @ForAll("manyClientOps") final List<Op> ops)
+    {
         runAgainstModel(capacity, ttlNs, maxClients, MANY_CLIENTS, ops);
     }
 
@@ -93,47 +102,58 @@ class RequestDedupProperties {
         @ForAll @IntRange(min = 1, max = 4) final int capacity,
         @ForAll @IntRange(min = 1, max = 4) final int maxClients,
         @ForAll @LongRange(min = 1, max = 40) final long ttlNs,
-        @ForAll("fewClientOps") final List<Op> ops) {
+        @ForAll("fewClientOps") final List<Op> ops)
+    {
         final long[] clock = {0};
         final RequestDedup<Object> real = new RequestDedup<>(capacity, ttlNs, maxClients, () -> clock[0], r -> { });
         int nextReply = 0;
-        for (final Op op : ops) {
+        for (final Op op : ops)
+        {
             final long hi = FEW_CLIENTS[op.client()][0];
             final long lo = FEW_CLIENTS[op.client()][1];
             final long request = REQUESTS[op.request()];
-            switch (op.kind()) {
+            switch (op.kind())
+            {
                 case LOOKUP:
                 case MARK:
-                case EXECUTE: {
+                case EXECUTE:
+                {
                     final Status before = real.lookup(hi, lo, request);
                     final boolean claimed = real.markInFlight(hi, lo, request);
                     assertEquals(before == Status.FRESH, claimed, () -> op + " after lookup " + before);
-                    if (claimed) {
+                    if (claimed)
+                    {
                         assertEquals(Status.IN_FLIGHT, real.lookup(hi, lo, request));
-                        if (op.kind() == Kind.EXECUTE) {
+                        if (op.kind() == Kind.EXECUTE)
+                        {
                             final Object reply = nextReply++;
                             assertTrue(real.complete(hi, lo, request, reply));
                             assertEquals(Status.DONE, real.lookup(hi, lo, request));
                             assertSame(reply, real.reply());
                         }
-                    } else {
+                    }
+                    else
+                    {
                         assertEquals(before, real.lookup(hi, lo, request), "a failed claim changes nothing");
                     }
                     break;
                 }
-                case COMPLETE: {
+                case COMPLETE:
+                {
                     final Object reply = nextReply++;
                     final Status before = real.lookup(hi, lo, request);
                     final boolean done = real.complete(hi, lo, request, reply);
                     assertEquals(before == Status.IN_FLIGHT, done, () -> op + " after lookup " + before);
-                    if (done) {
+                    if (done)
+                    {
                         assertEquals(Status.DONE, real.lookup(hi, lo, request));
                         assertSame(reply, real.reply());
                     }
                     break;
                 }
                 case EVICT:
-                    if (real.evictClient(hi, lo)) {
+                    if (real.evictClient(hi, lo))
+                    {
                         assertEquals(Status.FRESH, real.lookup(hi, lo, request), "an evicted client leaves room");
                     }
                     break;
@@ -147,21 +167,25 @@ class RequestDedupProperties {
     }
 
     @Provide
-    Arbitrary<List<Op>> fewClientOps() {
+    Arbitrary<List<Op>> fewClientOps()
+    {
         return ops(FEW_CLIENTS.length, REQUESTS.length, 25).list().ofMaxSize(300);
     }
 
     @Provide
-    Arbitrary<List<Op>> crowdedOps() {
+    Arbitrary<List<Op>> crowdedOps()
+    {
         return ops(3, 3, 25).list().ofMaxSize(100);
     }
 
     @Provide
-    Arbitrary<List<Op>> manyClientOps() {
+    Arbitrary<List<Op>> manyClientOps()
+    {
         return ops(MANY_CLIENTS.length, 6, 60).list().ofMaxSize(400);
     }
 
-    private static Arbitrary<Op> ops(final int clients, final int requests, final long maxAdvanceNs) {
+    private static Arbitrary<Op> ops(final int clients, final int requests, final long maxAdvanceNs)
+    {
         final Arbitrary<Kind> kinds = Arbitraries.frequency(
             net.jqwik.api.Tuple.of(3, Kind.LOOKUP),
             net.jqwik.api.Tuple.of(4, Kind.MARK),
@@ -178,7 +202,8 @@ class RequestDedupProperties {
     }
 
     private static void runAgainstModel(
-        final int capacity, final long ttlNs, final int maxClients, final long[][] clients, final List<Op> ops) {
+        final int capacity, final long ttlNs, final int maxClients, final long[][] clients, final List<Op> ops)
+    {
         final long[] clock = {1_000};
         final List<Object> realDiscarded = new ArrayList<>();
         final RequestDedup<Object> real =
@@ -189,12 +214,14 @@ class RequestDedupProperties {
         final int requests = clients == FEW_CLIENTS ? REQUESTS.length : 6;
         int nextReply = 0;
         int step = 0;
-        for (final Op op : ops) {
+        for (final Op op : ops)
+        {
             final String where = "step " + step + ": " + op;
             final long hi = clients[op.client()][0];
             final long lo = clients[op.client()][1];
             final long request = requests == REQUESTS.length ? REQUESTS[op.request()] : op.request();
-            switch (op.kind()) {
+            switch (op.kind())
+            {
                 case LOOKUP:
                     assertEquals(model.lookup(hi, lo, request), real.lookup(hi, lo, request), where);
                     assertSame(model.reply(), real.reply(), where);
@@ -202,16 +229,19 @@ class RequestDedupProperties {
                 case MARK:
                     assertEquals(model.markInFlight(hi, lo, request), real.markInFlight(hi, lo, request), where);
                     break;
-                case COMPLETE: {
+                case COMPLETE:
+                {
                     final Object reply = nextReply++;
                     handedOver.add(reply);
                     assertEquals(model.complete(hi, lo, request, reply), real.complete(hi, lo, request, reply), where);
                     break;
                 }
-                case EXECUTE: {
+                case EXECUTE:
+                {
                     final boolean claimed = real.markInFlight(hi, lo, request);
                     assertEquals(model.markInFlight(hi, lo, request), claimed, where);
-                    if (claimed) {
+                    if (claimed)
+                    {
                         final Object reply = nextReply++;
                         handedOver.add(reply);
                         assertEquals(model.complete(hi, lo, request, reply), real.complete(hi, lo, request, reply), where);
@@ -233,8 +263,10 @@ class RequestDedupProperties {
             step++;
         }
         // every (client, request) of the pools reads the same in both
-        for (final long[] client : clients) {
-            for (int r = 0; r < requests; r++) {
+        for (final long[] client : clients)
+        {
+            for (int r = 0; r < requests; r++)
+            {
                 final long request = requests == REQUESTS.length ? REQUESTS[r] : r;
                 assertEquals(model.lookup(client[0], client[1], request), real.lookup(client[0], client[1], request));
                 assertSame(model.reply(), real.reply());
@@ -248,7 +280,8 @@ class RequestDedupProperties {
         assertTrue(real.clientCount() == 0);
     }
 
-    private static List<Object> sorted(final List<Object> replies) {
+    private static List<Object> sorted(final List<Object> replies)
+    {
         final List<Object> copy = new ArrayList<>(replies);
         copy.sort(Comparator.comparingInt(r -> (Integer) r));
         return copy;

@@ -18,7 +18,8 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-class RequestDedupTest {
+class RequestDedupTest
+{
 
     private static final long TTL = 1_000;
     private static final long A_HI = 0x0123_4567_89AB_CDEFL;
@@ -32,22 +33,26 @@ class RequestDedupTest {
     private final List<Object> discarded = new ArrayList<>();
     private long discardCount;
 
-    private RequestDedup<Object> dedup(final int capacity, final int maxClients) {
+    private RequestDedup<Object> dedup(final int capacity, final int maxClients)
+    {
         return new RequestDedup<>(capacity, TTL, maxClients, () -> now, discarded::add);
     }
 
-    private static String reply(final long request) {
+    private static String reply(final long request)
+    {
         return "reply-" + request;
     }
 
     /** Claims and completes a request of client A. */
-    private static void execute(final RequestDedup<Object> d, final long hi, final long lo, final long request) {
+    private static void execute(final RequestDedup<Object> d, final long hi, final long lo, final long request)
+    {
         assertTrue(d.markInFlight(hi, lo, request), "claim " + request);
         assertTrue(d.complete(hi, lo, request, reply(request)), "complete " + request);
     }
 
     @Test
-    void freshThenInFlightThenDone() {
+    void freshThenInFlightThenDone()
+    {
         final RequestDedup<Object> d = dedup(4, 4);
         assertEquals(Status.FRESH, d.lookup(A_HI, A_LO, 1));
         assertNull(d.reply());
@@ -68,7 +73,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void doneEntryExpiresAfterTtlAndIsReplaced() {
+    void doneEntryExpiresAfterTtlAndIsReplaced()
+    {
         final RequestDedup<Object> d = dedup(4, 4);
         final Object first = reply(1);
         assertTrue(d.markInFlight(A_HI, A_LO, 1));
@@ -91,7 +97,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void wrappingClockStillExpires() {
+    void wrappingClockStillExpires()
+    {
         now = Long.MAX_VALUE - 10;
         final RequestDedup<Object> d = dedup(4, 4);
         execute(d, A_HI, A_LO, 1);
@@ -102,7 +109,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void fullRingEvictsLowestDoneRequestFirst() {
+    void fullRingEvictsLowestDoneRequestFirst()
+    {
         final RequestDedup<Object> d = dedup(3, 4);
         assertTrue(d.markInFlight(A_HI, A_LO, 10));
         assertTrue(d.markInFlight(A_HI, A_LO, 11));
@@ -131,7 +139,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void expiredEntryIsEvictedBeforeLiveOnes() {
+    void expiredEntryIsEvictedBeforeLiveOnes()
+    {
         final RequestDedup<Object> d = dedup(3, 4);
         execute(d, A_HI, A_LO, 1);
         execute(d, A_HI, A_LO, 2);
@@ -147,7 +156,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void expiredEntryIsEvictedBeforeALowerLiveOne() {
+    void expiredEntryIsEvictedBeforeALowerLiveOne()
+    {
         final RequestDedup<Object> d = dedup(2, 4);
         assertTrue(d.markInFlight(A_HI, A_LO, 1));
         execute(d, A_HI, A_LO, 2);
@@ -160,7 +170,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void requestNumbersCompareUnsigned() {
+    void requestNumbersCompareUnsigned()
+    {
         final RequestDedup<Object> d = dedup(2, 4);
         execute(d, A_HI, A_LO, -1L); // 2^64 - 1: the highest
         execute(d, A_HI, A_LO, Long.MAX_VALUE);
@@ -170,7 +181,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void refusedWhenEveryEntryOfTheClientIsInFlight() {
+    void refusedWhenEveryEntryOfTheClientIsInFlight()
+    {
         final RequestDedup<Object> d = dedup(2, 4);
         assertTrue(d.markInFlight(A_HI, A_LO, 1));
         assertTrue(d.markInFlight(A_HI, A_LO, 2));
@@ -191,7 +203,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void completeOfAnEntryThatIsNotInFlightDiscardsTheReply() {
+    void completeOfAnEntryThatIsNotInFlightDiscardsTheReply()
+    {
         final RequestDedup<Object> d = dedup(1, 4);
         final Object stray = "stray";
         assertFalse(d.complete(A_HI, A_LO, 1, stray), "unknown client");
@@ -218,7 +231,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void completeRejectsNullReplyWithoutChangingState() {
+    void completeRejectsNullReplyWithoutChangingState()
+    {
         final RequestDedup<Object> d = dedup(1, 4);
         assertTrue(d.markInFlight(A_HI, A_LO, 1));
         assertThrows(NullPointerException.class, () -> d.complete(A_HI, A_LO, 1, null));
@@ -226,7 +240,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void evictClientDropsAllItsEntries() {
+    void evictClientDropsAllItsEntries()
+    {
         final RequestDedup<Object> d = dedup(4, 4);
         execute(d, A_HI, A_LO, 1);
         execute(d, A_HI, A_LO, 2);
@@ -255,7 +270,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void clientsDifferingOnlyInOneHalfAreDistinct() {
+    void clientsDifferingOnlyInOneHalfAreDistinct()
+    {
         final RequestDedup<Object> d = dedup(4, 8);
         execute(d, 0, 0, 1);
         assertEquals(Status.FRESH, d.lookup(0, 1, 1));
@@ -268,7 +284,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void newClientEvictsTheLeastRecentlyUsedIdleClient() {
+    void newClientEvictsTheLeastRecentlyUsedIdleClient()
+    {
         final RequestDedup<Object> d = dedup(4, 2);
         execute(d, A_HI, A_LO, 1);
         execute(d, B_HI, B_LO, 1);
@@ -283,7 +300,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void clientWithAnInFlightEntryIsNeverEvicted() {
+    void clientWithAnInFlightEntryIsNeverEvicted()
+    {
         final RequestDedup<Object> d = dedup(4, 2);
         assertTrue(d.markInFlight(A_HI, A_LO, 1)); // A busy, least recently used
         execute(d, B_HI, B_LO, 1);
@@ -295,7 +313,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void newClientIsRefusedWhenEveryClientHasInFlightEntries() {
+    void newClientIsRefusedWhenEveryClientHasInFlightEntries()
+    {
         final RequestDedup<Object> d = dedup(4, 2);
         execute(d, A_HI, A_LO, 1);
         assertTrue(d.markInFlight(A_HI, A_LO, 2));
@@ -317,7 +336,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void closeDiscardsEverythingOnceAndRefusesAfterwards() {
+    void closeDiscardsEverythingOnceAndRefusesAfterwards()
+    {
         final RequestDedup<Object> d = dedup(4, 4);
         execute(d, A_HI, A_LO, 1);
         execute(d, B_HI, B_LO, 1);
@@ -337,42 +357,56 @@ class RequestDedupTest {
     }
 
     @Test
-    void onDiscardIsCalledExactlyOncePerReply() {
+    void onDiscardIsCalledExactlyOncePerReply()
+    {
         final Map<Object, Integer> counts = new IdentityHashMap<>();
         final RequestDedup<Object> d = new RequestDedup<>(
             3, TTL, 3, () -> now, r -> counts.merge(r, 1, Integer::sum));
         final List<Object> handedOver = new ArrayList<>();
         long seed = 42;
-        for (int i = 0; i < 20_000; i++) {
+        for (int i = 0; i < 20_000; i++)
+        {
             seed = seed * 6364136223846793005L + 1442695040888963407L;
             final int pick = (int) ((seed >>> 33) % 100);
             final long lo = (seed >>> 20) & 7; // 8 clients, 3 held
             final long request = (seed >>> 40) & 15;
-            if (pick < 40) {
+            if (pick < 40)
+            {
                 d.markInFlight(0, lo, request);
-            } else if (pick < 80) {
+            }
+            else if (pick < 80)
+            {
                 final Object reply = new Object();
                 handedOver.add(reply);
                 d.complete(0, lo, request, reply);
-            } else if (pick < 85) {
+            }
+            else if (pick < 85)
+            {
                 d.evictClient(0, lo);
-            } else if (pick < 95) {
+            }
+            else if (pick < 95)
+            {
                 now += (seed >>> 50) & 511;
-            } else {
+            }
+            else
+            {
                 d.lookup(0, lo, request);
             }
         }
         d.close();
         assertEquals(handedOver.size(), counts.size(), "every reply discarded");
-        for (final Object reply : handedOver) {
+        for (final Object reply : handedOver)
+        {
             assertEquals(1, counts.get(reply), "discarded exactly once");
         }
     }
 
     @Test
-    void throwingOnDiscardStillReleasesTheOtherReplies() {
+    void throwingOnDiscardStillReleasesTheOtherReplies()
+    {
         final List<Object> seen = new ArrayList<>();
-        final RequestDedup<Object> d = new RequestDedup<>(4, TTL, 4, () -> now, r -> {
+        final RequestDedup<Object> d = new RequestDedup<>(4, TTL, 4, () -> now, r ->
+        {
             seen.add(r);
             throw new IllegalStateException("boom " + r);
         });
@@ -387,24 +421,29 @@ class RequestDedupTest {
     }
 
     @Test
-    void manyClientsGrowAndShrinkTheClientTable() {
+    void manyClientsGrowAndShrinkTheClientTable()
+    {
         final int n = 5_000;
         final RequestDedup<Object> d = dedup(2, n);
         final Map<Long, Boolean> present = new HashMap<>();
-        for (long i = 0; i < n; i++) {
+        for (long i = 0; i < n; i++)
+        {
             // sequential ids in either half, the pattern a weak hash handles worst
             execute(d, i & 1, i, i);
             present.put(i, true);
         }
         assertEquals(n, d.clientCount());
-        for (long i = 0; i < n; i += 3) {
+        for (long i = 0; i < n; i += 3)
+        {
             assertTrue(d.evictClient(i & 1, i));
             present.put(i, false);
         }
-        for (long i = 0; i < n; i++) {
+        for (long i = 0; i < n; i++)
+        {
             final Status expected = present.get(i) ? Status.DONE : Status.FRESH;
             assertEquals(expected, d.lookup(i & 1, i, i), "client " + i);
-            if (expected == Status.DONE) {
+            if (expected == Status.DONE)
+            {
                 assertEquals(reply(i), d.reply());
             }
         }
@@ -413,7 +452,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void validatesArguments() {
+    void validatesArguments()
+    {
         assertThrowsNaming("capacityPerClient", () -> new RequestDedup<>(0, TTL, 1, () -> now, r -> { }));
         assertThrowsNaming("capacityPerClient", () -> new RequestDedup<>(
             RequestDedup.MAX_CAPACITY_PER_CLIENT + 1, TTL, 1, () -> now, r -> { }));
@@ -430,7 +470,8 @@ class RequestDedupTest {
     }
 
     @Test
-    void defaults() {
+    void defaults()
+    {
         assertEquals(64, RequestDedup.DEFAULT_CAPACITY_PER_CLIENT);
         assertEquals(30_000_000_000L, RequestDedup.DEFAULT_TTL_NS);
         final RequestDedup<Object> d = new RequestDedup<>(10, () -> now, r -> { });
@@ -439,13 +480,15 @@ class RequestDedupTest {
         assertEquals(10, d.maxClients());
     }
 
-    private static void assertThrowsNaming(final String parameter, final Runnable construct) {
+    private static void assertThrowsNaming(final String parameter, final Runnable construct)
+    {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, construct::run);
         assertTrue(ex.getMessage().startsWith(parameter), ex.getMessage());
     }
 
     @Test
-    void steadyStateAllocatesNothing() {
+    void steadyStateAllocatesNothing()
+    {
         final java.lang.management.ThreadMXBean bean = ManagementFactory.getThreadMXBean();
         assumeTrue(bean instanceof com.sun.management.ThreadMXBean);
         final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) bean;
@@ -455,7 +498,8 @@ class RequestDedupTest {
         final RequestDedup<Object> d = new RequestDedup<>(
             RequestDedup.DEFAULT_CAPACITY_PER_CLIENT, TTL, 16, () -> now, r -> discardCount++);
         final Object[] replies = new Object[64];
-        for (int i = 0; i < replies.length; i++) {
+        for (int i = 0; i < replies.length; i++)
+        {
             replies[i] = new Object();
         }
         runHotLoop(d, replies, 0, 50_000); // warm-up: creates the client records
@@ -467,18 +511,23 @@ class RequestDedupTest {
         assertTrue(allocated < 4_096, "allocated " + allocated + " bytes");
     }
 
-    private void runHotLoop(final RequestDedup<Object> d, final Object[] replies, final int from, final int to) {
-        for (int i = from; i < to; i++) {
+    private void runHotLoop(final RequestDedup<Object> d, final Object[] replies, final int from, final int to)
+    {
+        for (int i = from; i < to; i++)
+        {
             final long lo = i & 7;
             final long request = i >>> 3;
-            if (d.lookup(-lo, lo, request) != Status.FRESH || !d.markInFlight(-lo, lo, request)) {
+            if (d.lookup(-lo, lo, request) != Status.FRESH || !d.markInFlight(-lo, lo, request))
+            {
                 throw new AssertionError("claim " + i);
             }
-            if (d.lookup(-lo, lo, request) != Status.IN_FLIGHT) {
+            if (d.lookup(-lo, lo, request) != Status.IN_FLIGHT)
+            {
                 throw new AssertionError("in flight " + i);
             }
             d.complete(-lo, lo, request, replies[i & 63]);
-            if (d.lookup(-lo, lo, request) != Status.DONE || d.reply() != replies[i & 63]) {
+            if (d.lookup(-lo, lo, request) != Status.DONE || d.reply() != replies[i & 63])
+            {
                 throw new AssertionError("done " + i);
             }
             now++;
