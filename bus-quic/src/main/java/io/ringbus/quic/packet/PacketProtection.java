@@ -1,0 +1,290 @@
+package io.ringbus.quic.packet;
+
+import java.security.GeneralSecurityException;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.ChaCha20ParameterSpec;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Packet protection for one direction at one encryption level (RFC 9001 section 5): the AEAD over
+ * the payload with the header as associated data and a nonce of IV XOR packet number (5.3), then
+ * header protection of the first byte's low bits and the packet number (5.4), and the reverse.
+ * Works in place on a byte array. Not thread-safe: one per connection, direction and level.
+ */
+public final class PacketProtection
+{
+    /** RFC 9001 5.2: the initial salt of QUIC v1. */
+    private static final byte[] INITIAL_SALT_V1 = hex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
+    private static final int SAMPLE_LENGTH = 16;
+    private static final int MAX_PN_LENGTH = 4;
+
+    private final CipherSuite suite;
+    private final byte[] key;
+    private final byte[] iv;
+    private final byte[] hp;
+    private final Cipher aead;
+    private final Cipher headerCipher;
+    private final SecretKeySpec aeadKey;
+    private final SecretKeySpec hpKey;
+    private final byte[] nonce = new byte[CipherSuite.IV_LENGTH];
+    private final byte[] mask = new byte[5];
+    private long lastPacketNumber;
+    private int lastPacketNumberLength;
+    private int lastPayloadOffset;
+    private int lastPayloadLength;
+
+    /** Keys for {@code suite} derived from a traffic {@code secret} (RFC 9001 5.1: "quic key", "quic iv", "quic hp"). */
+    public PacketProtection(final CipherSuite suite, final byte[] secret)
+    {
+        this(suite, Hkdf.expandLabel(secret, "quic key", new byte[0], suite.keyLength()),
+            Hkdf.expandLabel(secret, "quic iv", new byte[0], CipherSuite.IV_LENGTH),
+            Hkdf.expandLabel(secret, "quic hp", new byte[0], suite.keyLength()));
+    }
+
+    private PacketProtection(final CipherSuite suite, final byte[] key, final byte[] iv, final byte[] hp)
+    {
+        this.suite = suite;
+        this.key = key;
+        this.iv = iv;
+        this.hp = hp;
+        try
+        {
+            if (suite == CipherSuite.AES_128_GCM_SHA256)
+            {
+                aead = Cipher.getInstance("AES/GCM/NoPadding");
+                aeadKey = new SecretKeySpec(key, "AES");
+                headerCipher = Cipher.getInstance("AES/ECB/NoPadding");
+                hpKey = new SecretKeySpec(hp, "AES");
+                headerCipher.init(Cipher.ENCRYPT_MODE, hpKey);
+            }
+            else
+            {
+                aead = Cipher.getInstance("ChaCha20-Poly1305");
+                aeadKey = new SecretKeySpec(key, "ChaCha20");
+                headerCipher = Cipher.getInstance("ChaCha20");
+                hpKey = new SecretKeySpec(hp, "ChaCha20");
+            }
+        }
+        catch (final GeneralSecurityException ex)
+        {
+            throw new IllegalStateException("the JDK lacks a cipher for " + suite + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The initial secret of RFC 9001 5.2 from the client's first Destination Connection ID. */
+    public static byte[] initialSecret(final byte[] clientDestinationConnectionId)
+    {
+        return Hkdf.extract(INITIAL_SALT_V1, clientDestinationConnectionId);
+    }
+
+    /** Initial packet protection for the client's ("client in") or the server's ("server in") packets. */
+    public static PacketProtection initial(final byte[] clientDestinationConnectionId, final boolean clientPackets)
+    {
+        final byte[] secret = Hkdf.expandLabel(initialSecret(clientDestinationConnectionId),
+            clientPackets ? "client in" : "server in", new byte[0], Hkdf.HASH_LENGTH);
+        return new PacketProtection(CipherSuite.AES_128_GCM_SHA256, secret);
+    }
+
+    public CipherSuite suite()
+    {
+        return suite;
+    }
+
+    /** The packet key (for tests against published vectors). */
+    public byte[] key()
+    {
+        return key.clone();
+    }
+
+    /** The IV. */
+    public byte[] iv()
+    {
+        return iv.clone();
+    }
+
+    /** The header protection key. */
+    public byte[] hp()
+    {
+        return hp.clone();
+    }
+
+    /**
+     * Protect a packet in place. {@code packet[start, pnOffset + pnLength)} is the header with the
+     * packet number written in {@code pnLength} bytes; the plaintext payload of {@code payloadLength}
+     * bytes follows it, and the array has room for the 16-byte tag after it.
+     *
+     * @return the protected packet's length.
+     */
+    public int protect(final byte[] packet, final int start, final int pnOffset, final int pnLength,
+        final long packetNumber, final int payloadLength) throws QuicException
+    {
+        final int payloadOffset = pnOffset + pnLength;
+        try
+        {
+            initAead(Cipher.ENCRYPT_MODE, packetNumber);
+            aead.updateAAD(packet, start, payloadOffset - start);
+            final int sealed = aead.doFinal(packet, payloadOffset, payloadLength, packet, payloadOffset);
+            final int end = payloadOffset + sealed;
+            if (pnOffset + MAX_PN_LENGTH + SAMPLE_LENGTH > end)
+            {
+                throw new QuicException(QuicException.INTERNAL_ERROR,
+                    "packet too short to sample for header protection (RFC 9001 5.4.2): pad the payload");
+            }
+            computeMask(packet, pnOffset + MAX_PN_LENGTH);
+            applyMask(packet, start, pnOffset, pnLength);
+            return end - start;
+        }
+        catch (final GeneralSecurityException ex)
+        {
+            throw new QuicException(QuicException.INTERNAL_ERROR, "packet protection failed: " + ex.getMessage());
+        }
+    }
+
+    /**
+     * Remove protection in place from the packet in {@code packet[start, end)} whose packet number
+     * starts at {@code pnOffset}; {@code largestReceived} is the largest packet number received in
+     * its space (-1 if none). On success the packet number, its length and the payload position are
+     * available from the accessors.
+     *
+     * @return false if the packet fails authentication (it is dropped: RFC 9001 5.5, not an error).
+     * @throws QuicException PROTOCOL_VIOLATION if it is too short to carry a sample.
+     */
+    public boolean unprotect(final byte[] packet, final int start, final int pnOffset, final int end,
+        final long largestReceived) throws QuicException
+    {
+        if (pnOffset + MAX_PN_LENGTH + SAMPLE_LENGTH > end)
+        {
+            throw new QuicException(QuicException.PROTOCOL_VIOLATION,
+                "packet of " + (end - start) + " bytes is too short for a header protection sample");
+        }
+        try
+        {
+            computeMask(packet, pnOffset + MAX_PN_LENGTH);
+            final boolean longHeader = (packet[start] & 0x80) != 0;
+            packet[start] ^= (byte)(mask[0] & (longHeader ? 0x0F : 0x1F));
+            final int pnLength = (packet[start] & 0x03) + 1;
+            long truncated = 0;
+            for (int i = 0; i < pnLength; i++)
+            {
+                packet[pnOffset + i] ^= mask[1 + i];
+                truncated = (truncated << 8) | (packet[pnOffset + i] & 0xFF);
+            }
+            final long packetNumber = PacketNumber.decode(largestReceived, truncated, pnLength);
+            final int payloadOffset = pnOffset + pnLength;
+            if (end - payloadOffset < CipherSuite.TAG_LENGTH)
+            {
+                throw new QuicException(QuicException.PROTOCOL_VIOLATION, "payload shorter than the AEAD tag");
+            }
+            initAead(Cipher.DECRYPT_MODE, packetNumber);
+            aead.updateAAD(packet, start, payloadOffset - start);
+            final int opened;
+            try
+            {
+                opened = aead.doFinal(packet, payloadOffset, end - payloadOffset, packet, payloadOffset);
+            }
+            catch (final AEADBadTagException ex)
+            {
+                return false;
+            }
+            lastPacketNumber = packetNumber;
+            lastPacketNumberLength = pnLength;
+            lastPayloadOffset = payloadOffset;
+            lastPayloadLength = opened;
+            return true;
+        }
+        catch (final GeneralSecurityException ex)
+        {
+            throw new QuicException(QuicException.INTERNAL_ERROR, "packet unprotection failed: " + ex.getMessage());
+        }
+    }
+
+    /** Packet number of the last packet unprotected. */
+    public long packetNumber()
+    {
+        return lastPacketNumber;
+    }
+
+    /** Encoded packet number length of the last packet unprotected. */
+    public int packetNumberLength()
+    {
+        return lastPacketNumberLength;
+    }
+
+    /** Offset of the last unprotected payload. */
+    public int payloadOffset()
+    {
+        return lastPayloadOffset;
+    }
+
+    /** Length of the last unprotected payload. */
+    public int payloadLength()
+    {
+        return lastPayloadLength;
+    }
+
+    private void initAead(final int mode, final long packetNumber) throws GeneralSecurityException
+    {
+        // RFC 9001 5.3: the nonce is the IV XORed with the packet number, left-padded.
+        System.arraycopy(iv, 0, nonce, 0, nonce.length);
+        for (int i = 0; i < 8; i++)
+        {
+            nonce[nonce.length - 1 - i] ^= (byte)(packetNumber >>> (8 * i));
+        }
+        if (suite == CipherSuite.AES_128_GCM_SHA256)
+        {
+            aead.init(mode, aeadKey, new GCMParameterSpec(8 * CipherSuite.TAG_LENGTH, nonce));
+        }
+        else
+        {
+            aead.init(mode, aeadKey, new IvParameterSpec(nonce));
+        }
+    }
+
+    private void computeMask(final byte[] packet, final int sampleOffset) throws GeneralSecurityException
+    {
+        if (suite == CipherSuite.AES_128_GCM_SHA256)
+        {
+            // RFC 9001 5.4.3: mask = AES-ECB(hp_key, sample)
+            final byte[] block = headerCipher.doFinal(packet, sampleOffset, SAMPLE_LENGTH);
+            System.arraycopy(block, 0, mask, 0, mask.length);
+        }
+        else
+        {
+            // RFC 9001 5.4.4: counter = sample[0..4] little-endian, nonce = sample[4..16],
+            // mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}). DECRYPT mode: the JDK refuses a
+            // repeated key and nonce only when encrypting, and the keystream is the same.
+            final int counter = (packet[sampleOffset] & 0xFF) | (packet[sampleOffset + 1] & 0xFF) << 8 |
+                (packet[sampleOffset + 2] & 0xFF) << 16 | (packet[sampleOffset + 3] & 0xFF) << 24;
+            final byte[] chachaNonce = new byte[12];
+            System.arraycopy(packet, sampleOffset + 4, chachaNonce, 0, 12);
+            headerCipher.init(Cipher.DECRYPT_MODE, hpKey, new ChaCha20ParameterSpec(chachaNonce, counter));
+            final byte[] stream = headerCipher.doFinal(new byte[5]);
+            System.arraycopy(stream, 0, mask, 0, mask.length);
+        }
+    }
+
+    private void applyMask(final byte[] packet, final int start, final int pnOffset, final int pnLength)
+    {
+        final boolean longHeader = (packet[start] & 0x80) != 0;
+        packet[start] ^= (byte)(mask[0] & (longHeader ? 0x0F : 0x1F));
+        for (int i = 0; i < pnLength; i++)
+        {
+            packet[pnOffset + i] ^= mask[1 + i];
+        }
+    }
+
+    static byte[] hex(final String hex)
+    {
+        final String clean = hex.replaceAll("\\s", "");
+        final byte[] out = new byte[clean.length() / 2];
+        for (int i = 0; i < out.length; i++)
+        {
+            out[i] = (byte)Integer.parseInt(clean.substring(2 * i, 2 * i + 2), 16);
+        }
+        return out;
+    }
+}
