@@ -1,0 +1,5 @@
+/**
+ * QUIC frames (RFC 9000 section 19): a zero-copy reader that checks each frame against the packet
+ * type it arrived in and the receiver's role, and writers for every frame the transport sends.
+ */
+package io.ringbus.quic.frame;
