@@ -13,9 +13,10 @@ import java.util.TreeMap;
  * The flags of one sub-command, parsed from {@code --name value} or {@code --name=value}, and the
  * converters that turn their values into numbers and addresses with a clear error.
  *
- * <p>Every flag takes a value. A flag listed as repeatable may be given several times (its values
- * keep their order); any other flag given twice is an error, as is an unknown flag. Arguments that
- * do not start with {@code --} are positional, allowed only where the command takes them.
+ * <p>Every flag takes a value, except switches ({@code --insecure}), which take none and read as
+ * "true". A flag listed as repeatable may be given several times (its values keep their order);
+ * any other flag given twice is an error, as is an unknown flag. Arguments that do not start with
+ * {@code --} are positional, allowed only where the command takes them.
  * Confined to the thread that parses the command line.
  */
 public final class Flags
@@ -47,6 +48,16 @@ public final class Flags
     public static Flags parse(final String command, final List<String> args, final Set<String> known,
         final Set<String> repeatable, final boolean takesPositional) throws UsageException
     {
+        return parse(command, args, known, Set.of(), repeatable, takesPositional);
+    }
+
+    /**
+     * As {@link #parse(String, List, Set, Set, boolean)}, with {@code switches}: flags among
+     * {@code known} that take no value.
+     */
+    public static Flags parse(final String command, final List<String> args, final Set<String> known,
+        final Set<String> switches, final Set<String> repeatable, final boolean takesPositional) throws UsageException
+    {
         final Flags flags = new Flags(command);
         for (int i = 0; i < args.size(); i++)
         {
@@ -67,7 +78,15 @@ public final class Flags
                 throw flags.error("unknown flag --" + name);
             }
             final String value;
-            if (equals >= 0)
+            if (switches.contains(name))
+            {
+                if (equals >= 0)
+                {
+                    throw flags.error("flag --" + name + " takes no value");
+                }
+                value = "true";
+            }
+            else if (equals >= 0)
             {
                 value = arg.substring(equals + 1);
             }

@@ -1,32 +1,40 @@
 package io.ringbus.cli;
 
+import io.ringbus.tls.TlsSettings;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N] [--cluster ID]}:
- * drives a {@link LoadGenerator} at the given nodes and prints throughput and latency
- * percentiles. Runs on the calling thread and stops by itself.
+ * {@code ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N] [--cluster ID]
+ * [--trust FILE | --insecure]}: drives a {@link LoadGenerator} at the given nodes and prints
+ * throughput and latency percentiles. Runs on the calling thread and stops by itself.
  */
 public final class LoadCommand
 {
     /** The usage text of {@code ringbus load}. */
     public static final String USAGE = String.join("\n",
         "usage: ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N]",
-        "                           [--cluster ID]",
-        "  URI is scheme://host:port (tcp in this build). Opens N connections (default 4) spread over",
-        "  the URIs, keeps --window requests (default 32, at most " + LoadCommand.MAX_WINDOW + ") in flight on",
-        "  each, with --size body bytes (default 128), for --duration-ms (default 10000; the first",
-        "  fifth, at most 1 s, is warm-up). Prints messages/s, MB/s (request frames, header",
-        "  included) and latency percentiles in microseconds. --cluster is the nodes' cluster id",
-        "  (default 0).");
+        "                           [--cluster ID] [--trust FILE | --insecure]",
+        "  URI is scheme://host:port (tcp or tls in this build). Opens N connections (default 4)",
+        "  spread over the URIs, keeps --window requests (default 32, at most " + LoadCommand.MAX_WINDOW + ") in",
+        "  flight on each, with --size body bytes (default 128), for --duration-ms (default 10000;",
+        "  the first fifth, at most 1 s, is warm-up). Prints messages/s, MB/s (request frames,",
+        "  header included) and latency percentiles in microseconds. --cluster is the nodes'",
+        "  cluster id (default 0).",
+        "  tls:// URIs check the server's certificate and name: against the PEM certificates of",
+        "  --trust (e.g. the cert.pem 'ringbus serve' wrote), else the JDK's trust store. --insecure",
+        "  checks nothing: for tests only.");
 
     /**
      * Largest --window: an echo node remembers {@link ServeOptions#ECHO_DEDUP_CAPACITY_PER_CLIENT}
@@ -34,7 +42,9 @@ public final class LoadCommand
      */
     public static final int MAX_WINDOW = ServeOptions.ECHO_DEDUP_CAPACITY_PER_CLIENT;
 
-    private static final Set<String> FLAGS = Set.of("connections", "window", "size", "duration-ms", "cluster");
+    private static final Set<String> FLAGS = Set.of("connections", "window", "size", "duration-ms", "cluster",
+        "trust", "insecure");
+    private static final Set<String> SWITCHES = Set.of("insecure");
 
     private LoadCommand()
     {
@@ -43,7 +53,7 @@ public final class LoadCommand
     /** Parse the arguments after {@code load} into generator settings. */
     public static LoadGenerator.Settings parse(final List<String> args) throws UsageException
     {
-        final Flags flags = Flags.parse("load", args, FLAGS, Set.of(), true);
+        final Flags flags = Flags.parse("load", args, FLAGS, SWITCHES, Set.of(), true);
         if (flags.positional().isEmpty())
         {
             throw flags.error("give at least one URI to load, e.g. tcp://127.0.0.1:7001");
@@ -60,7 +70,44 @@ public final class LoadCommand
         final long[] cluster = flags.u128Value("cluster");
         final Duration duration = Duration.ofMillis(durationMs);
         return new LoadGenerator.Settings(targets, connections, window, size, duration, warmupOf(duration),
-            cluster[0], cluster[1]);
+            cluster[0], cluster[1], transportSettings(flags, targets));
+    }
+
+    /** The clients' TLS settings from --trust or --insecure; none for the JDK's trust store. */
+    private static Map<String, Object> transportSettings(final Flags flags, final List<URI> targets)
+        throws UsageException
+    {
+        final boolean insecure = flags.has("insecure");
+        final boolean trust = flags.has("trust");
+        if (!insecure && !trust)
+        {
+            return Map.of();
+        }
+        if (insecure && trust)
+        {
+            throw flags.error("--trust and --insecure exclude each other");
+        }
+        if (targets.stream().noneMatch(uri -> ServeOptions.TLS_TRANSPORTS.contains(uri.getScheme())))
+        {
+            throw flags.error("--" + (trust ? "trust" : "insecure") + " is for tls:// URIs; none was given");
+        }
+        if (insecure)
+        {
+            return Map.of("tls", TlsSettings.builder().insecureForTestsOnly().build());
+        }
+        final Path file = Path.of(flags.value("trust"));
+        if (!Files.isRegularFile(file) || !Files.isReadable(file))
+        {
+            throw flags.error("--trust = " + file + ": " + (Files.exists(file) ? "not a readable file" : "no such file"));
+        }
+        try
+        {
+            return Map.of("tls", TlsSettings.builder().trustPem(file).build());
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            throw flags.error("--trust = " + file + ": cannot load PEM certificates: " + ex.getMessage());
+        }
     }
 
     /** The warm-up of a run of {@code duration}: a fifth of it, at most one second. */
@@ -103,6 +150,12 @@ public final class LoadCommand
                 throw new UsageException("ringbus load: " + target + ": transport " + target.getScheme() +
                     " is not available in this build");
             }
+        }
+        final Object tls = settings.transportSettings().get("tls");
+        if (tls instanceof TlsSettings && ((TlsSettings)tls).isInsecure())
+        {
+            err.println("ringbus load: WARNING: --insecure: the servers' certificates and names are NOT checked; " +
+                "for tests only");
         }
         out.println("ringbus load: " + settings.connections() + " connection(s) to " + settings.targets() +
             ", window " + settings.window() + ", " + settings.size() + "-byte bodies, " +

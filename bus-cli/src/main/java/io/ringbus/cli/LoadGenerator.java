@@ -12,6 +12,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,8 +27,9 @@ import java.util.function.BiConsumer;
  * to reading its reply (the request's timestamp comes back in the reply), recorded in an
  * HdrHistogram; replies during the warm-up are not counted.
  *
- * <p>{@link #run} blocks the calling thread for about the duration, plus up to
- * {@link #DRAIN_TIMEOUT} for the last replies; replies are handled on the clients' I/O threads.
+ * <p>{@link #run} blocks the calling thread while it connects, then for about the duration (its
+ * clock starts once every connection is up), plus up to {@link #DRAIN_TIMEOUT} for the last
+ * replies; replies are handled on the clients' I/O threads.
  */
 public final class LoadGenerator
 {
@@ -41,7 +43,7 @@ public final class LoadGenerator
     /**
      * What to run.
      *
-     * @param targets     where to connect, {@code tcp://host:port}; connection i goes to target i % n
+     * @param targets     where to connect, {@code scheme://host:port}; connection i goes to target i % n
      * @param connections how many connections
      * @param window      requests in flight per connection
      * @param size        body bytes per request
@@ -49,10 +51,18 @@ public final class LoadGenerator
      * @param warmup      the first part of the duration whose replies are not counted
      * @param clusterHi   high half of the cluster id the nodes run with
      * @param clusterLo   low half of the cluster id
+     * @param transportSettings the clients' transport settings by scheme (bus-tls's
+     *                    {@code TlsSettings} under "tls": whom to trust)
      */
     public record Settings(List<URI> targets, int connections, int window, int size, Duration duration,
-        Duration warmup, long clusterHi, long clusterLo)
+        Duration warmup, long clusterHi, long clusterLo, Map<String, Object> transportSettings)
     {
+        /** Settings with no transport settings (plain tcp, or TLS with the JDK's trust store). */
+        public Settings(final List<URI> targets, final int connections, final int window, final int size,
+            final Duration duration, final Duration warmup, final long clusterHi, final long clusterLo)
+        {
+            this(targets, connections, window, size, duration, warmup, clusterHi, clusterLo, Map.of());
+        }
     }
 
     private LoadGenerator()
@@ -74,15 +84,20 @@ public final class LoadGenerator
         {
             body[i] = (byte)i;
         }
-        final long startNs = System.nanoTime();
-        final long measureStartNs = startNs + settings.warmup().toNanos();
-        final long endNs = startNs + settings.duration().toNanos();
+        final List<BusClient> clients = new ArrayList<>();
         try
         {
+            // Connect first (a TLS handshake can take long in a cold JVM): the clock starts once all are up.
             for (int i = 0; i < settings.connections(); i++)
             {
-                final URI target = settings.targets().get(i % settings.targets().size());
-                drivers.add(new Driver(connect(target, settings), body, recorder, measureStartNs, endNs));
+                clients.add(connect(settings.targets().get(i % settings.targets().size()), settings));
+            }
+            final long startNs = System.nanoTime();
+            final long measureStartNs = startNs + settings.warmup().toNanos();
+            final long endNs = startNs + settings.duration().toNanos();
+            for (final BusClient client : clients)
+            {
+                drivers.add(new Driver(client, body, recorder, measureStartNs, endNs));
             }
             for (final Driver driver : drivers)
             {
@@ -116,9 +131,9 @@ public final class LoadGenerator
         }
         finally
         {
-            for (final Driver driver : drivers)
+            for (final BusClient client : clients)
             {
-                driver.client.close();
+                client.close();
             }
         }
     }
@@ -126,9 +141,20 @@ public final class LoadGenerator
     private static BusClient connect(final URI target, final Settings settings)
         throws IOException, TransportUnavailableException
     {
+        return connect(target, settings.clusterHi(), settings.clusterLo(), settings.transportSettings());
+    }
+
+    /** A client of {@code target} for cluster {@code clusterHi:clusterLo} with {@code transportSettings}. */
+    static BusClient connect(final URI target, final long clusterHi, final long clusterLo,
+        final Map<String, Object> transportSettings) throws IOException, TransportUnavailableException
+    {
         Transports.require(target.getScheme());
-        return BusClient.connect(target,
-            ClientOptions.defaults().withCluster(settings.clusterHi(), settings.clusterLo()));
+        ClientOptions options = ClientOptions.defaults().withCluster(clusterHi, clusterLo);
+        for (final Map.Entry<String, Object> entry : transportSettings.entrySet())
+        {
+            options = options.withTransportSettings(entry.getKey(), entry.getValue());
+        }
+        return BusClient.connect(target, options);
     }
 
     private static void parkUntil(final long deadlineNs, final List<Driver> drivers)

@@ -2,18 +2,23 @@ package io.ringbus.cli;
 
 import io.ringbus.core.config.BusConfig;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * {@code ringbus serve}: one replicated echo node (DESIGN.md, "The ringbus CLI"). Binds its
- * listeners, prints {@code listening <scheme> <host:port>} for each (client listeners, then the
- * replica listener as {@code listening replica HOST:PORT}) and {@code ready} once they are bound
- * (it does not wait for peers), then runs until SIGINT/SIGTERM, whose shutdown hook closes the
- * bus gracefully within close_grace and prints {@code stopped}. Runs on the calling thread.
+ * {@code ringbus serve}: one replicated echo node (DESIGN.md, "The ringbus CLI"). Starts the bus
+ * and prints the backend it runs on ({@code backend nio} or {@code backend io_uring}); with a TLS
+ * listener, prints the certificate it presents ({@code tls certificate <path> sha256 <fingerprint>},
+ * see {@link ServeCertificate}); binds its listeners, prints {@code listening <scheme> <host:port>}
+ * for each (client listeners, then the replica listener as {@code listening replica HOST:PORT}) and
+ * {@code ready} once they are bound (it does not wait for peers), then runs until SIGINT/SIGTERM,
+ * whose shutdown hook closes the bus gracefully within close_grace and prints {@code stopped}.
+ * Runs on the calling thread.
  */
 public final class ServeCommand
 {
@@ -25,12 +30,12 @@ public final class ServeCommand
      * Run a node; returns only after the JVM began to shut down and the node is closed (exit code
      * {@link Main#EXIT_OK}), or at once with {@link Main#EXIT_FAILURE} if it cannot start.
      *
-     * @throws UsageException for bad flags or a transport this build lacks
+     * @throws UsageException for bad flags, a transport this build lacks, or a --cert/--key pair
+     *                        that cannot be loaded
      */
     public static int run(final List<String> args, final PrintStream out, final PrintStream err) throws UsageException
     {
         final ServeOptions options = ServeOptions.parse(args);
-        final BusConfig config = options.config();
         for (final URI uri : options.listeners())
         {
             if (!Transports.isAvailable(uri.getScheme()))
@@ -39,6 +44,29 @@ public final class ServeCommand
                     " is not available in this build");
             }
         }
+        ServeCertificate certificate = null;
+        if (options.needsCertificate())
+        {
+            if (options.cert() != null)
+            {
+                certificate = ServeCertificate.load(options.cert(), options.key());
+            }
+            else
+            {
+                try
+                {
+                    certificate = ServeCertificate.generate(options.dataDir());
+                }
+                catch (final IOException | RuntimeException ex)
+                {
+                    err.println("ringbus serve: cannot write a self-signed certificate to --data-dir " +
+                        options.dataDir().toAbsolutePath() + ": " + ex);
+                    return Main.EXIT_FAILURE;
+                }
+            }
+        }
+        final BusConfig config = options.config(certificate == null ? Map.of() :
+            Map.of("tls", certificate.settings()));
         final EchoNode node;
         try
         {
@@ -46,8 +74,14 @@ public final class ServeCommand
         }
         catch (final RuntimeException ex)
         {
+            // e.g. "backend = io_uring: not available on this machine: ..." from bus-core
             err.println("ringbus serve: cannot start: " + ex.getMessage());
             return Main.EXIT_FAILURE;
+        }
+        out.println("backend " + node.bus().backendName());
+        if (certificate != null)
+        {
+            out.println(certificate.describe());
         }
         try
         {

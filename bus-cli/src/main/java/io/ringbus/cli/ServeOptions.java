@@ -7,12 +7,14 @@ import io.ringbus.core.config.InvalidConfigException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 
@@ -21,8 +23,10 @@ import java.util.SortedMap;
  * Immutable; any thread.
  *
  * @param listeners      client listeners in command-line order, {@code scheme://host:port}
- * @param cert           {@code --cert}, or null (accepted; used once a TLS transport exists)
- * @param key            {@code --key}, or null
+ * @param cert           {@code --cert} (a readable file), or null: a TLS listener then presents a
+ *                       self-signed certificate written to {@code dataDir}
+ * @param key            {@code --key} (a readable file), or null
+ * @param dataDir        {@code --data-dir}, default {@link #DEFAULT_DATA_DIR}
  * @param maxMessageSize {@code --max-message-size}
  * @param closeGrace     {@code --close-grace}
  * @param shards         {@code --shards}
@@ -36,6 +40,7 @@ public record ServeOptions(
     List<URI> listeners,
     Path cert,
     Path key,
+    Path dataDir,
     int maxMessageSize,
     Duration closeGrace,
     int shards,
@@ -47,6 +52,12 @@ public record ServeOptions(
 {
     /** The client transports, each a {@code --SCHEME HOST:PORT} flag. */
     public static final List<String> TRANSPORTS = List.of("tcp", "tls", "ws", "wss", "quic");
+
+    /** The transports that run over TLS and so need a certificate. */
+    public static final Set<String> TLS_TRANSPORTS = Set.of("tls", "wss");
+
+    /** The data directory when {@code --data-dir} is not given, relative to the working directory. */
+    public static final Path DEFAULT_DATA_DIR = Path.of("ringbus-data");
 
     /** peer_queue_capacity of echo nodes: deeper than the default, since every request fans out. */
     public static final int ECHO_PEER_QUEUE_CAPACITY = 4096;
@@ -60,14 +71,22 @@ public record ServeOptions(
     /** The usage text of {@code ringbus serve}. */
     public static final String USAGE = String.join("\n",
         "usage: ringbus serve [--tcp|--tls|--ws|--wss|--quic HOST:PORT]... [--cert FILE --key FILE]",
-        "                     [--max-message-size BYTES] [--close-grace MS] [--shards N]",
+        "                     [--data-dir DIR] [--max-message-size BYTES] [--close-grace MS] [--shards N]",
         "                     [--backend auto|nio|io_uring] [--cluster ID]",
         "                     [--replica-id I --replicas 0=HOST:PORT,1=HOST:PORT,...]",
         "  Runs one node of a replicated echo: a request is answered with its own body once a",
-        "  majority of the replicas has it. Prints 'listening <scheme> <host:port>' per listener,",
-        "  then 'ready'. SIGINT/SIGTERM stop it gracefully within close_grace.");
+        "  majority of the replicas has it. Prints 'backend <nio|io_uring>', then",
+        "  'listening <scheme> <host:port>' per listener, then 'ready'. SIGINT/SIGTERM stop it",
+        "  gracefully within close_grace.",
+        "  --tls presents the PEM chain --cert with its PEM key --key or, without them, a new",
+        "  self-signed certificate for localhost written as cert.pem and key.pem into --data-dir",
+        "  (default ./" + DEFAULT_DATA_DIR + "; give each node its own). Either way it prints",
+        "  'tls certificate <path> sha256 <fingerprint>'; clients trust it with",
+        "  'ringbus load tls://HOST:PORT --trust <path>'.",
+        "  --backend auto (default) takes io_uring where the kernel allows it, else nio; io_uring",
+        "  where it is unavailable fails at start.");
 
-    private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key",
+    private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key", "data-dir",
         "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas");
     private static final Set<String> REPEATABLE = Set.of("tcp", "tls", "ws", "wss", "quic");
 
@@ -95,6 +114,17 @@ public record ServeOptions(
         {
             throw flags.error("--cert and --key go together");
         }
+        final Path cert = flags.has("cert") ? readableFile(flags, "cert") : null;
+        final Path key = flags.has("key") ? readableFile(flags, "key") : null;
+        if (cert != null && listeners.stream().noneMatch(uri -> TLS_TRANSPORTS.contains(uri.getScheme())))
+        {
+            throw flags.error("--cert and --key are for a TLS listener (--tls HOST:PORT); none was given");
+        }
+        final Path dataDir = flags.has("data-dir") ? Path.of(flags.value("data-dir")) : DEFAULT_DATA_DIR;
+        if (Files.exists(dataDir) && !Files.isDirectory(dataDir))
+        {
+            throw flags.error("--data-dir = " + dataDir + ": not a directory");
+        }
         final int maxMessageSize = flags.intValue("max-message-size", BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
             BusConfig.MIN_MESSAGE_SIZE, BusConfig.MAX_MESSAGE_SIZE_LIMIT);
         final long closeGraceMs = flags.longValue("close-grace", BusConfig.DEFAULT_CLOSE_GRACE.toMillis(), 1,
@@ -118,13 +148,47 @@ public record ServeOptions(
             throw flags.error("nothing to serve: give a client listener (--tcp HOST:PORT) and/or " +
                 "--replica-id with --replicas");
         }
-        final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners),
-            flags.has("cert") ? Path.of(flags.value("cert")) : null,
-            flags.has("key") ? Path.of(flags.value("key")) : null,
+        final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners), cert, key, dataDir,
             maxMessageSize, Duration.ofMillis(closeGraceMs), shards, backend, cluster[0], cluster[1], replicaId,
             Collections.unmodifiableSortedMap(replicas));
         options.config(); // every combination BusConfig rejects is a usage error too
         return options;
+    }
+
+    /** A replica of a test or demo cluster: no listeners of its own, no certificate. */
+    public static ServeOptions replica(final int replicaId, final SortedMap<Integer, InetSocketAddress> replicas,
+        final int shards, final Duration closeGrace, final Backend backend)
+    {
+        return new ServeOptions(List.of(), null, null, DEFAULT_DATA_DIR, BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
+            closeGrace, shards, backend, 0, 0, replicaId, replicas);
+    }
+
+    /** True if a client listener runs over TLS, so the node needs a certificate. */
+    public boolean needsCertificate()
+    {
+        for (final URI uri : listeners)
+        {
+            if (TLS_TRANSPORTS.contains(uri.getScheme()))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code --name} as a path to a regular, readable file. */
+    private static Path readableFile(final Flags flags, final String name) throws UsageException
+    {
+        final Path path = Path.of(flags.value(name));
+        if (!Files.exists(path))
+        {
+            throw flags.error("--" + name + " = " + path + ": no such file");
+        }
+        if (!Files.isRegularFile(path) || !Files.isReadable(path))
+        {
+            throw flags.error("--" + name + " = " + path + ": not a readable file");
+        }
+        return path;
     }
 
     private static Backend backend(final Flags flags) throws UsageException
@@ -149,15 +213,31 @@ public record ServeOptions(
 
     /**
      * The bus configuration, without client listeners (the command binds them one by one to print
-     * each bound address).
+     * each bound address) and without transport settings.
      *
      * @throws UsageException naming the field BusConfig rejects
      */
     public BusConfig config() throws UsageException
     {
+        return config(Map.of());
+    }
+
+    /**
+     * As {@link #config()}, with transport modules' settings by scheme (the TLS certificate under
+     * "tls").
+     *
+     * @throws UsageException naming the field BusConfig rejects
+     */
+    public BusConfig config(final Map<String, Object> transportSettings) throws UsageException
+    {
         try
         {
-            return BusConfig.builder()
+            final BusConfig.Builder builder = BusConfig.builder();
+            for (final Map.Entry<String, Object> entry : transportSettings.entrySet())
+            {
+                builder.transportSettings(entry.getKey(), entry.getValue());
+            }
+            return builder
                 .shards(shards)
                 .maxMessageSize(maxMessageSize)
                 .closeGrace(closeGrace)

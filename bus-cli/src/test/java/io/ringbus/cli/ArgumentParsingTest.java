@@ -1,8 +1,13 @@
 package io.ringbus.cli;
 
+import io.ringbus.core.backend.IoBackendProvider;
 import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.tls.Pem;
+import io.ringbus.tls.SelfSignedCertificate;
+import io.ringbus.tls.TlsSettings;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -11,10 +16,13 @@ import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -22,6 +30,9 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 class ArgumentParsingTest
 {
+    @TempDir
+    Path temp;
+
     /** What one {@link Main#run} printed and returned. */
     private record Outcome(int code, String out, String err)
     {
@@ -55,6 +66,12 @@ class ArgumentParsingTest
         "serve --tcp 127.0.0.1:0 --cluster 340282366920938463463374607431768211456 | must be within 0..2^128-1",
         "serve --tcp 127.0.0.1:0 --cluster 12ab                | --cluster = 12ab: not a decimal number",
         "serve --tcp 127.0.0.1:0 --cert a.pem                  | --cert and --key go together",
+        "serve --tls 127.0.0.1:0 --key a.pem                   | --cert and --key go together",
+        "serve --tls 127.0.0.1:0 --cert /nonexistent/c.pem --key /nonexistent/k.pem | --cert = /nonexistent/c.pem: no such file",
+        "serve --tls 127.0.0.1:0 --cert /tmp --key /tmp        | --cert = /tmp: not a readable file",
+        "serve --tcp 127.0.0.1:0 --backend IO-URING            | --backend = IO-URING: must be auto, nio or io_uring",
+        "serve --tcp 127.0.0.1:0 --backend                     | flag --backend needs a value",
+        "serve --tcp 127.0.0.1:0 --data-dir                    | flag --data-dir needs a value",
         "serve --replica-id 0                                  | --replica-id and --replicas go together",
         "serve --replicas 0=127.0.0.1:1,1=127.0.0.1:2          | --replica-id and --replicas go together",
         "serve --replica-id 0 --replicas 0=127.0.0.1:1,2=127.0.0.1:2 | ids must be exactly 0..1",
@@ -70,6 +87,13 @@ class ArgumentParsingTest
         "load tcp://127.0.0.1:1 --connections many             | --connections = many: not a whole number",
         "load tcp://127.0.0.1:1 --size -1                      | --size = -1: must be within 0..",
         "load tcp://127.0.0.1:1 --duration-ms 0                | --duration-ms = 0: must be within 1..",
+        "load tls://127.0.0.1:1 --trust /nonexistent/ca.pem    | --trust = /nonexistent/ca.pem: no such file",
+        "load tls://127.0.0.1:1 --trust /tmp                   | --trust = /tmp: not a readable file",
+        "load tls://127.0.0.1:1 --trust ca.pem --insecure      | --trust and --insecure exclude each other",
+        "load tcp://127.0.0.1:1 --insecure                     | --insecure is for tls:// URIs; none was given",
+        "load tcp://127.0.0.1:1 --trust ca.pem                 | --trust is for tls:// URIs; none was given",
+        "load tls://127.0.0.1:1 --insecure=yes                 | flag --insecure takes no value",
+        "load tls://127.0.0.1:1 --trust                        | flag --trust needs a value",
         "demo --duration-ms soon                               | --duration-ms = soon: not a whole number",
         "demo --duration-ms 10                                 | --duration-ms = 10: must be within 2000..",
         "demo --connections 3                                  | unknown flag --connections",
@@ -96,18 +120,23 @@ class ArgumentParsingTest
     }
 
     @Test
-    void serveOptionsCarryEveryFlag() throws UsageException
+    void serveOptionsCarryEveryFlag() throws Exception
     {
+        final Path pki = temp.resolve("pki");
+        final Path cert = SelfSignedCertificate.generate().writeTo(pki);
+        final Path key = pki.resolve("key.pem");
         final ServeOptions options = ServeOptions.parse(List.of(
-            "--tcp", "127.0.0.1:7001", "--ws=[::1]:7002", "--tcp", "0.0.0.0:0",
-            "--cert", "node.pem", "--key", "node.key",
+            "--tcp", "127.0.0.1:7001", "--ws=[::1]:7002", "--tcp", "0.0.0.0:0", "--tls", "127.0.0.1:7003",
+            "--cert", cert.toString(), "--key", key.toString(), "--data-dir", temp.resolve("data").toString(),
             "--max-message-size", "1048576", "--close-grace", "250", "--shards", "3", "--backend", "nio",
             "--cluster", "18446744073709551621", // 2^64 + 5
             "--replica-id", "1", "--replicas", "0=127.0.0.1:8001,1=127.0.0.1:8002,2=localhost:8003"));
         assertEquals(List.of(URI.create("tcp://127.0.0.1:7001"), URI.create("ws://[::1]:7002"),
-            URI.create("tcp://0.0.0.0:0")), options.listeners());
-        assertEquals("node.pem", options.cert().toString());
-        assertEquals("node.key", options.key().toString());
+            URI.create("tcp://0.0.0.0:0"), URI.create("tls://127.0.0.1:7003")), options.listeners());
+        assertEquals(cert, options.cert());
+        assertEquals(key, options.key());
+        assertEquals(temp.resolve("data"), options.dataDir());
+        assertTrue(options.needsCertificate());
         assertEquals(1_048_576, options.maxMessageSize());
         assertEquals(Duration.ofMillis(250), options.closeGrace());
         assertEquals(3, options.shards());
@@ -140,6 +169,65 @@ class ArgumentParsingTest
         assertEquals(BusConfig.NO_REPLICA, options.replicaId());
         assertTrue(options.replicas().isEmpty());
         assertNull(options.cert());
+        assertEquals(ServeOptions.DEFAULT_DATA_DIR, options.dataDir());
+        assertFalse(options.needsCertificate());
+        assertTrue(ServeOptions.parse(List.of("--tls", "127.0.0.1:0")).needsCertificate());
+    }
+
+    @Test
+    void serveRejectsCertificateFilesItCannotUse() throws Exception
+    {
+        final Path one = SelfSignedCertificate.generate().writeTo(temp.resolve("one"));
+        final Path other = SelfSignedCertificate.generate().writeTo(temp.resolve("other"));
+        final Path garbage = Files.writeString(temp.resolve("garbage.pem"), "not a certificate\n");
+        final String key = temp.resolve("one").resolve("key.pem").toString();
+
+        final Outcome noTlsListener = run("serve", "--tcp", "127.0.0.1:0", "--cert", one.toString(), "--key", key);
+        assertEquals(Main.EXIT_USAGE, noTlsListener.code(), noTlsListener.err());
+        assertTrue(noTlsListener.err().contains("--cert and --key are for a TLS listener (--tls HOST:PORT)"),
+            noTlsListener.err());
+
+        final Outcome badCert = run("serve", "--tls", "127.0.0.1:0", "--cert", garbage.toString(), "--key", key);
+        assertEquals(Main.EXIT_USAGE, badCert.code(), badCert.err());
+        assertTrue(badCert.err().contains("--cert = " + garbage + ": cannot load a PEM certificate: " + garbage +
+            ": no CERTIFICATE block found"), badCert.err());
+
+        final Outcome badKey = run("serve", "--tls", "127.0.0.1:0", "--cert", one.toString(), "--key",
+            garbage.toString());
+        assertEquals(Main.EXIT_USAGE, badKey.code(), badKey.err());
+        assertTrue(badKey.err().contains("--key = " + garbage + ": cannot load a PEM private key"), badKey.err());
+
+        final Outcome mismatch = run("serve", "--tls", "127.0.0.1:0", "--cert", other.toString(), "--key", key);
+        assertEquals(Main.EXIT_USAGE, mismatch.code(), mismatch.err());
+        assertTrue(mismatch.err().contains("--key = " + key + " does not belong to the first certificate of --cert = " +
+            other), mismatch.err());
+
+        final Outcome fileAsDataDir = run("serve", "--tls", "127.0.0.1:0", "--data-dir", garbage.toString());
+        assertEquals(Main.EXIT_USAGE, fileAsDataDir.code(), fileAsDataDir.err());
+        assertTrue(fileAsDataDir.err().contains("--data-dir = " + garbage + ": not a directory"), fileAsDataDir.err());
+    }
+
+    @Test
+    void serveCertificateLoadsAPemPairAndGeneratesIntoTheDataDir() throws Exception
+    {
+        final SelfSignedCertificate generated = SelfSignedCertificate.generate();
+        final Path cert = generated.writeTo(temp.resolve("pki"));
+        final ServeCertificate loaded = ServeCertificate.load(cert, temp.resolve("pki").resolve("key.pem"));
+        assertEquals(generated.sha256Fingerprint(), loaded.fingerprint());
+        assertTrue(loaded.settings().hasKeyMaterial());
+        assertFalse(loaded.generated());
+        assertEquals("tls certificate " + cert.toAbsolutePath() + " sha256 " + generated.sha256Fingerprint(),
+            loaded.describe());
+
+        final Path dataDir = temp.resolve("data").resolve("nested");
+        final ServeCertificate first = ServeCertificate.generate(dataDir);
+        final ServeCertificate second = ServeCertificate.generate(dataDir);
+        assertTrue(second.generated());
+        assertEquals(dataDir.resolve("cert.pem").toAbsolutePath(), second.path());
+        assertFalse(first.fingerprint().equals(second.fingerprint()), "a new certificate per start");
+        assertEquals(second.fingerprint(), SelfSignedCertificate.fingerprint(Pem.certificates(second.path()).get(0)));
+        assertEquals(second.fingerprint(), ServeCertificate.load(second.path(), dataDir.resolve("key.pem"))
+            .fingerprint(), "the written key belongs to the written certificate");
     }
 
     @Test
@@ -167,17 +255,46 @@ class ArgumentParsingTest
         assertEquals(1, settings.clusterHi());
         assertEquals(1, settings.clusterLo());
         assertThrows(UsageException.class, () -> LoadCommand.parse(List.of("tcp://127.0.0.1:1", "--window", "257")));
+        assertTrue(settings.transportSettings().isEmpty());
+    }
+
+    @Test
+    void loadTakesTlsTrustFromAPemFileOrIsInsecure() throws Exception
+    {
+        final SelfSignedCertificate certificate = SelfSignedCertificate.generate();
+        final Path cert = certificate.writeTo(temp);
+        final LoadGenerator.Settings trusting = LoadCommand.parse(List.of("tls://127.0.0.1:7001", "--trust",
+            cert.toString(), "tcp://127.0.0.1:7002"));
+        final TlsSettings trust = (TlsSettings)trusting.transportSettings().get("tls");
+        assertFalse(trust.isInsecure());
+        assertTrue(trust.hostnameVerification());
+
+        final LoadGenerator.Settings insecure = LoadCommand.parse(List.of("--insecure", "tls://127.0.0.1:7001"));
+        assertTrue(((TlsSettings)insecure.transportSettings().get("tls")).isInsecure());
+        assertEquals(List.of(URI.create("tls://127.0.0.1:7001")), insecure.targets(), "a switch takes no value");
+
+        final Outcome garbage = run("load", "tls://127.0.0.1:1", "--trust",
+            Files.writeString(temp.resolve("garbage.pem"), "junk\n").toString());
+        assertEquals(Main.EXIT_USAGE, garbage.code(), garbage.err());
+        assertTrue(garbage.err().contains("cannot load PEM certificates"), garbage.err());
+    }
+
+    @Test
+    void thisBuildHasTcpAndTlsAndItsServicesAreFound()
+    {
+        assertTrue(Transports.isAvailable("tcp"));
+        assertTrue(Transports.isAvailable("tls"), "bus-tls's TransportProvider");
+        assertEquals("io_uring", IoBackendProvider.find("io_uring").name(), "bus-uring's IoBackendProvider");
     }
 
     @Test
     void aTransportThisBuildLacksIsAClearUsageError()
     {
-        // Only meaningful while the class path has no tls transport; once it has one, serve would run.
-        assumeFalse(Transports.isAvailable("tls"), "this build has a tls transport");
-        assertTrue(Transports.isAvailable("tcp"));
-        final Outcome outcome = run("serve", "--tcp", "127.0.0.1:0", "--tls", "127.0.0.1:0", "--shards", "1");
+        // Only meaningful while the class path has no ws transport; once it has one, serve would run.
+        assumeFalse(Transports.isAvailable("ws"), "this build has a ws transport");
+        final Outcome outcome = run("serve", "--tcp", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--shards", "1");
         assertEquals(Main.EXIT_USAGE, outcome.code(), outcome.err());
-        assertTrue(outcome.err().contains("--tls: transport tls is not available in this build"), outcome.err());
+        assertTrue(outcome.err().contains("--ws: transport ws is not available in this build"), outcome.err());
         assumeFalse(Transports.isAvailable("quic"), "this build has a quic transport");
         final Outcome load = run("load", "quic://127.0.0.1:7001", "--duration-ms", "100");
         assertEquals(Main.EXIT_USAGE, load.code(), load.err());

@@ -1,27 +1,22 @@
 package io.ringbus.cli;
 
+import io.netty.channel.uring.IoUring;
 import io.ringbus.core.client.BusClient;
 import io.ringbus.core.client.ClientOptions;
 import io.ringbus.core.client.Reply;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -29,11 +24,13 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The project's process-level cluster test: three {@code ringbus serve} processes on loopback
- * answer requests, keep answering with a majority after one is killed (SIGKILL), and take the
- * killed one back when it restarts on the same ports. Waits are condition waits with deadlines.
+ * The project's process-level cluster test, on each backend: three {@code ringbus serve}
+ * processes on loopback answer requests, keep answering with a majority after one is killed
+ * (SIGKILL), and take the killed one back when it restarts on the same ports. io_uring runs where
+ * the kernel allows it and is skipped elsewhere. Waits are condition waits with deadlines.
  */
 class ServeProcessClusterTest
 {
@@ -46,76 +43,22 @@ class ServeProcessClusterTest
     @TempDir
     Path logs;
 
-    private final Node[] nodes = new Node[NODES];
+    private final ServeProcess[] nodes = new ServeProcess[NODES];
+    private String backend;
     private int[] clientPorts;
     private int[] replicaPorts;
-
-    /** One {@code ringbus serve} process and the lines it printed. */
-    private static final class Node
-    {
-        final Process process;
-        final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
-        final List<String> seen = new ArrayList<>();
-        final Path stderr;
-
-        Node(final Process process, final Path stderr)
-        {
-            this.process = process;
-            this.stderr = stderr;
-            final Thread reader = new Thread(() ->
-            {
-                try (BufferedReader in = new BufferedReader(
-                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)))
-                {
-                    String line;
-                    while ((line = in.readLine()) != null)
-                    {
-                        lines.add(line);
-                    }
-                }
-                catch (final IOException ex)
-                {
-                    lines.add("<stdout failed: " + ex + ">");
-                }
-            }, "serve-stdout-" + process.pid());
-            reader.setDaemon(true);
-            reader.start();
-        }
-
-        /** Read stdout until {@code expected}, within {@code timeout}; fail with what was seen. */
-        void awaitLine(final String expected, final Duration timeout) throws InterruptedException, IOException
-        {
-            final long deadlineNs = System.nanoTime() + timeout.toNanos();
-            while (true)
-            {
-                final long leftNs = deadlineNs - System.nanoTime();
-                final String line = leftNs > 0 ? lines.poll(leftNs, TimeUnit.NANOSECONDS) : null;
-                if (line == null)
-                {
-                    fail("no '" + expected + "' line within " + timeout.toSeconds() + " s; stdout: " + seen +
-                        (process.isAlive() ? "" : ", exit code " + process.exitValue()) + "; stderr: " +
-                        Files.readString(stderr));
-                }
-                seen.add(line);
-                if (line.equals(expected))
-                {
-                    return;
-                }
-            }
-        }
-    }
 
     @AfterEach
     void stopEverything() throws InterruptedException
     {
-        for (final Node node : nodes)
+        for (final ServeProcess node : nodes)
         {
             if (node != null)
             {
                 node.process.destroyForcibly();
             }
         }
-        for (final Node node : nodes)
+        for (final ServeProcess node : nodes)
         {
             if (node != null)
             {
@@ -124,63 +67,29 @@ class ServeProcessClusterTest
         }
     }
 
-    private static int[] freePorts(final int count) throws IOException
-    {
-        final InetAddress loopback = InetAddress.getLoopbackAddress();
-        final List<ServerSocket> sockets = new ArrayList<>();
-        final int[] ports = new int[count];
-        try
-        {
-            for (int i = 0; i < count; i++)
-            {
-                final ServerSocket socket = new ServerSocket(0, 1, loopback);
-                sockets.add(socket);
-                ports[i] = socket.getLocalPort();
-            }
-        }
-        finally
-        {
-            for (final ServerSocket socket : sockets)
-            {
-                socket.close();
-            }
-        }
-        return ports;
-    }
-
-    private Node start(final int id) throws IOException
+    private ServeProcess start(final int id) throws IOException
     {
         final StringBuilder replicas = new StringBuilder();
         for (int i = 0; i < NODES; i++)
         {
             replicas.append(i == 0 ? "" : ",").append(i).append("=127.0.0.1:").append(replicaPorts[i]);
         }
-        final Path stderr = logs.resolve("node-" + id + "-" + System.nanoTime() + ".err");
-        final List<String> command = List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
-            "-Xmx256m", "-XX:TieredStopAtLevel=1",
-            "-cp", System.getProperty("java.class.path"),
-            Main.class.getName(), "serve",
+        final ServeProcess node = ServeProcess.start(logs, "node-" + id, List.of(), List.of(
             "--tcp", "127.0.0.1:" + clientPorts[id],
             "--replica-id", Integer.toString(id),
             "--replicas", replicas.toString(),
             "--shards", "1",
-            "--close-grace", "500");
-        final Process process = new ProcessBuilder(command)
-            .redirectErrorStream(false)
-            .redirectError(stderr.toFile())
-            .start();
-        process.getOutputStream().close();
-        final Node node = new Node(process, stderr);
+            "--backend", backend,
+            "--close-grace", "500"));
         nodes[id] = node;
         return node;
     }
 
     private void awaitReady(final int id) throws InterruptedException, IOException
     {
-        final Node node = nodes[id];
+        final ServeProcess node = nodes[id];
         node.awaitLine("ready", STARTUP);
+        assertEquals("backend " + backend, node.seen.get(0), node.seen.toString());
         assertTrue(node.seen.contains("listening tcp 127.0.0.1:" + clientPorts[id]), node.seen.toString());
         assertTrue(node.seen.contains("listening replica 127.0.0.1:" + replicaPorts[id]), node.seen.toString());
     }
@@ -230,13 +139,17 @@ class ServeProcessClusterTest
             }
         }
         fail("node " + id + " did not answer within " + REPLY.toSeconds() + " s (last: " + last + "); stderr: " +
-            Files.readString(nodes[id].stderr));
+            nodes[id].stderrText());
     }
 
-    @Test
-    void threeServeProcessesSurviveAKilledNodeAndTakeItBack() throws Exception
+    @ParameterizedTest(name = "backend {0}")
+    @ValueSource(strings = {"nio", "io_uring"})
+    void threeServeProcessesSurviveAKilledNodeAndTakeItBack(final String backend) throws Exception
     {
-        final int[] ports = freePorts(2 * NODES);
+        assumeTrue(!"io_uring".equals(backend) || IoUring.isAvailable(),
+            () -> "io_uring is not available here: " + IoUring.unavailabilityCause());
+        this.backend = backend;
+        final int[] ports = ServeProcess.freePorts(2 * NODES);
         clientPorts = new int[] {ports[0], ports[1], ports[2]};
         replicaPorts = new int[] {ports[3], ports[4], ports[5]};
         for (int id = 0; id < NODES; id++)
