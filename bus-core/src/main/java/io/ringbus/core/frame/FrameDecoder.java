@@ -31,6 +31,7 @@ public final class FrameDecoder
     private final FramePool pool;
     private final FrameHandler handler;
     private final FrameCodec codec = new FrameCodec();
+    private final UnsafeBuffer arrayView = new UnsafeBuffer(new byte[0]);
 
     private final ByteBuffer receiveByteBuffer;
     private final UnsafeBuffer receiveBuffer;
@@ -126,17 +127,8 @@ public final class FrameDecoder
     /** Same as {@link #feed(DirectBuffer, int, int)} for a heap array. */
     public void feed(final byte[] src, final int offset, final int length) throws FrameDecodeException
     {
-        int position = offset;
-        final int end = offset + length;
-        while (position < end)
-        {
-            final int limit = large != null ? frameSize : active.capacity();
-            final int chunk = Math.min(end - position, limit - writeIndex);
-            active.putBytes(writeIndex, src, position, chunk);
-            writeIndex += chunk;
-            position += chunk;
-            decode();
-        }
+        arrayView.wrap(src);
+        feed(arrayView, offset, length);
     }
 
     /** True if part of a frame is buffered: a peer that closes now vanished mid-frame. */
