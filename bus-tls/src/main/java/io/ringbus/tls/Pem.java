@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -83,7 +84,9 @@ public final class Pem
             {
                 if (object instanceof PEMKeyPair)
                 {
-                    return converter.getKeyPair((PEMKeyPair)object).getPrivate();
+                    // Not getKeyPair(): the public key of a SEC1 EC key is optional (RFC 5915, and
+                    // the JDK leaves it out), and getKeyPair() fails without it.
+                    return converter.getPrivateKey(((PEMKeyPair)object).getPrivateKeyInfo());
                 }
                 if (object instanceof PrivateKeyInfo)
                 {
@@ -95,7 +98,11 @@ public final class Pem
             "(encrypted keys are not supported)");
     }
 
-    /** PEM text of certificates and/or keys. */
+    /**
+     * PEM text of certificates and/or keys. A {@link PrivateKey} is written in its traditional form
+     * (PKCS#1 for RSA, SEC1 for EC, PKCS#8 for the rest); wrap it in a
+     * {@code JcaPKCS8Generator} for PKCS#8.
+     */
     public static String write(final Object... objects) throws IOException
     {
         final StringWriter out = new StringWriter();
@@ -103,9 +110,19 @@ public final class Pem
         {
             for (final Object object : objects)
             {
-                writer.writeObject(object);
+                writer.writeObject(object instanceof ECPrivateKey ? withCurve((ECPrivateKey)object) : object);
             }
         }
         return out.toString();
+    }
+
+    /**
+     * The JDK's EC keys name their curve only in the PKCS#8 wrapper, not in the inner SEC1
+     * structure, so a SEC1 block written from one has no curve and nobody (openssl, nor
+     * {@link #privateKey}) can read it back. BouncyCastle's key objects carry it inside.
+     */
+    private static PrivateKey withCurve(final ECPrivateKey key) throws IOException
+    {
+        return TlsSettings.BouncyCastle.key(key);
     }
 }

@@ -55,6 +55,7 @@ final class TlsCarrier implements Carrier
     private boolean closeRequested;
     private boolean closeStarted;
     private String failure;
+    private List<SNIServerName> serverNames;
 
     TlsCarrier(final SSLEngine engine, final boolean client)
     {
@@ -187,7 +188,14 @@ final class TlsCarrier implements Carrier
     /** One unwrap of the bytes at hand; false when more bytes are needed. */
     private boolean unwrapOnce() throws SSLException, FrameDecodeException
     {
-        if (netInEnd == 0 || engine.isInboundDone())
+        if (engine.isInboundDone())
+        {
+            // RFC 8446 6.1: data after a closure alert is ignored. Kept, it would fill netIn to
+            // MAX_NET_IN and leave the connection reading into a full buffer (never seeing the FIN).
+            netInEnd = 0;
+            return false;
+        }
+        if (netInEnd == 0)
         {
             return false;
         }
@@ -203,6 +211,10 @@ final class TlsCarrier implements Carrier
             netInEnd = netIn.position();
         }
         noteHandshake(result);
+        if (!handshakeDone && !client)
+        {
+            captureServerNames();
+        }
         deliver();
         switch (result.getStatus())
         {
@@ -219,7 +231,41 @@ final class TlsCarrier implements Carrier
                 }
                 return engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP;
             default:
-                return result.bytesConsumed() > 0 || result.bytesProduced() > 0;
+                // BouncyCastle JSSE answers a bad first record (plaintext, garbage) with OK, nothing
+                // consumed and NEED_WRAP: the alert and the deferred SSLException come out of the next
+                // wrap. Stopping here would leave the peer waiting until handshake_grace.
+                return result.bytesConsumed() > 0 || result.bytesProduced() > 0 ||
+                    result.getHandshakeStatus() == HandshakeStatus.NEED_WRAP ||
+                    result.getHandshakeStatus() == HandshakeStatus.NEED_TASK;
+        }
+    }
+
+    /**
+     * Record the SNI names the client asked for. BouncyCastle JSSE answers
+     * getRequestedServerNames() only on the handshake session, which is gone once the handshake
+     * is done, so they are read while it exists (the JDK answers on either session).
+     */
+    private void captureServerNames()
+    {
+        if (serverNames != null)
+        {
+            return;
+        }
+        final SSLSession handshake = engine.getHandshakeSession();
+        if (handshake instanceof ExtendedSSLSession)
+        {
+            try
+            {
+                final List<SNIServerName> names = ((ExtendedSSLSession)handshake).getRequestedServerNames();
+                if (names != null && !names.isEmpty())
+                {
+                    serverNames = List.copyOf(names);
+                }
+            }
+            catch (final UnsupportedOperationException ex)
+            {
+                serverNames = List.of();
+            }
         }
     }
 
@@ -362,19 +408,10 @@ final class TlsCarrier implements Carrier
     @Override
     public boolean onEof()
     {
-        if (closeReceived)
-        {
-            return true;
-        }
-        try
-        {
-            engine.closeInbound();
-            return true;
-        }
-        catch (final SSLException ex)
-        {
-            return false; // end of stream without close_notify: a truncation
-        }
+        // Not engine.closeInbound(): without a close_notify it throws and may fail the engine
+        // (BouncyCastle's then sends no close_notify at all), while our own close must still send
+        // close_notify before FIN. Whether the peer's close_notify came is known here anyway.
+        return closeReceived || engine.isInboundDone(); // false: end of stream without close_notify, a truncation
     }
 
     @Override
@@ -402,24 +439,19 @@ final class TlsCarrier implements Carrier
 
     private List<SNIServerName> requestedServerNames(final ExtendedSSLSession session)
     {
+        if (serverNames != null)
+        {
+            return serverNames; // read during the handshake (see captureServerNames)
+        }
         try
         {
             return session.getRequestedServerNames();
         }
         catch (final UnsupportedOperationException ex)
         {
-            // BouncyCastle JSSE's exported session does not implement it; ask the engine's handshake
-            // session, which does, and record nothing if that fails too.
-            try
-            {
-                final SSLSession handshake = engine.getHandshakeSession();
-                return handshake instanceof ExtendedSSLSession ?
-                    ((ExtendedSSLSession)handshake).getRequestedServerNames() : List.of();
-            }
-            catch (final UnsupportedOperationException again)
-            {
-                return List.of();
-            }
+            // BouncyCastle JSSE's exported session does not implement it, and its handshake session
+            // is gone by now: the client sent no SNI that captureServerNames could see.
+            return List.of();
         }
     }
 

@@ -1,8 +1,11 @@
 package io.ringbus.tls;
 
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.jsse.provider.BouncyCastleJsseProvider;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -10,6 +13,7 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.Provider;
 import java.security.SecureRandom;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -122,9 +126,14 @@ public final class TlsSettings
             KeyManager[] keyManagers = null;
             if (chain != null)
             {
-                final KeyStore store = KeyStore.getInstance("PKCS12");
+                // BouncyCastle JSSE picks a server credential by key algorithm name and signs with
+                // its own crypto: JDK Ed25519 objects (named "EdDSA") are not selected at all, so it
+                // gets BouncyCastle's own certificate and key objects, in its own key store.
+                final KeyStore store = jsse != null ? KeyStore.getInstance("PKCS12", BouncyCastle.CRYPTO) :
+                    KeyStore.getInstance("PKCS12");
                 store.load(null, null);
-                store.setKeyEntry("ringbus", key, new char[0], chain);
+                store.setKeyEntry("ringbus", jsse != null ? BouncyCastle.key(key) : key, new char[0],
+                    jsse != null ? BouncyCastle.chain(chain) : chain);
                 final KeyManagerFactory factory = jsse != null ? KeyManagerFactory.getInstance("PKIX", jsse) :
                     KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
                 factory.init(store, new char[0]);
@@ -172,6 +181,26 @@ public final class TlsSettings
 
         private BouncyCastle()
         {
+        }
+
+        /** The same key as a BouncyCastle key object. */
+        static PrivateKey key(final PrivateKey key) throws IOException
+        {
+            return new JcaPEMKeyConverter().setProvider(CRYPTO)
+                .getPrivateKey(PrivateKeyInfo.getInstance(key.getEncoded()));
+        }
+
+        /** The same certificates as BouncyCastle certificate objects. */
+        static X509Certificate[] chain(final X509Certificate[] chain) throws GeneralSecurityException
+        {
+            final CertificateFactory factory = CertificateFactory.getInstance("X.509", CRYPTO);
+            final X509Certificate[] converted = new X509Certificate[chain.length];
+            for (int i = 0; i < chain.length; i++)
+            {
+                converted[i] = (X509Certificate)factory.generateCertificate(
+                    new ByteArrayInputStream(chain[i].getEncoded()));
+            }
+            return converted;
         }
     }
 
