@@ -112,6 +112,10 @@ final class UringChannel extends UringHandle implements IoChannel
         {
             throw new IllegalStateException("a read is already pending");
         }
+        if (!dst.hasRemaining())
+        {
+            throw new IllegalArgumentException("a read needs room in its buffer");
+        }
         if (state != State.OPEN)
         {
             if (state == State.CONNECTING)

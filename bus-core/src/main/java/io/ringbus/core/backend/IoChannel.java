@@ -13,6 +13,9 @@ public interface IoChannel
     /**
      * Read into {@code dst} from its position up to its limit; completion: {@link IoChannelHandler#onRead}.
      * The backend may move the buffer's position; callers account by the result only.
+     *
+     * @throws IllegalArgumentException if {@code dst} has no room: a zero-length read could not be
+     *         told apart from end of stream, so no backend accepts one.
      */
     void read(ByteBuffer dst);
 

@@ -324,6 +324,10 @@ public final class NioBackend implements IoBackend
             {
                 throw new IllegalStateException("a read is already pending");
             }
+            if (!dst.hasRemaining())
+            {
+                throw new IllegalArgumentException("a read needs room in its buffer");
+            }
             if (closed)
             {
                 return;

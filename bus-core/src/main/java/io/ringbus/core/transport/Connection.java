@@ -89,6 +89,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private int headWritten;
     private boolean writing;
     private boolean reading;
+    private boolean readStalled;
     private boolean outputShut;
     private boolean peerFinished;
     private long closeTimer = -1;
@@ -421,13 +422,21 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             return;
         }
-        reading = true;
         if (carrier != null)
         {
             // Even while closing: the carrier must see the peer's close (close_notify, close frame).
-            channel.read(carrier.inboundSpace());
+            final ByteBuffer space = carrier.inboundSpace();
+            if (!space.hasRemaining())
+            {
+                readStalled = true; // the carrier is full (a delegated task runs): resume when it drains
+                return;
+            }
+            reading = true;
+            channel.read(space);
+            return;
         }
-        else if (state == State.CLOSING)
+        reading = true;
+        if (state == State.CLOSING)
         {
             discard.clear();
             channel.read(discard);
@@ -532,6 +541,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         if (!openIfCarrierReady() && !writing && state != State.CLOSED)
         {
             writeMore(); // handshake answers, pongs, the carrier's close, or a FIN now due
+        }
+        if (readStalled && state != State.CLOSED)
+        {
+            readStalled = false;
+            readMore();
         }
     }
 
