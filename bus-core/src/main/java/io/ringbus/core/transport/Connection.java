@@ -500,6 +500,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 {
                     finish();
                 }
+                else if (!writing)
+                {
+                    // A carrier waiting for the peer's close (a WebSocket close frame) waits no more.
+                    writeMore();
+                }
                 // else: still flushing; writeMore() finishes once our FIN is out.
             }
             else if (decoder.isMidFrame())
