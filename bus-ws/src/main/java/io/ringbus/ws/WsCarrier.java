@@ -1,0 +1,931 @@
+package io.ringbus.ws;
+
+import io.ringbus.core.config.WebSocketConfig;
+import io.ringbus.core.frame.FrameDecodeException;
+import io.ringbus.core.frame.FrameError;
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.transport.Carrier;
+import io.ringbus.core.transport.CarrierException;
+import io.ringbus.core.transport.CloseReason;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.BiConsumer;
+
+import static io.ringbus.ws.WebSocketCodec.CLOSE_GOING_AWAY;
+import static io.ringbus.ws.WebSocketCodec.CLOSE_INTERNAL_ERROR;
+import static io.ringbus.ws.WebSocketCodec.CLOSE_INVALID_PAYLOAD;
+import static io.ringbus.ws.WebSocketCodec.CLOSE_MESSAGE_TOO_BIG;
+import static io.ringbus.ws.WebSocketCodec.CLOSE_NORMAL;
+import static io.ringbus.ws.WebSocketCodec.CLOSE_POLICY_VIOLATION;
+import static io.ringbus.ws.WebSocketCodec.CLOSE_PROTOCOL_ERROR;
+import static io.ringbus.ws.WebSocketCodec.CLOSE_UNSUPPORTED_DATA;
+import static io.ringbus.ws.WebSocketCodec.MAX_CONTROL_PAYLOAD;
+import static io.ringbus.ws.WebSocketCodec.MAX_HEADER_LENGTH;
+import static io.ringbus.ws.WebSocketCodec.OPCODE_BINARY;
+import static io.ringbus.ws.WebSocketCodec.OPCODE_CLOSE;
+import static io.ringbus.ws.WebSocketCodec.OPCODE_CONTINUATION;
+import static io.ringbus.ws.WebSocketCodec.OPCODE_PING;
+import static io.ringbus.ws.WebSocketCodec.OPCODE_PONG;
+import static io.ringbus.ws.WebSocketCodec.OPCODE_TEXT;
+
+/**
+ * RFC 6455 WebSocket as a {@link Carrier}, server or client role: the HTTP/1.1 opening handshake
+ * (section 4), the framing of section 5 and the close handshake (sections 5.5.1, 7), with WIRE.md's
+ * rules on top: each ringbus frame travels as exactly one binary message whose length equals the
+ * frame's {@code size} field.
+ *
+ * <p>Inbound, payload bytes are unmasked in place in the receive buffer and streamed straight to
+ * the sink's frame decoder as they arrive, so a message is never buffered here; the message limit
+ * (1009) is decided from the frame headers, and the {@code size} field (read through
+ * {@link FrameHeader#size}) is compared with the message length before the bytes holding it are
+ * passed on (1008). Outbound, each frame becomes one binary message: a 2-14 byte header and the
+ * frame bytes, copied into the output buffer (masked on the client side, since a shared frame
+ * buffer must not be changed). A message larger than the output buffer is copied across several
+ * {@link #wrap} calls. Nothing is allocated per message.
+ *
+ * <p>Client masks come from a per-connection {@link SplittableRandom} seeded from
+ * {@link SecureRandom}: fast, and fresh per frame, though not cryptographically unpredictable as
+ * RFC 6455 10.3 asks of browsers, whose masking defends proxies against hostile scripts; a bus
+ * client runs no foreign script. The handshake key comes from {@link SecureRandom}.
+ *
+ * <p>Owned by its connection's shard.
+ */
+final class WsCarrier implements Carrier
+{
+    /** Receive states. */
+    private enum Rx
+    {
+        /** Waiting for the HTTP head (request on a server, response on a client). */
+        HANDSHAKE,
+        /** Waiting for a frame header. */
+        HEADER,
+        /** Inside a data frame's payload. */
+        PAYLOAD,
+        /** Waiting for a whole control frame payload. */
+        CONTROL,
+        /** The peer's close frame arrived: anything after it is discarded (RFC 6455 5.5.1). */
+        PEER_CLOSED,
+        /** A violation, a refused handshake or release: everything is discarded. */
+        FAILED
+    }
+
+    private static final int IN_CAPACITY = 64 * 1024;
+    private static final int OUT_CAPACITY = 128 * 1024;
+    /** Pongs wait here while a message is half copied; the close frame always has room. */
+    private static final int CONTROL_CAPACITY = 2 * 1024;
+    private static final int CONTROL_FRAME_MAX = MAX_HEADER_LENGTH + MAX_CONTROL_PAYLOAD;
+    private static final int MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2;
+    /** End of the frame's {@code size} field within the message. */
+    private static final int SIZE_END = FrameHeader.SIZE_OFFSET + Integer.BYTES;
+    private static final SecureRandom SEEDS = new SecureRandom();
+
+    private final boolean client;
+    private final long maxFrameSize;
+    private final long maxMessageSize;
+    private final Set<String> allowedPaths;
+    private final Set<String> allowedOrigins;
+    private final String requestHead;
+    private final String expectedAccept;
+    private final SplittableRandom masks;
+
+    private final ByteBuffer in = ByteBuffer.allocateDirect(IN_CAPACITY);
+    private final UnsafeBuffer inBuffer = new UnsafeBuffer(in);
+    private int inStart;
+    private int inEnd;
+    private final ByteBuffer out = ByteBuffer.allocateDirect(OUT_CAPACITY);
+    private final UnsafeBuffer outBuffer = new UnsafeBuffer(out);
+    private final ByteBuffer outView = out.duplicate();
+    private int outRead;
+    private int outWrite;
+    private final UnsafeBuffer control = new UnsafeBuffer(new byte[CONTROL_CAPACITY]);
+    private int controlEnd;
+    private final UnsafeBuffer sizeScratch = new UnsafeBuffer(new byte[SIZE_END]);
+
+    private Sink sink;
+    private HttpHead head = new HttpHead();
+    private boolean open;
+    private Rx rx = Rx.HANDSHAKE;
+
+    // The inbound frame being read.
+    private int frameOpcode;
+    private boolean frameFin;
+    private boolean frameMasked;
+    private int frameMaskKey;
+    private long frameRemaining;
+    private long frameIndex;
+    private int controlLength;
+
+    // The inbound message being read.
+    private boolean messageOpen;
+    private long messageLength;
+    private long messageOffset;
+    private long sizeField = -1;
+    /** The last byte of a frame that a non-final fragment completed, held until the message ends. */
+    private final UnsafeBuffer heldByte = new UnsafeBuffer(new byte[1]);
+    private boolean holding;
+
+    // The outbound message being copied.
+    private long sendRemaining;
+    private long sendIndex;
+    private int sendMaskKey;
+
+    // Close.
+    private int violationCode;
+    private String violation;
+    private boolean closeQueued;
+    private boolean awaitPeerClose;
+    private boolean peerCloseReceived;
+    private int peerCloseCode = -1;
+    private boolean peerEof;
+
+    // For ClientConnMeta.
+    private String path;
+    private String userAgent;
+    private String origin;
+
+    private WsCarrier(
+        final boolean client, final long maxFrameSize, final long maxMessageSize, final Set<String> allowedPaths,
+        final Set<String> allowedOrigins, final String requestHead, final String expectedAccept, final String path)
+    {
+        this.client = client;
+        this.maxFrameSize = maxFrameSize;
+        this.maxMessageSize = maxMessageSize;
+        this.allowedPaths = allowedPaths;
+        this.allowedOrigins = allowedOrigins;
+        this.requestHead = requestHead;
+        this.expectedAccept = expectedAccept;
+        this.masks = client ? new SplittableRandom(SEEDS.nextLong()) : null;
+        this.path = path;
+    }
+
+    /**
+     * The server side of one accepted connection.
+     *
+     * @param maxMessageSize the smaller of ws_max_message_size and max_message_size.
+     */
+    static WsCarrier server(final WebSocketConfig config, final int maxMessageSize)
+    {
+        return new WsCarrier(false, config.maxFrameSize(), Math.min(config.maxMessageSize(), maxMessageSize),
+            config.allowedPaths(), config.allowedOrigins(), null, null, null);
+    }
+
+    /** The client side of a connection to {@code uri}: its path and query are the request target. */
+    static WsCarrier client(final URI uri, final int maxMessageSize)
+    {
+        final byte[] nonce = new byte[16];
+        SEEDS.nextBytes(nonce); // RFC 6455 4.1: a fresh random 16-byte nonce per connection
+        final String key = Base64.getEncoder().encodeToString(nonce);
+        final String rawPath = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
+        final String target = uri.getRawQuery() == null ? rawPath : rawPath + "?" + uri.getRawQuery();
+        final String request = "GET " + target + " HTTP/1.1\r\n" +
+            "Host: " + uri.getHost() + ":" + uri.getPort() + "\r\n" +
+            "Upgrade: websocket\r\n" +
+            "Connection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: " + key + "\r\n" +
+            "Sec-WebSocket-Version: 13\r\n" +
+            "User-Agent: ringbus\r\n" +
+            "\r\n";
+        return new WsCarrier(true, maxMessageSize, maxMessageSize, Set.of(), Set.of(), request,
+            WebSocketCodec.acceptValue(key), rawPath);
+    }
+
+    @Override
+    public void start(final Sink sink)
+    {
+        this.sink = sink;
+        if (client)
+        {
+            appendOut(HttpHead.ascii(requestHead));
+        }
+    }
+
+    @Override
+    public ByteBuffer inboundSpace()
+    {
+        if (rx != Rx.HANDSHAKE)
+        {
+            // Payload is passed on as it arrives, so what stays is at most a header or a control frame.
+            if (inStart == inEnd)
+            {
+                inStart = 0;
+                inEnd = 0;
+            }
+            else if (inStart > 0)
+            {
+                inBuffer.putBytes(0, inBuffer, inStart, inEnd - inStart);
+                inEnd -= inStart;
+                inStart = 0;
+            }
+        }
+        in.limit(IN_CAPACITY).position(inEnd);
+        return in;
+    }
+
+    @Override
+    public void onInbound(final int bytes) throws CarrierException, FrameDecodeException
+    {
+        inEnd += bytes;
+        if (rx == Rx.HANDSHAKE && !handshake())
+        {
+            return;
+        }
+        process();
+    }
+
+    @Override
+    public boolean isOpen()
+    {
+        return open;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Opening handshake (RFC 6455 section 4)
+
+    /** True once the head is complete and accepted; the bytes after it are frames. */
+    private boolean handshake() throws CarrierException
+    {
+        final int headEnd;
+        try
+        {
+            headEnd = head.parse(inBuffer, inEnd);
+        }
+        catch (final HttpHead.HeadException ex)
+        {
+            if (client)
+            {
+                throw failHandshake("WebSocket upgrade response: " + ex.getMessage());
+            }
+            throw refuse(ex.status, ex.getMessage());
+        }
+        if (headEnd < 0)
+        {
+            return false;
+        }
+        if (client)
+        {
+            checkResponse();
+        }
+        else
+        {
+            checkRequest();
+        }
+        head = null;
+        open = true;
+        rx = Rx.HEADER;
+        inStart = headEnd;
+        return true;
+    }
+
+    private void checkRequest() throws CarrierException
+    {
+        final String[] parts = head.startLine.split(" ", -1);
+        if (parts.length != 3)
+        {
+            throw refuse(400, "malformed request line");
+        }
+        // RFC 6455 4.2.1: a GET of HTTP/1.1 or later; we speak exactly HTTP/1.1.
+        if (!"GET".equals(parts[0]))
+        {
+            throw refuse(400, "method " + parts[0] + ": the WebSocket upgrade is a GET");
+        }
+        if (!"HTTP/1.1".equals(parts[2]))
+        {
+            throw refuse(400, "version " + parts[2] + ": the WebSocket upgrade needs HTTP/1.1");
+        }
+        final String target = parts[1];
+        if (!target.startsWith("/"))
+        {
+            throw refuse(400, "request target " + target + ": not a path");
+        }
+        final int query = target.indexOf('?');
+        final String requestPath = query < 0 ? target : target.substring(0, query);
+        if (head.host == null || head.host.isEmpty())
+        {
+            throw refuse(400, "missing Host");
+        }
+        if (!HttpHead.hasToken(head.upgrade, "websocket"))
+        {
+            throw refuse(400, "missing Upgrade: websocket");
+        }
+        if (!HttpHead.hasToken(head.connection, "upgrade"))
+        {
+            throw refuse(400, "missing Connection: Upgrade");
+        }
+        // RFC 6455 4.2.2 and 4.4: an unknown version is answered with 426 and the versions spoken.
+        if (head.repeatedVersion() || !"13".equals(head.version))
+        {
+            throw refuse(426, "Sec-WebSocket-Version " + head.version + " is not supported; this server speaks 13");
+        }
+        if (head.key == null || head.repeatedKey() || !isNonce(head.key))
+        {
+            throw refuse(400, "Sec-WebSocket-Key must be 16 bytes in base64");
+        }
+        // RFC 6455 4.2.2: a service not available at the path answers 404; a refused Origin 403 (10.2).
+        if (!allowedPaths.isEmpty() && !allowedPaths.contains(requestPath))
+        {
+            throw refuse(404, "path " + requestPath + " is not served");
+        }
+        if (head.origin != null && !allowedOrigins.isEmpty() && !allowedOrigins.contains(head.origin))
+        {
+            throw refuse(403, "origin " + head.origin + " is not allowed");
+        }
+        path = requestPath;
+        userAgent = head.userAgent;
+        origin = head.origin;
+        // RFC 6455 4.2.2 step 5: no subprotocol or extension is selected (WIRE.md).
+        appendOut(HttpHead.ascii("HTTP/1.1 101 Switching Protocols\r\n" +
+            "Upgrade: websocket\r\n" +
+            "Connection: Upgrade\r\n" +
+            "Sec-WebSocket-Accept: " + WebSocketCodec.acceptValue(head.key) + "\r\n" +
+            "\r\n"));
+    }
+
+    private static boolean isNonce(final String key)
+    {
+        try
+        {
+            return key.length() == 24 && Base64.getDecoder().decode(key).length == 16;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return false;
+        }
+    }
+
+    /** Queue an HTTP error answer with a one-line reason and fail: the connection closes once it is written. */
+    private CarrierException refuse(final int status, final String reason)
+    {
+        final String line = printable(reason);
+        final byte[] body = HttpHead.ascii(line + "\n");
+        appendOut(HttpHead.ascii("HTTP/1.1 " + status + " " + statusText(status) + "\r\n" +
+            (status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "") +
+            "Content-Type: text/plain; charset=us-ascii\r\n" +
+            "Content-Length: " + body.length + "\r\n" +
+            "Connection: close\r\n" +
+            "\r\n"));
+        appendOut(body);
+        rx = Rx.FAILED;
+        inStart = inEnd;
+        return new CarrierException(CloseReason.PROTOCOL_ERROR, "WebSocket upgrade refused with " + status + ": " + line);
+    }
+
+    private static String statusText(final int status)
+    {
+        switch (status)
+        {
+            case 403:
+                return "Forbidden";
+            case 404:
+                return "Not Found";
+            case 426:
+                return "Upgrade Required";
+            default:
+                return "Bad Request";
+        }
+    }
+
+    private void checkResponse() throws CarrierException
+    {
+        final String[] parts = head.startLine.split(" ", 3);
+        // RFC 6455 4.1: anything but 101 fails the connection.
+        if (parts.length < 2 || !"HTTP/1.1".equals(parts[0]) || !"101".equals(parts[1]))
+        {
+            throw failHandshake("WebSocket upgrade refused by the server: " + printable(head.startLine));
+        }
+        if (!HttpHead.hasToken(head.upgrade, "websocket") || !HttpHead.hasToken(head.connection, "upgrade"))
+        {
+            throw failHandshake("WebSocket upgrade response without Upgrade: websocket and Connection: Upgrade");
+        }
+        if (!expectedAccept.equals(head.accept))
+        {
+            throw failHandshake("WebSocket upgrade response: Sec-WebSocket-Accept " + printable(String.valueOf(head.accept)) +
+                " does not match the key (expected " + expectedAccept + ")");
+        }
+        if (head.extensions != null || head.protocol != null)
+        {
+            throw failHandshake("WebSocket upgrade response selects an extension or subprotocol that was not offered");
+        }
+    }
+
+    private CarrierException failHandshake(final String message)
+    {
+        rx = Rx.FAILED;
+        inStart = inEnd;
+        return new CarrierException(CloseReason.PROTOCOL_ERROR, message);
+    }
+
+    private static String printable(final String text)
+    {
+        final StringBuilder line = new StringBuilder(Math.min(text.length(), 200));
+        for (int i = 0; i < text.length() && i < 200; i++)
+        {
+            final char c = text.charAt(i);
+            line.append(c >= 0x20 && c < 0x7F ? c : '?');
+        }
+        return line.toString();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Receiving frames (RFC 6455 section 5)
+
+    private void process() throws CarrierException, FrameDecodeException
+    {
+        while (true)
+        {
+            switch (rx)
+            {
+                case HEADER:
+                    if (!readHeader())
+                    {
+                        return;
+                    }
+                    break;
+                case PAYLOAD:
+                    if (!readPayload())
+                    {
+                        return;
+                    }
+                    break;
+                case CONTROL:
+                    if (!readControl())
+                    {
+                        return;
+                    }
+                    break;
+                default:
+                    inStart = inEnd;
+                    return;
+            }
+        }
+    }
+
+    private boolean readHeader() throws CarrierException, FrameDecodeException
+    {
+        final int available = inEnd - inStart;
+        if (available < 2)
+        {
+            return false;
+        }
+        final int first = inBuffer.getByte(inStart) & 0xFF;
+        final int second = inBuffer.getByte(inStart + 1) & 0xFF;
+        final int headerLength = WebSocketCodec.headerLength(second);
+        if (available < headerLength)
+        {
+            return false;
+        }
+        final int opcode = first & WebSocketCodec.OPCODE_MASK;
+        final boolean fin = (first & WebSocketCodec.FIN_BIT) != 0;
+        final boolean masked = (second & WebSocketCodec.MASK_BIT) != 0;
+        if ((first & WebSocketCodec.RSV_BITS) != 0)
+        {
+            // RFC 6455 5.2: RSV bits need a negotiated extension, and none is.
+            throw fail(CLOSE_PROTOCOL_ERROR, "RSV bits 0x" + Integer.toHexString(first & WebSocketCodec.RSV_BITS) +
+                " set without an extension");
+        }
+        if (!WebSocketCodec.isKnownOpcode(opcode))
+        {
+            throw fail(CLOSE_PROTOCOL_ERROR, "reserved opcode 0x" + Integer.toHexString(opcode));
+        }
+        if (masked == client)
+        {
+            // RFC 6455 5.1: clients mask every frame, servers none.
+            throw fail(CLOSE_PROTOCOL_ERROR, client ? "masked frame from the server" : "unmasked frame from the client");
+        }
+        final long length = WebSocketCodec.payloadLength(inBuffer, inStart);
+        if (length < 0)
+        {
+            throw fail(CLOSE_PROTOCOL_ERROR, "64-bit payload length with its most significant bit set");
+        }
+        frameOpcode = opcode;
+        frameFin = fin;
+        frameMasked = masked;
+        frameMaskKey = masked ? inBuffer.getInt(inStart + headerLength - WebSocketCodec.MASK_KEY_LENGTH,
+            ByteOrder.BIG_ENDIAN) : 0;
+        inStart += headerLength;
+        if (WebSocketCodec.isControl(opcode))
+        {
+            // RFC 6455 5.5: control frames are never fragmented and carry at most 125 bytes.
+            if (!fin)
+            {
+                throw fail(CLOSE_PROTOCOL_ERROR, "fragmented control frame (opcode 0x" + Integer.toHexString(opcode) + ")");
+            }
+            if (length > MAX_CONTROL_PAYLOAD)
+            {
+                throw fail(CLOSE_PROTOCOL_ERROR, "control frame of " + length + " bytes (at most 125)");
+            }
+            controlLength = (int)length;
+            rx = Rx.CONTROL;
+            return true;
+        }
+        startDataFrame(opcode, fin, length);
+        frameRemaining = length;
+        frameIndex = 0;
+        rx = length == 0 ? Rx.HEADER : Rx.PAYLOAD;
+        if (holding && fin)
+        {
+            // The message ended exactly at the frame's size: the held byte completes the frame now.
+            holding = false;
+            sink.onApplicationBytes(heldByte, 0, 1);
+        }
+        return true;
+    }
+
+    /** Message rules of RFC 6455 5.4 and WIRE.md, decided from the header before any payload is taken. */
+    private void startDataFrame(final int opcode, final boolean fin, final long length) throws CarrierException
+    {
+        if (opcode == OPCODE_CONTINUATION)
+        {
+            if (!messageOpen)
+            {
+                throw fail(CLOSE_PROTOCOL_ERROR, "continuation frame outside a fragmented message");
+            }
+        }
+        else
+        {
+            if (messageOpen)
+            {
+                throw fail(CLOSE_PROTOCOL_ERROR, "new data frame inside a fragmented message");
+            }
+            if (opcode == OPCODE_TEXT)
+            {
+                throw fail(CLOSE_UNSUPPORTED_DATA, "text message: ringbus frames travel in binary messages");
+            }
+            messageLength = 0;
+            messageOffset = 0;
+            sizeField = -1;
+        }
+        messageLength += length;
+        if (messageLength > maxMessageSize)
+        {
+            throw fail(CLOSE_MESSAGE_TOO_BIG, (fin && opcode == OPCODE_BINARY ? "size = " : "size >= ") + messageLength +
+                ": WebSocket message above the limit " + maxMessageSize);
+        }
+        if (length > maxFrameSize)
+        {
+            throw fail(CLOSE_MESSAGE_TOO_BIG, "WebSocket frame of " + length + " bytes: above ws_max_frame_size " +
+                maxFrameSize);
+        }
+        messageOpen = !fin;
+        checkSize();
+    }
+
+    /** WIRE.md: the frame's size field equals the message length, else 1008. */
+    private void checkSize() throws CarrierException
+    {
+        if (sizeField >= 0)
+        {
+            if (messageLength > sizeField || (frameFin && messageLength != sizeField))
+            {
+                throw fail(CLOSE_POLICY_VIOLATION, "size = " + sizeField + ": differs from the WebSocket message length " +
+                    messageLength + (frameFin ? "" : " (and more to come)"));
+            }
+            if (sizeField > maxMessageSize)
+            {
+                throw fail(CLOSE_MESSAGE_TOO_BIG, "size = " + sizeField + ": WebSocket message above the limit " +
+                    maxMessageSize);
+            }
+        }
+        else if (frameFin && messageLength < FrameHeader.HEADER_SIZE)
+        {
+            throw fail(CLOSE_POLICY_VIOLATION, "WebSocket message of " + messageLength +
+                " bytes: shorter than a frame header (" + FrameHeader.HEADER_SIZE + ")");
+        }
+    }
+
+    private boolean readPayload() throws CarrierException, FrameDecodeException
+    {
+        final int available = inEnd - inStart;
+        if (available == 0)
+        {
+            return false;
+        }
+        final int length = (int)Math.min(available, frameRemaining);
+        final int offset = inStart;
+        if (frameMasked)
+        {
+            WebSocketCodec.mask(inBuffer, offset, length, frameMaskKey, (int)(frameIndex & 3)); // RFC 6455 5.3, in place
+        }
+        if (sizeField < 0 && messageOffset < SIZE_END)
+        {
+            final long from = Math.max(messageOffset, FrameHeader.SIZE_OFFSET);
+            final long to = Math.min(messageOffset + length, SIZE_END);
+            if (from < to)
+            {
+                sizeScratch.putBytes((int)from, inBuffer, offset + (int)(from - messageOffset), (int)(to - from));
+            }
+            if (messageOffset + length >= SIZE_END)
+            {
+                sizeField = Integer.toUnsignedLong(FrameHeader.size(sizeScratch, 0));
+                checkSize(); // before the bytes holding the field reach the decoder
+            }
+        }
+        inStart += length;
+        frameRemaining -= length;
+        frameIndex += length;
+        messageOffset += length;
+        if (frameRemaining == 0)
+        {
+            rx = Rx.HEADER;
+        }
+        int deliver = length;
+        if (!frameFin && messageOffset == sizeField)
+        {
+            // A non-final fragment completed the frame: more payload would break the size rule, so
+            // the last byte waits for the message's end and the frame is not delivered before it.
+            deliver--;
+            heldByte.putByte(0, inBuffer.getByte(offset + deliver));
+            holding = true;
+        }
+        if (deliver > 0)
+        {
+            sink.onApplicationBytes(inBuffer, offset, deliver);
+        }
+        return true;
+    }
+
+    private boolean readControl() throws CarrierException
+    {
+        if (inEnd - inStart < controlLength)
+        {
+            return false;
+        }
+        final int offset = inStart;
+        final int length = controlLength;
+        if (frameMasked)
+        {
+            WebSocketCodec.mask(inBuffer, offset, length, frameMaskKey, 0);
+        }
+        inStart += length;
+        rx = Rx.HEADER;
+        if (frameOpcode == OPCODE_PING)
+        {
+            queueControl(OPCODE_PONG, inBuffer, offset, length); // RFC 6455 5.5.2: same payload
+        }
+        else if (frameOpcode == OPCODE_CLOSE)
+        {
+            onPeerClose(offset, length);
+        }
+        // RFC 6455 5.5.3: an unsolicited pong is ignored.
+        return true;
+    }
+
+    private void onPeerClose(final int offset, final int length) throws CarrierException
+    {
+        // RFC 6455 5.5.1: an optional 2-byte code, then a UTF-8 reason.
+        if (length == 1)
+        {
+            throw fail(CLOSE_PROTOCOL_ERROR, "close frame with a 1-byte payload");
+        }
+        int code = -1;
+        String reason = "";
+        if (length >= 2)
+        {
+            code = inBuffer.getShort(offset, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            if (!WebSocketCodec.isValidCloseCode(code))
+            {
+                throw fail(CLOSE_PROTOCOL_ERROR, "close code " + code + " is not a valid code (RFC 6455 7.4)");
+            }
+            if (!WebSocketCodec.isValidUtf8(inBuffer, offset + 2, length - 2))
+            {
+                // RFC 6455 8.1 and 7.4.1: invalid UTF-8 fails the connection with 1007.
+                throw fail(CLOSE_INVALID_PAYLOAD, "close reason is not valid UTF-8");
+            }
+            reason = inBuffer.getStringWithoutLengthUtf8(offset + 2, length - 2);
+        }
+        peerCloseReceived = true;
+        peerCloseCode = code;
+        rx = Rx.PEER_CLOSED;
+        inStart = inEnd;
+        sink.onPeerClosing("WebSocket close " + (code < 0 ? "without a code" : String.valueOf(code)) +
+            (reason.isEmpty() ? "" : " (" + printable(reason) + ")") + " received");
+    }
+
+    /** Record a violation, stop reading, and build the exception that closes the connection. */
+    private CarrierException fail(final int code, final String message)
+    {
+        if (violationCode == 0)
+        {
+            violationCode = code;
+            violation = message;
+        }
+        rx = Rx.FAILED;
+        inStart = inEnd;
+        return new CarrierException(CloseReason.PROTOCOL_ERROR, message + " (WebSocket close " + code + ")");
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Sending
+
+    @Override
+    public void wrap(final ByteBuffer[] frames, final int count) throws CarrierException
+    {
+        if (closeQueued)
+        {
+            throw new CarrierException(CloseReason.IO_ERROR, "frames to send after the WebSocket close frame");
+        }
+        for (int i = 0; i < count; i++)
+        {
+            final ByteBuffer frame = frames[i];
+            while (frame.hasRemaining())
+            {
+                if (sendRemaining == 0)
+                {
+                    // A new message: exactly one frame (WIRE.md), so its length is the frame's.
+                    flushControl();
+                    final int length = frame.remaining();
+                    final int headerLength = WebSocketCodec.headerLengthFor(length, client);
+                    if (OUT_CAPACITY - outWrite < headerLength + 1)
+                    {
+                        return;
+                    }
+                    sendMaskKey = client ? masks.nextInt() : 0;
+                    outWrite += WebSocketCodec.writeHeader(outBuffer, outWrite, OPCODE_BINARY, length, client, sendMaskKey);
+                    sendRemaining = length;
+                    sendIndex = 0;
+                }
+                final int chunk = (int)Math.min(Math.min(frame.remaining(), sendRemaining), OUT_CAPACITY - outWrite);
+                if (chunk == 0)
+                {
+                    return;
+                }
+                final int position = frame.position();
+                outBuffer.putBytes(outWrite, frame, position, chunk);
+                if (client)
+                {
+                    WebSocketCodec.mask(outBuffer, outWrite, chunk, sendMaskKey, (int)(sendIndex & 3));
+                }
+                frame.position(position + chunk);
+                outWrite += chunk;
+                sendRemaining -= chunk;
+                sendIndex += chunk;
+            }
+        }
+        flushControl();
+    }
+
+    /** Queue a control frame; it goes out at the next message boundary. */
+    private void queueControl(final int opcode, final UnsafeBuffer payload, final int offset, final int length)
+    {
+        final boolean close = opcode == OPCODE_CLOSE;
+        if (closeQueued || (!close && controlEnd + 2 * CONTROL_FRAME_MAX > CONTROL_CAPACITY))
+        {
+            // RFC 6455 5.5.1: nothing after our close. 5.5.3: a flood of pings need not all be answered.
+            return;
+        }
+        final int maskKey = client ? masks.nextInt() : 0;
+        final int headerLength = WebSocketCodec.writeHeader(control, controlEnd, opcode, length, client, maskKey);
+        final int payloadAt = controlEnd + headerLength;
+        if (length > 0)
+        {
+            control.putBytes(payloadAt, payload, offset, length);
+            if (client)
+            {
+                WebSocketCodec.mask(control, payloadAt, length, maskKey, 0);
+            }
+        }
+        controlEnd = payloadAt + length;
+        flushControl();
+    }
+
+    private void flushControl()
+    {
+        if (controlEnd > 0 && sendRemaining == 0 && OUT_CAPACITY - outWrite >= controlEnd)
+        {
+            outBuffer.putBytes(outWrite, control, 0, controlEnd);
+            outWrite += controlEnd;
+            controlEnd = 0;
+        }
+    }
+
+    private void appendOut(final byte[] bytes)
+    {
+        outBuffer.putBytes(outWrite, bytes);
+        outWrite += bytes.length;
+    }
+
+    @Override
+    public boolean hasOutbound()
+    {
+        return outWrite > outRead;
+    }
+
+    @Override
+    public int outbound(final ByteBuffer[] buffers)
+    {
+        outView.limit(outWrite).position(outRead);
+        buffers[0] = outView;
+        return 1;
+    }
+
+    @Override
+    public void onWritten(final long bytes)
+    {
+        outRead += (int)bytes;
+        if (outRead == outWrite)
+        {
+            outRead = 0;
+            outWrite = 0;
+            flushControl();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Closing (RFC 6455 5.5.1, 7.1)
+
+    @Override
+    public void closeOutbound(final CloseReason reason, final FrameError frameError)
+    {
+        if (!open || closeQueued)
+        {
+            return; // before the upgrade there is no WebSocket to close: FIN follows any HTTP answer
+        }
+        final int code;
+        boolean wait = false;
+        if (frameError != null)
+        {
+            code = frameError == FrameError.SIZE_TOO_LARGE ? CLOSE_MESSAGE_TOO_BIG : CLOSE_POLICY_VIOLATION;
+        }
+        else
+        {
+            switch (reason)
+            {
+                case PROTOCOL_ERROR:
+                    code = violationCode != 0 ? violationCode : CLOSE_POLICY_VIOLATION;
+                    break;
+                case PEER_CLOSED:
+                    code = peerCloseCode > 0 ? peerCloseCode : CLOSE_NORMAL; // RFC 6455 5.5.1: echo the code
+                    wait = true;
+                    break;
+                case SHUTDOWN:
+                    code = CLOSE_GOING_AWAY;
+                    wait = true;
+                    break;
+                case IO_ERROR:
+                    code = CLOSE_INTERNAL_ERROR;
+                    break;
+                default:
+                    code = CLOSE_NORMAL;
+                    wait = true;
+                    break;
+            }
+        }
+        // RFC 6455 7.1.7: after failing the connection the peer's close need not be awaited.
+        awaitPeerClose = wait;
+        final String text = violation != null && code == violationCode ? printable(violation) : "";
+        final int reasonLength = Math.min(text.length(), MAX_CLOSE_REASON);
+        final UnsafeBuffer payload = new UnsafeBuffer(new byte[2 + reasonLength]);
+        payload.putShort(0, (short)code, ByteOrder.BIG_ENDIAN);
+        payload.putStringWithoutLengthAscii(2, text, 0, reasonLength);
+        queueControl(OPCODE_CLOSE, payload, 0, payload.capacity());
+        closeQueued = true;
+    }
+
+    @Override
+    public boolean isOutboundDone()
+    {
+        if (!open)
+        {
+            return outWrite == outRead; // an HTTP error answer, if any, is out
+        }
+        return closeQueued && outWrite == outRead && controlEnd == 0 &&
+            (peerCloseReceived || peerEof || !awaitPeerClose || rx == Rx.FAILED);
+    }
+
+    @Override
+    public boolean onEof()
+    {
+        peerEof = true;
+        return peerCloseReceived;
+    }
+
+    @Override
+    public void describe(final BiConsumer<String, String> details)
+    {
+        if (path != null)
+        {
+            details.accept("ws.path", path);
+        }
+        if (userAgent != null)
+        {
+            details.accept("ws.user_agent", userAgent);
+        }
+        if (origin != null)
+        {
+            details.accept("ws.origin", origin);
+        }
+    }
+
+    @Override
+    public void release()
+    {
+        rx = Rx.FAILED;
+        inStart = inEnd;
+    }
+}

@@ -1,0 +1,52 @@
+package io.ringbus.ws;
+
+import io.ringbus.tls.SelfSignedCertificate;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/** One self-signed certificate for the wss tests, and JDK clients that trust exactly it. */
+final class TestTls
+{
+    static final SelfSignedCertificate CERTIFICATE = SelfSignedCertificate.generate();
+    static final SSLContext CLIENT_CONTEXT = clientContext(CERTIFICATE.certificate());
+
+    private TestTls()
+    {
+    }
+
+    /** A TLS 1.3 socket to {@code address}, handshake done. */
+    static SSLSocket socket(final InetSocketAddress address) throws IOException
+    {
+        final SSLSocket socket = (SSLSocket)CLIENT_CONTEXT.getSocketFactory().createSocket(address.getAddress(),
+            address.getPort());
+        socket.setEnabledProtocols(new String[] {"TLSv1.3"});
+        socket.startHandshake();
+        return socket;
+    }
+
+    static SSLContext clientContext(final X509Certificate trusted)
+    {
+        try
+        {
+            final KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setCertificateEntry("ringbus", trusted);
+            final TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init(store);
+            final SSLContext context = SSLContext.getInstance("TLSv1.3");
+            context.init(null, factory.getTrustManagers(), null);
+            return context;
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+}
