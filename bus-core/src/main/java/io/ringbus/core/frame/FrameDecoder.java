@@ -108,11 +108,34 @@ public final class FrameDecoder
         decode();
     }
 
-    /** Copy {@code length} bytes from {@code src} into the decoder, delivering every whole frame. */
+    /**
+     * Hand {@code length} bytes of the stream from {@code src} to the decoder, delivering every whole
+     * frame. When nothing is buffered, frames that lie whole in {@code src} are verified and
+     * delivered as views of {@code src} itself, without a copy (a carrier's decrypted record, a
+     * WebSocket message); only a trailing partial frame is copied in.
+     */
     public void feed(final DirectBuffer src, final int offset, final int length) throws FrameDecodeException
     {
         int position = offset;
         final int end = offset + length;
+        if (failed)
+        {
+            throw new IllegalStateException("decoder used after a decode error or close");
+        }
+        if (frameSize == 0 && readIndex == writeIndex && large == null)
+        {
+            while (end - position >= HEADER_SIZE)
+            {
+                final int size = verifyHeader(src, position);
+                if (end - position < size)
+                {
+                    break;
+                }
+                verifyBody(src, position, size);
+                handler.onFrame(src, position, size);
+                position += size;
+            }
+        }
         while (position < end)
         {
             final int limit = large != null ? frameSize : active.capacity();
@@ -183,14 +206,7 @@ public final class FrameDecoder
                 return;
             }
 
-            if (!codec.isBodyValid(active, readIndex, frameSize))
-            {
-                failed = true;
-                throw new FrameDecodeException(FrameError.BODY_CHECKSUM,
-                    "checksum_body = 0x" + Integer.toHexString(active.getInt(readIndex + FrameHeader.CHECKSUM_BODY_OFFSET,
-                    FrameHeader.ORDER)) + ": does not match the body (expected 0x" +
-                    Integer.toHexString(codec.computeBodyChecksum(active, readIndex, frameSize)) + ")");
-            }
+            verifyBody(active, readIndex, frameSize);
 
             final int frameOffset = readIndex;
             final int length = frameSize;
@@ -247,7 +263,18 @@ public final class FrameDecoder
         writeIndex = available;
     }
 
-    private int verifyHeader(final UnsafeBuffer buffer, final int offset) throws FrameDecodeException
+    private void verifyBody(final DirectBuffer buffer, final int offset, final int size) throws FrameDecodeException
+    {
+        if (!codec.isBodyValid(buffer, offset, size))
+        {
+            throw fail(FrameError.BODY_CHECKSUM, "checksum_body = 0x" +
+                Integer.toHexString(buffer.getInt(offset + FrameHeader.CHECKSUM_BODY_OFFSET, FrameHeader.ORDER)) +
+                ": does not match the body (expected 0x" +
+                Integer.toHexString(codec.computeBodyChecksum(buffer, offset, size)) + ")");
+        }
+    }
+
+    private int verifyHeader(final DirectBuffer buffer, final int offset) throws FrameDecodeException
     {
         final int size = FrameHeader.size(buffer, offset);
         if (size < HEADER_SIZE && size >= 0)

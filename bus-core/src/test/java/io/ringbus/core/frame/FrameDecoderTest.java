@@ -121,6 +121,36 @@ class FrameDecoderTest
     }
 
     @Test
+    void wholeFramesFedFromACarrierAreViewsOfItsBufferAndOnlyATrailingPartIsCopied() throws Exception
+    {
+        final byte[] first = TestFrames.frame(Command.REQUEST, 100, 1);
+        final byte[] second = TestFrames.frame(Command.REQUEST, 200, 2);
+        final byte[] third = TestFrames.frame(Command.REQUEST, 300, 3);
+        final byte[] stream = concat(first, second, third);
+        final UnsafeBuffer src = TestFrames.direct(stream);
+        decoder.feed(src, 0, first.length + second.length + 10);
+        assertEquals(2, frames.size());
+        assertSame(src, seenBuffers.get(0), "a whole frame is delivered from the carrier's own buffer");
+        assertSame(src, seenBuffers.get(1));
+        assertTrue(decoder.isMidFrame(), "the partial third frame was copied in");
+        decoder.feed(src, first.length + second.length + 10, third.length - 10);
+        assertEquals(3, frames.size());
+        assertArrayEquals(third, frames.get(2));
+        assertFalse(seenBuffers.get(2) == src, "the third frame was reassembled in the receive buffer");
+    }
+
+    @Test
+    void aBadFrameFedFromACarrierIsRejectedOnTheFastPathToo()
+    {
+        final byte[] bad = TestFrames.frame(Command.REQUEST, 50, 1);
+        bad[bad.length - 1] ^= 1;
+        final UnsafeBuffer src = TestFrames.direct(bad);
+        final FrameDecodeException ex = assertThrows(FrameDecodeException.class, () -> decoder.feed(src, 0, bad.length));
+        assertEquals(FrameError.BODY_CHECKSUM, ex.error());
+        assertThrows(IllegalStateException.class, () -> decoder.feed(src, 0, bad.length));
+    }
+
+    @Test
     void partialFrameIsReportedMidFrameAndClosingReleasesItsBuffer() throws Exception
     {
         final byte[] big = TestFrames.frame(Command.REQUEST, 50_000, 4);
