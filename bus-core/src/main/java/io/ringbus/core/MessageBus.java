@@ -68,7 +68,7 @@ public final class MessageBus implements AutoCloseable
     private final Shard[] shards;
     private final ShardState[] states;
     private final AgentRunner[] runners;
-    private final AtomicReferenceArray<Connection> replicaConnections = new AtomicReferenceArray<>(256);
+    private final AtomicReferenceArray<Connection> replicaConnections = new AtomicReferenceArray<>(FrameHeader.MAX_REPLICA_ID + 1);
     private final AtomicInteger nextShard = new AtomicInteger();
     private final AtomicInteger openConnections = new AtomicInteger();
     private final List<IoListener> listeners = new ArrayList<>();
