@@ -32,8 +32,8 @@ import java.util.logging.Logger;
  * (replicas 0, 1, 2 on 127.0.0.1), a client listener per transport on every node, drives load
  * through each available transport in turn (connections spread over the three nodes, so each
  * node is primary for some requests) and prints one table of throughput and latency per
- * transport. The tls listeners present a self-signed certificate generated for the run (kept in
- * memory), which the demo's clients trust. Transports this build lacks are listed as "not
+ * transport. The tls and wss listeners present a self-signed certificate generated for the run
+ * (kept in memory), which the demo's clients trust. Transports this build lacks are listed as "not
  * available in this build". The whole run takes about the duration (default 10 s). Runs on the
  * calling thread.
  */
@@ -92,8 +92,10 @@ public final class DemoCommand
             final int shards = Math.max(1, Math.min(2, Runtime.getRuntime().availableProcessors() / 2));
             // One certificate for the run: every node presents it, every client trusts it (and checks 127.0.0.1).
             final SelfSignedCertificate certificate = SelfSignedCertificate.generate();
-            final Map<String, Object> serverSettings = Map.of("tls", certificate.serverSettings().build());
-            final Map<String, Object> clientSettings = Map.of("tls", certificate.clientSettings().build());
+            final Object server = certificate.serverSettings().build();
+            final Object client = certificate.clientSettings().build();
+            final Map<String, Object> serverSettings = Map.of("tls", server, "wss", server);
+            final Map<String, Object> clientSettings = Map.of("tls", client, "wss", client);
             for (int i = 0; i < REPLICAS; i++)
             {
                 final BusConfig config = ServeOptions.replica(i, replicas, shards, CLOSE_GRACE, Backend.AUTO)

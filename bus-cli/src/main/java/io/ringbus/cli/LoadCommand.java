@@ -10,10 +10,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * {@code ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N] [--cluster ID]
@@ -26,15 +29,15 @@ public final class LoadCommand
     public static final String USAGE = String.join("\n",
         "usage: ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N]",
         "                           [--cluster ID] [--trust FILE | --insecure]",
-        "  URI is scheme://host:port (tcp or tls in this build). Opens N connections (default 4)",
-        "  spread over the URIs, keeps --window requests (default 32, at most " + LoadCommand.MAX_WINDOW + ") in",
-        "  flight on each, with --size body bytes (default 128), for --duration-ms (default 10000;",
-        "  the first fifth, at most 1 s, is warm-up). Prints messages/s, MB/s (request frames,",
-        "  header included) and latency percentiles in microseconds. --cluster is the nodes'",
-        "  cluster id (default 0).",
-        "  tls:// URIs check the server's certificate and name: against the PEM certificates of",
-        "  --trust (e.g. the cert.pem 'ringbus serve' wrote), else the JDK's trust store. --insecure",
-        "  checks nothing: for tests only.");
+        "  URI is scheme://host:port (tcp, tls, ws or wss in this build; ws and wss URIs may add a",
+        "  path for the upgrade request). Opens N connections (default 4) spread over the URIs,",
+        "  keeps --window requests (default 32, at most " + LoadCommand.MAX_WINDOW + ") in flight on each, with --size",
+        "  body bytes (default 128), for --duration-ms (default 10000; the first fifth, at most 1 s,",
+        "  is warm-up). Prints messages/s, MB/s (request frames, header included) and latency",
+        "  percentiles in microseconds. --cluster is the nodes' cluster id (default 0).",
+        "  tls:// and wss:// URIs check the server's certificate and name: against the PEM",
+        "  certificates of --trust (e.g. the cert.pem 'ringbus serve' wrote), else the JDK's trust",
+        "  store. --insecure checks nothing: for tests only.");
 
     /**
      * Largest --window: an echo node remembers {@link ServeOptions#ECHO_DEDUP_CAPACITY_PER_CLIENT}
@@ -73,7 +76,10 @@ public final class LoadCommand
             cluster[0], cluster[1], transportSettings(flags, targets));
     }
 
-    /** The clients' TLS settings from --trust or --insecure; none for the JDK's trust store. */
+    /**
+     * The clients' TLS settings from --trust or --insecure, under each TLS scheme the targets use
+     * (tls, wss); none for the JDK's trust store.
+     */
     private static Map<String, Object> transportSettings(final Flags flags, final List<URI> targets)
         throws UsageException
     {
@@ -87,13 +93,21 @@ public final class LoadCommand
         {
             throw flags.error("--trust and --insecure exclude each other");
         }
-        if (targets.stream().noneMatch(uri -> ServeOptions.TLS_TRANSPORTS.contains(uri.getScheme())))
+        final Set<String> schemes = new TreeSet<>();
+        for (final URI uri : targets)
         {
-            throw flags.error("--" + (trust ? "trust" : "insecure") + " is for tls:// URIs; none was given");
+            if (ServeOptions.TLS_TRANSPORTS.contains(uri.getScheme()))
+            {
+                schemes.add(uri.getScheme());
+            }
+        }
+        if (schemes.isEmpty())
+        {
+            throw flags.error("--" + (trust ? "trust" : "insecure") + " is for tls:// and wss:// URIs; none was given");
         }
         if (insecure)
         {
-            return Map.of("tls", TlsSettings.builder().insecureForTestsOnly().build());
+            return underEach(schemes, TlsSettings.builder().insecureForTestsOnly().build());
         }
         final Path file = Path.of(flags.value("trust"));
         if (!Files.isRegularFile(file) || !Files.isReadable(file))
@@ -102,12 +116,22 @@ public final class LoadCommand
         }
         try
         {
-            return Map.of("tls", TlsSettings.builder().trustPem(file).build());
+            return underEach(schemes, TlsSettings.builder().trustPem(file).build());
         }
         catch (final IOException | RuntimeException ex)
         {
             throw flags.error("--trust = " + file + ": cannot load PEM certificates: " + ex.getMessage());
         }
+    }
+
+    private static Map<String, Object> underEach(final Set<String> schemes, final TlsSettings settings)
+    {
+        final Map<String, Object> bySchemes = new LinkedHashMap<>();
+        for (final String scheme : schemes)
+        {
+            bySchemes.put(scheme, settings);
+        }
+        return Collections.unmodifiableMap(bySchemes);
     }
 
     /** The warm-up of a run of {@code duration}: a fifth of it, at most one second. */
@@ -151,8 +175,8 @@ public final class LoadCommand
                     " is not available in this build");
             }
         }
-        final Object tls = settings.transportSettings().get("tls");
-        if (tls instanceof TlsSettings && ((TlsSettings)tls).isInsecure())
+        if (settings.transportSettings().values().stream()
+            .anyMatch(value -> value instanceof TlsSettings && ((TlsSettings)value).isInsecure()))
         {
             err.println("ringbus load: WARNING: --insecure: the servers' certificates and names are NOT checked; " +
                 "for tests only");

@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code ringbus serve}: one replicated echo node (DESIGN.md, "The ringbus CLI"). Starts the bus
  * and prints the backend it runs on ({@code backend nio} or {@code backend io_uring}); with a TLS
- * listener, prints the certificate it presents ({@code tls certificate <path> sha256 <fingerprint>},
+ * listener ({@code --tls} or {@code --wss}, which share one certificate), prints the certificate it presents ({@code tls certificate <path> sha256 <fingerprint>},
  * see {@link ServeCertificate}); binds its listeners, prints {@code listening <scheme> <host:port>}
  * for each (client listeners, then the replica listener as {@code listening replica HOST:PORT}) and
  * {@code ready} once they are bound (it does not wait for peers), then runs until SIGINT/SIGTERM,
@@ -65,8 +65,9 @@ public final class ServeCommand
                 }
             }
         }
+        // One certificate for every TLS listener: registered for tls and for wss (bus-ws reads "wss" first).
         final BusConfig config = options.config(certificate == null ? Map.of() :
-            Map.of("tls", certificate.settings()));
+            Map.of("tls", certificate.settings(), "wss", certificate.settings()));
         final EchoNode node;
         try
         {

@@ -65,6 +65,14 @@ class ArgumentParsingTest
         "serve --tcp 127.0.0.1:0 --cluster -1                  | --cluster = -1: must be within 0..2^128-1",
         "serve --tcp 127.0.0.1:0 --cluster 340282366920938463463374607431768211456 | must be within 0..2^128-1",
         "serve --tcp 127.0.0.1:0 --cluster 12ab                | --cluster = 12ab: not a decimal number",
+        "serve --ws                                            | flag --ws needs a value",
+        "serve --wss                                           | flag --wss needs a value",
+        "serve --ws localhost                                  | --ws = localhost: must be HOST:PORT",
+        "serve --wss 127.0.0.1:70000                           | --wss = 127.0.0.1:70000: port must be within 0..65535",
+        "serve --wss ::1:7000                                  | --wss = ::1:7000: write an IPv6 host in brackets",
+        "serve --ws=                                           | --ws = : must be HOST:PORT",
+        "serve --wss 127.0.0.1:0 --key a.pem                   | --cert and --key go together",
+        "serve --wss 127.0.0.1:0 --cert /nonexistent/c.pem --key /nonexistent/k.pem | --cert = /nonexistent/c.pem: no such file",
         "serve --tcp 127.0.0.1:0 --cert a.pem                  | --cert and --key go together",
         "serve --tls 127.0.0.1:0 --key a.pem                   | --cert and --key go together",
         "serve --tls 127.0.0.1:0 --cert /nonexistent/c.pem --key /nonexistent/k.pem | --cert = /nonexistent/c.pem: no such file",
@@ -90,8 +98,15 @@ class ArgumentParsingTest
         "load tls://127.0.0.1:1 --trust /nonexistent/ca.pem    | --trust = /nonexistent/ca.pem: no such file",
         "load tls://127.0.0.1:1 --trust /tmp                   | --trust = /tmp: not a readable file",
         "load tls://127.0.0.1:1 --trust ca.pem --insecure      | --trust and --insecure exclude each other",
-        "load tcp://127.0.0.1:1 --insecure                     | --insecure is for tls:// URIs; none was given",
-        "load tcp://127.0.0.1:1 --trust ca.pem                 | --trust is for tls:// URIs; none was given",
+        "load tcp://127.0.0.1:1 --insecure                     | --insecure is for tls:// and wss:// URIs; none was given",
+        "load tcp://127.0.0.1:1 --trust ca.pem                 | --trust is for tls:// and wss:// URIs; none was given",
+        "load ws://127.0.0.1:1 --insecure                      | --insecure is for tls:// and wss:// URIs; none was given",
+        "load ws://127.0.0.1:1 --trust ca.pem                  | --trust is for tls:// and wss:// URIs; none was given",
+        "load ws://127.0.0.1                                   | URI ws://127.0.0.1: must be scheme://host:port",
+        "load wss:///path                                      | URI wss:///path: must be scheme://host:port",
+        "load wss://127.0.0.1:1 --trust /nonexistent/ca.pem    | --trust = /nonexistent/ca.pem: no such file",
+        "load wss://127.0.0.1:1 --trust ca.pem --insecure      | --trust and --insecure exclude each other",
+        "load https://127.0.0.1:1                              | scheme must be one of tcp, tls, ws, wss, quic",
         "load tls://127.0.0.1:1 --insecure=yes                 | flag --insecure takes no value",
         "load tls://127.0.0.1:1 --trust                        | flag --trust needs a value",
         "demo --duration-ms soon                               | --duration-ms = soon: not a whole number",
@@ -184,13 +199,22 @@ class ArgumentParsingTest
 
         final Outcome noTlsListener = run("serve", "--tcp", "127.0.0.1:0", "--cert", one.toString(), "--key", key);
         assertEquals(Main.EXIT_USAGE, noTlsListener.code(), noTlsListener.err());
-        assertTrue(noTlsListener.err().contains("--cert and --key are for a TLS listener (--tls HOST:PORT)"),
+        assertTrue(noTlsListener.err().contains("--cert and --key are for a TLS listener (--tls or --wss HOST:PORT)"),
             noTlsListener.err());
+        final Outcome wsOnly = run("serve", "--ws", "127.0.0.1:0", "--cert", one.toString(), "--key", key);
+        assertEquals(Main.EXIT_USAGE, wsOnly.code(), wsOnly.err());
+        assertTrue(wsOnly.err().contains("--cert and --key are for a TLS listener (--tls or --wss HOST:PORT)"),
+            "ws is not TLS: " + wsOnly.err());
 
         final Outcome badCert = run("serve", "--tls", "127.0.0.1:0", "--cert", garbage.toString(), "--key", key);
         assertEquals(Main.EXIT_USAGE, badCert.code(), badCert.err());
         assertTrue(badCert.err().contains("--cert = " + garbage + ": cannot load a PEM certificate: " + garbage +
             ": no CERTIFICATE block found"), badCert.err());
+
+        final Outcome badCertForWss = run("serve", "--wss", "127.0.0.1:0", "--cert", garbage.toString(), "--key", key);
+        assertEquals(Main.EXIT_USAGE, badCertForWss.code(), badCertForWss.err());
+        assertTrue(badCertForWss.err().contains("--cert = " + garbage + ": cannot load a PEM certificate"),
+            badCertForWss.err());
 
         final Outcome badKey = run("serve", "--tls", "127.0.0.1:0", "--cert", one.toString(), "--key",
             garbage.toString());
@@ -228,6 +252,56 @@ class ArgumentParsingTest
         assertEquals(second.fingerprint(), SelfSignedCertificate.fingerprint(Pem.certificates(second.path()).get(0)));
         assertEquals(second.fingerprint(), ServeCertificate.load(second.path(), dataDir.resolve("key.pem"))
             .fingerprint(), "the written key belongs to the written certificate");
+    }
+
+    @Test
+    void serveTakesWsAndWssListenersAndOnlyWssNeedsACertificate() throws Exception
+    {
+        final ServeOptions both = ServeOptions.parse(List.of("--wss", "127.0.0.1:7443", "--ws", "0.0.0.0:0",
+            "--ws=[::1]:7080", "--wss=localhost:0"));
+        assertEquals(List.of(URI.create("wss://127.0.0.1:7443"), URI.create("ws://0.0.0.0:0"),
+            URI.create("ws://[::1]:7080"), URI.create("wss://localhost:0")), both.listeners(),
+            "every --ws and --wss, in command-line order");
+        assertTrue(both.needsCertificate(), "wss runs over TLS");
+        assertNull(both.cert(), "no --cert: a self-signed certificate in the data dir");
+
+        assertFalse(ServeOptions.parse(List.of("--ws", "127.0.0.1:0")).needsCertificate(), "ws is plain TCP");
+        assertTrue(ServeOptions.parse(List.of("--ws", "127.0.0.1:0", "--wss", "127.0.0.1:0")).needsCertificate());
+
+        final Path pki = temp.resolve("pki");
+        final Path cert = SelfSignedCertificate.generate().writeTo(pki);
+        final ServeOptions given = ServeOptions.parse(List.of("--wss", "127.0.0.1:0", "--cert", cert.toString(),
+            "--key", pki.resolve("key.pem").toString()));
+        assertEquals(cert, given.cert(), "--cert and --key serve a wss listener alone");
+        assertEquals(pki.resolve("key.pem"), given.key());
+    }
+
+    @Test
+    void loadTakesWsAndWssUrisWithTrustForWss() throws Exception
+    {
+        final SelfSignedCertificate certificate = SelfSignedCertificate.generate();
+        final Path cert = certificate.writeTo(temp);
+        final LoadGenerator.Settings plain = LoadCommand.parse(List.of("ws://127.0.0.1:7080/bus",
+            "wss://localhost:7443"));
+        assertEquals(List.of(URI.create("ws://127.0.0.1:7080/bus"), URI.create("wss://localhost:7443")),
+            plain.targets(), "a ws path is kept for the upgrade request");
+        assertTrue(plain.transportSettings().isEmpty(), "wss without --trust: the JDK's trust store");
+
+        final LoadGenerator.Settings wssOnly = LoadCommand.parse(List.of("wss://127.0.0.1:7443", "--trust",
+            cert.toString(), "ws://127.0.0.1:7080"));
+        assertEquals(java.util.Set.of("wss"), wssOnly.transportSettings().keySet(), "trust for the TLS scheme used");
+        final TlsSettings trust = (TlsSettings)wssOnly.transportSettings().get("wss");
+        assertFalse(trust.isInsecure());
+        assertTrue(trust.hostnameVerification());
+
+        final LoadGenerator.Settings tlsAndWss = LoadCommand.parse(List.of("tls://127.0.0.1:7001",
+            "wss://127.0.0.1:7443", "--trust", cert.toString()));
+        assertEquals(java.util.Set.of("tls", "wss"), tlsAndWss.transportSettings().keySet());
+        assertEquals(tlsAndWss.transportSettings().get("tls"), tlsAndWss.transportSettings().get("wss"),
+            "one --trust for both");
+
+        final LoadGenerator.Settings insecure = LoadCommand.parse(List.of("--insecure", "wss://127.0.0.1:7443"));
+        assertTrue(((TlsSettings)insecure.transportSettings().get("wss")).isInsecure());
     }
 
     @Test
@@ -280,22 +354,23 @@ class ArgumentParsingTest
     }
 
     @Test
-    void thisBuildHasTcpAndTlsAndItsServicesAreFound()
+    void thisBuildHasTcpTlsWsAndWssAndItsServicesAreFound()
     {
         assertTrue(Transports.isAvailable("tcp"));
         assertTrue(Transports.isAvailable("tls"), "bus-tls's TransportProvider");
+        assertTrue(Transports.isAvailable("ws"), "bus-ws's ws TransportProvider");
+        assertTrue(Transports.isAvailable("wss"), "bus-ws's wss TransportProvider");
         assertEquals("io_uring", IoBackendProvider.find("io_uring").name(), "bus-uring's IoBackendProvider");
     }
 
     @Test
     void aTransportThisBuildLacksIsAClearUsageError()
     {
-        // Only meaningful while the class path has no ws transport; once it has one, serve would run.
-        assumeFalse(Transports.isAvailable("ws"), "this build has a ws transport");
-        final Outcome outcome = run("serve", "--tcp", "127.0.0.1:0", "--ws", "127.0.0.1:0", "--shards", "1");
-        assertEquals(Main.EXIT_USAGE, outcome.code(), outcome.err());
-        assertTrue(outcome.err().contains("--ws: transport ws is not available in this build"), outcome.err());
+        // Only meaningful while the class path has no quic transport; once it has one, serve would run.
         assumeFalse(Transports.isAvailable("quic"), "this build has a quic transport");
+        final Outcome outcome = run("serve", "--tcp", "127.0.0.1:0", "--quic", "127.0.0.1:0", "--shards", "1");
+        assertEquals(Main.EXIT_USAGE, outcome.code(), outcome.err());
+        assertTrue(outcome.err().contains("--quic: transport quic is not available in this build"), outcome.err());
         final Outcome load = run("load", "quic://127.0.0.1:7001", "--duration-ms", "100");
         assertEquals(Main.EXIT_USAGE, load.code(), load.err());
         assertTrue(load.err().contains("transport quic is not available in this build"), load.err());

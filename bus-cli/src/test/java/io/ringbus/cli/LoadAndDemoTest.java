@@ -47,6 +47,7 @@ class LoadAndDemoTest
             new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         final String text = out.toString(StandardCharsets.UTF_8);
         assertEquals(Main.EXIT_OK, code, () -> text + err.toString(StandardCharsets.UTF_8));
+        assertTrue(Transports.isAvailable("ws") && Transports.isAvailable("wss"), "bus-ws is on the class path");
         final List<String> rows = text.lines().filter(line -> line.startsWith("|")).toList();
         assertEquals(2 + ServeOptions.TRANSPORTS.size(), rows.size(), text);
         assertTrue(rows.get(0).matches("\\| transport +\\| +messages/s \\| +MB/s \\| +p50 µs \\| +p99 µs \\| " +

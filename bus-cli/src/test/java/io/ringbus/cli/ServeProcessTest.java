@@ -36,9 +36,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * {@code ringbus serve} as a process: TLS listeners with a generated or a given certificate, that
- * clients reach by trusting the printed certificate file; the backend line; io_uring asked for
- * where it is unavailable (simulated with Netty's {@code io.netty.transport.noNative}).
+ * {@code ringbus serve} as a process: TLS listeners (tls, wss) with a generated or a given
+ * certificate, that clients reach by trusting the printed certificate file; ws and wss listeners;
+ * the backend line; io_uring asked for where it is unavailable (simulated with Netty's
+ * {@code io.netty.transport.noNative}).
  */
 class ServeProcessTest
 {
@@ -46,7 +47,7 @@ class ServeProcessTest
     private static final Duration REPLY = Duration.ofSeconds(20);
     private static final Pattern CERTIFICATE_LINE =
         Pattern.compile("tls certificate (.+) sha256 ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})");
-    private static final Pattern TLS_LINE = Pattern.compile("listening tls 127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern LISTENING_LINE = Pattern.compile("listening (\\w+) 127\\.0\\.0\\.1:(\\d+)");
     /** Makes Netty's io_uring unavailable in a child JVM, as on a kernel without it. */
     private static final String NO_NATIVE = "-Dio.netty.transport.noNative=true";
 
@@ -74,16 +75,33 @@ class ServeProcessTest
     /** The port of the {@code listening tls} line seen so far. */
     private static int tlsPort(final ServeProcess process) throws IOException
     {
-        final Matcher matcher = TLS_LINE.matcher(process.seenStartingWith("listening tls "));
+        return port(process, "tls");
+    }
+
+    /** The port of the {@code listening <scheme> 127.0.0.1:PORT} line seen so far. */
+    private static int port(final ServeProcess process, final String scheme) throws IOException
+    {
+        final Matcher matcher = LISTENING_LINE.matcher(process.seenStartingWith("listening " + scheme + " "));
         assertTrue(matcher.matches(), process.describe());
-        return Integer.parseInt(matcher.group(1));
+        assertEquals(scheme, matcher.group(1), process.describe());
+        return Integer.parseInt(matcher.group(2));
     }
 
     /** Connect over tls trusting {@code trust}, send one request, return its reply. */
     private static Reply echoOverTls(final int port, final TlsSettings trust, final String text) throws Exception
     {
-        try (BusClient client = BusClient.connect(URI.create("tls://127.0.0.1:" + port),
-            ClientOptions.defaults().withTransportSettings("tls", trust)))
+        return echo(URI.create("tls://127.0.0.1:" + port), trust, text);
+    }
+
+    /**
+     * Connect to {@code uri}, trusting {@code trust} for its scheme (null for none), send one
+     * request, check that the reply carries the same body and return it.
+     */
+    private static Reply echo(final URI uri, final TlsSettings trust, final String text) throws Exception
+    {
+        final ClientOptions options = trust == null ? ClientOptions.defaults() :
+            ClientOptions.defaults().withTransportSettings(uri.getScheme(), trust);
+        try (BusClient client = BusClient.connect(uri, options))
         {
             final byte[] body = text.getBytes(StandardCharsets.UTF_8);
             final Reply reply = client.requestAsync(1, body).get(REPLY.toMillis(), TimeUnit.MILLISECONDS);
@@ -146,13 +164,59 @@ class ServeProcessTest
         final Path keyPath = temp.resolve("pki").resolve("key.pem");
         final Path dataDir = temp.resolve("unused-data");
         final ServeProcess node = serve(List.of(), "--tls", "127.0.0.1:0", "--tcp", "127.0.0.1:0",
-            "--cert", certPath.toString(), "--key", keyPath.toString(), "--data-dir", dataDir.toString(),
-            "--shards", "1");
+            "--wss", "127.0.0.1:0", "--cert", certPath.toString(), "--key", keyPath.toString(),
+            "--data-dir", dataDir.toString(), "--shards", "1");
         node.awaitLine("ready", STARTUP);
         assertEquals("tls certificate " + certPath.toAbsolutePath() + " sha256 " + generated.sha256Fingerprint(),
             node.seenStartingWith("tls certificate "));
         assertFalse(Files.exists(dataDir), "nothing is generated when --cert and --key are given");
         echoOverTls(tlsPort(node), generated.clientSettings().build(), "with the given certificate");
+        echo(URI.create("wss://127.0.0.1:" + port(node, "wss")), generated.clientSettings().build(),
+            "wss presents the given certificate too");
+    }
+
+    @Test
+    void wsAndWssListenersAnswerClientsTrustingThePrintedCertificate() throws Exception
+    {
+        final Path dataDir = temp.resolve("ws-data");
+        final ServeProcess node = serve(List.of(), "--ws", "127.0.0.1:0", "--wss", "127.0.0.1:0",
+            "--data-dir", dataDir.toString(), "--shards", "1");
+        node.awaitLine("ready", STARTUP);
+        final List<String> listening = node.seen.stream().filter(line -> line.startsWith("listening ")).toList();
+        assertEquals(2, listening.size(), node.describe());
+        assertTrue(listening.get(0).matches("listening ws 127\\.0\\.0\\.1:[1-9][0-9]*"), node.describe());
+        assertTrue(listening.get(1).matches("listening wss 127\\.0\\.0\\.1:[1-9][0-9]*"), node.describe());
+
+        // wss alone makes serve generate and print a certificate, as --tls does.
+        final Matcher certificate = CERTIFICATE_LINE.matcher(node.seenStartingWith("tls certificate "));
+        assertTrue(certificate.matches(), node.describe());
+        final Path certPath = Path.of(certificate.group(1));
+        assertEquals(dataDir.resolve("cert.pem").toAbsolutePath(), certPath);
+
+        final int wsPort = port(node, "ws");
+        final int wssPort = port(node, "wss");
+        final TlsSettings trust = TlsSettings.builder().trustPem(certPath).build();
+        echo(URI.create("ws://127.0.0.1:" + wsPort), null, "over ws");
+        echo(URI.create("ws://127.0.0.1:" + wsPort + "/any/path?q=1"), null, "over ws with a path");
+        final Reply overWss = echo(URI.create("wss://127.0.0.1:" + wssPort), trust, "over wss");
+        assertEquals(1, overWss.operation());
+        echo(URI.create("wss://localhost:" + wssPort), trust, "over wss by name");
+
+        // The wss client checks the chain: without trusting cert.pem the handshake fails.
+        final IOException untrusted = assertThrows(IOException.class, () -> BusClient.connect(
+            URI.create("wss://127.0.0.1:" + wssPort), ClientOptions.defaults()
+                .withTransportSettings("wss", TlsSettings.defaults()).withConnectTimeout(Duration.ofSeconds(10))));
+        assertFalse(untrusted.getMessage().contains("timed out"), untrusted.toString());
+
+        // ringbus load drives both, trusting the same file for wss.
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final int code = Main.run(new String[] {"load", "ws://127.0.0.1:" + wsPort, "wss://127.0.0.1:" + wssPort,
+            "--trust", certPath.toString(), "--connections", "2", "--window", "4", "--duration-ms", "300"},
+            new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        final String loadOut = out.toString(StandardCharsets.UTF_8);
+        assertEquals(Main.EXIT_OK, code, () -> loadOut + err.toString(StandardCharsets.UTF_8));
+        assertTrue(loadOut.contains("errors 0  unanswered 0"), loadOut);
     }
 
     @Test
