@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
@@ -415,14 +416,9 @@ class UringBackendTest
             while (!returned.get())
             {
                 backend.wakeup();
-                try
-                {
-                    Thread.sleep(10);
-                }
-                catch (final InterruptedException ex)
-                {
-                    return;
-                }
+                // Keep waking until the poll has returned: a wakeup that lands before the poll
+                // blocks is consumed by an earlier, non-blocking pass.
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
             }
         });
         waker.start();
