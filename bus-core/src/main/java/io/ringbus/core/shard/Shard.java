@@ -134,7 +134,9 @@ public final class Shard implements Agent
     /** Wake the shard if it is blocked in its backend. Any thread. */
     public void wake()
     {
-        if (sleeping)
+        // The shard itself is awake even while it dispatches completions from inside its blocking
+        // poll: waking it would cost a syscall and an extra empty poll per frame.
+        if (sleeping && Thread.currentThread() != thread)
         {
             backend.wakeup();
         }
