@@ -2,6 +2,8 @@ package io.ringbus.bench.harness;
 
 import java.net.InetSocketAddress;
 
+import javax.net.ssl.SSLContext;
+
 /**
  * One node of the "replicated echo" that the harness measures: a server speaking WIRE.md that
  * answers every {@code request} with a {@code reply} carrying the same body and the request's
@@ -34,4 +36,14 @@ public interface EchoServer extends AutoCloseable
 
     /** Short name used in the harness's table, equal to its key in {@link Harness#SERVERS}. */
     String name();
+
+    /**
+     * How a client reaches this server: null for plain TCP, else the TLS context (TLS 1.3,
+     * trusting this server's certificate) the client must wrap its socket with. Known before
+     * {@link #start()}; any thread.
+     */
+    default SSLContext clientTls()
+    {
+        return null;
+    }
 }

@@ -1,5 +1,7 @@
 package io.ringbus.bench.harness;
 
+import io.ringbus.core.config.Backend;
+
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -23,15 +25,25 @@ import java.util.function.Supplier;
  *   <li>round-trip latency percentiles with 64-byte bodies, one request at a time,</li>
  *   <li>bulk throughput with 64 KiB bodies,</li>
  * </ol>
- * and prints a Markdown table of absolute numbers and of ratios against the first server listed.
- * A warm-up round over all the servers comes first; each throughput test then follows a warm-up of
- * its own and is split into several runs, reported as their median with their spread, because
- * loopback numbers on a small machine vary from second to second.
+ * and prints a Markdown table of absolute numbers and one table of ratios per baseline server
+ * ({@code --baseline a,b}; the first server listed by default). Each server says whether it speaks
+ * TLS ({@link EchoServer#clientTls()}) and the load client follows it, so that plain and TLS servers
+ * can share a run. A warm-up round over all the servers comes first; each throughput test then
+ * follows a warm-up of its own and is split into several runs, reported as their median with their
+ * spread, because loopback numbers on a small machine vary from second to second. With
+ * {@code --rounds R} the whole measurement is repeated R times, servers interleaved (each round
+ * starts one server later), so that a burst of load from elsewhere on a shared machine hits every
+ * server rather than one; the tables then give the median over all rounds' runs, and latency
+ * percentiles as the median of the rounds' percentiles.
  *
  * <pre>
  * java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness \
- *     [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--servers a,b,c]
+ *     [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]
+ *     [--group plain|uring|tls] [--servers a,b,c] [--baseline a,b]
  * </pre>
+ *
+ * <p>{@code --group} picks a preset comparison ({@link #GROUPS}): its servers and its baselines,
+ * each overridden by an explicit {@code --servers} or {@code --baseline}.
  *
  * <p>Runs on the main thread; {@link #SERVERS} is meant to be extended before {@link #main} runs
  * or in its static initialiser.
@@ -49,8 +61,40 @@ public final class Harness
     {
         SERVERS.put("netty-epoll", () -> new NettyEchoServer(NettyEchoServer.Transport.EPOLL));
         SERVERS.put("netty-nio", () -> new NettyEchoServer(NettyEchoServer.Transport.NIO));
+        SERVERS.put("netty-uring", () -> new NettyEchoServer(NettyEchoServer.Transport.IO_URING));
         SERVERS.put("blocking", BlockingEchoServer::new);
-        // ringbus server registered here
+        // ringbus server registered here: one shard, as each Netty peer has one event loop thread.
+        SERVERS.put("ringbus-nio", () -> new RingbusEchoServer(Backend.NIO, 1));
+        SERVERS.put("ringbus-uring", () -> new RingbusEchoServer(Backend.IO_URING, 1));
+        // TLS 1.3 on the JDK provider, both sides (see BenchTls).
+        SERVERS.put("ringbus-tls", () -> new RingbusEchoServer(Backend.NIO, 1, true));
+        SERVERS.put("ringbus-tls-uring", () -> new RingbusEchoServer(Backend.IO_URING, 1, true));
+        SERVERS.put("netty-tls", () -> new NettyEchoServer(NettyEchoServer.Transport.NIO, 1, true));
+    }
+
+    /** A preset comparison: the servers measured and the baselines their ratio tables are against. */
+    record Group(List<String> servers, List<String> baselines)
+    {
+    }
+
+    /**
+     * The comparisons RESULTS.md reports: plain Ringbus against the conventional peers (issue 3),
+     * io_uring against NIO and Netty's own io_uring channels (issue 5), TLS against Netty's
+     * SslHandler on the same provider and against plain tcp (issue 4).
+     */
+    public static final Map<String, Group> GROUPS = new LinkedHashMap<>();
+
+    static
+    {
+        GROUPS.put("plain", new Group(
+            List.of("ringbus-nio", "netty-nio", "netty-epoll", "blocking"),
+            List.of("netty-nio", "netty-epoll", "blocking")));
+        GROUPS.put("uring", new Group(
+            List.of("ringbus-uring", "ringbus-nio", "netty-uring", "netty-epoll"),
+            List.of("ringbus-nio", "netty-uring")));
+        GROUPS.put("tls", new Group(
+            List.of("ringbus-tls", "netty-tls", "ringbus-nio", "ringbus-tls-uring"),
+            List.of("netty-tls", "ringbus-nio")));
     }
 
     /** Default length of each measured test. */
@@ -67,6 +111,8 @@ public final class Harness
     public static final int DEFAULT_RUNS = 5;
     /** Most runs a throughput test may be split into. */
     public static final int MAX_RUNS = 100;
+    /** Most rounds a measurement may be repeated. */
+    public static final int MAX_ROUNDS = 20;
     /** Unrecorded round trips before the latency test records. */
     public static final int LATENCY_WARMUP = 10_000;
     /** Most round trips the latency test records (it also stops when its duration is up). */
@@ -80,7 +126,8 @@ public final class Harness
 
     private static final String USAGE =
         "usage: java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness" +
-        " [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--servers a,b,c]%n" +
+        " [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]" +
+        " [--group plain|uring|tls] [--servers a,b,c] [--baseline a,b]%n" +
         "  servers: %s%n";
 
     private Harness()
@@ -98,7 +145,10 @@ public final class Harness
         long warmupMs = DEFAULT_WARMUP_MS;
         long roundWarmupMs = DEFAULT_ROUND_WARMUP_MS;
         int runs = DEFAULT_RUNS;
-        List<String> names = new ArrayList<>(SERVERS.keySet());
+        int rounds = 1;
+        List<String> names = null;
+        List<String> baselines = null;
+        Group group = null;
         for (int i = 0; i < args.length; i++)
         {
             final String arg = args[i];
@@ -119,13 +169,32 @@ public final class Harness
                 case "--warmup-ms" -> warmupMs = parseNonNegative(arg, value);
                 case "--round-warmup-ms" -> roundWarmupMs = parseNonNegative(arg, value);
                 case "--runs" -> runs = (int)Math.min(MAX_RUNS, parsePositive(arg, value));
+                case "--rounds" -> rounds = (int)Math.min(MAX_ROUNDS, parsePositive(arg, value));
                 case "--servers" -> names = List.of(value.split(","));
+                case "--baseline" -> baselines = List.of(value.split(","));
+                case "--group" ->
+                {
+                    group = GROUPS.get(value);
+                    if (group == null)
+                    {
+                        usageError("unknown group " + value + " (" + String.join(", ", GROUPS.keySet()) + ")");
+                        return;
+                    }
+                }
                 default ->
                 {
                     usageError("unknown option " + arg);
                     return;
                 }
             }
+        }
+        if (names == null)
+        {
+            names = group != null ? group.servers() : new ArrayList<>(SERVERS.keySet());
+        }
+        if (baselines == null)
+        {
+            baselines = group != null ? group.baselines() : List.of(names.get(0));
         }
         for (final String name : names)
         {
@@ -135,23 +204,47 @@ public final class Harness
                 return;
             }
         }
+        for (final String baseline : baselines)
+        {
+            if (!names.contains(baseline))
+            {
+                usageError("baseline " + baseline + " is not among the servers measured");
+                return;
+            }
+        }
 
         final Settings settings = new Settings(
-            Duration.ofMillis(durationMs), Duration.ofMillis(warmupMs), Duration.ofMillis(roundWarmupMs), runs);
-        final LoadClient client = new LoadClient();
+            Duration.ofMillis(durationMs), Duration.ofMillis(warmupMs), Duration.ofMillis(roundWarmupMs), runs, rounds);
         if (!settings.roundWarmup().isZero())
         {
             for (final String name : names)
             {
-                warmUp(client, name, SERVERS.get(name), settings.roundWarmup());
+                warmUp(name, SERVERS.get(name), settings.roundWarmup());
+            }
+        }
+        final Map<String, List<Row>> measured = new LinkedHashMap<>();
+        for (final String name : names)
+        {
+            measured.put(name, new ArrayList<>());
+        }
+        for (int round = 0; round < settings.rounds(); round++)
+        {
+            for (int i = 0; i < names.size(); i++)
+            {
+                final String name = names.get((i + round) % names.size());
+                if (settings.rounds() > 1 && i == 0)
+                {
+                    System.err.println("-- round " + (round + 1) + " of " + settings.rounds());
+                }
+                measured.get(name).add(measure(name, SERVERS.get(name), settings));
             }
         }
         final List<Row> rows = new ArrayList<>();
         for (final String name : names)
         {
-            rows.add(measure(client, name, SERVERS.get(name), settings));
+            rows.add(Row.combine(measured.get(name)));
         }
-        printReport(System.out, rows, settings);
+        printReport(System.out, rows, settings, baselines);
     }
 
     /**
@@ -161,9 +254,16 @@ public final class Harness
      * @param warmup      unmeasured load before each throughput test.
      * @param roundWarmup unmeasured load per server in the round before all measurements.
      * @param runs        runs each throughput test is split into; the table gives their median.
+     * @param rounds      times the whole measurement is repeated, servers interleaved.
      */
-    record Settings(Duration duration, Duration warmup, Duration roundWarmup, int runs)
+    record Settings(Duration duration, Duration warmup, Duration roundWarmup, int runs, int rounds)
     {
+        /** One round. */
+        Settings(final Duration duration, final Duration warmup, final Duration roundWarmup, final int runs)
+        {
+            this(duration, warmup, roundWarmup, runs, 1);
+        }
+
         Duration runDuration()
         {
             return duration.dividedBy(runs);
@@ -191,6 +291,20 @@ public final class Harness
             return median == 0 ? 0 : 100 * (sorted[sorted.length - 1] - sorted[0]) / median;
         }
 
+        /**
+         * Interquartile range / median of messages per second, in percent: the spread of the middle
+         * half of the runs, which one disturbed run cannot inflate (quartiles by nearest rank).
+         */
+        double iqrPercent()
+        {
+            final double[] sorted = runs.stream().mapToDouble(ThroughputResult::messagesPerSecond).sorted().toArray();
+            final double median = median(sorted);
+            final int last = sorted.length - 1;
+            final double q1 = sorted[(int)Math.round(0.25 * last)];
+            final double q3 = sorted[(int)Math.round(0.75 * last)];
+            return median == 0 ? 0 : 100 * (q3 - q1) / median;
+        }
+
         private static double median(final double[] sorted)
         {
             final int middle = sorted.length / 2;
@@ -198,22 +312,58 @@ public final class Harness
         }
     }
 
-    /** One server's results, or why it has none. */
-    record Row(String server, Series pipelined, LatencyResult latency, Series bulk, String error)
+    /**
+     * One server's results, or why it has none.
+     *
+     * @param security "tcp", or the TLS protocol and cipher suite the load client negotiated.
+     */
+    record Row(String server, String security, Series pipelined, LatencyResult latency, Series bulk, String error)
     {
         boolean ok()
         {
             return error == null;
         }
+
+        /**
+         * One row from the rounds of one server: all their throughput runs pooled, each latency
+         * percentile the median of the rounds'. The first failed round, if any, stands for all.
+         */
+        static Row combine(final List<Row> rounds)
+        {
+            for (final Row row : rounds)
+            {
+                if (!row.ok())
+                {
+                    return row;
+                }
+            }
+            if (rounds.size() == 1)
+            {
+                return rounds.get(0);
+            }
+            final List<ThroughputResult> pipelined = new ArrayList<>();
+            final List<ThroughputResult> bulk = new ArrayList<>();
+            final List<LatencyResult> latencies = new ArrayList<>();
+            for (final Row row : rounds)
+            {
+                pipelined.addAll(row.pipelined().runs());
+                bulk.addAll(row.bulk().runs());
+                latencies.add(row.latency());
+            }
+            final Row first = rounds.get(0);
+            return new Row(first.server(), first.security(), new Series(pipelined), LatencyResult.medianOf(latencies),
+                new Series(bulk), null);
+        }
     }
 
     /** Warm-up round: half of {@code load} pipelined small messages, half bulk; failures are reported by {@link #measure}. */
-    static void warmUp(final LoadClient client, final String name, final Supplier<EchoServer> supplier, final Duration load)
+    static void warmUp(final String name, final Supplier<EchoServer> supplier, final Duration load)
     {
         System.err.println("== warm-up " + name);
         final EchoServer server = supplier.get();
         try
         {
+            final LoadClient client = LoadClient.forServer(server);
             final InetSocketAddress address = server.start();
             client.pipelined(address, LoadClient.SMALL_BODY_SIZE, load.dividedBy(2), LoadClient.SMALL_WINDOW);
             client.bulk(address, load.dividedBy(2));
@@ -228,14 +378,17 @@ public final class Harness
         }
     }
 
-    static Row measure(
-        final LoadClient client, final String name, final Supplier<EchoServer> supplier, final Settings settings)
+    /** Measure one server with a load client that speaks what the server expects (plain TCP or TLS). */
+    static Row measure(final String name, final Supplier<EchoServer> supplier, final Settings settings)
     {
         System.err.println("== " + name);
         final EchoServer server = supplier.get();
         try
         {
+            final LoadClient client = LoadClient.forServer(server);
             final InetSocketAddress address = server.start();
+            final String security = client.security(address);
+            System.err.println("   " + security);
             final Series pipelined = throughput(
                 client, address, LoadClient.SMALL_BODY_SIZE, LoadClient.SMALL_WINDOW, settings);
             System.err.printf(Locale.ROOT, "   pipelined 64 B: %,.0f msg/s (spread %.0f%%)%n",
@@ -250,12 +403,12 @@ public final class Harness
                 client, address, LoadClient.BULK_BODY_SIZE, LoadClient.BULK_WINDOW, settings);
             System.err.printf(Locale.ROOT, "   bulk 64 KiB: %,.0f MB/s (spread %.0f%%)%n",
                 bulk.medianMegabytesPerSecond(), bulk.spreadPercent());
-            return new Row(name, pipelined, latency, bulk, null);
+            return new Row(name, security, pipelined, latency, bulk, null);
         }
         catch (final Exception ex)
         {
             System.err.println("   failed: " + ex);
-            return new Row(name, null, null, null, ex.toString());
+            return new Row(name, null, null, null, null, ex.toString());
         }
         finally
         {
@@ -283,18 +436,24 @@ public final class Harness
         return new Series(runs);
     }
 
+    /** The report with one ratio table, against the first server that has results. */
     static void printReport(final PrintStream out, final List<Row> rows, final Settings settings)
     {
-        Row baseline = null;
+        final List<String> baselines = new ArrayList<>();
         for (final Row row : rows)
         {
             if (row.ok())
             {
-                baseline = row;
+                baselines.add(row.server());
                 break;
             }
         }
+        printReport(out, rows, settings, baselines);
+    }
 
+    /** The absolute table, then one ratio table per server named in {@code baselines}. */
+    static void printReport(final PrintStream out, final List<Row> rows, final Settings settings, final List<String> baselines)
+    {
         out.println("## Ringbus end-to-end harness");
         out.println();
         out.println("- date: " + ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
@@ -302,24 +461,38 @@ public final class Harness
         out.println("- machine: " + Runtime.getRuntime().availableProcessors() + " cores, Java " +
             System.getProperty("java.runtime.version") + ", " + System.getProperty("os.name") + " " +
             System.getProperty("os.version") + " " + System.getProperty("os.arch"));
-        out.println("- client: LoadClient, blocking java.net.Socket with TCP_NODELAY over 127.0.0.1, one connection" +
-            " at a time; pipelined window " + LoadClient.SMALL_WINDOW + ", bulk window " + LoadClient.BULK_WINDOW);
+        out.println("- client: LoadClient, blocking java.net.Socket with TCP_NODELAY over 127.0.0.1 (an SSLSocket over it," +
+            " TLS 1.3, JDK provider, for TLS servers), one connection at a time; pipelined window " +
+            LoadClient.SMALL_WINDOW + ", bulk window " + LoadClient.BULK_WINDOW);
+        for (final Row row : rows)
+        {
+            if (row.ok() && !"tcp".equals(row.security()))
+            {
+                out.println("- " + row.server() + " negotiated " + row.security());
+            }
+        }
         out.println("- warm-up round first: " + settings.roundWarmup().toMillis() + " ms of load per server;" +
             " then each test " + settings.duration().toMillis() + " ms; a throughput test is " + settings.runs() +
             " runs of " + settings.runDuration().toMillis() + " ms after " + settings.warmup().toMillis() +
-            " ms of warm-up, reported as the median run, spread = (max - min) / median;" +
+            " ms of warm-up, reported as the median run, spread = (max - min) / median, IQR = interquartile range / median;" +
             " the latency test records after " + LATENCY_WARMUP + " unrecorded round trips");
+        if (settings.rounds() > 1)
+        {
+            out.println("- " + settings.rounds() + " rounds, servers interleaved: throughput medians, spreads and IQRs" +
+                " are over all " + settings.rounds() * settings.runs() + " runs of a server; each latency percentile is" +
+                " the median of the rounds' (samples: the rounds' total)");
+        }
         out.println("- MB/s counts echoed body bytes (10^6 B/s, one direction); latency is the round trip, in µs");
         out.println();
-        out.println("| server | pipelined 64 B msg/s | MB/s | spread | p50 µs | p90 µs | p99 µs | p99.9 µs |" +
-            " max µs | samples | bulk 64 KiB msg/s | MB/s | spread |");
-        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        out.println("| server | pipelined 64 B msg/s | MB/s | spread | IQR | p50 µs | p90 µs | p99 µs | p99.9 µs |" +
+            " max µs | samples | bulk 64 KiB msg/s | MB/s | spread | IQR |");
+        out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for (final Row row : rows)
         {
             if (!row.ok())
             {
                 out.println("| " + row.server() + " | failed: " + row.error().replace('|', '/') +
-                    " | | | | | | | | | | | |");
+                    " | | | | | | | | | | | | | |");
                 continue;
             }
             final LatencyResult latency = row.latency();
@@ -327,6 +500,7 @@ public final class Harness
                 " | " + count(row.pipelined().medianMessagesPerSecond()) +
                 " | " + decimal(row.pipelined().medianMegabytesPerSecond()) +
                 " | " + percent(row.pipelined().spreadPercent()) +
+                " | " + percent(row.pipelined().iqrPercent()) +
                 " | " + decimal(latency.p50Us()) +
                 " | " + decimal(latency.p90Us()) +
                 " | " + decimal(latency.p99Us()) +
@@ -335,13 +509,33 @@ public final class Harness
                 " | " + latency.samples() +
                 " | " + count(row.bulk().medianMessagesPerSecond()) +
                 " | " + decimal(row.bulk().medianMegabytesPerSecond()) +
-                " | " + percent(row.bulk().spreadPercent()) + " |");
+                " | " + percent(row.bulk().spreadPercent()) +
+                " | " + percent(row.bulk().iqrPercent()) + " |");
         }
-        if (baseline == null)
+        for (final String name : baselines)
         {
-            return;
+            Row baseline = null;
+            for (final Row row : rows)
+            {
+                if (row.ok() && row.server().equals(name))
+                {
+                    baseline = row;
+                }
+            }
+            if (baseline == null)
+            {
+                out.println();
+                out.println("No ratios against " + name + ": it has no results.");
+                continue;
+            }
+            printRatios(out, rows, baseline);
         }
+        out.println();
+        out.println("Loopback on a small shared machine is noisy: compare ratios only where the spreads are small.");
+    }
 
+    private static void printRatios(final PrintStream out, final List<Row> rows, final Row baseline)
+    {
         out.println();
         out.println("Ratios against " + baseline.server() + " (throughput: higher is better; latency: lower is better)");
         out.println();
@@ -364,8 +558,6 @@ public final class Harness
                 " | " + ratio(latency.maxUs(), base.maxUs()) +
                 " | " + ratio(row.bulk().medianMessagesPerSecond(), baseline.bulk().medianMessagesPerSecond()) + " |");
         }
-        out.println();
-        out.println("Loopback on a small shared machine is noisy: compare ratios only where the spreads are small.");
     }
 
     /**

@@ -2,6 +2,10 @@ package io.ringbus.bench.harness;
 
 import org.HdrHistogram.Histogram;
 
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
 /**
  * Round-trip percentiles of a one-at-a-time run, in microseconds. Immutable.
  *
@@ -26,5 +30,30 @@ public record LatencyResult(long samples, double p50Us, double p90Us, double p99
             histogramNs.getValueAtPercentile(99) / NS_PER_US,
             histogramNs.getValueAtPercentile(99.9) / NS_PER_US,
             histogramNs.getMaxValue() / NS_PER_US);
+    }
+
+    /** Each percentile the median of {@code results}' (max included); samples their total. */
+    public static LatencyResult medianOf(final List<LatencyResult> results)
+    {
+        long samples = 0;
+        for (final LatencyResult result : results)
+        {
+            samples += result.samples();
+        }
+        return new LatencyResult(
+            samples,
+            median(results, LatencyResult::p50Us),
+            median(results, LatencyResult::p90Us),
+            median(results, LatencyResult::p99Us),
+            median(results, LatencyResult::p999Us),
+            median(results, LatencyResult::maxUs));
+    }
+
+    private static double median(final List<LatencyResult> results, final ToDoubleFunction<LatencyResult> field)
+    {
+        final double[] sorted = results.stream().mapToDouble(field).toArray();
+        Arrays.sort(sorted);
+        final int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 }

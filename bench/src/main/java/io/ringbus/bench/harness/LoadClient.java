@@ -10,10 +10,13 @@ import java.time.Duration;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
+import javax.net.ssl.SSLContext;
+
 /**
  * The load generator of the end-to-end harness: a plain blocking {@link java.net.Socket} client
  * speaking WIRE.md, independent of any bus SDK, so that every server is measured by the same
- * client. TCP_NODELAY on; loopback addresses only.
+ * client. TCP_NODELAY on; loopback addresses only. A client made with an {@link SSLContext} speaks
+ * TLS 1.3 ({@link javax.net.ssl.SSLSocket}) instead of plain TCP.
  *
  * <p>Every run stops by itself: it is bounded by its duration or count, and any read or window
  * wait that blocks longer than {@link #READ_TIMEOUT_MS} abandons the run with an exception.
@@ -40,6 +43,42 @@ public final class LoadClient
     private static final long HIGHEST_TRACKABLE_NS = TimeUnit.MILLISECONDS.toNanos(READ_TIMEOUT_MS);
     private static final int SIGNIFICANT_DIGITS = 3;
     private static final long WRITER_JOIN_TIMEOUT_MS = 2 * READ_TIMEOUT_MS;
+    private static final long NO_LIMIT = Long.MAX_VALUE;
+
+    private final SSLContext tls;
+
+    /** A plain TCP client. */
+    public LoadClient()
+    {
+        this(null);
+    }
+
+    /** A client over TLS with {@code tls} (TLS 1.3 only), or plain TCP when it is null. */
+    public LoadClient(final SSLContext tls)
+    {
+        this.tls = tls;
+    }
+
+    /** A client that speaks what {@code server} expects (see {@link EchoServer#clientTls()}). */
+    public static LoadClient forServer(final EchoServer server)
+    {
+        return new LoadClient(server.clientTls());
+    }
+
+    /** True if this client speaks TLS. */
+    public boolean isTls()
+    {
+        return tls != null;
+    }
+
+    /** Connect once and tell what the connection negotiated: "tcp", or the TLS protocol and cipher suite. */
+    public String security(final InetSocketAddress address) throws IOException
+    {
+        try (LoadConnection connection = LoadConnection.open(address, tls, SMALL_BODY_SIZE, READ_TIMEOUT_MS))
+        {
+            return connection.security();
+        }
+    }
 
     /**
      * Pipelined throughput over one connection: a writer thread keeps up to {@code window}
@@ -48,19 +87,43 @@ public final class LoadClient
      * number. When {@code duration} is up the writer sends a {@code ping_client}; its
      * {@code pong_client}, which follows the last reply on the FIFO connection, ends the run.
      */
-    @SuppressWarnings("try") // the connection is closed early on failure, on purpose: it unblocks the writer
     public ThroughputResult pipelined(
         final InetSocketAddress address, final int bodySize, final Duration duration, final int window)
+        throws IOException, InterruptedException
+    {
+        return pipelined(address, bodySize, duration.toNanos(), NO_LIMIT, window);
+    }
+
+    /**
+     * {@link #pipelined(InetSocketAddress, int, Duration, int)} bounded by a number of requests
+     * instead of a duration: exactly {@code count} requests (then the closing ping), for runs whose
+     * cost is counted per frame (syscalls per frame). Still abandoned after {@link #READ_TIMEOUT_MS}
+     * without a reply.
+     */
+    public ThroughputResult pipelinedCount(
+        final InetSocketAddress address, final int bodySize, final long count, final int window)
+        throws IOException, InterruptedException
+    {
+        if (count < 1)
+        {
+            throw new IllegalArgumentException("count = " + count + ": at least 1");
+        }
+        return pipelined(address, bodySize, NO_LIMIT, count, window);
+    }
+
+    @SuppressWarnings("try") // the connection is closed early on failure, on purpose: it unblocks the writer
+    private ThroughputResult pipelined(
+        final InetSocketAddress address, final int bodySize, final long durationNs, final long maxRequests, final int window)
         throws IOException, InterruptedException
     {
         if (window < 1)
         {
             throw new IllegalArgumentException("window = " + window + ": at least 1");
         }
-        try (LoadConnection connection = LoadConnection.open(address, bodySize, READ_TIMEOUT_MS))
+        try (LoadConnection connection = LoadConnection.open(address, tls, bodySize, READ_TIMEOUT_MS))
         {
             final Semaphore permits = new Semaphore(window);
-            final PipelineWriter writer = new PipelineWriter(connection, permits, duration.toNanos());
+            final PipelineWriter writer = new PipelineWriter(connection, permits, durationNs, maxRequests);
             final Thread writerThread = new Thread(writer, "load-writer");
             writerThread.setDaemon(true);
             // Replies are handed back to the writer in batches: at most a quarter window at a
@@ -147,7 +210,7 @@ public final class LoadClient
             throw new IllegalArgumentException("warmup = " + warmup + ", count = " + count);
         }
         final Histogram histogramNs = new Histogram(HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
-        try (LoadConnection connection = LoadConnection.open(address, bodySize, READ_TIMEOUT_MS))
+        try (LoadConnection connection = LoadConnection.open(address, tls, bodySize, READ_TIMEOUT_MS))
         {
             final long maxDurationNs = maxDuration.toNanos();
             final long request = roundTrips(connection, 1, warmup, maxDurationNs, null);
@@ -204,14 +267,17 @@ public final class LoadClient
         private final LoadConnection connection;
         private final Semaphore permits;
         private final long durationNs;
+        private final long maxRequests;
         volatile long sent;
         volatile Throwable failure;
 
-        PipelineWriter(final LoadConnection connection, final Semaphore permits, final long durationNs)
+        PipelineWriter(
+            final LoadConnection connection, final Semaphore permits, final long durationNs, final long maxRequests)
         {
             this.connection = connection;
             this.permits = permits;
             this.durationNs = durationNs;
+            this.maxRequests = maxRequests;
         }
 
         @Override
@@ -219,9 +285,9 @@ public final class LoadClient
         {
             try
             {
-                final long deadlineNs = System.nanoTime() + durationNs;
+                final long startNs = System.nanoTime();
                 long request = 0;
-                while (true)
+                while (request < maxRequests)
                 {
                     if (!permits.tryAcquire())
                     {
@@ -233,7 +299,7 @@ public final class LoadClient
                         }
                     }
                     final long nowNs = System.nanoTime();
-                    if (nowNs - deadlineNs >= 0)
+                    if (nowNs - startNs >= durationNs)
                     {
                         break;
                     }

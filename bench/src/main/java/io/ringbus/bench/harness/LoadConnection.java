@@ -15,13 +15,17 @@ import java.net.ProtocolException;
 import java.net.Socket;
 import java.util.concurrent.ThreadLocalRandom;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+
 import static io.ringbus.core.frame.FrameHeader.HEADER_SIZE;
 
 /**
  * One blocking client connection of the {@link LoadClient}, speaking WIRE.md with no bus SDK: it
  * builds one request frame (random body, random client id, cluster {@link EchoServer#CLUSTER_LO}),
  * sends it again and again with a new {@code request}, {@code timestamp} and {@code operation},
- * and reads and verifies replies.
+ * and reads and verifies replies. Over plain TCP, or over TLS 1.3 with an {@link SSLSocket}
+ * layered on the connected socket (the handshake completes in {@link #open}).
  *
  * <p>The write side ({@link #writeRequest}, {@link #writePing}, {@link #flush}) and the read side
  * ({@link #readFrame}, {@link #checkReply}, the reply accessors) each belong to one thread; the two
@@ -101,6 +105,20 @@ final class LoadConnection implements AutoCloseable
     static LoadConnection open(final InetSocketAddress address, final int bodySize, final int readTimeoutMs)
         throws IOException
     {
+        return open(address, null, bodySize, readTimeoutMs);
+    }
+
+    /**
+     * Connect to {@code address} (loopback only), over TLS when {@code tls} is not null.
+     *
+     * @param tls           null for plain TCP, else the context to wrap the socket with (TLS 1.3 only).
+     * @param bodySize      body bytes of every request.
+     * @param readTimeoutMs longest a read (or the TLS handshake) may block before the run is abandoned.
+     */
+    static LoadConnection open(
+        final InetSocketAddress address, final SSLContext tls, final int bodySize, final int readTimeoutMs)
+        throws IOException
+    {
         if (address.isUnresolved() || !address.getAddress().isLoopbackAddress())
         {
             throw new IllegalArgumentException(address + ": the load client connects only to loopback addresses");
@@ -110,12 +128,9 @@ final class LoadConnection implements AutoCloseable
             throw new IllegalArgumentException("bodySize = " + bodySize + ": outside 0.." +
                 (EchoResponder.MAX_FRAME_SIZE - HEADER_SIZE));
         }
-        final Socket socket = new Socket();
+        final Socket socket = connect(address, tls, readTimeoutMs);
         try
         {
-            socket.setTcpNoDelay(true);
-            socket.setSoTimeout(readTimeoutMs);
-            socket.connect(address, CONNECT_TIMEOUT_MS);
             return new LoadConnection(socket, bodySize);
         }
         catch (final IOException | RuntimeException ex)
@@ -123,6 +138,50 @@ final class LoadConnection implements AutoCloseable
             socket.close();
             throw ex;
         }
+    }
+
+    /**
+     * A connected socket with TCP_NODELAY and {@code readTimeoutMs}; when {@code tls} is not null,
+     * an {@link SSLSocket} over it, TLS 1.3 only with {@link BenchTls#CIPHER_SUITE}, handshake done.
+     */
+    static Socket connect(final InetSocketAddress address, final SSLContext tls, final int readTimeoutMs)
+        throws IOException
+    {
+        final Socket socket = new Socket();
+        try
+        {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(readTimeoutMs);
+            socket.connect(address, CONNECT_TIMEOUT_MS);
+            if (tls == null)
+            {
+                return socket;
+            }
+            final SSLSocket sslSocket = (SSLSocket)tls.getSocketFactory()
+                .createSocket(socket, address.getHostString(), address.getPort(), true);
+            sslSocket.setUseClientMode(true);
+            sslSocket.setEnabledProtocols(new String[] {BenchTls.PROTOCOL});
+            sslSocket.setEnabledCipherSuites(new String[] {BenchTls.CIPHER_SUITE});
+            sslSocket.setSoTimeout(readTimeoutMs);
+            sslSocket.startHandshake();
+            return sslSocket;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            socket.close();
+            throw ex;
+        }
+    }
+
+    /** "tcp", or the negotiated TLS protocol and cipher suite, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384". */
+    String security()
+    {
+        if (socket instanceof SSLSocket)
+        {
+            final SSLSocket sslSocket = (SSLSocket)socket;
+            return sslSocket.getSession().getProtocol() + " " + sslSocket.getSession().getCipherSuite();
+        }
+        return "tcp";
     }
 
     /** The {@code operation} the load client sends with request number {@code request}. */

@@ -17,7 +17,11 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ringbus.core.frame.FrameHeader;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -28,9 +32,13 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import javax.net.ssl.SSLContext;
+
 /**
- * The replicated echo on Netty 4.2, over the NIO or the native epoll transport: the peer a
- * well-tuned conventional Java server would be.
+ * The replicated echo on Netty 4.2, over the NIO, the native epoll or the io_uring transport: the
+ * peer a well-tuned conventional Java server would be. Optionally TLS 1.3: Netty's
+ * {@link io.netty.handler.ssl.SslHandler} first in the pipeline, on the JDK's provider
+ * ({@link BenchTls#nettyServerContext()}), so that it runs the same engine as bus-tls.
  *
  * <p>Frames are cut by {@link LengthFieldBasedFrameDecoder} on WIRE.md's {@code size} field (which
  * counts the whole frame, hence the negative length adjustment), checked and answered in place by
@@ -47,7 +55,8 @@ public final class NettyEchoServer implements EchoServer
     public enum Transport
     {
         NIO("netty-nio"),
-        EPOLL("netty-epoll");
+        EPOLL("netty-epoll"),
+        IO_URING("netty-uring");
 
         private final String serverName;
 
@@ -65,6 +74,7 @@ public final class NettyEchoServer implements EchoServer
 
     private final Transport transport;
     private final int ioThreads;
+    private final boolean tls;
     private final AtomicLong protocolErrors = new AtomicLong();
     private EventLoopGroup group;
     private Channel serverChannel;
@@ -72,14 +82,15 @@ public final class NettyEchoServer implements EchoServer
     /** A server on {@code transport} with one event loop thread (accepts and connections alike). */
     public NettyEchoServer(final Transport transport)
     {
-        this(transport, 1);
+        this(transport, 1, false);
     }
 
     /**
-     * @param transport NIO or epoll.
+     * @param transport NIO, epoll or io_uring.
      * @param ioThreads event loop threads; connections are spread over them.
+     * @param tls       put an SslHandler (TLS 1.3, JDK provider) first in every connection's pipeline.
      */
-    public NettyEchoServer(final Transport transport, final int ioThreads)
+    public NettyEchoServer(final Transport transport, final int ioThreads, final boolean tls)
     {
         if (ioThreads < 1)
         {
@@ -87,6 +98,7 @@ public final class NettyEchoServer implements EchoServer
         }
         this.transport = transport;
         this.ioThreads = ioThreads;
+        this.tls = tls;
     }
 
     @Override
@@ -107,12 +119,22 @@ public final class NettyEchoServer implements EchoServer
             ioHandlerFactory = EpollIoHandler.newFactory();
             channelClass = EpollServerSocketChannel.class;
         }
+        else if (transport == Transport.IO_URING)
+        {
+            if (!IoUring.isAvailable())
+            {
+                throw new IllegalStateException("io_uring transport unavailable: " + IoUring.unavailabilityCause());
+            }
+            ioHandlerFactory = IoUringIoHandler.newFactory();
+            channelClass = IoUringServerSocketChannel.class;
+        }
         else
         {
             ioHandlerFactory = NioIoHandler.newFactory();
             channelClass = NioServerSocketChannel.class;
         }
 
+        final SslContext sslContext = tls ? BenchTls.nettyServerContext() : null;
         group = new MultiThreadIoEventLoopGroup(ioThreads, new DefaultThreadFactory(name()), ioHandlerFactory);
         try
         {
@@ -121,7 +143,7 @@ public final class NettyEchoServer implements EchoServer
                 .channel(channelClass)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new Initializer(protocolErrors, name()));
+                .childHandler(new Initializer(protocolErrors, name(), sslContext));
             final InetSocketAddress bindAddress =
                 new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0);
             serverChannel = bootstrap.bind(bindAddress).sync().channel();
@@ -154,7 +176,17 @@ public final class NettyEchoServer implements EchoServer
     @Override
     public String name()
     {
-        return transport.serverName;
+        if (!tls)
+        {
+            return transport.serverName;
+        }
+        return transport == Transport.NIO ? "netty-tls" : transport.serverName + "-tls";
+    }
+
+    @Override
+    public SSLContext clientTls()
+    {
+        return tls ? BenchTls.clientContext() : null;
     }
 
     /** Connections closed for a protocol error (or an I/O error) since start. */
@@ -167,16 +199,23 @@ public final class NettyEchoServer implements EchoServer
     {
         private final AtomicLong protocolErrors;
         private final String serverName;
+        private final SslContext sslContext;
 
-        Initializer(final AtomicLong protocolErrors, final String serverName)
+        Initializer(final AtomicLong protocolErrors, final String serverName, final SslContext sslContext)
         {
             this.protocolErrors = protocolErrors;
             this.serverName = serverName;
+            this.sslContext = sslContext;
         }
 
         @Override
         protected void initChannel(final SocketChannel channel)
         {
+            if (sslContext != null)
+            {
+                // First: the frame decoder sees plaintext, as bus-tls's carrier gives the bus's decoder.
+                channel.pipeline().addLast(sslContext.newHandler(channel.alloc()));
+            }
             channel.pipeline().addLast(
                 new LengthFieldBasedFrameDecoder(
                     FrameHeader.ORDER,

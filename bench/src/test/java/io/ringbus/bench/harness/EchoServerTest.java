@@ -1,6 +1,7 @@
 package io.ringbus.bench.harness;
 
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 import io.ringbus.core.frame.Command;
 import io.ringbus.core.frame.FrameCodec;
 import io.ringbus.core.frame.FrameHeader;
@@ -17,6 +18,9 @@ import java.net.SocketException;
 import java.time.Duration;
 import java.util.Set;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+
 import static io.ringbus.core.frame.FrameHeader.HEADER_SIZE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +30,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Every registered echo server, driven through the load client's own code path: request/reply
  * round trips checked byte for byte, ping/pong, short runs of the public measurements, and the
  * close on a checksum failure. One suite for all servers, so that a server registered later in
- * {@link Harness#SERVERS} is tested the same way.
+ * {@link Harness#SERVERS} is tested the same way: plain and TLS servers alike (the client speaks
+ * what {@link EchoServer#clientTls()} says), io_uring ones where the kernel allows it.
  */
 class EchoServerTest
 {
@@ -34,6 +39,7 @@ class EchoServerTest
     private static final int[] BODY_SIZES = {0, 64, 64 * 1024 + 1};
 
     private EchoServer server;
+    private SSLContext tls;
 
     static Set<String> servers()
     {
@@ -46,8 +52,14 @@ class EchoServerTest
         {
             assumeTrue(Epoll.isAvailable(), "epoll unavailable here");
         }
+        if (name.contains("uring"))
+        {
+            assumeTrue(IoUring.isAvailable(), "io_uring unavailable here");
+        }
         server = Harness.SERVERS.get(name).get();
         assertEquals(name, server.name());
+        tls = server.clientTls();
+        assertEquals(name.contains("tls"), tls != null, "TLS servers, and only they, ask for a TLS client");
         final InetSocketAddress address = server.start();
         assertTrue(address.getAddress().isLoopbackAddress(), address.toString());
         return address;
@@ -69,7 +81,7 @@ class EchoServerTest
         final InetSocketAddress address = start(name);
         for (final int bodySize : BODY_SIZES)
         {
-            try (LoadConnection connection = LoadConnection.open(address, bodySize, LoadClient.READ_TIMEOUT_MS))
+            try (LoadConnection connection = LoadConnection.open(address, tls, bodySize, LoadClient.READ_TIMEOUT_MS))
             {
                 final UnsafeBuffer request = connection.requestFrame();
                 final FrameHeader reply = new FrameHeader();
@@ -113,7 +125,7 @@ class EchoServerTest
     void pingClientIsAnsweredWithAHeaderOnlyPongClient(final String name) throws Exception
     {
         final InetSocketAddress address = start(name);
-        try (LoadConnection connection = LoadConnection.open(address, 64, LoadClient.READ_TIMEOUT_MS))
+        try (LoadConnection connection = LoadConnection.open(address, tls, 64, LoadClient.READ_TIMEOUT_MS))
         {
             connection.writePing(42);
             connection.flush();
@@ -130,7 +142,7 @@ class EchoServerTest
     void shortMeasurementsRunToTheEnd(final String name) throws Exception
     {
         final InetSocketAddress address = start(name);
-        final LoadClient client = new LoadClient();
+        final LoadClient client = LoadClient.forServer(server);
 
         final ThroughputResult pipelined = client.pipelined(address, LoadClient.SMALL_BODY_SIZE, Duration.ofMillis(100), 8);
         assertTrue(pipelined.messages() > 0, pipelined.toString());
@@ -160,10 +172,8 @@ class EchoServerTest
         new FrameCodec().seal(frame, 0);
         frame.putByte(HEADER_SIZE + 3, (byte)(frame.getByte(HEADER_SIZE + 3) ^ 1));
 
-        try (Socket socket = new Socket())
+        try (Socket socket = LoadConnection.connect(address, tls, LoadClient.READ_TIMEOUT_MS))
         {
-            socket.setSoTimeout(LoadClient.READ_TIMEOUT_MS);
-            socket.connect(address);
             final OutputStream out = socket.getOutputStream();
             out.write(frame.byteArray());
             out.flush();
@@ -173,12 +183,22 @@ class EchoServerTest
             {
                 read = in.read();
             }
-            catch (final SocketException ex)
+            catch (final SocketException | SSLException ex)
             {
-                read = -1; // reset by the server: closed as well
+                read = -1; // reset by the server, or TLS closed without close_notify: closed as well
             }
             assertEquals(-1, read, "the server answered a corrupt frame instead of closing");
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("servers")
+    void aCountedRunSendsExactlyThatManyRequests(final String name) throws Exception
+    {
+        final InetSocketAddress address = start(name);
+        final ThroughputResult result =
+            LoadClient.forServer(server).pipelinedCount(address, LoadClient.SMALL_BODY_SIZE, 1_000, 8);
+        assertEquals(1_000, result.messages());
     }
 
     private static void assertZero(final UnsafeBuffer frame, final int offset, final int length, final String what)

@@ -1,0 +1,131 @@
+package io.ringbus.bench.harness;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Locale;
+
+/**
+ * A fixed amount of load: a count of requests, not a duration, so that a cost counted over the
+ * run (syscalls, see {@code bench/syscalls.sh}; a profile) can be divided by frames. Either against
+ * a server already running on 127.0.0.1 ({@code --port}, usually an {@link EchoServerMain} in
+ * another JVM; add {@code --tls} for a TLS server, with both JVMs given the same
+ * {@code -Dringbus.bench.tls.dir}, see {@link BenchTls}), or against a registered server started
+ * in this JVM ({@code --server NAME}, which speaks TLS by itself when the server does).
+ *
+ * <pre>
+ * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/benchmarks.jar \
+ *     io.ringbus.bench.harness.FixedLoad (--port P [--tls] | --server NAME) [--count N] [--body B]
+ *     [--window W] [--mode pipelined|roundtrip] [--repeat R]
+ * </pre>
+ *
+ * {@code pipelined} (the default): {@link LoadClient#pipelinedCount}, N requests over one
+ * connection with up to W in flight, then the closing ping. {@code roundtrip}: N requests one at a
+ * time ({@link LoadClient#latency}, no warm-up). Each of the R repetitions prints one summary line
+ * on stdout.
+ */
+public final class FixedLoad
+{
+    private static final long DEFAULT_COUNT = 200_000;
+
+    private FixedLoad()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        int port = -1;
+        long count = DEFAULT_COUNT;
+        int body = LoadClient.SMALL_BODY_SIZE;
+        int window = LoadClient.SMALL_WINDOW;
+        String mode = "pipelined";
+        String serverName = null;
+        int repeat = 1;
+        boolean tls = false;
+        for (int i = 0; i < args.length; i++)
+        {
+            if ("--tls".equals(args[i]))
+            {
+                tls = true;
+                continue;
+            }
+            if (i + 1 >= args.length)
+            {
+                throw new IllegalArgumentException("missing value after " + args[i]);
+            }
+            final String option = args[i];
+            final String value = args[++i];
+            switch (option)
+            {
+                case "--port" -> port = Integer.parseInt(value);
+                case "--count" -> count = Long.parseLong(value);
+                case "--body" -> body = Integer.parseInt(value);
+                case "--window" -> window = Integer.parseInt(value);
+                case "--mode" -> mode = value;
+                case "--server" -> serverName = value;
+                case "--repeat" -> repeat = Integer.parseInt(value);
+                default -> throw new IllegalArgumentException("unknown option " + option);
+            }
+        }
+        if ((port < 1) == (serverName == null) || (tls && serverName != null) ||
+            (serverName != null && !Harness.SERVERS.containsKey(serverName)))
+        {
+            throw new IllegalArgumentException("usage: FixedLoad (--port P [--tls] | --server NAME) [--count N] [--body B]" +
+                " [--window W] [--mode pipelined|roundtrip] [--repeat R]; servers: " + Harness.SERVERS.keySet());
+        }
+        if (serverName == null)
+        {
+            final InetSocketAddress address =
+                new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port);
+            run(new LoadClient(tls ? BenchTls.clientContext() : null), address, mode, body, count, window, repeat);
+            return;
+        }
+        try (EchoServer server = Harness.SERVERS.get(serverName).get())
+        {
+            final InetSocketAddress address = server.start();
+            run(LoadClient.forServer(server), address, mode, body, count, window, repeat);
+        }
+    }
+
+    private static void run(
+        final LoadClient client,
+        final InetSocketAddress address,
+        final String mode,
+        final int body,
+        final long count,
+        final int window,
+        final int repeat)
+        throws Exception
+    {
+        for (int i = 0; i < repeat; i++)
+        {
+            runOnce(client, address, mode, body, count, window);
+        }
+    }
+
+    private static void runOnce(
+        final LoadClient client,
+        final InetSocketAddress address,
+        final String mode,
+        final int body,
+        final long count,
+        final int window)
+        throws Exception
+    {
+        if ("roundtrip".equals(mode))
+        {
+            final LatencyResult latency = client.latency(address, body, 0, (int)count);
+            System.out.printf(Locale.ROOT, "roundtrip %d B x %d: p50 %.1f us, p99 %.1f us%n",
+                body, latency.samples(), latency.p50Us(), latency.p99Us());
+        }
+        else if ("pipelined".equals(mode))
+        {
+            final ThroughputResult result = client.pipelinedCount(address, body, count, window);
+            System.out.printf(Locale.ROOT, "pipelined %d B x %d (window %d): %,.0f msg/s%n",
+                body, result.messages(), window, result.messagesPerSecond());
+        }
+        else
+        {
+            throw new IllegalArgumentException("mode " + mode + ": pipelined or roundtrip");
+        }
+    }
+}

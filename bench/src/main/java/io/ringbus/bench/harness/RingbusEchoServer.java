@@ -1,0 +1,166 @@
+package io.ringbus.bench.harness;
+
+import io.ringbus.core.BusHandler;
+import io.ringbus.core.MessageBus;
+import io.ringbus.core.SendResult;
+import io.ringbus.core.client.ClientConnMeta;
+import io.ringbus.core.config.Backend;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.FrameBuffer;
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.Frames;
+import org.agrona.DirectBuffer;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.net.ssl.SSLContext;
+
+/**
+ * The replicated echo on Ringbus itself: a {@link MessageBus} on the NIO or the io_uring backend,
+ * listening on {@code tcp://} or (bus-tls) {@code tls://}, whose {@link BusHandler} answers each
+ * request with {@link Frames#reply} (a pooled frame carrying the request's body, sealed) and
+ * {@link MessageBus#sendToClient}. The bus's own decoder does what {@link EchoResponder} does for
+ * the other servers: it checks size, both checksums, command and cluster, closes the connection on
+ * a bad frame, and answers {@code ping_client} with {@code pong_client} itself.
+ *
+ * <p>{@link #start()} and {@link #close()} from one thread (the harness's); the handler runs on
+ * the shard that owns the connection.
+ */
+public final class RingbusEchoServer implements EchoServer
+{
+    /**
+     * Outbound frames a connection may queue. The bus drops a reply that finds the queue full
+     * (BACKPRESSURE), which the load client would see as a missing reply; this is far above the
+     * harness's windows (128 small requests, 16 bulk ones in flight).
+     */
+    public static final int PEER_QUEUE_CAPACITY = 4096;
+
+    private static final String TLS_SCHEME = "tls";
+
+    private final Backend backend;
+    private final int shards;
+    private final boolean tls;
+    private final String name;
+    private final AtomicLong droppedReplies = new AtomicLong();
+    private MessageBus bus;
+
+    /** A plain tcp:// server. */
+    public RingbusEchoServer(final Backend backend, final int shards)
+    {
+        this(backend, shards, false);
+    }
+
+    /**
+     * @param backend NIO or IO_URING (AUTO would make the name lie).
+     * @param shards  shard threads; the listener accepts on shard 0 and connections are spread over all.
+     * @param tls     listen on tls:// (TLS 1.3, JDK provider, {@link BenchTls}'s certificate) instead of tcp://.
+     */
+    public RingbusEchoServer(final Backend backend, final int shards, final boolean tls)
+    {
+        if (backend != Backend.NIO && backend != Backend.IO_URING)
+        {
+            throw new IllegalArgumentException("backend = " + backend + ": NIO or IO_URING");
+        }
+        if (shards < 1)
+        {
+            throw new IllegalArgumentException("shards = " + shards + ": at least 1");
+        }
+        this.backend = backend;
+        this.shards = shards;
+        this.tls = tls;
+        final String backendName = backend == Backend.IO_URING ? "uring" : "nio";
+        this.name = tls ? (backend == Backend.NIO ? "ringbus-tls" : "ringbus-tls-" + backendName) :
+            "ringbus-" + backendName;
+    }
+
+    @Override
+    public InetSocketAddress start()
+    {
+        if (bus != null)
+        {
+            throw new IllegalStateException(name + " already started");
+        }
+        final BusConfig.Builder config = BusConfig.builder()
+            .shards(shards)
+            .backend(backend)
+            .cluster(CLUSTER_HI, CLUSTER_LO)
+            .maxMessageSize(EchoResponder.MAX_FRAME_SIZE)
+            .peerQueueCapacity(PEER_QUEUE_CAPACITY);
+        if (tls)
+        {
+            config.transportSettings(TLS_SCHEME, BenchTls.ringbusServerSettings());
+        }
+        bus = MessageBus.start(config.build(), new EchoHandler(droppedReplies));
+        try
+        {
+            return bus.listen(URI.create((tls ? TLS_SCHEME : "tcp") + "://127.0.0.1:0"));
+        }
+        catch (final RuntimeException ex)
+        {
+            close();
+            throw ex;
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        if (bus != null)
+        {
+            bus.close();
+            bus = null;
+        }
+        final long dropped = droppedReplies.get();
+        if (dropped > 0)
+        {
+            System.err.println(name + ": " + dropped + " replies dropped (backpressure or closed connection)");
+        }
+    }
+
+    @Override
+    public String name()
+    {
+        return name;
+    }
+
+    @Override
+    public SSLContext clientTls()
+    {
+        return tls ? BenchTls.clientContext() : null;
+    }
+
+    /** Replies the bus refused (queue full, connection gone) since construction. */
+    public long droppedReplies()
+    {
+        return droppedReplies.get();
+    }
+
+    /** Stateless apart from the drop counter: one instance serves every shard. */
+    private static final class EchoHandler implements BusHandler
+    {
+        private final AtomicLong droppedReplies;
+
+        EchoHandler(final AtomicLong droppedReplies)
+        {
+            this.droppedReplies = droppedReplies;
+        }
+
+        @Override
+        public void onClientRequest(
+            final MessageBus bus,
+            final ClientConnMeta client,
+            final DirectBuffer buffer,
+            final int offset,
+            final int length)
+        {
+            final FrameBuffer reply = Frames.reply(bus.pool(), buffer, offset, buffer,
+                offset + FrameHeader.HEADER_SIZE, length - FrameHeader.HEADER_SIZE, FrameHeader.REPLICA_NONE);
+            if (bus.sendToClient(client.clientId(), reply) != SendResult.OK)
+            {
+                droppedReplies.incrementAndGet();
+            }
+        }
+    }
+}
