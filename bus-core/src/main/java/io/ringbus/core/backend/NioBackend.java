@@ -59,6 +59,9 @@ public final class NioBackend implements IoBackend
         {
             selector.select(keyHandler, Math.max(1, timeoutNs / 1_000_000));
         }
+        // Writes submitted by the handlers just called (a reply to a request read) completed at
+        // submission: deliver them now rather than costing the next poll a select of its own.
+        dispatched += tryWrites();
         return dispatched;
     }
 

@@ -51,6 +51,7 @@ public final class Shard implements Agent
     private final DeadlineTimerWheel.TimerConsumer timerVisitor = this::visitTimer;
     private long earliestDeadlineNs = Long.MAX_VALUE;
     private volatile boolean sleeping;
+    private boolean justPolled;
     private volatile Thread thread;
     private long nowNs;
     private long batchStamp;
@@ -170,7 +171,18 @@ public final class Shard implements Agent
     public int doWork() throws Exception
     {
         nowNs = System.nanoTime();
-        int work = backend.poll(0);
+        int work = 0;
+        if (justPolled)
+        {
+            // The blocking poll that ended the last cycle delivered completions and nothing has
+            // run since: a non-blocking poll now would almost always find nothing and cost a
+            // syscall per wake-up. Whatever arrives meanwhile waits for the next poll.
+            justPolled = false;
+        }
+        else
+        {
+            work = backend.poll(0);
+        }
         work += mailbox.drain(taskRunner, drainLimit);
         work += flushes.drain(flushRunner, drainLimit);
         if (timers.timerCount() > 0 && nowNs - earliestDeadlineNs >= 0)
@@ -199,7 +211,7 @@ public final class Shard implements Agent
             {
                 final long blockNs = timers.timerCount() == 0 ? MAX_BLOCK_NS :
                     Math.min(MAX_BLOCK_NS, Math.max(TIMER_TICK_NS, earliestDeadlineNs - System.nanoTime()));
-                backend.poll(blockNs);
+                justPolled = backend.poll(blockNs) > 0;
             }
         }
         finally
