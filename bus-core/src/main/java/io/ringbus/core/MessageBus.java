@@ -15,6 +15,7 @@ import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.Frames;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.transport.AcceptedStream;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
@@ -214,8 +215,9 @@ public final class MessageBus implements AutoCloseable
         final InetSocketAddress address = transport.address(uri);
         final InetSocketAddress bound = onShard0(() ->
         {
-            final IoListener listener = shards[0].backend().listen(address,
-                socket -> onClientAccepted(socket, transport, uri));
+            final IoListener listener = transport.ownsSockets() ?
+                transport.listen(shards[0], address, config, uri, stream -> registerStream(stream, transport)) :
+                shards[0].backend().listen(address, socket -> onClientAccepted(socket, transport, uri));
             listeners.add(listener);
             return listener.localAddress();
         });
@@ -479,6 +481,30 @@ public final class MessageBus implements AutoCloseable
             }
         }
         connection.open(channel);
+    }
+
+    /**
+     * On shard 0: a connection of a transport with its own sockets (QUIC), its handshake done. Shard
+     * 0 owns it: its socket and connection-id demux live there.
+     */
+    private void registerStream(final AcceptedStream stream, final TransportProvider transport)
+    {
+        if (closing)
+        {
+            stream.refuse("server stopping");
+            return;
+        }
+        final Connection connection = newConnection(0, clientPlane);
+        if (connection == null)
+        {
+            LOG.log(Level.WARNING, "shard 0: connection table full, refusing " + stream.remoteAddress());
+            stream.refuse("server busy");
+            return;
+        }
+        final ClientConnMeta meta = new ClientConnMeta(connection.id(), stream.remoteAddress(), transport.scheme());
+        stream.describe(meta::detail);
+        connection.attachment(meta);
+        connection.open(stream.bind(connection));
     }
 
     private <T> T onShard0(final ThrowingSupplier<T> action)

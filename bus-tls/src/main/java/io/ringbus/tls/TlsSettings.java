@@ -97,6 +97,24 @@ public final class TlsSettings
         return chain != null ? chain[0] : null;
     }
 
+    /** The certificate chain a server presents (leaf first), or null. For transports with their own TLS (QUIC). */
+    public X509Certificate[] certificateChain()
+    {
+        return chain != null ? chain.clone() : null;
+    }
+
+    /** The private key of {@link #certificateChain()}, or null. */
+    public PrivateKey privateKey()
+    {
+        return key;
+    }
+
+    /** The certificates a client trusts; empty for the JDK's default trust store. */
+    public List<X509Certificate> trustedCertificates()
+    {
+        return trusted;
+    }
+
     /** The shared SSL context, built on first use. */
     public SSLContext sslContext()
     {

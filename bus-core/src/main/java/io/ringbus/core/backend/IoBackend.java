@@ -41,6 +41,19 @@ public interface IoBackend extends AutoCloseable
     /** Start connecting; the result arrives at {@link IoChannelHandler#onConnect(int)}. */
     IoChannel connect(InetSocketAddress address, IoChannelHandler handler) throws IOException;
 
+    /**
+     * Open a UDP socket bound to {@code address} (port 0 for any) or, if {@code connectTo} is not
+     * null, bound to an ephemeral port and connected to it. {@code onReadable} runs on this
+     * backend's thread whenever datagrams wait (then the owner receives until none is left).
+     *
+     * @throws UnsupportedOperationException if this backend has no datagram sockets.
+     */
+    default IoDatagramSocket openDatagram(final InetSocketAddress address, final InetSocketAddress connectTo,
+        final Runnable onReadable) throws IOException
+    {
+        throw new UnsupportedOperationException("the " + name() + " backend has no datagram sockets");
+    }
+
     /** Release the backend's resources; channels must be closed first. */
     @Override
     void close();

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.DatagramChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -20,6 +21,9 @@ import java.util.function.Consumer;
  */
 public final class NioBackend implements IoBackend
 {
+    /** Socket buffer size asked for datagram sockets: room for bursts of a few hundred datagrams. */
+    private static final int DATAGRAM_BUFFER_SIZE = 4 << 20;
+
     private final Selector selector;
     private final ArrayDeque<NioChannel> writesToTry = new ArrayDeque<>();
     private final Consumer<SelectionKey> keyHandler = this::onSelected; // one instance: no allocation per poll
@@ -91,6 +95,11 @@ public final class NioBackend implements IoBackend
         if (attachment instanceof NioListener)
         {
             return ((NioListener)attachment).acceptAll();
+        }
+        if (attachment instanceof NioDatagramSocket)
+        {
+            ((NioDatagramSocket)attachment).onReadable.run();
+            return 1;
         }
         final NioChannel channel = (NioChannel)attachment;
         int work = 0;
@@ -171,6 +180,32 @@ public final class NioBackend implements IoBackend
     }
 
     @Override
+    public IoDatagramSocket openDatagram(final InetSocketAddress address, final InetSocketAddress connectTo,
+        final Runnable onReadable) throws IOException
+    {
+        final DatagramChannel channel = DatagramChannel.open();
+        try
+        {
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, DATAGRAM_BUFFER_SIZE);
+            channel.setOption(StandardSocketOptions.SO_SNDBUF, DATAGRAM_BUFFER_SIZE);
+            channel.bind(address);
+            if (connectTo != null)
+            {
+                channel.connect(connectTo);
+            }
+            channel.configureBlocking(false);
+            final NioDatagramSocket socket = new NioDatagramSocket(channel, onReadable);
+            channel.register(selector, SelectionKey.OP_READ, socket);
+            return socket;
+        }
+        catch (final IOException ex)
+        {
+            channel.close();
+            throw ex;
+        }
+    }
+
+    @Override
     public void close()
     {
         for (final SelectionKey key : selector.keys())
@@ -207,6 +242,48 @@ public final class NioBackend implements IoBackend
         public InetSocketAddress remoteAddress()
         {
             return remote;
+        }
+
+        @Override
+        public void close()
+        {
+            closeQuietly(channel);
+        }
+    }
+
+    private static final class NioDatagramSocket implements IoDatagramSocket
+    {
+        private final DatagramChannel channel;
+        private final Runnable onReadable;
+        private final InetSocketAddress local;
+
+        NioDatagramSocket(final DatagramChannel channel, final Runnable onReadable) throws IOException
+        {
+            this.channel = channel;
+            this.onReadable = onReadable;
+            this.local = (InetSocketAddress)channel.getLocalAddress();
+        }
+
+        @Override
+        public InetSocketAddress receive(final ByteBuffer dst) throws IOException
+        {
+            return (InetSocketAddress)channel.receive(dst);
+        }
+
+        @Override
+        public boolean send(final ByteBuffer src, final InetSocketAddress target) throws IOException
+        {
+            if (channel.isConnected())
+            {
+                return channel.write(src) > 0 || !src.hasRemaining();
+            }
+            return channel.send(src, target) > 0 || !src.hasRemaining();
+        }
+
+        @Override
+        public InetSocketAddress localAddress()
+        {
+            return local;
         }
 
         @Override

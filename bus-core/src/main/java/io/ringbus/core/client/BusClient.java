@@ -81,7 +81,7 @@ public final class BusClient implements AutoCloseable
             options.maxMessageSize());
         final BusClient client = new BusClient(options);
         AgentRunner.startOnThread(client.runner);
-        client.shard.execute(() -> client.dial(address, carrier));
+        client.shard.execute(() -> client.dial(transport, uri, address, carrier));
         try
         {
             client.connected.get(options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -105,7 +105,8 @@ public final class BusClient implements AutoCloseable
         return client;
     }
 
-    private void dial(final InetSocketAddress address, final Carrier carrier)
+    private void dial(final TransportProvider transport, final URI uri, final InetSocketAddress address,
+        final Carrier carrier)
     {
         final Connection conn = new Connection(1, shard, new Handler(), pool, options.receiveBufferSize(),
             options.maxMessageSize(), options.clusterHi(), options.clusterLo(), options.queueCapacity(),
@@ -117,10 +118,12 @@ public final class BusClient implements AutoCloseable
         connection = conn;
         try
         {
-            final IoChannel channel = shard.backend().connect(address, conn);
+            final IoChannel channel = transport.ownsSockets() ?
+                transport.connect(shard, uri, address, options.transportSettings(transport.scheme()), conn) :
+                shard.backend().connect(address, conn);
             conn.connecting(channel, address);
         }
-        catch (final IOException ex)
+        catch (final IOException | RuntimeException ex)
         {
             conn.abort(CloseReason.CONNECT_FAILED, ex.toString());
         }

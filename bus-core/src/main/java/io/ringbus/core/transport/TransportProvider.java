@@ -1,12 +1,19 @@
 package io.ringbus.core.transport;
 
+import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.backend.IoChannelHandler;
+import io.ringbus.core.backend.IoListener;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.shard.Shard;
+
+import java.io.IOException;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
+import java.util.function.Consumer;
 
 /**
  * A client-plane transport, found by URI scheme through {@link ServiceLoader} so that bus-core
@@ -52,6 +59,39 @@ public interface TransportProvider
     default Carrier clientCarrier(final URI uri, final Object settings, final int maxMessageSize)
     {
         return null;
+    }
+
+    /**
+     * True for a transport that brings its own sockets (QUIC over UDP): the bus then calls
+     * {@link #listen} and {@link #connect} instead of using the backend's TCP sockets.
+     */
+    default boolean ownsSockets()
+    {
+        return false;
+    }
+
+    /**
+     * Listen on {@code address} with the transport's own socket, driven by {@code shard} (called on
+     * its thread); each client connection is handed to {@code onStream} on that thread once its
+     * handshake is done. Only for {@link #ownsSockets()} transports.
+     */
+    default IoListener listen(final Shard shard, final InetSocketAddress address, final BusConfig config,
+        final URI uri, final Consumer<AcceptedStream> onStream) throws IOException
+    {
+        throw new UnsupportedOperationException(scheme() + " uses the backend's sockets");
+    }
+
+    /**
+     * Connect to {@code uri} with the transport's own socket, driven by {@code shard} (called on its
+     * thread). The result arrives at {@link IoChannelHandler#onConnect(int)} once the transport's
+     * handshake is done. Only for {@link #ownsSockets()} transports.
+     *
+     * @param settings {@code options.transportSettings(scheme())}: this module's settings, or null.
+     */
+    default IoChannel connect(final Shard shard, final URI uri, final InetSocketAddress address,
+        final Object settings, final IoChannelHandler handler) throws IOException
+    {
+        throw new UnsupportedOperationException(scheme() + " uses the backend's sockets");
     }
 
     /**

@@ -1,0 +1,35 @@
+package io.ringbus.core.backend;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+
+/**
+ * A bound UDP socket on a backend, for transports that carry their own streams over datagrams
+ * (QUIC). Readiness-shaped: the backend calls the socket's readable callback on the owner thread
+ * when datagrams wait, and the owner then {@link #receive}s until none is left. Owner thread only.
+ */
+public interface IoDatagramSocket
+{
+    /**
+     * Receive one datagram into {@code dst} from its position (a datagram longer than the room
+     * left is truncated, as UDP does).
+     *
+     * @return the sender, or null if no datagram is waiting.
+     */
+    InetSocketAddress receive(ByteBuffer dst) throws IOException;
+
+    /**
+     * Send the bytes of {@code src} from its position to its limit as one datagram.
+     *
+     * @return false if the socket's send buffer is full and the datagram was not sent (as a
+     *         router might drop it; the sender's loss recovery resends).
+     */
+    boolean send(ByteBuffer src, InetSocketAddress target) throws IOException;
+
+    /** The bound address (with the real port when 0 was asked). */
+    InetSocketAddress localAddress();
+
+    /** Close the socket; no further callbacks. */
+    void close();
+}
