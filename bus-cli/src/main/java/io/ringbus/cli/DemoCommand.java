@@ -94,8 +94,8 @@ public final class DemoCommand
             final SelfSignedCertificate certificate = SelfSignedCertificate.generate();
             final Object server = certificate.serverSettings().build();
             final Object client = certificate.clientSettings().build();
-            final Map<String, Object> serverSettings = Map.of("tls", server, "wss", server);
-            final Map<String, Object> clientSettings = Map.of("tls", client, "wss", client);
+            final Map<String, Object> serverSettings = Map.of("tls", server, "wss", server, "quic", server);
+            final Map<String, Object> clientSettings = Map.of("tls", client, "wss", client, "quic", client);
             for (int i = 0; i < REPLICAS; i++)
             {
                 final BusConfig config = ServeOptions.replica(i, replicas, shards, CLOSE_GRACE, Backend.AUTO)

@@ -35,7 +35,7 @@ public final class LoadCommand
         "  body bytes (default 128), for --duration-ms (default 10000; the first fifth, at most 1 s,",
         "  is warm-up). Prints messages/s, MB/s (request frames, header included) and latency",
         "  percentiles in microseconds. --cluster is the nodes' cluster id (default 0).",
-        "  tls:// and wss:// URIs check the server's certificate and name: against the PEM",
+        "  tls://, wss:// and quic:// URIs check the server's certificate and name: against the PEM",
         "  certificates of --trust (e.g. the cert.pem 'ringbus serve' wrote), else the JDK's trust",
         "  store. --insecure checks nothing: for tests only.");
 
@@ -78,7 +78,7 @@ public final class LoadCommand
 
     /**
      * The clients' TLS settings from --trust or --insecure, under each TLS scheme the targets use
-     * (tls, wss); none for the JDK's trust store.
+     * (tls, wss, quic); none for the JDK's trust store.
      */
     private static Map<String, Object> transportSettings(final Flags flags, final List<URI> targets)
         throws UsageException
@@ -103,7 +103,7 @@ public final class LoadCommand
         }
         if (schemes.isEmpty())
         {
-            throw flags.error("--" + (trust ? "trust" : "insecure") + " is for tls:// and wss:// URIs; none was given");
+            throw flags.error("--" + (trust ? "trust" : "insecure") + " is for tls://, wss:// and quic:// URIs; none was given");
         }
         if (insecure)
         {

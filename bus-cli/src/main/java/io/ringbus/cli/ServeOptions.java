@@ -54,7 +54,7 @@ public record ServeOptions(
     public static final List<String> TRANSPORTS = List.of("tcp", "tls", "ws", "wss", "quic");
 
     /** The transports that run over TLS and so need a certificate. */
-    public static final Set<String> TLS_TRANSPORTS = Set.of("tls", "wss");
+    public static final Set<String> TLS_TRANSPORTS = Set.of("tls", "wss", "quic");
 
     /** The data directory when {@code --data-dir} is not given, relative to the working directory. */
     public static final Path DEFAULT_DATA_DIR = Path.of("ringbus-data");
@@ -78,11 +78,11 @@ public record ServeOptions(
         "  majority of the replicas has it. Prints 'backend <nio|io_uring>', then",
         "  'listening <scheme> <host:port>' per listener, then 'ready'. SIGINT/SIGTERM stop it",
         "  gracefully within close_grace.",
-        "  --tls and --wss present the PEM chain --cert with its PEM key --key or, without them, a",
+        "  --tls, --wss and --quic present the PEM chain --cert with its PEM key --key or, without them, a",
         "  new self-signed certificate for localhost written as cert.pem and key.pem into --data-dir",
         "  (default ./" + DEFAULT_DATA_DIR + "; give each node its own). Either way it prints",
         "  'tls certificate <path> sha256 <fingerprint>'; clients trust it with",
-        "  'ringbus load tls://HOST:PORT --trust <path>' (or wss://HOST:PORT).",
+        "  'ringbus load tls://HOST:PORT --trust <path>' (or wss:// or quic://HOST:PORT).",
         "  --backend auto (default) takes io_uring where the kernel allows it, else nio; io_uring",
         "  where it is unavailable fails at start.");
 
@@ -118,7 +118,7 @@ public record ServeOptions(
         final Path key = flags.has("key") ? readableFile(flags, "key") : null;
         if (cert != null && listeners.stream().noneMatch(uri -> TLS_TRANSPORTS.contains(uri.getScheme())))
         {
-            throw flags.error("--cert and --key are for a TLS listener (--tls or --wss HOST:PORT); none was given");
+            throw flags.error("--cert and --key are for a TLS listener (--tls, --wss or --quic HOST:PORT); none was given");
         }
         final Path dataDir = flags.has("data-dir") ? Path.of(flags.value("data-dir")) : DEFAULT_DATA_DIR;
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir))

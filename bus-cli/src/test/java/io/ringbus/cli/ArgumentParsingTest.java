@@ -98,10 +98,10 @@ class ArgumentParsingTest
         "load tls://127.0.0.1:1 --trust /nonexistent/ca.pem    | --trust = /nonexistent/ca.pem: no such file",
         "load tls://127.0.0.1:1 --trust /tmp                   | --trust = /tmp: not a readable file",
         "load tls://127.0.0.1:1 --trust ca.pem --insecure      | --trust and --insecure exclude each other",
-        "load tcp://127.0.0.1:1 --insecure                     | --insecure is for tls:// and wss:// URIs; none was given",
-        "load tcp://127.0.0.1:1 --trust ca.pem                 | --trust is for tls:// and wss:// URIs; none was given",
-        "load ws://127.0.0.1:1 --insecure                      | --insecure is for tls:// and wss:// URIs; none was given",
-        "load ws://127.0.0.1:1 --trust ca.pem                  | --trust is for tls:// and wss:// URIs; none was given",
+        "load tcp://127.0.0.1:1 --insecure                     | --insecure is for tls://, wss:// and quic:// URIs; none was given",
+        "load tcp://127.0.0.1:1 --trust ca.pem                 | --trust is for tls://, wss:// and quic:// URIs; none was given",
+        "load ws://127.0.0.1:1 --insecure                      | --insecure is for tls://, wss:// and quic:// URIs; none was given",
+        "load ws://127.0.0.1:1 --trust ca.pem                  | --trust is for tls://, wss:// and quic:// URIs; none was given",
         "load ws://127.0.0.1                                   | URI ws://127.0.0.1: must be scheme://host:port",
         "load wss:///path                                      | URI wss:///path: must be scheme://host:port",
         "load wss://127.0.0.1:1 --trust /nonexistent/ca.pem    | --trust = /nonexistent/ca.pem: no such file",
@@ -199,11 +199,11 @@ class ArgumentParsingTest
 
         final Outcome noTlsListener = run("serve", "--tcp", "127.0.0.1:0", "--cert", one.toString(), "--key", key);
         assertEquals(Main.EXIT_USAGE, noTlsListener.code(), noTlsListener.err());
-        assertTrue(noTlsListener.err().contains("--cert and --key are for a TLS listener (--tls or --wss HOST:PORT)"),
+        assertTrue(noTlsListener.err().contains("--cert and --key are for a TLS listener (--tls, --wss or --quic HOST:PORT)"),
             noTlsListener.err());
         final Outcome wsOnly = run("serve", "--ws", "127.0.0.1:0", "--cert", one.toString(), "--key", key);
         assertEquals(Main.EXIT_USAGE, wsOnly.code(), wsOnly.err());
-        assertTrue(wsOnly.err().contains("--cert and --key are for a TLS listener (--tls or --wss HOST:PORT)"),
+        assertTrue(wsOnly.err().contains("--cert and --key are for a TLS listener (--tls, --wss or --quic HOST:PORT)"),
             "ws is not TLS: " + wsOnly.err());
 
         final Outcome badCert = run("serve", "--tls", "127.0.0.1:0", "--cert", garbage.toString(), "--key", key);
