@@ -36,6 +36,8 @@ final class OpData
     static final int CANCEL = 7;
     /** A one-shot POLL_ADD(POLLOUT) after a WRITEV answered -EAGAIN (O_NONBLOCK socket, old kernel). */
     static final int POLL_OUT = 8;
+    /** A POLL_ADD(POLLIN) watching a datagram socket (multishot where the kernel has it). */
+    static final int POLL_IN = 9;
 
     static final int KIND_SHIFT = 11;
     static final int KIND_MASK = 0xF;
@@ -86,6 +88,7 @@ final class OpData
             case CLOSE: return "close";
             case CANCEL: return "cancel";
             case POLL_OUT: return "poll_out";
+            case POLL_IN: return "poll_in";
             default: return "kind " + kind;
         }
     }

@@ -23,9 +23,12 @@ final class Sqes
     static final short IORING_ACCEPT_MULTISHOT = 1;
     /** {@code cqe->flags}: more completions will come for this SQE. */
     static final int IORING_CQE_F_MORE = 1 << 1;
+    /** {@code sqe->len} of a POLL_ADD: keep polling until cancelled (5.13+). */
+    static final int IORING_POLL_ADD_MULTI = 1;
 
     static final int SOCK_CLOEXEC = 0x80000; // O_CLOEXEC on x86-64 and arm64
     static final int SHUT_WR = 1;
+    static final int POLLIN = 0x1;
     static final int POLLOUT = 0x4;
 
     private Sqes()
@@ -67,6 +70,17 @@ final class Sqes
     {
         return new IoUringIoOps(IORING_OP_POLL_ADD, (byte)0, (short)0, fd, 0L, 0L, 0, POLLOUT, data,
             (short)0, (short)0, 0, 0L);
+    }
+
+    /**
+     * POLL_ADD(POLLIN): one completion when {@code fd} is readable (checked at submission, so it is
+     * level-triggered per SQE), or with {@code multishot} one per wake-up until cancelled while
+     * {@link #IORING_CQE_F_MORE} is set (edge-triggered: the owner must drain before the next one).
+     */
+    static IoUringIoOps pollIn(final int fd, final boolean multishot, final long data)
+    {
+        return new IoUringIoOps(IORING_OP_POLL_ADD, (byte)0, (short)0, fd, 0L, 0L,
+            multishot ? IORING_POLL_ADD_MULTI : 0, POLLIN, data, (short)0, (short)0, 0, 0L);
     }
 
     static IoUringIoOps close(final int fd, final long data)

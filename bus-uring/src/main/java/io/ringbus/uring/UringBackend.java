@@ -11,6 +11,7 @@ import io.ringbus.core.backend.AcceptedSocket;
 import io.ringbus.core.backend.IoBackend;
 import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.backend.IoChannelHandler;
+import io.ringbus.core.backend.IoDatagramSocket;
 import io.ringbus.core.backend.IoListener;
 
 import java.io.IOException;
@@ -188,6 +189,39 @@ public final class UringBackend implements IoBackend
     }
 
     /**
+     * A UDP socket watched by a POLL_ADD(POLLIN) on this ring: multishot where Netty enables it
+     * ({@link IoUring#isPollAddMultishotEnabled()}), else re-armed after each completion. See
+     * {@link UringDatagramSocket}.
+     */
+    @Override
+    public IoDatagramSocket openDatagram(final InetSocketAddress address, final InetSocketAddress connectTo,
+        final Runnable onReadable) throws IOException
+    {
+        return openDatagram(address, connectTo, onReadable, IoUring.isPollAddMultishotEnabled());
+    }
+
+    /** {@link #openDatagram(InetSocketAddress, InetSocketAddress, Runnable)} with the poll mode chosen (tests). */
+    UringDatagramSocket openDatagram(final InetSocketAddress address, final InetSocketAddress connectTo,
+        final Runnable onReadable, final boolean multishot) throws IOException
+    {
+        ensureStarted();
+        final UringSocket socket = UringDatagramSocket.newSocket(address, connectTo);
+        try
+        {
+            final UringDatagramSocket datagram = new UringDatagramSocket(this, socket, onReadable, connectTo != null,
+                multishot);
+            datagram.registration = registerHandle(datagram);
+            datagram.arm();
+            return datagram;
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            UringSocket.closeQuietly(socket.intValue());
+            throw ex;
+        }
+    }
+
+    /**
      * Close every handle still registered (cancel, then CLOSE through the ring) and run the ring
      * until they are gone (at most a second), then let Netty tear the ring down
      * ({@code prepareToDestroy}/{@code destroy}), and close at once any descriptor whose CLOSE never
@@ -266,7 +300,7 @@ public final class UringBackend implements IoBackend
         return unexpectedCompletions;
     }
 
-    /** Descriptors (channels and listeners) registered with this ring now. Shard thread. */
+    /** Descriptors (channels, listeners and datagram sockets) registered with this ring now. Shard thread. */
     public int registeredHandles()
     {
         return handles.size();

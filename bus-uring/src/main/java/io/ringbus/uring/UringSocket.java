@@ -33,6 +33,19 @@ final class UringSocket extends Socket
         }
     }
 
+    /** A new non-blocking datagram (UDP) socket of the family of {@code address}. */
+    static UringSocket newDatagram(final InetAddress address) throws IOException
+    {
+        try
+        {
+            return new UringSocket(newSocketDgram0(address instanceof Inet6Address));
+        }
+        catch (final ChannelException ex)
+        {
+            throw new IOException("socket(): " + ex.getMessage(), ex);
+        }
+    }
+
     /** Close {@code fd} now; errors are reported by the return value only (teardown path). */
     static boolean closeQuietly(final int fd)
     {

@@ -61,6 +61,14 @@
  * completion work runs at any return to user space, which leaves a short window in which an
  * operation already woken could still copy into or out of a buffer that was just released.
  *
+ * <h2>Datagram sockets (QUIC)</h2>
+ * A {@link io.ringbus.uring.UringDatagramSocket} is readiness-shaped, as the SPI asks: a POLL_ADD(POLLIN)
+ * on the ring (multishot where Netty enables it, else one-shot re-armed after each callback) makes
+ * one {@code onReadable} call per completion; the datagrams themselves move with non-blocking
+ * {@code recvfrom}/{@code sendto} through Netty's unix {@code Socket}, one per call, straight from
+ * and into direct buffers (heap buffers through a 64 KiB bounce). {@code close()} cancels the poll
+ * and CLOSEs through the ring like the other handles.
+ *
  * <h2>Accepting and fd delegation</h2>
  * Listeners accept on shard 0 with one multishot ACCEPT (kernel 5.19+; a one-shot ACCEPT re-armed
  * after each completion otherwise). An accepted descriptor travels as a bare int in a

@@ -49,7 +49,7 @@ class OpDataTest
     void everyKindHasItsOwnValueAndName()
     {
         final int[] kinds = {OpData.ACCEPT, OpData.RECV, OpData.WRITEV, OpData.CONNECT, OpData.SHUTDOWN, OpData.CLOSE,
-            OpData.CANCEL, OpData.POLL_OUT};
+            OpData.CANCEL, OpData.POLL_OUT, OpData.POLL_IN};
         for (int i = 0; i < kinds.length; i++)
         {
             for (int j = i + 1; j < kinds.length; j++)
