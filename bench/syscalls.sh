@@ -17,6 +17,7 @@
 #   the server down a lot (so it batches more per syscall than it would unwatched); a cross-check.
 #
 # TLS servers (ringbus-tls, netty-tls, ...) work too: both JVMs share one certificate directory.
+# So do the WebSocket servers (ringbus-ws, netty-ws, java-websocket and their -wss variants).
 #
 # Usage (from the repository root, after mvn -pl bench -am package -DskipTests):
 #   bench/syscalls.sh [SERVER ...]
@@ -76,8 +77,9 @@ if [ "$TOOL" = perf ]; then
     done
 fi
 
-# I/O threads: a ringbus shard, a Netty event loop, the blocking server's threads.
-io_thread_pattern='^(ringbus-shard|netty-|blocking)'
+# I/O threads: a ringbus shard, a Netty event loop, the blocking server's threads, Java-WebSocket's
+# selector and decoder worker.
+io_thread_pattern='^(ringbus-shard|netty-|blocking|WebSocketSelector|WebSocketWorker)'
 
 load()
 {
@@ -167,7 +169,9 @@ echo "|---|---|---:|---:|---:|---:|---:|---|"
 for server in "${servers[@]}"; do
     tls_flag=
     case "$server" in
+        *wss) tls_flag="--tls --ws" ;;
         *tls*) tls_flag=--tls ;;
+        *-ws|java-websocket) tls_flag=--ws ;;
     esac
     rm -f "$work/port"
     "${jvm[@]}" io.ringbus.bench.harness.EchoServerMain "$server" "$work/port" 2>"$work/server-$server.log" &

@@ -46,4 +46,13 @@ public interface EchoServer extends AutoCloseable
     {
         return null;
     }
+
+    /**
+     * How a client carries frames to this server: back to back on the stream (tcp, tls), or one
+     * per binary message after a WebSocket upgrade (ws, wss). Known before {@link #start()}; any thread.
+     */
+    default Framing clientFraming()
+    {
+        return Framing.STREAM;
+    }
 }

@@ -9,12 +9,13 @@ import java.util.Locale;
  * run (syscalls, see {@code bench/syscalls.sh}; a profile) can be divided by frames. Either against
  * a server already running on 127.0.0.1 ({@code --port}, usually an {@link EchoServerMain} in
  * another JVM; add {@code --tls} for a TLS server, with both JVMs given the same
- * {@code -Dringbus.bench.tls.dir}, see {@link BenchTls}), or against a registered server started
+ * {@code -Dringbus.bench.tls.dir}, see {@link BenchTls}, and {@code --ws} for a WebSocket server,
+ * ws or with {@code --tls} wss), or against a registered server started
  * in this JVM ({@code --server NAME}, which speaks TLS by itself when the server does).
  *
  * <pre>
  * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/benchmarks.jar \
- *     io.ringbus.bench.harness.FixedLoad (--port P [--tls] | --server NAME) [--count N] [--body B]
+ *     io.ringbus.bench.harness.FixedLoad (--port P [--tls] [--ws] | --server NAME) [--count N] [--body B]
  *     [--window W] [--mode pipelined|roundtrip] [--repeat R]
  * </pre>
  *
@@ -41,11 +42,17 @@ public final class FixedLoad
         String serverName = null;
         int repeat = 1;
         boolean tls = false;
+        boolean webSocket = false;
         for (int i = 0; i < args.length; i++)
         {
             if ("--tls".equals(args[i]))
             {
                 tls = true;
+                continue;
+            }
+            if ("--ws".equals(args[i]))
+            {
+                webSocket = true;
                 continue;
             }
             if (i + 1 >= args.length)
@@ -66,17 +73,19 @@ public final class FixedLoad
                 default -> throw new IllegalArgumentException("unknown option " + option);
             }
         }
-        if ((port < 1) == (serverName == null) || (tls && serverName != null) ||
+        if ((port < 1) == (serverName == null) || ((tls || webSocket) && serverName != null) ||
             (serverName != null && !Harness.SERVERS.containsKey(serverName)))
         {
-            throw new IllegalArgumentException("usage: FixedLoad (--port P [--tls] | --server NAME) [--count N] [--body B]" +
+            throw new IllegalArgumentException("usage: FixedLoad (--port P [--tls] [--ws] | --server NAME) [--count N] [--body B]" +
                 " [--window W] [--mode pipelined|roundtrip] [--repeat R]; servers: " + Harness.SERVERS.keySet());
         }
         if (serverName == null)
         {
             final InetSocketAddress address =
                 new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port);
-            run(new LoadClient(tls ? BenchTls.clientContext() : null), address, mode, body, count, window, repeat);
+            final LoadClient client = new LoadClient(
+                tls ? BenchTls.clientContext() : null, webSocket ? Framing.WEBSOCKET : Framing.STREAM);
+            run(client, address, mode, body, count, window, repeat);
             return;
         }
         try (EchoServer server = Harness.SERVERS.get(serverName).get())

@@ -27,8 +27,8 @@ import java.util.function.Supplier;
  * </ol>
  * and prints a Markdown table of absolute numbers and one table of ratios per baseline server
  * ({@code --baseline a,b}; the first server listed by default). Each server says whether it speaks
- * TLS ({@link EchoServer#clientTls()}) and the load client follows it, so that plain and TLS servers
- * can share a run. A warm-up round over all the servers comes first; each throughput test then
+ * TLS ({@link EchoServer#clientTls()}) and WebSocket ({@link EchoServer#clientFraming()}) and the
+ * load client follows it, so that plain, TLS and WebSocket servers can share a run. A warm-up round over all the servers comes first; each throughput test then
  * follows a warm-up of its own and is split into several runs, reported as their median with their
  * spread, because loopback numbers on a small machine vary from second to second. With
  * {@code --rounds R} the whole measurement is repeated R times, servers interleaved (each round
@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * <pre>
  * java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness \
  *     [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]
- *     [--group plain|uring|tls] [--servers a,b,c] [--baseline a,b]
+ *     [--group plain|uring|tls|ws|wss] [--servers a,b,c] [--baseline a,b]
  * </pre>
  *
  * <p>{@code --group} picks a preset comparison ({@link #GROUPS}): its servers and its baselines,
@@ -70,6 +70,13 @@ public final class Harness
         SERVERS.put("ringbus-tls", () -> new RingbusEchoServer(Backend.NIO, 1, true));
         SERVERS.put("ringbus-tls-uring", () -> new RingbusEchoServer(Backend.IO_URING, 1, true));
         SERVERS.put("netty-tls", () -> new NettyEchoServer(NettyEchoServer.Transport.NIO, 1, true));
+        // WebSocket (issue 7): one frame per binary message; wss on the same JDK TLS 1.3 as above.
+        SERVERS.put("ringbus-ws", () -> new RingbusEchoServer(Backend.NIO, 1, RingbusEchoServer.Scheme.WS));
+        SERVERS.put("netty-ws", () -> new NettyWebSocketEchoServer(false));
+        SERVERS.put("java-websocket", () -> new JavaWebSocketEchoServer(false));
+        SERVERS.put("ringbus-wss", () -> new RingbusEchoServer(Backend.NIO, 1, RingbusEchoServer.Scheme.WSS));
+        SERVERS.put("netty-wss", () -> new NettyWebSocketEchoServer(true));
+        SERVERS.put("java-websocket-wss", () -> new JavaWebSocketEchoServer(true));
     }
 
     /** A preset comparison: the servers measured and the baselines their ratio tables are against. */
@@ -80,7 +87,8 @@ public final class Harness
     /**
      * The comparisons RESULTS.md reports: plain Ringbus against the conventional peers (issue 3),
      * io_uring against NIO and Netty's own io_uring channels (issue 5), TLS against Netty's
-     * SslHandler on the same provider and against plain tcp (issue 4).
+     * SslHandler on the same provider and against plain tcp (issue 4), ws and wss against Netty's
+     * WebSocket codec and Java-WebSocket (issue 7).
      */
     public static final Map<String, Group> GROUPS = new LinkedHashMap<>();
 
@@ -95,6 +103,12 @@ public final class Harness
         GROUPS.put("tls", new Group(
             List.of("ringbus-tls", "netty-tls", "ringbus-nio", "ringbus-tls-uring"),
             List.of("netty-tls", "ringbus-nio")));
+        GROUPS.put("ws", new Group(
+            List.of("ringbus-ws", "netty-ws", "java-websocket"),
+            List.of("netty-ws", "java-websocket")));
+        GROUPS.put("wss", new Group(
+            List.of("ringbus-wss", "netty-wss", "java-websocket-wss"),
+            List.of("netty-wss", "java-websocket-wss")));
     }
 
     /** Default length of each measured test. */
@@ -127,7 +141,7 @@ public final class Harness
     private static final String USAGE =
         "usage: java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness" +
         " [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]" +
-        " [--group plain|uring|tls] [--servers a,b,c] [--baseline a,b]%n" +
+        " [--group plain|uring|tls|ws|wss] [--servers a,b,c] [--baseline a,b]%n" +
         "  servers: %s%n";
 
     private Harness()
@@ -378,7 +392,7 @@ public final class Harness
         }
     }
 
-    /** Measure one server with a load client that speaks what the server expects (plain TCP or TLS). */
+    /** Measure one server with a load client that speaks what the server expects (TCP or TLS, stream or WebSocket). */
     static Row measure(final String name, final Supplier<EchoServer> supplier, final Settings settings)
     {
         System.err.println("== " + name);
@@ -462,7 +476,8 @@ public final class Harness
             System.getProperty("java.runtime.version") + ", " + System.getProperty("os.name") + " " +
             System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         out.println("- client: LoadClient, blocking java.net.Socket with TCP_NODELAY over 127.0.0.1 (an SSLSocket over it," +
-            " TLS 1.3, JDK provider, for TLS servers), one connection at a time; pipelined window " +
+            " TLS 1.3, JDK provider, for TLS servers; for ws/wss servers an RFC 6455 upgrade on it, then one" +
+            " masked binary message per frame, fresh mask per message), one connection at a time; pipelined window " +
             LoadClient.SMALL_WINDOW + ", bulk window " + LoadClient.BULK_WINDOW);
         for (final Row row : rows)
         {

@@ -16,7 +16,10 @@ import javax.net.ssl.SSLContext;
  * The load generator of the end-to-end harness: a plain blocking {@link java.net.Socket} client
  * speaking WIRE.md, independent of any bus SDK, so that every server is measured by the same
  * client. TCP_NODELAY on; loopback addresses only. A client made with an {@link SSLContext} speaks
- * TLS 1.3 ({@link javax.net.ssl.SSLSocket}) instead of plain TCP.
+ * TLS 1.3 ({@link javax.net.ssl.SSLSocket}) instead of plain TCP; one made with
+ * {@link Framing#WEBSOCKET} upgrades each connection to WebSocket and sends every frame as one
+ * masked binary message (ws, or wss with an {@link SSLContext}). The runs below are the same for
+ * every framing.
  *
  * <p>Every run stops by itself: it is bounded by its duration or count, and any read or window
  * wait that blocks longer than {@link #READ_TIMEOUT_MS} abandons the run with an exception.
@@ -46,6 +49,7 @@ public final class LoadClient
     private static final long NO_LIMIT = Long.MAX_VALUE;
 
     private final SSLContext tls;
+    private final Framing framing;
 
     /** A plain TCP client. */
     public LoadClient()
@@ -56,13 +60,26 @@ public final class LoadClient
     /** A client over TLS with {@code tls} (TLS 1.3 only), or plain TCP when it is null. */
     public LoadClient(final SSLContext tls)
     {
-        this.tls = tls;
+        this(tls, Framing.STREAM);
     }
 
-    /** A client that speaks what {@code server} expects (see {@link EchoServer#clientTls()}). */
+    /**
+     * A client over TLS with {@code tls} (TLS 1.3 only), or plain TCP when it is null, carrying
+     * frames as {@code framing} says.
+     */
+    public LoadClient(final SSLContext tls, final Framing framing)
+    {
+        this.tls = tls;
+        this.framing = framing;
+    }
+
+    /**
+     * A client that speaks what {@code server} expects (see {@link EchoServer#clientTls()} and
+     * {@link EchoServer#clientFraming()}).
+     */
     public static LoadClient forServer(final EchoServer server)
     {
-        return new LoadClient(server.clientTls());
+        return new LoadClient(server.clientTls(), server.clientFraming());
     }
 
     /** True if this client speaks TLS. */
@@ -71,10 +88,19 @@ public final class LoadClient
         return tls != null;
     }
 
-    /** Connect once and tell what the connection negotiated: "tcp", or the TLS protocol and cipher suite. */
+    /** True if this client upgrades its connections to WebSocket. */
+    public boolean isWebSocket()
+    {
+        return framing == Framing.WEBSOCKET;
+    }
+
+    /**
+     * Connect once and tell what the connection negotiated: "tcp", or the TLS protocol and cipher
+     * suite; followed by ", WebSocket" after an upgrade.
+     */
     public String security(final InetSocketAddress address) throws IOException
     {
-        try (LoadConnection connection = LoadConnection.open(address, tls, SMALL_BODY_SIZE, READ_TIMEOUT_MS))
+        try (LoadConnection connection = LoadConnection.open(address, tls, framing, SMALL_BODY_SIZE, READ_TIMEOUT_MS))
         {
             return connection.security();
         }
@@ -120,7 +146,7 @@ public final class LoadClient
         {
             throw new IllegalArgumentException("window = " + window + ": at least 1");
         }
-        try (LoadConnection connection = LoadConnection.open(address, tls, bodySize, READ_TIMEOUT_MS))
+        try (LoadConnection connection = LoadConnection.open(address, tls, framing, bodySize, READ_TIMEOUT_MS))
         {
             final Semaphore permits = new Semaphore(window);
             final PipelineWriter writer = new PipelineWriter(connection, permits, durationNs, maxRequests);
@@ -210,7 +236,7 @@ public final class LoadClient
             throw new IllegalArgumentException("warmup = " + warmup + ", count = " + count);
         }
         final Histogram histogramNs = new Histogram(HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
-        try (LoadConnection connection = LoadConnection.open(address, tls, bodySize, READ_TIMEOUT_MS))
+        try (LoadConnection connection = LoadConnection.open(address, tls, framing, bodySize, READ_TIMEOUT_MS))
         {
             final long maxDurationNs = maxDuration.toNanos();
             final long request = roundTrips(connection, 1, warmup, maxDurationNs, null);

@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.net.Socket;
+import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 
 import javax.net.ssl.SSLContext;
@@ -25,7 +26,11 @@ import static io.ringbus.core.frame.FrameHeader.HEADER_SIZE;
  * builds one request frame (random body, random client id, cluster {@link EchoServer#CLUSTER_LO}),
  * sends it again and again with a new {@code request}, {@code timestamp} and {@code operation},
  * and reads and verifies replies. Over plain TCP, or over TLS 1.3 with an {@link SSLSocket}
- * layered on the connected socket (the handshake completes in {@link #open}).
+ * layered on the connected socket (the handshake completes in {@link #open}). With
+ * {@link Framing#WEBSOCKET} the connection is upgraded in {@link #open} (RFC 6455 opening
+ * handshake, {@link WebSocketClientCodec}); each frame then goes out as one masked binary message
+ * (a fresh masking key per message) and each reply must arrive as one binary message whose length
+ * equals its {@code size}.
  *
  * <p>The write side ({@link #writeRequest}, {@link #writePing}, {@link #flush}) and the read side
  * ({@link #readFrame}, {@link #checkReply}, the reply accessors) each belong to one thread; the two
@@ -38,6 +43,7 @@ final class LoadConnection implements AutoCloseable
     private static final int CONNECT_TIMEOUT_MS = 5_000;
 
     private final Socket socket;
+    private final boolean webSocket;
     private final long clientHi;
     private final long clientLo;
 
@@ -49,6 +55,9 @@ final class LoadConnection implements AutoCloseable
     private final UnsafeBuffer request;
     private final byte[] pingBytes = new byte[HEADER_SIZE];
     private final UnsafeBuffer ping = new UnsafeBuffer(pingBytes);
+    /** WebSocket only: one masked message (header and payload) on its way to the stream. */
+    private final UnsafeBuffer message;
+    private final SplittableRandom maskKeys;
 
     // Read side.
     private final PeekableInputStream peekable;
@@ -58,9 +67,10 @@ final class LoadConnection implements AutoCloseable
     private final byte[] replyBytes;
     private final UnsafeBuffer reply;
 
-    private LoadConnection(final Socket socket, final int bodySize) throws IOException
+    private LoadConnection(final Socket socket, final Framing framing, final int bodySize) throws IOException
     {
         this.socket = socket;
+        this.webSocket = framing == Framing.WEBSOCKET;
         final ThreadLocalRandom random = ThreadLocalRandom.current();
         this.clientHi = random.nextLong();
         this.clientLo = random.nextLong() | 1; // never the all-zero id
@@ -89,6 +99,8 @@ final class LoadConnection implements AutoCloseable
 
         replyBytes = new byte[frameSize];
         reply = new UnsafeBuffer(replyBytes);
+        message = webSocket ? new UnsafeBuffer(new byte[WebSocketClientCodec.MAX_HEADER_LENGTH + frameSize]) : null;
+        maskKeys = webSocket ? new SplittableRandom(random.nextLong()) : null;
 
         out = new BufferedOutputStream(socket.getOutputStream(), STREAM_BUFFER_SIZE);
         peekable = new PeekableInputStream(socket.getInputStream(), STREAM_BUFFER_SIZE);
@@ -105,18 +117,31 @@ final class LoadConnection implements AutoCloseable
     static LoadConnection open(final InetSocketAddress address, final int bodySize, final int readTimeoutMs)
         throws IOException
     {
-        return open(address, null, bodySize, readTimeoutMs);
+        return open(address, null, Framing.STREAM, bodySize, readTimeoutMs);
+    }
+
+    /** {@link #open(InetSocketAddress, SSLContext, Framing, int, int)} with frames back to back on the stream. */
+    static LoadConnection open(
+        final InetSocketAddress address, final SSLContext tls, final int bodySize, final int readTimeoutMs)
+        throws IOException
+    {
+        return open(address, tls, Framing.STREAM, bodySize, readTimeoutMs);
     }
 
     /**
      * Connect to {@code address} (loopback only), over TLS when {@code tls} is not null.
      *
      * @param tls           null for plain TCP, else the context to wrap the socket with (TLS 1.3 only).
+     * @param framing       frames back to back, or one per WebSocket message after an upgrade.
      * @param bodySize      body bytes of every request.
-     * @param readTimeoutMs longest a read (or the TLS handshake) may block before the run is abandoned.
+     * @param readTimeoutMs longest a read (or a handshake) may block before the run is abandoned.
      */
     static LoadConnection open(
-        final InetSocketAddress address, final SSLContext tls, final int bodySize, final int readTimeoutMs)
+        final InetSocketAddress address,
+        final SSLContext tls,
+        final Framing framing,
+        final int bodySize,
+        final int readTimeoutMs)
         throws IOException
     {
         if (address.isUnresolved() || !address.getAddress().isLoopbackAddress())
@@ -131,7 +156,11 @@ final class LoadConnection implements AutoCloseable
         final Socket socket = connect(address, tls, readTimeoutMs);
         try
         {
-            return new LoadConnection(socket, bodySize);
+            if (framing == Framing.WEBSOCKET)
+            {
+                WebSocketClientCodec.handshake(socket, address);
+            }
+            return new LoadConnection(socket, framing, bodySize);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -173,15 +202,23 @@ final class LoadConnection implements AutoCloseable
         }
     }
 
-    /** "tcp", or the negotiated TLS protocol and cipher suite, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384". */
+    /**
+     * "tcp", or the negotiated TLS protocol and cipher suite, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384";
+     * followed by ", WebSocket" over a WebSocket connection.
+     */
     String security()
     {
+        final String carrier;
         if (socket instanceof SSLSocket)
         {
             final SSLSocket sslSocket = (SSLSocket)socket;
-            return sslSocket.getSession().getProtocol() + " " + sslSocket.getSession().getCipherSuite();
+            carrier = sslSocket.getSession().getProtocol() + " " + sslSocket.getSession().getCipherSuite();
         }
-        return "tcp";
+        else
+        {
+            carrier = "tcp";
+        }
+        return webSocket ? carrier + ", WebSocket" : carrier;
     }
 
     /** The {@code operation} the load client sends with request number {@code request}. */
@@ -218,7 +255,7 @@ final class LoadConnection implements AutoCloseable
         requestHeader.request(requestNumber).timestamp(timestampNs).operation(operation);
         // Only the header changed; the body checksum written by seal() in the constructor holds.
         request.putInt(FrameHeader.CHECKSUM_OFFSET, writeCodec.computeHeaderChecksum(request, 0), FrameHeader.ORDER);
-        out.write(requestBytes, 0, requestBytes.length);
+        writeFrame(request, requestBytes, requestBytes.length);
     }
 
     /** Buffer a header-only ping_client (write side). */
@@ -226,7 +263,22 @@ final class LoadConnection implements AutoCloseable
     {
         ping.putLong(FrameHeader.TIMESTAMP_OFFSET, timestampNs, FrameHeader.ORDER);
         writeCodec.seal(ping, 0);
-        out.write(pingBytes, 0, HEADER_SIZE);
+        writeFrame(ping, pingBytes, HEADER_SIZE);
+    }
+
+    /** One frame onto the stream as it is, or as one masked binary WebSocket message. */
+    private void writeFrame(final UnsafeBuffer frame, final byte[] frameBytes, final int length) throws IOException
+    {
+        if (!webSocket)
+        {
+            out.write(frameBytes, 0, length);
+            return;
+        }
+        final int maskKey = maskKeys.nextInt();
+        final int headerLength =
+            WebSocketClientCodec.writeHeader(message, 0, WebSocketClientCodec.OPCODE_BINARY, length, maskKey);
+        WebSocketClientCodec.mask(frame, 0, message, headerLength, length, maskKey);
+        out.write(message.byteArray(), 0, headerLength + length);
     }
 
     /** Send everything buffered (write side). */
@@ -238,14 +290,28 @@ final class LoadConnection implements AutoCloseable
     /**
      * Read one frame into the reply buffer (read side) and verify it as WIRE.md prescribes: size in
      * range (an echo's answer is never larger than the request), header checksum, cluster, body
-     * checksum.
+     * checksum; over WebSocket, also that the frame fills its message exactly.
      *
      * @return the frame's command value.
-     * @throws ProtocolException if a check fails.
+     * @throws ProtocolException if a check fails (over WebSocket, also on a close from the server:
+     *                           {@link WebSocketClientCodec.ClosedByServerException}).
      */
     int readFrame() throws IOException
     {
-        in.readFully(replyBytes, 0, HEADER_SIZE);
+        final int messageLength;
+        if (webSocket)
+        {
+            messageLength = WebSocketClientCodec.readMessage(in, replyBytes);
+            if (messageLength < HEADER_SIZE)
+            {
+                throw new ProtocolException("a " + messageLength + "-byte message: shorter than a frame header");
+            }
+        }
+        else
+        {
+            messageLength = -1;
+            in.readFully(replyBytes, 0, HEADER_SIZE);
+        }
         final int size = FrameHeader.size(reply, 0);
         if (size < HEADER_SIZE || size > replyBytes.length)
         {
@@ -261,7 +327,17 @@ final class LoadConnection implements AutoCloseable
         {
             throw new ProtocolException("reply from another cluster");
         }
-        in.readFully(replyBytes, HEADER_SIZE, size - HEADER_SIZE);
+        if (webSocket)
+        {
+            if (size != messageLength)
+            {
+                throw new ProtocolException("reply size = " + size + " in a " + messageLength + "-byte message");
+            }
+        }
+        else
+        {
+            in.readFully(replyBytes, HEADER_SIZE, size - HEADER_SIZE);
+        }
         if (!readCodec.isBodyValid(reply, 0, size))
         {
             throw new ProtocolException("reply body checksum mismatch");

@@ -6,6 +6,7 @@ import io.ringbus.core.SendResult;
 import io.ringbus.core.client.ClientConnMeta;
 import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.config.IdleMode;
 import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.Frames;
@@ -19,7 +20,9 @@ import javax.net.ssl.SSLContext;
 
 /**
  * The replicated echo on Ringbus itself: a {@link MessageBus} on the NIO or the io_uring backend,
- * listening on {@code tcp://} or (bus-tls) {@code tls://}, whose {@link BusHandler} answers each
+ * listening on {@code tcp://}, (bus-tls) {@code tls://} or (bus-ws) {@code ws://} or
+ * {@code wss://}, with blocking idle (a spinning shard would take a core from the load client on a
+ * 2-core machine), whose {@link BusHandler} answers each
  * request with {@link Frames#reply} (a pooled frame carrying the request's body, sealed) and
  * {@link MessageBus#sendToClient}. The bus's own decoder does what {@link EchoResponder} does for
  * the other servers: it checks size, both checksums, command and cluster, closes the connection on
@@ -37,11 +40,29 @@ public final class RingbusEchoServer implements EchoServer
      */
     public static final int PEER_QUEUE_CAPACITY = 4096;
 
-    private static final String TLS_SCHEME = "tls";
+    /** The schemes this server can listen on; bus-tls and bus-ws provide all but tcp. */
+    public enum Scheme
+    {
+        TCP("tcp", false, Framing.STREAM),
+        TLS("tls", true, Framing.STREAM),
+        WS("ws", false, Framing.WEBSOCKET),
+        WSS("wss", true, Framing.WEBSOCKET);
+
+        private final String uriScheme;
+        private final boolean tls;
+        private final Framing framing;
+
+        Scheme(final String uriScheme, final boolean tls, final Framing framing)
+        {
+            this.uriScheme = uriScheme;
+            this.tls = tls;
+            this.framing = framing;
+        }
+    }
 
     private final Backend backend;
     private final int shards;
-    private final boolean tls;
+    private final Scheme scheme;
     private final String name;
     private final AtomicLong droppedReplies = new AtomicLong();
     private MessageBus bus;
@@ -49,7 +70,7 @@ public final class RingbusEchoServer implements EchoServer
     /** A plain tcp:// server. */
     public RingbusEchoServer(final Backend backend, final int shards)
     {
-        this(backend, shards, false);
+        this(backend, shards, Scheme.TCP);
     }
 
     /**
@@ -58,6 +79,18 @@ public final class RingbusEchoServer implements EchoServer
      * @param tls     listen on tls:// (TLS 1.3, JDK provider, {@link BenchTls}'s certificate) instead of tcp://.
      */
     public RingbusEchoServer(final Backend backend, final int shards, final boolean tls)
+    {
+        this(backend, shards, tls ? Scheme.TLS : Scheme.TCP);
+    }
+
+    /**
+     * @param backend NIO or IO_URING (AUTO would make the name lie).
+     * @param shards  shard threads; the listener accepts on shard 0 and connections are spread over all.
+     * @param scheme  what to listen on; tls and wss present {@link BenchTls}'s certificate (TLS 1.3,
+     *                JDK provider); ws and wss use the default WebSocket limits, which follow the
+     *                bus max_message_size, and accept any path.
+     */
+    public RingbusEchoServer(final Backend backend, final int shards, final Scheme scheme)
     {
         if (backend != Backend.NIO && backend != Backend.IO_URING)
         {
@@ -69,10 +102,17 @@ public final class RingbusEchoServer implements EchoServer
         }
         this.backend = backend;
         this.shards = shards;
-        this.tls = tls;
+        this.scheme = scheme;
         final String backendName = backend == Backend.IO_URING ? "uring" : "nio";
-        this.name = tls ? (backend == Backend.NIO ? "ringbus-tls" : "ringbus-tls-" + backendName) :
-            "ringbus-" + backendName;
+        if (scheme == Scheme.TCP)
+        {
+            this.name = "ringbus-" + backendName;
+        }
+        else
+        {
+            // ringbus-tls, ringbus-ws, ringbus-wss on NIO; ringbus-tls-uring and so on.
+            this.name = "ringbus-" + scheme.uriScheme + (backend == Backend.NIO ? "" : "-" + backendName);
+        }
     }
 
     @Override
@@ -87,15 +127,17 @@ public final class RingbusEchoServer implements EchoServer
             .backend(backend)
             .cluster(CLUSTER_HI, CLUSTER_LO)
             .maxMessageSize(EchoResponder.MAX_FRAME_SIZE)
-            .peerQueueCapacity(PEER_QUEUE_CAPACITY);
-        if (tls)
+            .peerQueueCapacity(PEER_QUEUE_CAPACITY)
+            .idleMode(IdleMode.BLOCKING);
+        if (scheme.tls)
         {
-            config.transportSettings(TLS_SCHEME, BenchTls.ringbusServerSettings());
+            // wss reads its certificate under "wss" first, then "tls" (bus-ws WssTransportProvider).
+            config.transportSettings(scheme.uriScheme, BenchTls.ringbusServerSettings());
         }
         bus = MessageBus.start(config.build(), new EchoHandler(droppedReplies));
         try
         {
-            return bus.listen(URI.create((tls ? TLS_SCHEME : "tcp") + "://127.0.0.1:0"));
+            return bus.listen(URI.create(scheme.uriScheme + "://127.0.0.1:0"));
         }
         catch (final RuntimeException ex)
         {
@@ -128,7 +170,13 @@ public final class RingbusEchoServer implements EchoServer
     @Override
     public SSLContext clientTls()
     {
-        return tls ? BenchTls.clientContext() : null;
+        return scheme.tls ? BenchTls.clientContext() : null;
+    }
+
+    @Override
+    public Framing clientFraming()
+    {
+        return scheme.framing;
     }
 
     /** Replies the bus refused (queue full, connection gone) since construction. */

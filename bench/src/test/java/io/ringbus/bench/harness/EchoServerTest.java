@@ -10,6 +10,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -30,8 +33,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Every registered echo server, driven through the load client's own code path: request/reply
  * round trips checked byte for byte, ping/pong, short runs of the public measurements, and the
  * close on a checksum failure. One suite for all servers, so that a server registered later in
- * {@link Harness#SERVERS} is tested the same way: plain and TLS servers alike (the client speaks
- * what {@link EchoServer#clientTls()} says), io_uring ones where the kernel allows it.
+ * {@link Harness#SERVERS} is tested the same way: plain, TLS and WebSocket servers alike (the
+ * client speaks what {@link EchoServer#clientTls()} and {@link EchoServer#clientFraming()} say),
+ * io_uring ones where the kernel allows it.
  */
 class EchoServerTest
 {
@@ -40,6 +44,7 @@ class EchoServerTest
 
     private EchoServer server;
     private SSLContext tls;
+    private Framing framing;
 
     static Set<String> servers()
     {
@@ -59,7 +64,11 @@ class EchoServerTest
         server = Harness.SERVERS.get(name).get();
         assertEquals(name, server.name());
         tls = server.clientTls();
-        assertEquals(name.contains("tls"), tls != null, "TLS servers, and only they, ask for a TLS client");
+        framing = server.clientFraming();
+        assertEquals(name.contains("tls") || name.endsWith("wss"), tls != null,
+            "TLS servers, and only they, ask for a TLS client");
+        assertEquals(name.contains("-ws") || name.startsWith("java-websocket"), framing == Framing.WEBSOCKET,
+            "WebSocket servers, and only they, ask for one message per frame");
         final InetSocketAddress address = server.start();
         assertTrue(address.getAddress().isLoopbackAddress(), address.toString());
         return address;
@@ -81,7 +90,7 @@ class EchoServerTest
         final InetSocketAddress address = start(name);
         for (final int bodySize : BODY_SIZES)
         {
-            try (LoadConnection connection = LoadConnection.open(address, tls, bodySize, LoadClient.READ_TIMEOUT_MS))
+            try (LoadConnection connection = LoadConnection.open(address, tls, framing, bodySize, LoadClient.READ_TIMEOUT_MS))
             {
                 final UnsafeBuffer request = connection.requestFrame();
                 final FrameHeader reply = new FrameHeader();
@@ -125,7 +134,7 @@ class EchoServerTest
     void pingClientIsAnsweredWithAHeaderOnlyPongClient(final String name) throws Exception
     {
         final InetSocketAddress address = start(name);
-        try (LoadConnection connection = LoadConnection.open(address, tls, 64, LoadClient.READ_TIMEOUT_MS))
+        try (LoadConnection connection = LoadConnection.open(address, tls, framing, 64, LoadClient.READ_TIMEOUT_MS))
         {
             connection.writePing(42);
             connection.flush();
@@ -175,19 +184,57 @@ class EchoServerTest
         try (Socket socket = LoadConnection.connect(address, tls, LoadClient.READ_TIMEOUT_MS))
         {
             final OutputStream out = socket.getOutputStream();
-            out.write(frame.byteArray());
-            out.flush();
             final InputStream in = socket.getInputStream();
-            int read;
-            try
+            if (framing == Framing.WEBSOCKET)
             {
-                read = in.read();
+                WebSocketClientCodec.handshake(socket, address);
+                out.write(WebSocketClientCodec.encode(WebSocketClientCodec.OPCODE_BINARY, frame.byteArray(), 0x5A3C_0F17));
+                out.flush();
+                final int code = awaitWebSocketClose(in);
+                if (code != -1)
+                {
+                    // WIRE.md: a bad frame checksum closes with 1008; answer the close as RFC 6455 5.5.1 asks.
+                    assertEquals(WebSocketClientCodec.CLOSE_POLICY_VIOLATION, code, "close code");
+                    out.write(WebSocketClientCodec.closeFrame(code, 0x0102_0304));
+                    out.flush();
+                }
             }
-            catch (final SocketException | SSLException ex)
+            else
             {
-                read = -1; // reset by the server, or TLS closed without close_notify: closed as well
+                out.write(frame.byteArray());
+                out.flush();
             }
-            assertEquals(-1, read, "the server answered a corrupt frame instead of closing");
+            assertEquals(-1, readOrClosed(in), "the server answered a corrupt frame instead of closing");
+        }
+    }
+
+    /** The server's close code after a bad frame, or -1 if it closed the connection without a close frame. */
+    private static int awaitWebSocketClose(final InputStream in) throws IOException
+    {
+        try
+        {
+            WebSocketClientCodec.readMessage(new DataInputStream(in), new byte[HEADER_SIZE + 16]);
+        }
+        catch (final WebSocketClientCodec.ClosedByServerException ex)
+        {
+            return ex.code();
+        }
+        catch (final EOFException | SocketException | SSLException ex)
+        {
+            return -1;
+        }
+        throw new AssertionError("the server answered a corrupt frame with a message");
+    }
+
+    private static int readOrClosed(final InputStream in) throws IOException
+    {
+        try
+        {
+            return in.read();
+        }
+        catch (final SocketException | SSLException ex)
+        {
+            return -1; // reset by the server, or TLS closed without close_notify: closed as well
         }
     }
 
