@@ -1,5 +1,5 @@
 /**
- * The TLS 1.3 side of QUIC (RFC 9001): transport parameters now; the handshake (key schedule,
- * messages in CRYPTO frames, certificate checks) builds here.
+ * The TLS 1.3 side of QUIC (RFC 9001): the handshake engines ({@link io.ringbus.quic.tls.QuicTls}),
+ * their configuration, the key schedule, certificate checks and transport parameters.
  */
 package io.ringbus.quic.tls;

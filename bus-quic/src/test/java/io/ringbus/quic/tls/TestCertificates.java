@@ -1,0 +1,182 @@
+package io.ringbus.quic.tls;
+
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
+import org.bouncycastle.asn1.x509.Extension;
+import org.bouncycastle.asn1.x509.GeneralName;
+import org.bouncycastle.asn1.x509.GeneralNames;
+import org.bouncycastle.asn1.x509.KeyPurposeId;
+import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+import java.math.BigInteger;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Certificates for the handshake tests, made with BouncyCastle: a test CA (EC P-256) and leaves it
+ * signs with EC P-256, RSA and Ed25519 keys, made once per JVM.
+ */
+final class TestCertificates
+{
+    private static final AtomicLong SERIAL = new AtomicLong(1);
+
+    /** A certificate chain (leaf first) and the leaf's key. */
+    static final class Identity
+    {
+        final X509Certificate[] chain;
+        final PrivateKey key;
+
+        Identity(final X509Certificate[] chain, final PrivateKey key)
+        {
+            this.chain = chain;
+            this.key = key;
+        }
+
+        X509Certificate leaf()
+        {
+            return chain[0];
+        }
+    }
+
+    static final Identity CA = selfSigned("CN=Ringbus Test CA", ecKey(), true);
+    static final Identity OTHER_CA = selfSigned("CN=Somebody Else's CA", ecKey(), true);
+    static final Identity EC_LEAF = leaf(CA, "CN=localhost", ecKey(), false, "localhost", "127.0.0.1", "::1");
+
+    private static Identity rsaLeaf;
+    private static Identity ed25519Leaf;
+
+    private TestCertificates()
+    {
+    }
+
+    static synchronized Identity rsaLeaf()
+    {
+        if (rsaLeaf == null)
+        {
+            rsaLeaf = leaf(CA, "CN=rsa.localhost", keyPair("RSA", 2048), false, "localhost");
+        }
+        return rsaLeaf;
+    }
+
+    static synchronized Identity ed25519Leaf()
+    {
+        if (ed25519Leaf == null)
+        {
+            ed25519Leaf = leaf(CA, "CN=ed25519.localhost", keyPair("Ed25519", 0), false, "localhost");
+        }
+        return ed25519Leaf;
+    }
+
+    static KeyPair ecKey()
+    {
+        try
+        {
+            final KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            return generator.generateKeyPair();
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    static KeyPair keyPair(final String algorithm, final int size)
+    {
+        try
+        {
+            final KeyPairGenerator generator = KeyPairGenerator.getInstance(algorithm);
+            if (size > 0)
+            {
+                generator.initialize(size);
+            }
+            return generator.generateKeyPair();
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    static Identity selfSigned(final String subject, final KeyPair keys, final boolean ca)
+    {
+        final X509Certificate certificate = build(subject, keys, subject, keys.getPrivate(), ca,
+            ca ? null : KeyPurposeId.id_kp_serverAuth, Instant.now().minus(Duration.ofMinutes(5)), Instant.now().plus(Duration.ofDays(30)), "localhost");
+        return new Identity(new X509Certificate[] {certificate}, keys.getPrivate());
+    }
+
+    /** An intermediate CA (EC P-256) signed by {@code issuer}. */
+    static Identity intermediate(final Identity issuer, final String subject)
+    {
+        final KeyPair keys = ecKey();
+        final X509Certificate certificate = build(subject, keys, issuer.leaf().getSubjectX500Principal().getName(),
+            issuer.key, true, null, Instant.now().minus(Duration.ofMinutes(5)), Instant.now().plus(Duration.ofDays(30)),
+            "unused.invalid");
+        return new Identity(new X509Certificate[] {certificate}, keys.getPrivate());
+    }
+
+    /** A leaf signed by {@code issuer}, valid now, for TLS servers, naming {@code names}. */
+    static Identity leaf(final Identity issuer, final String subject, final KeyPair keys, final boolean withIssuer,
+        final String... names)
+    {
+        return leaf(issuer, subject, keys, KeyPurposeId.id_kp_serverAuth, Instant.now().plus(Duration.ofDays(30)),
+            withIssuer, names);
+    }
+
+    static Identity leaf(final Identity issuer, final String subject, final KeyPair keys, final KeyPurposeId purpose,
+        final Instant notAfter, final boolean withIssuer, final String... names)
+    {
+        final X509Certificate certificate = build(subject, keys, issuer.leaf().getSubjectX500Principal().getName(),
+            issuer.key, false, purpose, notAfter.minus(Duration.ofDays(60)), notAfter, names);
+        final X509Certificate[] chain = withIssuer ?
+            new X509Certificate[] {certificate, issuer.leaf()} : new X509Certificate[] {certificate};
+        return new Identity(chain, keys.getPrivate());
+    }
+
+    private static X509Certificate build(final String subject, final KeyPair keys, final String issuer,
+        final PrivateKey issuerKey, final boolean ca, final KeyPurposeId purpose, final Instant notBefore,
+        final Instant notAfter, final String... names)
+    {
+        try
+        {
+            final JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(new X500Name(issuer),
+                BigInteger.valueOf(SERIAL.getAndIncrement()), Date.from(notBefore), Date.from(notAfter),
+                new X500Name(subject), keys.getPublic());
+            builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
+            if (ca)
+            {
+                builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            }
+            else if (purpose != null)
+            {
+                builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+            }
+            final GeneralName[] sans = new GeneralName[names.length];
+            for (int i = 0; i < names.length; i++)
+            {
+                sans[i] = new GeneralName(CertificateChecks.isIpLiteral(names[i]) ? GeneralName.iPAddress :
+                    GeneralName.dNSName, names[i]);
+            }
+            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(sans));
+            final String algorithm = "Ed25519".equals(issuerKey.getAlgorithm()) || "EdDSA".equals(issuerKey.getAlgorithm()) ?
+                "Ed25519" : "RSA".equals(issuerKey.getAlgorithm()) ? "SHA256withRSA" : "SHA256withECDSA";
+            return new JcaX509CertificateConverter().getCertificate(
+                builder.build(new JcaContentSignerBuilder(algorithm).build(issuerKey)));
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException("cannot make a test certificate for " + subject, ex);
+        }
+    }
+}
