@@ -156,6 +156,23 @@ public final class PacketProtection
     public boolean unprotect(final byte[] packet, final int start, final int pnOffset, final int end,
         final long largestReceived) throws QuicException
     {
+        final long packetNumber = removeHeaderProtection(packet, start, pnOffset, end, largestReceived);
+        return openPayload(packet, start, pnOffset + lastPacketNumberLength, end, packetNumber) >= 0;
+    }
+
+    /**
+     * The first half of {@link #unprotect}: remove header protection in place (RFC 9001 5.4) from the
+     * packet in {@code packet[start, end)} whose packet number starts at {@code pnOffset}, and decode
+     * the packet number against {@code largestReceived} (-1 if none). Afterwards the first byte's low
+     * bits (key phase, reserved bits) are readable and {@link #packetNumberLength()} is set. Used
+     * with {@link #openPayload} by a receiver that picks the packet keys by the key phase (RFC 9001 6).
+     *
+     * @return the full packet number.
+     * @throws QuicException PROTOCOL_VIOLATION if the packet is too short to carry a sample or the tag.
+     */
+    public long removeHeaderProtection(final byte[] packet, final int start, final int pnOffset, final int end,
+        final long largestReceived) throws QuicException
+    {
         if (pnOffset + MAX_PN_LENGTH + SAMPLE_LENGTH > end)
         {
             throw new QuicException(QuicException.PROTOCOL_VIOLATION,
@@ -164,21 +181,42 @@ public final class PacketProtection
         try
         {
             computeMask(packet, pnOffset + MAX_PN_LENGTH);
-            final boolean longHeader = (packet[start] & 0x80) != 0;
-            packet[start] ^= (byte)(mask[0] & (longHeader ? 0x0F : 0x1F));
-            final int pnLength = (packet[start] & 0x03) + 1;
-            long truncated = 0;
-            for (int i = 0; i < pnLength; i++)
-            {
-                packet[pnOffset + i] ^= mask[1 + i];
-                truncated = (truncated << 8) | (packet[pnOffset + i] & 0xFF);
-            }
-            final long packetNumber = PacketNumber.decode(largestReceived, truncated, pnLength);
-            final int payloadOffset = pnOffset + pnLength;
-            if (end - payloadOffset < CipherSuite.TAG_LENGTH)
-            {
-                throw new QuicException(QuicException.PROTOCOL_VIOLATION, "payload shorter than the AEAD tag");
-            }
+        }
+        catch (final GeneralSecurityException ex)
+        {
+            throw new QuicException(QuicException.INTERNAL_ERROR, "header unprotection failed: " + ex.getMessage());
+        }
+        final boolean longHeader = (packet[start] & 0x80) != 0;
+        packet[start] ^= (byte)(mask[0] & (longHeader ? 0x0F : 0x1F));
+        final int pnLength = (packet[start] & 0x03) + 1;
+        long truncated = 0;
+        for (int i = 0; i < pnLength; i++)
+        {
+            packet[pnOffset + i] ^= mask[1 + i];
+            truncated = (truncated << 8) | (packet[pnOffset + i] & 0xFF);
+        }
+        final long packetNumber = PacketNumber.decode(largestReceived, truncated, pnLength);
+        if (end - (pnOffset + pnLength) < CipherSuite.TAG_LENGTH)
+        {
+            throw new QuicException(QuicException.PROTOCOL_VIOLATION, "payload shorter than the AEAD tag");
+        }
+        lastPacketNumber = packetNumber;
+        lastPacketNumberLength = pnLength;
+        return packetNumber;
+    }
+
+    /**
+     * The second half of {@link #unprotect}: open the AEAD payload in place, {@code packet[start,
+     * payloadOffset)} being the (unprotected) header used as associated data. On success the
+     * payload position and length are available from the accessors.
+     *
+     * @return the plaintext length, or -1 if the packet fails authentication (RFC 9001 5.5: dropped).
+     */
+    public int openPayload(final byte[] packet, final int start, final int payloadOffset, final int end,
+        final long packetNumber) throws QuicException
+    {
+        try
+        {
             initAead(Cipher.DECRYPT_MODE, packetNumber);
             aead.updateAAD(packet, start, payloadOffset - start);
             final int opened;
@@ -188,18 +226,27 @@ public final class PacketProtection
             }
             catch (final AEADBadTagException ex)
             {
-                return false;
+                return -1;
             }
             lastPacketNumber = packetNumber;
-            lastPacketNumberLength = pnLength;
             lastPayloadOffset = payloadOffset;
             lastPayloadLength = opened;
-            return true;
+            return opened;
         }
         catch (final GeneralSecurityException ex)
         {
             throw new QuicException(QuicException.INTERNAL_ERROR, "packet unprotection failed: " + ex.getMessage());
         }
+    }
+
+    /**
+     * Protection for the next key phase (RFC 9001 6.1): packet key and IV derived from
+     * {@code secret} (the next generation's traffic secret), the header protection key kept.
+     */
+    public PacketProtection withPacketKeys(final byte[] secret)
+    {
+        return new PacketProtection(suite, Hkdf.expandLabel(secret, "quic key", new byte[0], suite.keyLength()),
+            Hkdf.expandLabel(secret, "quic iv", new byte[0], CipherSuite.IV_LENGTH), hp);
     }
 
     /** Packet number of the last packet unprotected. */

@@ -9,6 +9,24 @@ public final class QuicException extends Exception
 {
     private static final long serialVersionUID = 1L;
 
+    /** RFC 9000 20.1: the connection is being closed abruptly in the absence of any error. */
+    public static final long NO_ERROR = 0x00;
+    /** RFC 9000 20.1: an endpoint received more data than it permitted in its advertised data limits. */
+    public static final long FLOW_CONTROL_ERROR = 0x03;
+    /** RFC 9000 20.1: an endpoint received a frame for a stream identifier that exceeded its advertised limit. */
+    public static final long STREAM_LIMIT_ERROR = 0x04;
+    /** RFC 9000 20.1: a frame for a stream that was not in a state that permitted it. */
+    public static final long STREAM_STATE_ERROR = 0x05;
+    /** RFC 9000 20.1: a change to the final size of a stream, or data beyond it. */
+    public static final long FINAL_SIZE_ERROR = 0x06;
+    /** RFC 9000 20.1: more connection IDs than the advertised active_connection_id_limit. */
+    public static final long CONNECTION_ID_LIMIT_ERROR = 0x09;
+    /** RFC 9000 20.1: the application or application protocol caused the connection to be closed. */
+    public static final long APPLICATION_ERROR = 0x0c;
+    /** RFC 9000 20.1: an endpoint received more data in CRYPTO frames than it can buffer. */
+    public static final long CRYPTO_BUFFER_EXCEEDED = 0x0d;
+    /** RFC 9000 20.1: an endpoint detected errors in performing key updates. */
+    public static final long KEY_UPDATE_ERROR = 0x0e;
     /** RFC 9000 20.1: an endpoint detected an error with protocol compliance. */
     public static final long PROTOCOL_VIOLATION = 0x0a;
     /** RFC 9000 20.1: a frame was badly formatted. */

@@ -1,0 +1,92 @@
+package io.ringbus.quic.conn;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The receive side of a byte stream (the bidirectional stream or one level's CRYPTO stream):
+ * reassembles out-of-order and overlapping frames in a fixed ring of {@code capacity} bytes past
+ * the read offset, and hands the in-order bytes out as views of the ring. The caller refuses data
+ * beyond {@code readOffset() + capacity()} first (flow control or the CRYPTO buffer limit). Not
+ * thread-safe.
+ */
+final class ReceiveBuffer
+{
+    private final byte[] data;
+    private final ByteBuffer view;
+    private final RangeSet received = new RangeSet(8);
+    private long readOffset;
+    private long highestOffset;
+
+    ReceiveBuffer(final int capacity)
+    {
+        this.data = new byte[capacity];
+        this.view = ByteBuffer.wrap(data);
+    }
+
+    int capacity()
+    {
+        return data.length;
+    }
+
+    /** Offset of the next in-order byte to hand out. */
+    long readOffset()
+    {
+        return readOffset;
+    }
+
+    /** One past the highest byte received. */
+    long highestOffset()
+    {
+        return highestOffset;
+    }
+
+    /** Store {@code src} (position to limit) at stream offset {@code offset}; bytes already read are skipped. */
+    void insert(final long offset, final ByteBuffer src)
+    {
+        final long end = offset + src.remaining();
+        highestOffset = Math.max(highestOffset, end);
+        if (end <= readOffset)
+        {
+            return;
+        }
+        long at = offset;
+        if (at < readOffset)
+        {
+            src.position(src.position() + (int)(readOffset - at));
+            at = readOffset;
+        }
+        if (end > readOffset + data.length)
+        {
+            throw new IllegalStateException("offset " + end + " beyond the buffer (read " + readOffset + ")");
+        }
+        final long start = at;
+        while (at < end)
+        {
+            final int index = (int)(at % data.length);
+            final int piece = (int)Math.min(end - at, data.length - index);
+            src.get(data, index, piece);
+            at += piece;
+        }
+        received.add(start, end);
+    }
+
+    /** The next in-order bytes as a view valid until the next call, or null; they count as read. */
+    ByteBuffer poll()
+    {
+        if (received.isEmpty() || received.low(0) > readOffset)
+        {
+            return null;
+        }
+        final long high = received.high(0);
+        final int index = (int)(readOffset % data.length);
+        final int length = (int)Math.min(high - readOffset, data.length - index);
+        view.clear();
+        view.limit(index + length).position(index);
+        readOffset += length;
+        if (readOffset >= high)
+        {
+            received.removeFirst();
+        }
+        return view;
+    }
+}
