@@ -22,6 +22,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
@@ -49,6 +50,21 @@ public final class QuicConnection implements HandshakeListener
 
         /** In-order bytes of the stream, from position to limit, valid only during the call. */
         void onStreamData(ByteBuffer data);
+
+        /**
+         * True if this listener pulls the stream's bytes with {@link #read(ByteBuffer)} when told
+         * {@link #onStreamReadable()} instead of being handed them: then flow-control credit goes
+         * back only as it reads, so a slow reader holds the peer to one window.
+         */
+        default boolean pullsStreamData()
+        {
+            return false;
+        }
+
+        /** Pull mode: bytes (or the end of the stream) can be {@link #read(ByteBuffer) read}. */
+        default void onStreamReadable()
+        {
+        }
 
         /** The peer finished its side of the stream: every byte was delivered. */
         void onStreamFin();
@@ -479,6 +495,19 @@ public final class QuicConnection implements HandshakeListener
             return;
         }
         startClosing(errorCode, reason, application);
+    }
+
+    /** True once the connection is CLOSED: its closing or draining period is over (or it never opened). */
+    public boolean isClosed()
+    {
+        return state == ConnectionState.CLOSED;
+    }
+
+    /** Details for ClientConnMeta: the TLS engine's, and the QUIC version. */
+    public void describe(final BiConsumer<String, String> details)
+    {
+        details.accept("quic.version", "1");
+        tls.describe(details);
     }
 
     private boolean isOpen()
@@ -1185,8 +1214,39 @@ public final class QuicConnection implements HandshakeListener
         deliverStream();
     }
 
+    /**
+     * Pull mode: copy in-order stream bytes into {@code dst} (up to its room).
+     *
+     * @return bytes copied, 0 if none is there yet, -1 once every byte up to the peer's FIN was read.
+     */
+    public int read(final ByteBuffer dst)
+    {
+        final int read = streamRx.read(dst);
+        if (read == 0)
+        {
+            return finalSize >= 0 && streamRx.readOffset() == finalSize ? -1 : 0;
+        }
+        stats.streamBytesReceived += read;
+        creditConsumed();
+        return read;
+    }
+
+    /** Pull mode: in-order bytes readable now. */
+    public int readableBytes()
+    {
+        return streamRx.available();
+    }
+
     private void deliverStream()
     {
+        if (listener.pullsStreamData())
+        {
+            if (isOpen() && (streamRx.available() > 0 || finalSize >= 0 && streamRx.readOffset() == finalSize))
+            {
+                listener.onStreamReadable();
+            }
+            return;
+        }
         ByteBuffer chunk;
         while (isOpen() && (chunk = streamRx.poll()) != null)
         {
@@ -1197,6 +1257,12 @@ public final class QuicConnection implements HandshakeListener
         {
             return;
         }
+        creditConsumed();
+    }
+
+    /** After bytes were consumed: the FIN once every byte is, and new flow-control limits. */
+    private void creditConsumed()
+    {
         final long consumed = streamRx.readOffset();
         if (finalSize >= 0 && consumed == finalSize && !finDelivered)
         {

@@ -70,6 +70,36 @@ final class ReceiveBuffer
         received.add(start, end);
     }
 
+    /** How many in-order bytes can be read now. */
+    int available()
+    {
+        if (received.isEmpty() || received.low(0) > readOffset)
+        {
+            return 0;
+        }
+        return (int)(received.high(0) - readOffset);
+    }
+
+    /** Copy in-order bytes into {@code dst} (up to its room); they count as read. */
+    int read(final ByteBuffer dst)
+    {
+        final int length = Math.min(available(), dst.remaining());
+        int copied = 0;
+        while (copied < length)
+        {
+            final int index = (int)(readOffset % data.length);
+            final int piece = Math.min(length - copied, data.length - index);
+            dst.put(data, index, piece);
+            readOffset += piece;
+            copied += piece;
+        }
+        if (copied > 0 && readOffset >= received.high(0))
+        {
+            received.removeFirst();
+        }
+        return copied;
+    }
+
     /** The next in-order bytes as a view valid until the next call, or null; they count as read. */
     ByteBuffer poll()
     {

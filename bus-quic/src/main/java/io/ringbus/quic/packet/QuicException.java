@@ -13,6 +13,8 @@ public final class QuicException extends Exception
     public static final long NO_ERROR = 0x00;
     /** RFC 9000 20.1: an endpoint received more data than it permitted in its advertised data limits. */
     public static final long FLOW_CONTROL_ERROR = 0x03;
+    /** RFC 9000 20.1: the server refuses to accept a new connection. */
+    public static final long CONNECTION_REFUSED = 0x02;
     /** RFC 9000 20.1: an endpoint received a frame for a stream identifier that exceeded its advertised limit. */
     public static final long STREAM_LIMIT_ERROR = 0x04;
     /** RFC 9000 20.1: a frame for a stream that was not in a state that permitted it. */

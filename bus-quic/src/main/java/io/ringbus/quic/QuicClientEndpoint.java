@@ -1,0 +1,198 @@
+package io.ringbus.quic;
+
+import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.backend.IoChannelHandler;
+import io.ringbus.core.backend.IoDatagramSocket;
+import io.ringbus.core.backend.IoResult;
+import io.ringbus.core.shard.Shard;
+
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+
+/**
+ * A QUIC client connection: its own UDP socket connected to the server, on the client's shard.
+ * The channel it returns completes its connect when the handshake is done (or fails with the
+ * close reason), then carries the stream like a TCP socket. Shard thread only.
+ */
+final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
+{
+    private static final System.Logger LOG = System.getLogger(QuicClientEndpoint.class.getName());
+    private static final int MAX_DATAGRAMS_PER_WAKEUP = 256;
+
+    private final Shard shard;
+    private final IoDatagramSocket socket;
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(QuicServerEndpoint.MAX_DATAGRAM);
+    private final QuicSession session;
+    private boolean flushRequested;
+    private boolean servicing;
+    private boolean connectReported;
+    private boolean socketClosed;
+
+    private QuicClientEndpoint(final Shard shard, final InetSocketAddress server, final QuicSessionFactory factory,
+        final String serverName, final IoChannelHandler handler) throws IOException
+    {
+        this.shard = shard;
+        final InetSocketAddress local = new InetSocketAddress(
+            server.getAddress() instanceof Inet6Address ? InetAddress.getByName("::") :
+            InetAddress.getByName("0.0.0.0"), 0);
+        this.socket = shard.backend().openDatagram(local, server, this::onReadable);
+        this.session = new QuicSession(this, server, new SecureRandom().nextLong());
+        session.bindEarly(handler);
+        try
+        {
+            session.connection = factory.client(session, session.localCid, serverName);
+        }
+        catch (final RuntimeException ex)
+        {
+            socket.close();
+            throw ex;
+        }
+    }
+
+    /** Start connecting to {@code server}; the handler's onConnect reports the handshake's end. */
+    static IoChannel connect(final Shard shard, final InetSocketAddress server, final QuicSessionFactory factory,
+        final String serverName, final IoChannelHandler handler) throws IOException
+    {
+        final QuicClientEndpoint endpoint = new QuicClientEndpoint(shard, server, factory, serverName, handler);
+        endpoint.markDirty(endpoint.session);
+        return endpoint.session;
+    }
+
+    private void onReadable()
+    {
+        final long nowNs = System.nanoTime();
+        for (int i = 0; i < MAX_DATAGRAMS_PER_WAKEUP && !socketClosed; i++)
+        {
+            final InetSocketAddress sender;
+            try
+            {
+                sender = socket.receive(receiveBuffer.clear());
+            }
+            catch (final IOException ex)
+            {
+                // A connected UDP socket reports ICMP port unreachable here: nobody listens.
+                LOG.log(System.Logger.Level.DEBUG, () -> "quic receive: " + ex);
+                if (!session.connection.isEstablished())
+                {
+                    session.connection.close(QuicSessionFactory.NO_ERROR, "server unreachable: " + ex.getMessage(), false);
+                    markDirty(session);
+                }
+                break;
+            }
+            if (sender == null)
+            {
+                break;
+            }
+            receiveBuffer.flip();
+            session.connection.onDatagram(receiveBuffer, nowNs);
+        }
+        markDirty(session);
+        service(nowNs);
+    }
+
+    @Override
+    public void markDirty(final QuicSession ignored)
+    {
+        if (!servicing && !flushRequested && !socketClosed)
+        {
+            flushRequested = true;
+            shard.requestFlush(this);
+        }
+    }
+
+    @Override
+    public void flush()
+    {
+        flushRequested = false;
+        service(System.nanoTime());
+    }
+
+    private void service(final long nowNs)
+    {
+        if (socketClosed)
+        {
+            return;
+        }
+        servicing = true;
+        try
+        {
+            session.service(nowNs);
+        }
+        finally
+        {
+            servicing = false;
+        }
+    }
+
+    @Override
+    public void onEstablished(final QuicSession ignored)
+    {
+        connectReported = true;
+        session.handler().onConnect(0);
+    }
+
+    @Override
+    public void onClosed(final QuicSession ignored)
+    {
+        if (!connectReported)
+        {
+            connectReported = true;
+            LOG.log(System.Logger.Level.INFO, () -> "quic connect to " + session.remoteAddress() + " failed: " +
+                session.closeDescription());
+            session.handler().onConnect(IoResult.REFUSED);
+        }
+        if (session.timerId != -1)
+        {
+            shard.cancel(session.timerId);
+            session.timerId = -1;
+        }
+        socketClosed = true;
+        socket.close();
+    }
+
+    @Override
+    public void arm(final QuicSession ignored, final long deadlineNs)
+    {
+        if (deadlineNs == session.timerDeadlineNs)
+        {
+            return;
+        }
+        if (session.timerId != -1)
+        {
+            shard.cancel(session.timerId);
+            session.timerId = -1;
+        }
+        session.timerDeadlineNs = deadlineNs;
+        if (deadlineNs != Long.MAX_VALUE)
+        {
+            session.timerId = shard.schedule(deadlineNs, session.timerTask);
+        }
+    }
+
+    @Override
+    public void onTimer(final QuicSession ignored)
+    {
+        session.timerId = -1;
+        session.timerDeadlineNs = Long.MAX_VALUE;
+        final long nowNs = System.nanoTime();
+        session.connection.onTimeout(nowNs);
+        service(nowNs);
+    }
+
+    @Override
+    public void send(final QuicSession ignored, final ByteBuffer datagram)
+    {
+        try
+        {
+            socket.send(datagram, null);
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, () -> "quic send failed: " + ex);
+        }
+    }
+}

@@ -1,0 +1,349 @@
+package io.ringbus.quic;
+
+import io.ringbus.core.backend.IoDatagramSocket;
+import io.ringbus.core.backend.IoListener;
+import io.ringbus.core.shard.Shard;
+import io.ringbus.core.transport.AcceptedStream;
+import io.ringbus.quic.packet.QuicException;
+import org.agrona.collections.Long2ObjectHashMap;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * A QUIC listener: one UDP socket on its shard (shard 0) and the connection-id demux. A datagram's
+ * Destination Connection ID picks its session: our own 8-byte ids (every short header, and long
+ * headers once the client has our id) by value, and the client's original Destination Connection
+ * ID while its first Initials still carry it. A client Initial in a datagram under 1200 bytes is
+ * dropped (RFC 9000 14.1), as is any packet for no known connection.
+ *
+ * <p>A connection whose handshake is not done within {@code handshake_grace} is closed with
+ * CONNECTION_REFUSED; once it is, its stream is handed to the bus as an {@link AcceptedStream}.
+ * Shard thread only, like everything it owns.
+ */
+final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.Flushable
+{
+    private static final System.Logger LOG = System.getLogger(QuicServerEndpoint.class.getName());
+    static final int MAX_DATAGRAM = 65_527;
+    static final int MIN_INITIAL_DATAGRAM = 1200;
+    private static final int MAX_DATAGRAMS_PER_WAKEUP = 256;
+    /** Bound on connections at once (handshaking or open): an Initial beyond it is dropped. */
+    private static final int MAX_SESSIONS = 16_384;
+
+    private final Shard shard;
+    private final QuicSessionFactory factory;
+    private final Consumer<AcceptedStream> onStream;
+    private final long handshakeGraceNs;
+    private final IoDatagramSocket socket;
+    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+    private final Long2ObjectHashMap<QuicSession> byLocalCid = new Long2ObjectHashMap<>();
+    private final Map<ByteBuffer, QuicSession> byOriginalCid = new HashMap<>();
+    private final Map<QuicSession, ByteBuffer> originalCidOf = new HashMap<>();
+    private final ArrayDeque<QuicSession> dirty = new ArrayDeque<>();
+    private final SecureRandom random = new SecureRandom();
+    private boolean flushRequested;
+    private boolean servicing;
+    private boolean closed;
+    long datagramsDropped;
+
+    QuicServerEndpoint(final Shard shard, final InetSocketAddress address, final QuicSessionFactory factory,
+        final long handshakeGraceNs, final Consumer<AcceptedStream> onStream) throws IOException
+    {
+        this.shard = shard;
+        this.factory = factory;
+        this.onStream = onStream;
+        this.handshakeGraceNs = handshakeGraceNs;
+        this.socket = shard.backend().openDatagram(address, null, this::onReadable);
+    }
+
+    @Override
+    public InetSocketAddress localAddress()
+    {
+        return socket.localAddress();
+    }
+
+    /** Stop: close every connection (CONNECTION_CLOSE) and the socket. */
+    @Override
+    public void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        final long nowNs = System.nanoTime();
+        for (final QuicSession session : byLocalCid.values().toArray(new QuicSession[0]))
+        {
+            if (!session.connection.isClosed())
+            {
+                session.connection.close(0, "server stopping", true);
+                session.connection.flush(nowNs);
+            }
+            shard.cancel(session.timerId);
+        }
+        byLocalCid.clear();
+        byOriginalCid.clear();
+        originalCidOf.clear();
+        socket.close();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Datagrams in
+
+    private void onReadable()
+    {
+        final long nowNs = System.nanoTime();
+        for (int i = 0; i < MAX_DATAGRAMS_PER_WAKEUP && !closed; i++)
+        {
+            final InetSocketAddress sender;
+            try
+            {
+                sender = socket.receive(receiveBuffer.clear());
+            }
+            catch (final IOException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "quic receive failed", ex);
+                break;
+            }
+            if (sender == null)
+            {
+                break;
+            }
+            receiveBuffer.flip();
+            onDatagram(receiveBuffer, sender, nowNs);
+        }
+        serviceDirty(nowNs);
+    }
+
+    private void onDatagram(final ByteBuffer datagram, final InetSocketAddress sender, final long nowNs)
+    {
+        final int length = datagram.remaining();
+        if (length < 1)
+        {
+            return;
+        }
+        final int first = datagram.get(0) & 0xFF;
+        QuicSession session;
+        if ((first & 0x80) == 0)
+        {
+            if (length < 1 + QuicSessionFactory.CID_LENGTH)
+            {
+                datagramsDropped++;
+                return;
+            }
+            session = byLocalCid.get(datagram.getLong(1));
+        }
+        else
+        {
+            if (length < 7)
+            {
+                datagramsDropped++;
+                return;
+            }
+            final int dcidLength = datagram.get(5) & 0xFF;
+            if (dcidLength > 20 || length < 6 + dcidLength + 1)
+            {
+                datagramsDropped++;
+                return;
+            }
+            session = dcidLength == QuicSessionFactory.CID_LENGTH ? byLocalCid.get(datagram.getLong(6)) : null;
+            if (session == null)
+            {
+                final ByteBuffer key = datagram.duplicate().position(6).limit(6 + dcidLength).slice();
+                session = byOriginalCid.get(key);
+                if (session == null)
+                {
+                    session = accept(datagram, sender, first, dcidLength, nowNs);
+                }
+            }
+        }
+        if (session == null)
+        {
+            datagramsDropped++;
+            return;
+        }
+        session.connection.onDatagram(datagram, nowNs);
+        markDirty(session);
+    }
+
+    /** A long-header datagram for no known connection: a new client's first Initial, or dropped. */
+    private QuicSession accept(final ByteBuffer datagram, final InetSocketAddress sender, final int first,
+        final int dcidLength, final long nowNs)
+    {
+        final boolean initial = (first & 0x30) == 0 && datagram.getInt(1) == 1;
+        if (!initial || datagram.remaining() < MIN_INITIAL_DATAGRAM || dcidLength < 8)
+        {
+            return null; // RFC 9000 14.1 (size), 7.2 (an original DCID of at least 8 bytes)
+        }
+        if (byLocalCid.size() >= MAX_SESSIONS)
+        {
+            LOG.log(System.Logger.Level.WARNING, "quic: " + MAX_SESSIONS + " connections already, dropping an Initial from " +
+                sender);
+            return null;
+        }
+        final int scidOffset = 6 + dcidLength;
+        final int scidLength = datagram.get(scidOffset) & 0xFF;
+        if (scidLength > 20 || datagram.remaining() < scidOffset + 1 + scidLength)
+        {
+            return null;
+        }
+        final byte[] originalDcid = new byte[dcidLength];
+        datagram.get(6, originalDcid);
+        final byte[] clientScid = new byte[scidLength];
+        datagram.get(scidOffset + 1, clientScid);
+        long localCid;
+        do
+        {
+            localCid = random.nextLong();
+        }
+        while (byLocalCid.containsKey(localCid));
+        final QuicSession session = new QuicSession(this, sender, localCid);
+        try
+        {
+            session.connection = factory.server(session, localCid, originalDcid, clientScid);
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "quic: cannot start a connection for " + sender, ex);
+            return null;
+        }
+        byLocalCid.put(localCid, session);
+        final ByteBuffer key = ByteBuffer.wrap(originalDcid);
+        byOriginalCid.put(key, session);
+        originalCidOf.put(session, key);
+        final QuicSession handshaking = session;
+        shard.schedule(nowNs + handshakeGraceNs, () ->
+        {
+            if (!handshaking.isAnnounced() && !handshaking.connection.isClosed())
+            {
+                LOG.log(System.Logger.Level.INFO, "quic " + sender + ": handshake not done within handshake_grace");
+                handshaking.connection.close(QuicException.CONNECTION_REFUSED, "handshake not done in time", false);
+                markDirty(handshaking);
+                serviceDirty(System.nanoTime());
+            }
+        });
+        return session;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Service passes
+
+    @Override
+    public void markDirty(final QuicSession session)
+    {
+        if (!session.queued)
+        {
+            session.queued = true;
+            dirty.add(session);
+        }
+        if (!servicing && !flushRequested)
+        {
+            flushRequested = true;
+            shard.requestFlush(this);
+        }
+    }
+
+    /** A service pass requested by a session outside of one (a write from the bus). */
+    @Override
+    public void flush()
+    {
+        flushRequested = false;
+        serviceDirty(System.nanoTime());
+    }
+
+    private void serviceDirty(final long nowNs)
+    {
+        servicing = true;
+        try
+        {
+            for (int i = dirty.size(); i > 0; i--)
+            {
+                final QuicSession session = dirty.poll();
+                session.queued = false;
+                session.service(nowNs);
+            }
+        }
+        finally
+        {
+            servicing = false;
+        }
+        if (!dirty.isEmpty() && !flushRequested)
+        {
+            flushRequested = true;
+            shard.requestFlush(this);
+        }
+    }
+
+    @Override
+    public void onEstablished(final QuicSession session)
+    {
+        final ByteBuffer key = originalCidOf.remove(session);
+        if (key != null)
+        {
+            byOriginalCid.remove(key);
+        }
+        onStream.accept(session);
+    }
+
+    @Override
+    public void onClosed(final QuicSession session)
+    {
+        byLocalCid.remove(session.localCid);
+        final ByteBuffer key = originalCidOf.remove(session);
+        if (key != null)
+        {
+            byOriginalCid.remove(key);
+        }
+        shard.cancel(session.timerId);
+        session.timerId = -1;
+    }
+
+    @Override
+    public void arm(final QuicSession session, final long deadlineNs)
+    {
+        if (deadlineNs == session.timerDeadlineNs)
+        {
+            return;
+        }
+        if (session.timerId != -1)
+        {
+            shard.cancel(session.timerId);
+            session.timerId = -1;
+        }
+        session.timerDeadlineNs = deadlineNs;
+        if (deadlineNs != Long.MAX_VALUE)
+        {
+            session.timerId = shard.schedule(deadlineNs, session.timerTask);
+        }
+    }
+
+    @Override
+    public void onTimer(final QuicSession session)
+    {
+        session.timerId = -1;
+        session.timerDeadlineNs = Long.MAX_VALUE;
+        final long nowNs = System.nanoTime();
+        session.connection.onTimeout(nowNs);
+        markDirty(session);
+        serviceDirty(nowNs);
+    }
+
+    @Override
+    public void send(final QuicSession session, final ByteBuffer datagram)
+    {
+        try
+        {
+            socket.send(datagram, session.remoteAddress());
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, () -> "quic send to " + session.remoteAddress() + " failed: " + ex);
+        }
+    }
+}

@@ -1,0 +1,409 @@
+package io.ringbus.quic;
+
+import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.backend.IoChannelHandler;
+import io.ringbus.core.backend.IoResult;
+import io.ringbus.core.transport.AcceptedStream;
+import io.ringbus.quic.conn.DatagramSink;
+import io.ringbus.quic.conn.QuicConnection;
+import io.ringbus.quic.packet.QuicException;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.function.BiConsumer;
+
+/**
+ * One QUIC connection on its endpoint's shard, and its one bidirectional stream seen by the bus
+ * as an {@link IoChannel}: a read takes in-order stream bytes, a gathering write queues stream
+ * bytes, FIN is the stream's FIN and close sends CONNECTION_CLOSE.
+ *
+ * <p>Completions never run inside the QUIC connection's own calls: the connection's callbacks only
+ * note what changed and mark the session dirty, and the endpoint's service pass
+ * ({@link #service(long)}) delivers reads, writes and the connect result, then flushes the
+ * connection's packets and re-arms its timer. Shard thread only.
+ */
+final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Listener, DatagramSink
+{
+    /** What a session needs from its endpoint (server or client). */
+    interface Owner
+    {
+        /** Ask for a service pass of {@code session} soon (on the shard, after the current call). */
+        void markDirty(QuicSession session);
+
+        /** The handshake is done: hand the stream to the bus (server) or complete the connect (client). */
+        void onEstablished(QuicSession session);
+
+        /** The connection reached CLOSED (after its closing or draining period): forget it. */
+        void onClosed(QuicSession session);
+
+        /** Re-arm the session's timer for {@code deadlineNs} (Long.MAX_VALUE: none). */
+        void arm(QuicSession session, long deadlineNs);
+
+        /** The session's timer fired. */
+        void onTimer(QuicSession session);
+
+        /** Send one datagram of {@code session} (valid during the call) to its peer. */
+        void send(QuicSession session, ByteBuffer datagram);
+    }
+
+    private static final System.Logger LOG = System.getLogger(QuicSession.class.getName());
+    private static final int MAX_READS_PER_PASS = 16;
+
+    private final Owner owner;
+    private final InetSocketAddress remote;
+    final long localCid;
+    QuicConnection connection;
+    boolean queued;
+    long timerId = -1;
+    long timerDeadlineNs = Long.MAX_VALUE;
+
+    private IoChannelHandler handler;
+    private boolean announced;
+    private boolean closedNoted;
+    private boolean channelClosed;
+    private ByteBuffer readDst;
+    private boolean writePending;
+    private long writeTaken;
+    private boolean writeWaitsForRoom;
+    private ByteBuffer[] writeSrcs;
+    private int writeCount;
+    private long closeCode;
+    private String closeReason;
+    private boolean closedByPeer;
+    private boolean peerFin;
+
+    /** Runs {@link Owner#onTimer} for this session: one instance, no allocation per timer. */
+    final Runnable timerTask;
+
+    QuicSession(final Owner owner, final InetSocketAddress remote, final long localCid)
+    {
+        this.owner = owner;
+        this.remote = remote;
+        this.localCid = localCid;
+        this.timerTask = () -> owner.onTimer(this);
+    }
+
+    @Override
+    public void send(final ByteBuffer datagram)
+    {
+        owner.send(this, datagram);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // QuicConnection.Listener: note and mark dirty, nothing more
+
+    @Override
+    public void onEstablished()
+    {
+        owner.markDirty(this);
+    }
+
+    @Override
+    public boolean pullsStreamData()
+    {
+        return true; // the bus reads when it has room: flow-control credit follows its reads
+    }
+
+    @Override
+    public void onStreamReadable()
+    {
+        owner.markDirty(this);
+    }
+
+    @Override
+    public void onStreamData(final ByteBuffer data)
+    {
+        throw new IllegalStateException("a pulling listener is never handed stream data");
+    }
+
+    @Override
+    public void onStreamFin()
+    {
+        owner.markDirty(this); // read() reports the end of the stream
+    }
+
+    @Override
+    public void onWritable()
+    {
+        if (writeWaitsForRoom)
+        {
+            owner.markDirty(this);
+        }
+    }
+
+    @Override
+    public void onClosed(final long errorCode, final String reason, final boolean byPeer)
+    {
+        if (closeReason == null)
+        {
+            closeCode = errorCode;
+            closeReason = reason;
+            closedByPeer = byPeer;
+            if (errorCode != 0 || !byPeer)
+            {
+                LOG.log(System.Logger.Level.DEBUG, () -> "quic " + remote + " closed" + (byPeer ? " by the peer" : "") +
+                    ": code 0x" + Long.toHexString(errorCode) + (reason.isEmpty() ? "" : " (" + reason + ")"));
+            }
+        }
+        owner.markDirty(this);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The service pass
+
+    /** Deliver what is due, flush the connection's packets, re-arm its timer. */
+    void service(final long nowNs)
+    {
+        final QuicConnection conn = connection;
+        if (!announced && conn.isEstablished())
+        {
+            announced = true;
+            owner.onEstablished(this);
+        }
+        deliverReads();
+        deliverWrite();
+        conn.flush(nowNs);
+        if (conn.isClosed())
+        {
+            failPending();
+            if (!closedNoted)
+            {
+                closedNoted = true;
+                owner.onClosed(this);
+            }
+            return;
+        }
+        owner.arm(this, conn.nextTimeoutNs());
+    }
+
+    private void deliverReads()
+    {
+        for (int i = 0; i < MAX_READS_PER_PASS && readDst != null && handler != null; i++)
+        {
+            final ByteBuffer dst = readDst;
+            final int read = connection.read(dst);
+            if (read == 0)
+            {
+                if (connection.isClosed() || closeReason != null)
+                {
+                    readDst = null;
+                    handler.onRead(closeReason != null && closeCode == 0 ? IoResult.EOF : IoResult.RESET);
+                }
+                return;
+            }
+            readDst = null;
+            if (read < 0)
+            {
+                peerFin = true;
+            }
+            handler.onRead(read < 0 ? IoResult.EOF : read);
+        }
+        if (readDst != null && connection.readableBytes() > 0)
+        {
+            owner.markDirty(this); // more to deliver: next pass, so other sessions get their turn
+        }
+    }
+
+    private void deliverWrite()
+    {
+        if (!writePending || handler == null)
+        {
+            return;
+        }
+        if (writeWaitsForRoom)
+        {
+            if (connection.isClosed() || closeReason != null)
+            {
+                writeWaitsForRoom = false;
+                writeTaken = IoResult.BROKEN_PIPE;
+            }
+            else
+            {
+                final long taken = connection.write(writeSrcs, writeCount);
+                if (taken == 0)
+                {
+                    return; // still no room: onWritable marks us dirty again
+                }
+                writeWaitsForRoom = false;
+                writeTaken = taken;
+            }
+        }
+        writePending = false;
+        writeSrcs = null;
+        handler.onWrite(writeTaken);
+    }
+
+    private void failPending()
+    {
+        if (handler == null)
+        {
+            return;
+        }
+        if (readDst != null)
+        {
+            readDst = null;
+            handler.onRead(peerFin || closeCode == 0 && closedByPeer ? IoResult.EOF : IoResult.RESET);
+        }
+        if (writePending)
+        {
+            writePending = false;
+            writeWaitsForRoom = false;
+            writeSrcs = null;
+            handler.onWrite(IoResult.BROKEN_PIPE);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // AcceptedStream
+
+    @Override
+    public InetSocketAddress remoteAddress()
+    {
+        return remote;
+    }
+
+    @Override
+    public IoChannel bind(final IoChannelHandler handler)
+    {
+        this.handler = handler;
+        return this;
+    }
+
+    /** Bind before the handshake (client side): the connect result arrives at the handler. */
+    void bindEarly(final IoChannelHandler handler)
+    {
+        this.handler = handler;
+    }
+
+    IoChannelHandler handler()
+    {
+        return handler;
+    }
+
+    @Override
+    public void refuse(final String reason)
+    {
+        connection.close(QuicException.CONNECTION_REFUSED, reason, false);
+        owner.markDirty(this);
+    }
+
+    @Override
+    public void describe(final BiConsumer<String, String> details)
+    {
+        connection.describe(details);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // IoChannel
+
+    @Override
+    public void read(final ByteBuffer dst)
+    {
+        if (readDst != null)
+        {
+            throw new IllegalStateException("a read is already pending");
+        }
+        if (!dst.hasRemaining())
+        {
+            throw new IllegalArgumentException("a read needs room in its buffer");
+        }
+        if (channelClosed)
+        {
+            return;
+        }
+        readDst = dst;
+        owner.markDirty(this);
+    }
+
+    @Override
+    public void writev(final ByteBuffer[] srcs, final int count)
+    {
+        if (writePending)
+        {
+            throw new IllegalStateException("a write is already pending");
+        }
+        if (channelClosed)
+        {
+            return;
+        }
+        writePending = true;
+        if (connection.isClosed() || closeReason != null)
+        {
+            writeTaken = IoResult.BROKEN_PIPE;
+        }
+        else
+        {
+            // Taken now, while the positions are the ones the caller set (shared frames have one
+            // view per shard); completed in the service pass.
+            final long taken = connection.write(srcs, count);
+            if (taken == 0 && hasRemaining(srcs, count))
+            {
+                writeWaitsForRoom = true;
+                writeSrcs = srcs;
+                writeCount = count;
+            }
+            writeTaken = taken;
+        }
+        owner.markDirty(this);
+    }
+
+    private static boolean hasRemaining(final ByteBuffer[] srcs, final int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            if (srcs[i].hasRemaining())
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public void shutdownOutput()
+    {
+        if (!channelClosed)
+        {
+            connection.shutdownOutput();
+            owner.markDirty(this);
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        if (channelClosed)
+        {
+            return;
+        }
+        channelClosed = true;
+        readDst = null;
+        writePending = false;
+        writeWaitsForRoom = false;
+        writeSrcs = null;
+        if (!connection.isClosed())
+        {
+            connection.close(0, "", true);
+        }
+        owner.markDirty(this);
+    }
+
+    @Override
+    public boolean isClosed()
+    {
+        return channelClosed;
+    }
+
+    /** Why the connection closed, for logs and a failed connect; null while it is open. */
+    String closeDescription()
+    {
+        return closeReason == null ? null :
+            "code 0x" + Long.toHexString(closeCode) + (closeReason.isEmpty() ? "" : ": " + closeReason) +
+            (closedByPeer ? " (from the peer)" : "");
+    }
+
+    boolean isAnnounced()
+    {
+        return announced;
+    }
+}

@@ -1,0 +1,140 @@
+package io.ringbus.quic;
+
+import io.ringbus.quic.conn.QuicConnection;
+import io.ringbus.quic.conn.QuicConnectionConfig;
+import io.ringbus.quic.packet.CipherSuite;
+import io.ringbus.quic.tls.QuicTls;
+import io.ringbus.quic.tls.QuicTlsConfig;
+import io.ringbus.quic.tls.TransportParameters;
+import io.ringbus.tls.TlsSettings;
+
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * Makes the QUIC connections of a listener or a client from its {@link QuicSettings}: the TLS
+ * configuration (built once), the transport parameters we advertise, the connection ids. Any
+ * thread for construction; the connections it makes belong to their shard.
+ */
+final class QuicSessionFactory
+{
+    /** Length of the connection ids we choose: 8 bytes, read as one long by the demux. */
+    static final int CID_LENGTH = 8;
+    /** RFC 9000 20.1 NO_ERROR. */
+    static final long NO_ERROR = 0;
+
+    private final QuicSettings settings;
+    private final QuicTlsConfig tls;
+    private final boolean server;
+    private final QuicConnectionConfig connectionConfig;
+    private final SecureRandom random = new SecureRandom();
+
+    private QuicSessionFactory(final QuicSettings settings, final QuicTlsConfig tls, final boolean server)
+    {
+        this.settings = settings;
+        this.tls = tls;
+        this.server = server;
+        this.connectionConfig = QuicConnectionConfig.builder()
+            .streamWindowBytes(settings.streamWindow())
+            .connectionWindowBytes(settings.connectionWindow())
+            .build();
+    }
+
+    /** A server connection for the client whose first Initial carried these connection ids. */
+    QuicConnection server(final QuicSession session, final long localCid, final byte[] originalDcid,
+        final byte[] clientScid)
+    {
+        final TransportParameters params = localParameters();
+        return QuicConnection.server(connectionConfig, cidBytes(localCid), originalDcid, clientScid, params,
+            listener -> QuicTls.server(tls, params, listener), session, session);
+    }
+
+    /** A client connection to {@code serverName} (checked against the server's certificate). */
+    QuicConnection client(final QuicSession session, final long localCid, final String serverName)
+    {
+        final TransportParameters params = localParameters();
+        final byte[] initialDcid = new byte[CID_LENGTH];
+        random.nextBytes(initialDcid);
+        return QuicConnection.client(connectionConfig, cidBytes(localCid), initialDcid, params,
+            listener -> QuicTls.client(tls, serverName, params, listener), session, session);
+    }
+
+    /** A connection id as the demux reads it: 8 bytes, big-endian. */
+    static byte[] cidBytes(final long cid)
+    {
+        return ByteBuffer.allocate(CID_LENGTH).putLong(0, cid).array();
+    }
+
+    /** For a listener: the settings must carry a certificate and key. */
+    static QuicSessionFactory server(final QuicSettings settings, final int maxMessageSize)
+    {
+        final TlsSettings tlsSettings = settings.tls();
+        final QuicTlsConfig tls = QuicTlsConfig.builder()
+            .keyMaterial(tlsSettings.certificateChain(), tlsSettings.privateKey())
+            .cipherSuites(settings.cipherSuites().toArray(new CipherSuite[0]))
+            .build();
+        return new QuicSessionFactory(settings, tls, true);
+    }
+
+    /** For a client: trust and hostname checking from the TLS settings. */
+    static QuicSessionFactory client(final QuicSettings settings)
+    {
+        final TlsSettings tlsSettings = settings.tls();
+        final QuicTlsConfig.Builder builder = QuicTlsConfig.builder()
+            .cipherSuites(settings.cipherSuites().toArray(new CipherSuite[0]));
+        if (tlsSettings.isInsecure())
+        {
+            builder.insecureForTestsOnly();
+        }
+        else
+        {
+            final List<X509Certificate> trusted = tlsSettings.trustedCertificates();
+            builder.trust(trusted.isEmpty() ? defaultTrustAnchors() : trusted.toArray(new X509Certificate[0]))
+                .hostnameVerification(tlsSettings.hostnameVerification());
+        }
+        return new QuicSessionFactory(settings, builder.build(), false);
+    }
+
+    private static X509Certificate[] defaultTrustAnchors()
+    {
+        try
+        {
+            final TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            factory.init((KeyStore)null);
+            for (final TrustManager manager : factory.getTrustManagers())
+            {
+                if (manager instanceof X509TrustManager)
+                {
+                    return ((X509TrustManager)manager).getAcceptedIssuers();
+                }
+            }
+            throw new IllegalStateException("the JDK has no X.509 trust manager");
+        }
+        catch (final GeneralSecurityException ex)
+        {
+            throw new IllegalStateException("cannot read the JDK's default trust store: " + ex.getMessage(), ex);
+        }
+    }
+
+    /** The transport parameters we advertise (the connection adds the connection ids). */
+    TransportParameters localParameters()
+    {
+        final TransportParameters params = new TransportParameters();
+        params.maxIdleTimeoutMs = settings.idleTimeout().toMillis();
+        params.initialMaxData = settings.connectionWindow();
+        params.initialMaxStreamDataBidiLocal = settings.streamWindow();
+        params.initialMaxStreamDataBidiRemote = settings.streamWindow();
+        params.initialMaxStreamDataUni = 0;
+        params.initialMaxStreamsBidi = server ? 1 : 0; // one client-opened stream; a second is refused
+        params.initialMaxStreamsUni = 0;
+        params.disableActiveMigration = true;
+        return params;
+    }
+}

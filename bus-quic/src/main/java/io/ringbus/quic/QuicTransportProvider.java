@@ -1,0 +1,63 @@
+package io.ringbus.quic;
+
+import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.backend.IoChannelHandler;
+import io.ringbus.core.backend.IoListener;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.shard.Shard;
+import io.ringbus.core.transport.AcceptedStream;
+import io.ringbus.core.transport.TransportProvider;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.function.Consumer;
+
+/**
+ * The {@code quic} transport: QUIC v1 over one UDP socket per listener, terminated on shard 0
+ * (connection-id demux there, and shard 0 owns its QUIC clients), one client-opened
+ * bidirectional stream per connection carrying the frames exactly as TCP does (WIRE.md), ALPN
+ * {@code ringbus}.
+ *
+ * <p>Settings: a listener uses the {@link QuicSettings} (or plain TlsSettings) registered under
+ * "quic", else the TlsSettings under "tls" (one certificate can serve tls, wss and quic). A client
+ * uses {@code ClientOptions.transportSettings("quic")}, or the JDK's trust store with hostname
+ * checking when there are none. Stateless; any thread.
+ */
+public final class QuicTransportProvider implements TransportProvider
+{
+    @Override
+    public String scheme()
+    {
+        return "quic";
+    }
+
+    @Override
+    public boolean ownsSockets()
+    {
+        return true;
+    }
+
+    @Override
+    public IoListener listen(final Shard shard, final InetSocketAddress address, final BusConfig config, final URI uri,
+        final Consumer<AcceptedStream> onStream) throws IOException
+    {
+        final Object own = config.transportSettings("quic");
+        final QuicSettings settings = QuicSettings.of(own != null ? own : config.transportSettings("tls"), "listen = " + uri);
+        if (!settings.tls().hasKeyMaterial())
+        {
+            throw new IllegalStateException("listen = " + uri + ": a quic listener needs a certificate and key: " +
+                "BusConfig.builder().transportSettings(\"quic\", QuicSettings or TlsSettings with keyMaterial)");
+        }
+        return new QuicServerEndpoint(shard, address, QuicSessionFactory.server(settings, config.maxMessageSize()),
+            config.handshakeGrace().toNanos(), onStream);
+    }
+
+    @Override
+    public IoChannel connect(final Shard shard, final URI uri, final InetSocketAddress address, final Object settings,
+        final IoChannelHandler handler) throws IOException
+    {
+        final QuicSettings quic = QuicSettings.of(settings, "connect to " + uri);
+        return QuicClientEndpoint.connect(shard, address, QuicSessionFactory.client(quic), uri.getHost(), handler);
+    }
+}
