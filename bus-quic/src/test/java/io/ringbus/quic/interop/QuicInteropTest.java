@@ -1,0 +1,299 @@
+package io.ringbus.quic.interop;
+
+import io.ringbus.core.MessageBus;
+import io.ringbus.core.client.BusClient;
+import io.ringbus.core.client.ClientConnMeta;
+import io.ringbus.core.client.ClientOptions;
+import io.ringbus.core.client.Reply;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.FrameBuffer;
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.frame.Frames;
+import io.ringbus.core.frame.TestFrames;
+import io.ringbus.core.transport.EchoHandler;
+import io.ringbus.quic.QuicSettings;
+import io.ringbus.quic.packet.CipherSuite;
+import io.ringbus.tls.SelfSignedCertificate;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Our QUIC transport against two independent implementations, both directions, both cipher
+ * suites (issue 6, point 7): our {@link BusClient} to a Netty QUIC (quiche) server and to a Kwik
+ * server; a Netty QUIC client and a Kwik client to our {@link MessageBus}. Each pair does the
+ * handshake with ALPN {@code ringbus}, 1,000 request/reply round trips and a 10 MiB pipelined
+ * transfer, checked byte for byte. Our side picks the suite: as a client it offers only that one,
+ * as a server it accepts only that one.
+ */
+class QuicInteropTest
+{
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final int ROUND_TRIPS = 1_000;
+    private static final int PIPELINED_BODY = 64 * 1024;
+    private static final int PIPELINED_FRAMES = 10 * 1024 * 1024 / PIPELINED_BODY;
+    private static final FramePool POOL = new FramePool(1 << 20);
+
+    private static SelfSignedCertificate certificate;
+    private static X509Certificate[] chain;
+    private static PrivateKey key;
+
+    /** A peer library: its server and its client. */
+    enum Peer
+    {
+        NETTY
+        {
+            @Override
+            QuicPeerServer server(final PeerOptions options) throws IOException
+            {
+                return NettyQuicPeer.server(chain, key, options);
+            }
+
+            @Override
+            QuicPeerClient client(final int port, final PeerOptions options) throws IOException
+            {
+                return NettyQuicPeer.client("localhost", port, certificate.certificate(), options);
+            }
+        },
+        KWIK
+        {
+            @Override
+            QuicPeerServer server(final PeerOptions options) throws IOException
+            {
+                return KwikPeer.server(chain, key, options);
+            }
+
+            @Override
+            QuicPeerClient client(final int port, final PeerOptions options) throws IOException
+            {
+                return KwikPeer.client("localhost", port, certificate.certificate(), options);
+            }
+        };
+
+        abstract QuicPeerServer server(PeerOptions options) throws IOException;
+
+        abstract QuicPeerClient client(int port, PeerOptions options) throws IOException;
+    }
+
+    static Stream<Arguments> peersAndSuites()
+    {
+        final List<Arguments> arguments = new ArrayList<>();
+        for (final Peer peer : Peer.values())
+        {
+            for (final CipherSuite suite : CipherSuite.values())
+            {
+                arguments.add(Arguments.of(peer, suite));
+            }
+        }
+        return arguments.stream();
+    }
+
+    @BeforeAll
+    static void generateCertificate()
+    {
+        certificate = SelfSignedCertificate.generate();
+        chain = new X509Certificate[] {certificate.certificate()};
+        key = certificate.privateKey();
+    }
+
+    @AfterAll
+    static void noLeaks()
+    {
+        POOL.assertNoLeaks();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Our client to their server
+
+    @ParameterizedTest(name = "ringbus client -> {0} server, {1}")
+    @MethodSource("peersAndSuites")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void ourClientToTheirServer(final Peer peer, final CipherSuite suite) throws Exception
+    {
+        try (QuicPeerServer server = peer.server(PeerOptions.defaults());
+            BusClient client = BusClient.connect(URI.create("quic://localhost:" + server.port()),
+                ClientOptions.defaults().withTransportSettings("quic", QuicSettings.builder()
+                    .tls(certificate.clientSettings().build()).cipherSuites(suite).build())))
+        {
+            for (int i = 0; i < ROUND_TRIPS; i++)
+            {
+                final byte[] body = body(i, (i * 37) % 2048);
+                final Reply reply = client.request(1, body, WAIT);
+                assertArrayEquals(body, reply.body(), "reply " + i);
+            }
+
+            final List<byte[]> bodies = new ArrayList<>(PIPELINED_FRAMES);
+            final List<CompletableFuture<Reply>> replies = new ArrayList<>(PIPELINED_FRAMES);
+            for (int i = 0; i < PIPELINED_FRAMES; i++)
+            {
+                final byte[] body = body(1_000_000 + i, PIPELINED_BODY);
+                bodies.add(body);
+                replies.add(client.requestAsync(1, body));
+            }
+            for (int i = 0; i < PIPELINED_FRAMES; i++)
+            {
+                assertArrayEquals(bodies.get(i), replies.get(i).get(WAIT.toMillis(), TimeUnit.MILLISECONDS).body(),
+                    "pipelined reply " + i);
+            }
+
+            final EchoStats stats = server.stats();
+            assertEquals(ROUND_TRIPS + PIPELINED_FRAMES, stats.framesReceived(), stats::toString);
+            assertEquals(0, stats.protocolErrors(), stats::toString);
+            if (stats.lastCipherSuite() != null)
+            {
+                assertEquals(suite.name(), normalise(stats.lastCipherSuite()), stats::toString);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Their client to our server
+
+    @ParameterizedTest(name = "{0} client -> ringbus server, {1}")
+    @MethodSource("peersAndSuites")
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void theirClientToOurServer(final Peer peer, final CipherSuite suite) throws Exception
+    {
+        final BusConfig config = BusConfig.builder().transportSettings("quic", QuicSettings.builder()
+            .tls(certificate.serverSettings().build()).cipherSuites(suite).build()).build();
+        final AtomicReference<String> negotiated = new AtomicReference<>();
+        final EchoHandler echo = new EchoHandler()
+        {
+            @Override
+            protected void afterRequest(final MessageBus bus, final ClientConnMeta client)
+            {
+                negotiated.set(client.detail("tls.cipher"));
+            }
+        };
+        try (MessageBus bus = MessageBus.start(config, echo))
+        {
+            final InetSocketAddress address = bus.listen(URI.create("quic://127.0.0.1:0"));
+            // Kwik offers exactly the suites listed; Netty (BoringSSL) offers all and we choose.
+            try (QuicPeerClient client = peer.client(address.getPort(),
+                peer == Peer.KWIK ? PeerOptions.defaults().withCipherSuites(suite) : PeerOptions.defaults()))
+            {
+                for (int i = 0; i < ROUND_TRIPS; i++)
+                {
+                    final byte[] request = TestFrames.frame(Command.REQUEST, (i * 37) % 2048, i + 1);
+                    client.send(request);
+                    assertArrayEquals(expectedReply(request), receive(client, "reply " + i), "reply " + i);
+                }
+                pipelined(client);
+                assertEquals(suite.name(), normalise(negotiated.get()), "the suite our server chose");
+            }
+            bus.pool().assertNoLeaks();
+        }
+    }
+
+    /** Sends 10 MiB of requests back to back while another thread checks the replies byte for byte. */
+    private static void pipelined(final QuicPeerClient client) throws Exception
+    {
+        final List<byte[]> requests = new ArrayList<>(PIPELINED_FRAMES);
+        final List<byte[]> expected = new ArrayList<>(PIPELINED_FRAMES);
+        for (int i = 0; i < PIPELINED_FRAMES; i++)
+        {
+            final byte[] request = TestFrames.frame(Command.REQUEST, PIPELINED_BODY, 1_000_000 + i);
+            requests.add(request);
+            expected.add(expectedReply(request));
+        }
+        final CompletableFuture<Integer> replies = CompletableFuture.supplyAsync(() ->
+        {
+            for (int i = 0; i < PIPELINED_FRAMES; i++)
+            {
+                assertArrayEquals(expected.get(i), receive(client, "pipelined reply " + i), "pipelined reply " + i);
+            }
+            return PIPELINED_FRAMES;
+        });
+        for (final byte[] request : requests)
+        {
+            client.send(request);
+        }
+        try
+        {
+            assertEquals(PIPELINED_FRAMES, replies.get(30, TimeUnit.SECONDS));
+        }
+        catch (final ExecutionException ex)
+        {
+            if (ex.getCause() instanceof AssertionError)
+            {
+                throw (AssertionError)ex.getCause();
+            }
+            throw ex;
+        }
+        catch (final TimeoutException ex)
+        {
+            fail("the pipelined replies did not all arrive within 30 s");
+        }
+    }
+
+    private static byte[] receive(final QuicPeerClient client, final String what)
+    {
+        try
+        {
+            return client.receiveFrame(WAIT);
+        }
+        catch (final IOException | TimeoutException ex)
+        {
+            throw new AssertionError(what + ": " + ex, ex);
+        }
+    }
+
+    /** The reply bus-core's EchoHandler sends for {@code request}. */
+    private static byte[] expectedReply(final byte[] request)
+    {
+        final UnsafeBuffer view = new UnsafeBuffer(request);
+        final FrameBuffer reply = Frames.reply(POOL, view, 0, view, FrameHeader.HEADER_SIZE,
+            request.length - FrameHeader.HEADER_SIZE, FrameHeader.REPLICA_NONE);
+        try
+        {
+            final byte[] bytes = new byte[reply.frameLength()];
+            reply.buffer().getBytes(0, bytes);
+            return bytes;
+        }
+        finally
+        {
+            reply.release();
+        }
+    }
+
+    private static byte[] body(final int seed, final int length)
+    {
+        final byte[] body = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            body[i] = (byte)(seed * 31 + i);
+        }
+        return body;
+    }
+
+    /** A library's suite name (TLS_AES_128_GCM_SHA256, TLS_CHACHA20_POLY1305_SHA256 ...) as our enum names it. */
+    private static String normalise(final String name)
+    {
+        return name.startsWith("TLS_") ? name.substring(4) : name;
+    }
+}
