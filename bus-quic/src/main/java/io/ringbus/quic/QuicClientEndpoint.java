@@ -145,39 +145,21 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
                 session.closeDescription());
             session.handler().onConnect(IoResult.REFUSED);
         }
-        if (session.timerId != -1)
-        {
-            shard.cancel(session.timerId);
-            session.timerId = -1;
-        }
+        session.cancelTimer();
         socketClosed = true;
         socket.close();
     }
 
     @Override
-    public void arm(final QuicSession ignored, final long deadlineNs)
+    public Shard shard()
     {
-        if (deadlineNs == session.timerDeadlineNs)
-        {
-            return;
-        }
-        if (session.timerId != -1)
-        {
-            shard.cancel(session.timerId);
-            session.timerId = -1;
-        }
-        session.timerDeadlineNs = deadlineNs;
-        if (deadlineNs != Long.MAX_VALUE)
-        {
-            session.timerId = shard.schedule(deadlineNs, session.timerTask);
-        }
+        return shard;
     }
 
     @Override
     public void onTimer(final QuicSession ignored)
     {
-        session.timerId = -1;
-        session.timerDeadlineNs = Long.MAX_VALUE;
+        session.onTimerFired();
         final long nowNs = System.nanoTime();
         session.connection.onTimeout(nowNs);
         service(nowNs);

@@ -85,7 +85,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
                 session.connection.close(0, "server stopping", true);
                 session.connection.flush(nowNs);
             }
-            shard.cancel(session.timerId);
+            session.cancelTimer();
         }
         byLocalCid.clear();
         byOriginalCid.clear();
@@ -300,34 +300,19 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         {
             byOriginalCid.remove(key);
         }
-        shard.cancel(session.timerId);
-        session.timerId = -1;
+        session.cancelTimer();
     }
 
     @Override
-    public void arm(final QuicSession session, final long deadlineNs)
+    public Shard shard()
     {
-        if (deadlineNs == session.timerDeadlineNs)
-        {
-            return;
-        }
-        if (session.timerId != -1)
-        {
-            shard.cancel(session.timerId);
-            session.timerId = -1;
-        }
-        session.timerDeadlineNs = deadlineNs;
-        if (deadlineNs != Long.MAX_VALUE)
-        {
-            session.timerId = shard.schedule(deadlineNs, session.timerTask);
-        }
+        return shard;
     }
 
     @Override
     public void onTimer(final QuicSession session)
     {
-        session.timerId = -1;
-        session.timerDeadlineNs = Long.MAX_VALUE;
+        session.onTimerFired();
         final long nowNs = System.nanoTime();
         session.connection.onTimeout(nowNs);
         markDirty(session);

@@ -3,6 +3,7 @@ package io.ringbus.quic;
 import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.backend.IoChannelHandler;
 import io.ringbus.core.backend.IoResult;
+import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
 import io.ringbus.quic.conn.DatagramSink;
 import io.ringbus.quic.conn.QuicConnection;
@@ -36,8 +37,8 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
         /** The connection reached CLOSED (after its closing or draining period): forget it. */
         void onClosed(QuicSession session);
 
-        /** Re-arm the session's timer for {@code deadlineNs} (Long.MAX_VALUE: none). */
-        void arm(QuicSession session, long deadlineNs);
+        /** The shard the session lives on (its timers run there). */
+        Shard shard();
 
         /** The session's timer fired. */
         void onTimer(QuicSession session);
@@ -54,8 +55,8 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
     final long localCid;
     QuicConnection connection;
     boolean queued;
-    long timerId = -1;
-    long timerDeadlineNs = Long.MAX_VALUE;
+    private long timerId = -1;
+    private long timerDeadlineNs = Long.MAX_VALUE;
 
     private IoChannelHandler handler;
     private boolean announced;
@@ -73,7 +74,7 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
     private boolean peerFin;
 
     /** Runs {@link Owner#onTimer} for this session: one instance, no allocation per timer. */
-    final Runnable timerTask;
+    private final Runnable timerTask;
 
     QuicSession(final Owner owner, final InetSocketAddress remote, final long localCid)
     {
@@ -173,7 +174,40 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
             }
             return;
         }
-        owner.arm(this, conn.nextTimeoutNs());
+        arm(conn.nextTimeoutNs());
+    }
+
+    /** Re-arm the connection's timer for {@code deadlineNs} (Long.MAX_VALUE: none) on the owner's shard. */
+    private void arm(final long deadlineNs)
+    {
+        if (deadlineNs == timerDeadlineNs)
+        {
+            return;
+        }
+        cancelTimer();
+        timerDeadlineNs = deadlineNs;
+        if (deadlineNs != Long.MAX_VALUE)
+        {
+            timerId = owner.shard().schedule(deadlineNs, timerTask);
+        }
+    }
+
+    /** Cancel the connection's timer, if any. */
+    void cancelTimer()
+    {
+        if (timerId != -1)
+        {
+            owner.shard().cancel(timerId);
+            timerId = -1;
+        }
+        timerDeadlineNs = Long.MAX_VALUE;
+    }
+
+    /** The timer ran: nothing is scheduled now. */
+    void onTimerFired()
+    {
+        timerId = -1;
+        timerDeadlineNs = Long.MAX_VALUE;
     }
 
     private void deliverReads()

@@ -1,10 +1,7 @@
 package io.ringbus.quic.interop;
 
 import io.ringbus.core.frame.Command;
-import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
-import io.ringbus.core.frame.FramePool;
-import io.ringbus.core.frame.Frames;
 import io.ringbus.core.frame.TestFrames;
 import io.ringbus.quic.packet.CipherSuite;
 import io.ringbus.tls.SelfSignedCertificate;
@@ -20,20 +17,19 @@ import java.io.IOException;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
+import static io.ringbus.quic.interop.EchoExchange.PIPELINED_FRAMES;
+import static io.ringbus.quic.interop.EchoExchange.expectedReply;
+import static io.ringbus.quic.interop.EchoExchange.pipelined;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Proves the interop peers against each other before they are pointed at our own QUIC transport:
@@ -46,9 +42,6 @@ class PeerInteropTest
 {
     private static final Duration WAIT = Duration.ofSeconds(5);
     private static final int ROUND_TRIPS = 1_000;
-    private static final int PIPELINED_BODY = 64 * 1024;
-    private static final int PIPELINED_FRAMES = 10 * 1024 * 1024 / PIPELINED_BODY;
-    private static final FramePool POOL = new FramePool(1 << 20);
 
     private static SelfSignedCertificate certificate;
 
@@ -102,23 +95,6 @@ class PeerInteropTest
         return pair.client().connect("localhost", server.port(), certificate.certificate(), options);
     }
 
-    /** The reply bus-core's EchoHandler sends for {@code request}: Frames.reply, replica 255. */
-    private static byte[] expectedReply(final byte[] request)
-    {
-        final UnsafeBuffer view = new UnsafeBuffer(request);
-        final FrameBuffer reply = Frames.reply(POOL, view, 0, view, FrameHeader.HEADER_SIZE,
-            request.length - FrameHeader.HEADER_SIZE, FrameHeader.REPLICA_NONE);
-        try
-        {
-            final byte[] bytes = new byte[reply.frameLength()];
-            reply.buffer().getBytes(0, bytes);
-            return bytes;
-        }
-        finally
-        {
-            reply.release();
-        }
-    }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("pairs")
@@ -139,7 +115,7 @@ class PeerInteropTest
                 sent += request.length;
             }
 
-            sent += pipelined(client);
+            sent += pipelined(client, Duration.ofSeconds(10), Duration.ofSeconds(20));
 
             final byte[] ping = TestFrames.frame(Command.PING_CLIENT, 0, 42);
             client.send(ping);
@@ -177,58 +153,6 @@ class PeerInteropTest
         }
     }
 
-    /** Sends 10 MiB of request bodies back to back while another thread checks the replies; returns bytes sent. */
-    private static long pipelined(final QuicPeerClient client) throws Exception
-    {
-        final List<byte[]> requests = new ArrayList<>(PIPELINED_FRAMES);
-        final List<byte[]> expected = new ArrayList<>(PIPELINED_FRAMES);
-        for (int i = 0; i < PIPELINED_FRAMES; i++)
-        {
-            final byte[] request = TestFrames.frame(Command.REQUEST, PIPELINED_BODY, 1_000_000 + i);
-            requests.add(request);
-            expected.add(expectedReply(request));
-        }
-        final CompletableFuture<Integer> replies = CompletableFuture.supplyAsync(() ->
-        {
-            for (int i = 0; i < PIPELINED_FRAMES; i++)
-            {
-                final byte[] reply;
-                try
-                {
-                    reply = client.receiveFrame(Duration.ofSeconds(10));
-                }
-                catch (final IOException | TimeoutException ex)
-                {
-                    throw new AssertionError("pipelined reply " + i + " of " + PIPELINED_FRAMES + ": " + ex, ex);
-                }
-                assertArrayEquals(expected.get(i), reply, "pipelined reply " + i);
-            }
-            return PIPELINED_FRAMES;
-        });
-        long sent = 0;
-        for (final byte[] request : requests)
-        {
-            client.send(request);
-            sent += request.length;
-        }
-        try
-        {
-            assertEquals(PIPELINED_FRAMES, replies.get(20, TimeUnit.SECONDS));
-        }
-        catch (final ExecutionException ex)
-        {
-            if (ex.getCause() instanceof AssertionError)
-            {
-                throw (AssertionError)ex.getCause();
-            }
-            throw ex;
-        }
-        catch (final TimeoutException ex)
-        {
-            fail("the pipelined replies did not all arrive within 20 s");
-        }
-        return sent;
-    }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("pairs")

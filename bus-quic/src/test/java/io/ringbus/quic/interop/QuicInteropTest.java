@@ -7,17 +7,11 @@ import io.ringbus.core.client.ClientOptions;
 import io.ringbus.core.client.Reply;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.frame.Command;
-import io.ringbus.core.frame.FrameBuffer;
-import io.ringbus.core.frame.FrameHeader;
-import io.ringbus.core.frame.FramePool;
-import io.ringbus.core.frame.Frames;
 import io.ringbus.core.frame.TestFrames;
 import io.ringbus.core.transport.EchoHandler;
 import io.ringbus.quic.QuicSettings;
 import io.ringbus.quic.packet.CipherSuite;
 import io.ringbus.tls.SelfSignedCertificate;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,15 +27,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
+import static io.ringbus.quic.interop.EchoExchange.PIPELINED_BODY;
+import static io.ringbus.quic.interop.EchoExchange.PIPELINED_FRAMES;
+import static io.ringbus.quic.interop.EchoExchange.expectedReply;
+import static io.ringbus.quic.interop.EchoExchange.pipelined;
+import static io.ringbus.quic.interop.EchoExchange.receive;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Our QUIC transport against two independent implementations, both directions, both cipher
@@ -55,9 +51,6 @@ class QuicInteropTest
 {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final int ROUND_TRIPS = 1_000;
-    private static final int PIPELINED_BODY = 64 * 1024;
-    private static final int PIPELINED_FRAMES = 10 * 1024 * 1024 / PIPELINED_BODY;
-    private static final FramePool POOL = new FramePool(1 << 20);
 
     private static SelfSignedCertificate certificate;
     private static X509Certificate[] chain;
@@ -119,12 +112,6 @@ class QuicInteropTest
         certificate = SelfSignedCertificate.generate();
         chain = new X509Certificate[] {certificate.certificate()};
         key = certificate.privateKey();
-    }
-
-    @AfterAll
-    static void noLeaks()
-    {
-        POOL.assertNoLeaks();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -201,85 +188,15 @@ class QuicInteropTest
                 {
                     final byte[] request = TestFrames.frame(Command.REQUEST, (i * 37) % 2048, i + 1);
                     client.send(request);
-                    assertArrayEquals(expectedReply(request), receive(client, "reply " + i), "reply " + i);
+                    assertArrayEquals(expectedReply(request), receive(client, "reply " + i, WAIT), "reply " + i);
                 }
-                pipelined(client);
+                pipelined(client, WAIT, Duration.ofSeconds(30));
                 assertEquals(suite.name(), normalise(negotiated.get()), "the suite our server chose");
             }
             bus.pool().assertNoLeaks();
         }
     }
 
-    /** Sends 10 MiB of requests back to back while another thread checks the replies byte for byte. */
-    private static void pipelined(final QuicPeerClient client) throws Exception
-    {
-        final List<byte[]> requests = new ArrayList<>(PIPELINED_FRAMES);
-        final List<byte[]> expected = new ArrayList<>(PIPELINED_FRAMES);
-        for (int i = 0; i < PIPELINED_FRAMES; i++)
-        {
-            final byte[] request = TestFrames.frame(Command.REQUEST, PIPELINED_BODY, 1_000_000 + i);
-            requests.add(request);
-            expected.add(expectedReply(request));
-        }
-        final CompletableFuture<Integer> replies = CompletableFuture.supplyAsync(() ->
-        {
-            for (int i = 0; i < PIPELINED_FRAMES; i++)
-            {
-                assertArrayEquals(expected.get(i), receive(client, "pipelined reply " + i), "pipelined reply " + i);
-            }
-            return PIPELINED_FRAMES;
-        });
-        for (final byte[] request : requests)
-        {
-            client.send(request);
-        }
-        try
-        {
-            assertEquals(PIPELINED_FRAMES, replies.get(30, TimeUnit.SECONDS));
-        }
-        catch (final ExecutionException ex)
-        {
-            if (ex.getCause() instanceof AssertionError)
-            {
-                throw (AssertionError)ex.getCause();
-            }
-            throw ex;
-        }
-        catch (final TimeoutException ex)
-        {
-            fail("the pipelined replies did not all arrive within 30 s");
-        }
-    }
-
-    private static byte[] receive(final QuicPeerClient client, final String what)
-    {
-        try
-        {
-            return client.receiveFrame(WAIT);
-        }
-        catch (final IOException | TimeoutException ex)
-        {
-            throw new AssertionError(what + ": " + ex, ex);
-        }
-    }
-
-    /** The reply bus-core's EchoHandler sends for {@code request}. */
-    private static byte[] expectedReply(final byte[] request)
-    {
-        final UnsafeBuffer view = new UnsafeBuffer(request);
-        final FrameBuffer reply = Frames.reply(POOL, view, 0, view, FrameHeader.HEADER_SIZE,
-            request.length - FrameHeader.HEADER_SIZE, FrameHeader.REPLICA_NONE);
-        try
-        {
-            final byte[] bytes = new byte[reply.frameLength()];
-            reply.buffer().getBytes(0, bytes);
-            return bytes;
-        }
-        finally
-        {
-            reply.release();
-        }
-    }
 
     private static byte[] body(final int seed, final int length)
     {
