@@ -28,6 +28,7 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(QuicServerEndpoint.MAX_DATAGRAM);
     private final QuicSession session;
     private boolean flushRequested;
+    private boolean moreToRead;
     private boolean servicing;
     private boolean connectReported;
     private boolean socketClosed;
@@ -65,8 +66,15 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
     private void onReadable()
     {
         final long nowNs = System.nanoTime();
-        for (int i = 0; i < MAX_DATAGRAMS_PER_WAKEUP && !socketClosed; i++)
+        moreToRead = false;
+        for (int i = 0; !socketClosed; i++)
         {
+            if (i == MAX_DATAGRAMS_PER_WAKEUP)
+            {
+                // Go on after the shard's other work: see QuicServerEndpoint.onReadable.
+                moreToRead = true;
+                break;
+            }
             final InetSocketAddress sender;
             try
             {
@@ -90,7 +98,10 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
             receiveBuffer.flip();
             session.connection.onDatagram(receiveBuffer, nowNs);
         }
-        markDirty(session);
+        if (moreToRead)
+        {
+            markDirty(session);
+        }
         service(nowNs);
     }
 
@@ -108,6 +119,11 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
     public void flush()
     {
         flushRequested = false;
+        if (moreToRead)
+        {
+            onReadable();
+            return;
+        }
         service(System.nanoTime());
     }
 

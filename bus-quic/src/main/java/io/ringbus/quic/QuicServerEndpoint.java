@@ -48,6 +48,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private final ArrayDeque<QuicSession> dirty = new ArrayDeque<>();
     private final SecureRandom random = new SecureRandom();
     private boolean flushRequested;
+    private boolean moreToRead;
     private boolean servicing;
     private boolean closed;
     long datagramsDropped;
@@ -99,8 +100,17 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private void onReadable()
     {
         final long nowNs = System.nanoTime();
-        for (int i = 0; i < MAX_DATAGRAMS_PER_WAKEUP && !closed; i++)
+        moreToRead = false;
+        for (int i = 0; !closed; i++)
         {
+            if (i == MAX_DATAGRAMS_PER_WAKEUP)
+            {
+                // Let the shard serve others, then go on: a readiness that fires only on new
+                // arrivals (io_uring's multishot poll) would not call us again for these.
+                moreToRead = true;
+                requestFlush();
+                break;
+            }
             final InetSocketAddress sender;
             try
             {
@@ -254,7 +264,20 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     public void flush()
     {
         flushRequested = false;
+        if (moreToRead)
+        {
+            onReadable();
+        }
         serviceDirty(System.nanoTime());
+    }
+
+    private void requestFlush()
+    {
+        if (!flushRequested)
+        {
+            flushRequested = true;
+            shard.requestFlush(this);
+        }
     }
 
     private void serviceDirty(final long nowNs)
