@@ -312,6 +312,21 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
     }
 
+    /** End of a dispatch that held the flush flag: flush now if still open, else as any send would. */
+    private void flushAfterDispatch()
+    {
+        if (state == State.OPEN)
+        {
+            flush();
+            return;
+        }
+        FLUSH_REQUESTED.setVolatile(this, 0);
+        if (!outbound.isEmpty())
+        {
+            shard.requestFlush(this);
+        }
+    }
+
     /**
      * Close gracefully: flush what is queued, FIN, wait for the peer's FIN, all within close_grace.
      * Logs the reason once. Shard thread; harmless if already closing.
@@ -473,6 +488,14 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         if (result > 0)
         {
+            // Replies sent while these frames are dispatched ride on one flush right after them,
+            // inside this completion, instead of each asking the shard for a flush of its own (a
+            // flush that would cost the shard another poll before it may block again).
+            final boolean flushAfter = state == State.OPEN;
+            if (flushAfter)
+            {
+                FLUSH_REQUESTED.setVolatile(this, 1);
+            }
             if (carrier != null)
             {
                 onCarrierInbound(result);
@@ -489,6 +512,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 }
             }
             readMore();
+            if (flushAfter)
+            {
+                flushAfterDispatch();
+            }
         }
         else if (result == IoResult.EOF)
         {
