@@ -32,9 +32,9 @@ import java.util.logging.Logger;
  * (replicas 0, 1, 2 on 127.0.0.1), a client listener per transport on every node, drives load
  * through each available transport in turn (connections spread over the three nodes, so each
  * node is primary for some requests) and prints one table of throughput and latency per
- * transport. The tls and wss listeners present a self-signed certificate generated for the run
- * (kept in memory), which the demo's clients trust. Transports this build lacks are listed as "not
- * available in this build". The whole run takes about the duration (default 10 s). Runs on the
+ * transport. The tls, wss and quic listeners present a self-signed certificate generated for the
+ * run (kept in memory), which the demo's clients trust. Transports this build lacks are listed as
+ * "not available in this build". The whole run takes about the duration (default 10 s). Runs on the
  * calling thread.
  */
 public final class DemoCommand

@@ -19,9 +19,10 @@ import java.security.cert.X509Certificate;
 import java.util.List;
 
 /**
- * The certificate the TLS listeners of {@code ringbus serve} ({@code --tls} and {@code --wss}) present: the PEM files given with
- * {@code --cert}/{@code --key}, or a self-signed certificate for localhost generated at start and
- * written to the data directory, so that clients can trust it ({@code ringbus load --trust}).
+ * The certificate the TLS listeners of {@code ringbus serve} ({@code --tls}, {@code --wss} and
+ * {@code --quic}) present: the PEM files given with {@code --cert}/{@code --key}, or a self-signed
+ * certificate for localhost generated at start and written to the data directory, so that clients
+ * can trust it ({@code ringbus load --trust}).
  * Immutable; any thread.
  *
  * @param settings    server TLS settings presenting the certificate

@@ -13,8 +13,9 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code ringbus serve}: one replicated echo node (DESIGN.md, "The ringbus CLI"). Starts the bus
  * and prints the backend it runs on ({@code backend nio} or {@code backend io_uring}); with a TLS
- * listener ({@code --tls} or {@code --wss}, which share one certificate), prints the certificate it presents ({@code tls certificate <path> sha256 <fingerprint>},
- * see {@link ServeCertificate}); binds its listeners, prints {@code listening <scheme> <host:port>}
+ * listener ({@code --tls}, {@code --wss} or {@code --quic}, which share one certificate), prints the
+ * certificate it presents ({@code tls certificate <path> sha256 <fingerprint>}, see
+ * {@link ServeCertificate}); binds its listeners, prints {@code listening <scheme> <host:port>}
  * for each (client listeners, then the replica listener as {@code listening replica HOST:PORT}) and
  * {@code ready} once they are bound (it does not wait for peers), then runs until SIGINT/SIGTERM,
  * whose shutdown hook closes the bus gracefully within close_grace and prints {@code stopped}.

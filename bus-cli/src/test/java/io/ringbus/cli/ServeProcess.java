@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * One {@code ringbus serve} process started from the test class path, and the lines it printed:
- * stdout is read line by line on a daemon thread, stderr goes to a file that failure messages
- * quote. Used by one test thread.
+ * One {@code ringbus serve} process (or another command's) started from the test class path, and
+ * the lines it printed: stdout is read line by line on a daemon thread, stderr goes to a file that
+ * failure messages quote. Used by one test thread.
  */
 final class ServeProcess
 {
@@ -60,14 +60,25 @@ final class ServeProcess
     static ServeProcess start(final Path logs, final String name, final List<String> jvmArgs,
         final List<String> serveArgs) throws IOException
     {
+        return startCommand(logs, name, jvmArgs, "serve", serveArgs);
+    }
+
+    /**
+     * Start {@code java [jvmArgs] io.ringbus.cli.Main COMMAND [args]} (e.g. a {@code load} whose
+     * stderr, log lines included, a test reads), stderr to a new file in {@code logs} named after
+     * {@code name}.
+     */
+    static ServeProcess startCommand(final Path logs, final String name, final List<String> jvmArgs,
+        final String commandName, final List<String> args) throws IOException
+    {
         final Path stderr = logs.resolve(name + "-" + System.nanoTime() + ".err");
         final List<String> command = new ArrayList<>(List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-Xmx256m", "-XX:TieredStopAtLevel=1"));
         command.addAll(jvmArgs);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve"));
-        command.addAll(serveArgs);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), commandName));
+        command.addAll(args);
         final Process process = new ProcessBuilder(command)
             .redirectErrorStream(false)
             .redirectError(stderr.toFile())
@@ -125,7 +136,7 @@ final class ServeProcess
     {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
         {
-            fail("serve did not exit within " + timeout.toSeconds() + " s; " + describe());
+            fail("the process did not exit within " + timeout.toSeconds() + " s; " + describe());
         }
         return process.exitValue();
     }

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * {@code ringbus serve} as a process: TLS listeners (tls, wss) with a generated or a given
+ * {@code ringbus serve} as a process: TLS listeners (tls, wss, quic) with a generated or a given
  * certificate, that clients reach by trusting the printed certificate file; ws and wss listeners;
  * the backend line; io_uring asked for where it is unavailable (simulated with Netty's
  * {@code io.netty.transport.noNative}).
@@ -47,6 +47,8 @@ class ServeProcessTest
     private static final Duration REPLY = Duration.ofSeconds(20);
     private static final Pattern CERTIFICATE_LINE =
         Pattern.compile("tls certificate (.+) sha256 ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})");
+    /** The result line of {@code ringbus load} with a non-zero rate: replies came back. */
+    private static final Pattern REPLIES_LINE = Pattern.compile("(?m)^messages/s [1-9][0-9]*  MB/s ");
     private static final Pattern LISTENING_LINE = Pattern.compile("listening (\\w+) 127\\.0\\.0\\.1:(\\d+)");
     /** Makes Netty's io_uring unavailable in a child JVM, as on a kernel without it. */
     private static final String NO_NATIVE = "-Dio.netty.transport.noNative=true";
@@ -217,6 +219,89 @@ class ServeProcessTest
         final String loadOut = out.toString(StandardCharsets.UTF_8);
         assertEquals(Main.EXIT_OK, code, () -> loadOut + err.toString(StandardCharsets.UTF_8));
         assertTrue(loadOut.contains("errors 0  unanswered 0"), loadOut);
+    }
+
+    @ParameterizedTest(name = "backend {0}")
+    @ValueSource(strings = {"nio", "io_uring"})
+    void quicListenerAnswersLoadTrustingThePrintedCertificateAndRefusesAnotherOne(final String backend)
+        throws Exception
+    {
+        assumeTrue(!"io_uring".equals(backend) || IoUring.isAvailable(),
+            () -> "io_uring is not available here: " + IoUring.unavailabilityCause());
+        final Path dataDir = temp.resolve("quic-data");
+        final ServeProcess node = serve(List.of(), "--quic", "127.0.0.1:0", "--data-dir", dataDir.toString(),
+            "--shards", "1", "--backend", backend);
+        node.awaitLine("ready", STARTUP);
+        assertEquals("backend " + backend, node.seen.get(0), node.describe());
+
+        // quic alone makes serve generate and print a certificate, as --tls does.
+        final Matcher certificate = CERTIFICATE_LINE.matcher(node.seenStartingWith("tls certificate "));
+        assertTrue(certificate.matches(), node.describe());
+        final Path certPath = Path.of(certificate.group(1));
+        assertEquals(dataDir.resolve("cert.pem").toAbsolutePath(), certPath);
+        final int port = port(node, "quic");
+        final String target = "quic://127.0.0.1:" + port;
+
+        // --trust naming another certificate, as a process: bus-quic logs the handshake's reason on
+        // its stderr. Started first so that its JVM starts while this one runs the other checks.
+        final Path otherCert = SelfSignedCertificate.generate().writeTo(temp.resolve("other-pki"));
+        final ServeProcess wrongTrust = ServeProcess.startCommand(temp, "load-wrong-trust", List.of(), "load",
+            List.of(target, "--trust", otherCert.toString(), "--connections", "1", "--duration-ms", "300"));
+        processes.add(wrongTrust);
+
+        final TlsSettings trust = TlsSettings.builder().trustPem(certPath).build();
+        assertEquals(1, echo(URI.create(target), trust, "over quic on " + backend).operation());
+        echo(URI.create("quic://localhost:" + port), trust, "over quic by name");
+
+        // ringbus load --trust: replies come back, none lost.
+        final Outcome trusted = load(target, "--trust", certPath.toString());
+        assertEquals(Main.EXIT_OK, trusted.code(), trusted::describe);
+        assertTrue(trusted.out().contains("errors 0  unanswered 0"), trusted::describe);
+        assertTrue(REPLIES_LINE.matcher(trusted.out()).find(), trusted::describe);
+
+        // --insecure: the same, with its warning.
+        final Outcome insecure = load(target, "--insecure");
+        assertEquals(Main.EXIT_OK, insecure.code(), insecure::describe);
+        assertTrue(insecure.out().contains("errors 0  unanswered 0"), insecure::describe);
+        assertTrue(REPLIES_LINE.matcher(insecure.out()).find(), insecure::describe);
+        assertTrue(insecure.err().contains("WARNING: --insecure"), insecure::describe);
+
+        // Without --trust the JDK's trust store does not know the self-signed certificate.
+        final IOException untrusted = assertThrows(IOException.class, () -> BusClient.connect(
+            URI.create(target), ClientOptions.defaults()
+                .withTransportSettings("quic", TlsSettings.defaults()).withConnectTimeout(Duration.ofSeconds(10))));
+        assertFalse(untrusted.getMessage().contains("timed out"), untrusted.toString());
+
+        // The wrong --trust: the handshake fails, and the error line itself says why.
+        assertEquals(Main.EXIT_FAILURE, wrongTrust.awaitExit(STARTUP), wrongTrust.describe());
+        final String stderr = wrongTrust.stderrText();
+        final String summary = stderr.lines().filter(line -> line.startsWith("ringbus load: connect to " + target + " failed"))
+            .findFirst().orElseThrow(() -> new AssertionError("no error line: " + stderr));
+        assertTrue(summary.contains("certificate_unknown: certificate of CN=localhost is not trusted"), summary);
+        assertFalse(summary.contains("connection refused"), summary);
+        assertFalse(stderr.contains("timed out"), stderr);
+    }
+
+    /** One short {@code ringbus load} run in this JVM. */
+    private static Outcome load(final String target, final String... trustFlags)
+    {
+        final List<String> args = new ArrayList<>(List.of("load", target, "--connections", "2", "--window", "4",
+            "--duration-ms", "300"));
+        args.addAll(List.of(trustFlags));
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        final int code = Main.run(args.toArray(new String[0]), new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    /** What a {@code ringbus load} run returned and printed. */
+    private record Outcome(int code, String out, String err)
+    {
+        String describe()
+        {
+            return "exit code " + code + "; stdout: " + out + "; stderr: " + err;
+        }
     }
 
     @Test

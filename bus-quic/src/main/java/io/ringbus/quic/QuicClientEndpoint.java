@@ -159,7 +159,7 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
             connectReported = true;
             LOG.log(System.Logger.Level.INFO, () -> "quic connect to " + session.remoteAddress() + " failed: " +
                 session.closeDescription());
-            session.handler().onConnect(IoResult.REFUSED);
+            session.handler().onConnect(IoResult.ERROR); // the session's failure() says why
         }
         session.cancelTimer();
         socketClosed = true;

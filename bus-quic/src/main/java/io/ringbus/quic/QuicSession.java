@@ -428,6 +428,12 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
         return channelClosed;
     }
 
+    @Override
+    public String failure()
+    {
+        return closeReason == null ? null : "QUIC connection closed: " + closeDescription();
+    }
+
     /** Why the connection closed, for logs and a failed connect; null while it is open. */
     String closeDescription()
     {

@@ -35,6 +35,15 @@ public interface IoChannel
     /** True once {@link #close()} ran. */
     boolean isClosed();
 
+    /**
+     * Why the last operation failed, when the channel knows more than its {@link IoResult} code
+     * says (a QUIC handshake refused for a named certificate problem), else null.
+     */
+    default String failure()
+    {
+        return null;
+    }
+
     /** The peer's address, or null if unknown. */
     InetSocketAddress remoteAddress();
 }

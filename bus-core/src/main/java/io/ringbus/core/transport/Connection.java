@@ -471,7 +471,8 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         if (result < 0)
         {
-            setReason(CloseReason.CONNECT_FAILED, IoResult.describe(result));
+            final String failure = channel != null ? channel.failure() : null;
+            setReason(CloseReason.CONNECT_FAILED, failure != null ? failure : IoResult.describe(result));
             finish();
             return;
         }
