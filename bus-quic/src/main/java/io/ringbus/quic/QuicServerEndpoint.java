@@ -35,6 +35,11 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private static final int MAX_DATAGRAMS_PER_WAKEUP = 256;
     /** Bound on connections at once (handshaking or open): an Initial beyond it is dropped. */
     private static final int MAX_SESSIONS = 16_384;
+    /**
+     * Bound on handshakes in progress: a flood of Initials (from spoofed addresses, say) holds at
+     * most this many connections' handshake state, each a few KiB until its handshake is done.
+     */
+    static final int MAX_HANDSHAKING = 1024;
 
     private final Shard shard;
     private final QuicSessionFactory factory;
@@ -51,6 +56,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private boolean moreToRead;
     private boolean servicing;
     private boolean closed;
+    private int handshaking;
     long datagramsDropped;
 
     QuicServerEndpoint(final Shard shard, final InetSocketAddress address, final QuicSessionFactory factory,
@@ -191,6 +197,12 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         {
             return null; // RFC 9000 14.1 (size), 7.2 (an original DCID of at least 8 bytes)
         }
+        if (handshaking >= MAX_HANDSHAKING)
+        {
+            LOG.log(System.Logger.Level.WARNING, "quic: " + MAX_HANDSHAKING + " handshakes in progress already, dropping an " +
+                "Initial from " + sender);
+            return null;
+        }
         if (byLocalCid.size() >= MAX_SESSIONS)
         {
             LOG.log(System.Logger.Level.WARNING, "quic: " + MAX_SESSIONS + " connections already, dropping an Initial from " +
@@ -224,6 +236,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
             return null;
         }
         byLocalCid.put(localCid, session);
+        handshaking++;
         final ByteBuffer key = ByteBuffer.wrap(originalDcid);
         byOriginalCid.put(key, session);
         originalCidOf.put(session, key);
@@ -306,6 +319,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     @Override
     public void onEstablished(final QuicSession session)
     {
+        handshaking--;
         final ByteBuffer key = originalCidOf.remove(session);
         if (key != null)
         {
@@ -317,6 +331,10 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     @Override
     public void onClosed(final QuicSession session)
     {
+        if (!session.isAnnounced())
+        {
+            handshaking--;
+        }
         byLocalCid.remove(session.localCid);
         final ByteBuffer key = originalCidOf.remove(session);
         if (key != null)

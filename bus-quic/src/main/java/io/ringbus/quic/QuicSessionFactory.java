@@ -27,6 +27,8 @@ final class QuicSessionFactory
 {
     /** Length of the connection ids we choose: 8 bytes, read as one long by the demux. */
     static final int CID_LENGTH = 8;
+    /** The max_udp_payload_size we advertise. */
+    static final int MAX_UDP_PAYLOAD = 1500;
     /** RFC 9000 20.1 NO_ERROR. */
     static final long NO_ERROR = 0;
 
@@ -135,6 +137,9 @@ final class QuicSessionFactory
         params.initialMaxStreamsBidi = server ? 1 : 0; // one client-opened stream; a second is refused
         params.initialMaxStreamsUni = 0;
         params.disableActiveMigration = true;
+        // Ethernet-sized: every peer here sends at most this, and each connection's receive
+        // scratch is sized by it (RFC 9000 18.2 allows any value of at least 1200).
+        params.maxUdpPayloadSize = MAX_UDP_PAYLOAD;
         return params;
     }
 }

@@ -35,7 +35,7 @@ import java.util.function.Function;
  * the connection with CONNECTION_CLOSE; no exception escapes those calls.
  *
  * <p>Single-threaded: every method must be called on the owner's thread (shard 0 in Ringbus). The
- * receive, send and reassembly buffers are allocated once, at construction.
+ * receive, send and reassembly buffers are allocated once, the stream's on first use.
  */
 public final class QuicConnection implements HandshakeListener
 {

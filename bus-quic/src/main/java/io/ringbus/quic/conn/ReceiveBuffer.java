@@ -11,21 +11,24 @@ import java.nio.ByteBuffer;
  */
 final class ReceiveBuffer
 {
-    private final byte[] data;
-    private final ByteBuffer view;
+    private static final byte[] NONE = new byte[0];
+
+    /** The ring, allocated when the first bytes arrive: a connection that never receives holds none. */
+    private byte[] data = NONE;
+    private ByteBuffer view;
+    private final int capacity;
     private final RangeSet received = new RangeSet(8);
     private long readOffset;
     private long highestOffset;
 
     ReceiveBuffer(final int capacity)
     {
-        this.data = new byte[capacity];
-        this.view = ByteBuffer.wrap(data);
+        this.capacity = capacity;
     }
 
     int capacity()
     {
-        return data.length;
+        return capacity;
     }
 
     /** Offset of the next in-order byte to hand out. */
@@ -55,9 +58,14 @@ final class ReceiveBuffer
             src.position(src.position() + (int)(readOffset - at));
             at = readOffset;
         }
-        if (end > readOffset + data.length)
+        if (end > readOffset + capacity)
         {
             throw new IllegalStateException("offset " + end + " beyond the buffer (read " + readOffset + ")");
+        }
+        if (data.length == 0)
+        {
+            data = new byte[capacity];
+            view = ByteBuffer.wrap(data);
         }
         final long start = at;
         while (at < end)

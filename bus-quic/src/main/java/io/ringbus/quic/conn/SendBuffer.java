@@ -11,7 +11,11 @@ import java.nio.ByteBuffer;
  */
 final class SendBuffer
 {
-    private byte[] data;
+    private static final byte[] NONE = new byte[0];
+
+    /** The ring, allocated on the first append: a connection that never sends holds no stream buffer. */
+    private byte[] data = NONE;
+    private int capacity;
     private final boolean growable;
     private long ackedOffset;
     private long writeOffset;
@@ -29,14 +33,14 @@ final class SendBuffer
 
     SendBuffer(final int capacity, final boolean growable)
     {
-        this.data = new byte[capacity];
+        this.capacity = capacity;
         this.growable = growable;
     }
 
     /** Bytes that {@link #append(ByteBuffer, int)} can take now. */
     int free()
     {
-        return data.length - (int)(writeOffset - ackedOffset);
+        return capacity - (int)(writeOffset - ackedOffset);
     }
 
     long writeOffset()
@@ -63,6 +67,10 @@ final class SendBuffer
     int append(final ByteBuffer src, final int max)
     {
         final int length = Math.min(Math.min(src.remaining(), free()), max);
+        if (length > 0 && data.length == 0)
+        {
+            data = new byte[capacity];
+        }
         int done = 0;
         while (done < length)
         {
@@ -84,24 +92,25 @@ final class SendBuffer
             {
                 throw new IllegalStateException(bytes.length + " bytes do not fit the " + free() + " free bytes");
             }
-            grow(data.length - free() + bytes.length);
+            grow(capacity - free() + bytes.length);
         }
         append(ByteBuffer.wrap(bytes), bytes.length);
     }
 
     private void grow(final int needed)
     {
-        int capacity = data.length;
-        while (capacity < needed)
+        int grownCapacity = capacity;
+        while (grownCapacity < needed)
         {
-            capacity *= 2;
+            grownCapacity *= 2;
         }
-        final byte[] grown = new byte[capacity];
+        final byte[] grown = new byte[grownCapacity];
         for (long offset = ackedOffset; offset < writeOffset; offset++)
         {
-            grown[(int)(offset % capacity)] = data[index(offset)];
+            grown[(int)(offset % grownCapacity)] = data[index(offset)];
         }
         data = grown;
+        capacity = grownCapacity;
     }
 
     /** Queue the FIN after the bytes written so far. */
