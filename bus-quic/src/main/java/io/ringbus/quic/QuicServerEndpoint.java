@@ -4,6 +4,8 @@ import io.ringbus.core.backend.IoDatagramSocket;
 import io.ringbus.core.backend.IoListener;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
+import io.ringbus.quic.packet.LongHeader;
+import io.ringbus.quic.packet.PacketProtection;
 import io.ringbus.quic.packet.QuicException;
 import org.agrona.collections.Long2ObjectHashMap;
 
@@ -21,7 +23,8 @@ import java.util.function.Consumer;
  * Destination Connection ID picks its session: our own 8-byte ids (every short header, and long
  * headers once the client has our id) by value, and the client's original Destination Connection
  * ID while its first Initials still carry it. A client Initial in a datagram under 1200 bytes is
- * dropped (RFC 9000 14.1), as is any packet for no known connection.
+ * dropped (RFC 9000 14.1), as is one that does not open with its Initial keys, and any packet for no
+ * known connection.
  *
  * <p>A connection whose handshake is not done within {@code handshake_grace} is closed with
  * CONNECTION_REFUSED; once it is, its stream is handed to the bus as an {@link AcceptedStream}.
@@ -47,6 +50,8 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private final long handshakeGraceNs;
     private final IoDatagramSocket socket;
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+    private final byte[] initialScratch = new byte[MAX_DATAGRAM];
+    private final LongHeader initialHeader = new LongHeader();
     private final Long2ObjectHashMap<QuicSession> byLocalCid = new Long2ObjectHashMap<>();
     private final Map<ByteBuffer, QuicSession> byOriginalCid = new HashMap<>();
     private final Map<QuicSession, ByteBuffer> originalCidOf = new HashMap<>();
@@ -55,6 +60,9 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private boolean flushRequested;
     private boolean moreToRead;
     private boolean servicing;
+    /** The listener was closed: no new connection is accepted. */
+    private boolean stopping;
+    /** The socket is closed: stopping, and the last connection is gone. */
     private boolean closed;
     private int handshaking;
     long datagramsDropped;
@@ -75,29 +83,38 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         return socket.localAddress();
     }
 
-    /** Stop: close every connection (CONNECTION_CLOSE) and the socket. */
+    /**
+     * Stop accepting: new Initials are dropped and connections still in their handshake are closed
+     * (CONNECTION_CLOSE). Connections already handed to the bus keep the socket: the bus closes them
+     * gracefully within close_grace (flush, FIN, CONNECTION_CLOSE), as it does TCP connections after
+     * closing a TCP listener, and the socket closes once the last one is gone (or with the shard).
+     */
     @Override
     public void close()
     {
-        if (closed)
+        if (stopping)
         {
             return;
         }
-        closed = true;
-        final long nowNs = System.nanoTime();
+        stopping = true;
         for (final QuicSession session : byLocalCid.values().toArray(new QuicSession[0]))
         {
-            if (!session.connection.isClosed())
+            if (!session.isAnnounced() && !session.connection.isClosed())
             {
-                session.connection.close(0, "server stopping", true);
-                session.connection.flush(nowNs);
+                session.connection.close(QuicException.CONNECTION_REFUSED, "server stopping", false);
+                markDirty(session);
             }
-            session.cancelTimer();
         }
-        byLocalCid.clear();
-        byOriginalCid.clear();
-        originalCidOf.clear();
-        socket.close();
+        closeSocketWhenIdle();
+    }
+
+    private void closeSocketWhenIdle()
+    {
+        if (stopping && !closed && byLocalCid.isEmpty())
+        {
+            closed = true;
+            socket.close();
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -192,6 +209,10 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private QuicSession accept(final ByteBuffer datagram, final InetSocketAddress sender, final int first,
         final int dcidLength, final long nowNs)
     {
+        if (stopping)
+        {
+            return null; // the listener is closed: no new connection
+        }
         final boolean initial = (first & 0x30) == 0 && datagram.getInt(1) == 1;
         if (!initial || datagram.remaining() < MIN_INITIAL_DATAGRAM || dcidLength < 8)
         {
@@ -219,6 +240,10 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         datagram.get(6, originalDcid);
         final byte[] clientScid = new byte[scidLength];
         datagram.get(scidOffset + 1, clientScid);
+        if (!opensWithInitialKeys(datagram, originalDcid))
+        {
+            return null;
+        }
         long localCid;
         do
         {
@@ -252,6 +277,28 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
             }
         });
         return session;
+    }
+
+    /**
+     * True if the datagram's first packet opens with the client Initial keys of its Destination
+     * Connection ID (RFC 9001 5.2). Checked before a connection is made for it: a connection holds
+     * its stream buffers from the start (megabytes), and a datagram that cannot be a client's first
+     * Initial (random bytes, a corrupted copy) must cost no more than this check.
+     */
+    private boolean opensWithInitialKeys(final ByteBuffer datagram, final byte[] originalDcid)
+    {
+        final int length = datagram.remaining();
+        datagram.get(datagram.position(), initialScratch, 0, length);
+        try
+        {
+            final LongHeader header = initialHeader.parse(ByteBuffer.wrap(initialScratch, 0, length));
+            return PacketProtection.initial(originalDcid, true)
+                .unprotect(initialScratch, 0, header.packetNumberOffset(), header.packetEnd(), -1);
+        }
+        catch (final QuicException ex)
+        {
+            return false; // malformed: dropped and counted like any undecryptable datagram
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -342,6 +389,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
             byOriginalCid.remove(key);
         }
         session.cancelTimer();
+        closeSocketWhenIdle();
     }
 
     @Override

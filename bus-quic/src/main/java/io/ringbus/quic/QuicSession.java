@@ -5,6 +5,8 @@ import io.ringbus.core.backend.IoChannelHandler;
 import io.ringbus.core.backend.IoResult;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
+import io.ringbus.core.transport.CloseReason;
+import io.ringbus.core.transport.Connection;
 import io.ringbus.quic.conn.DatagramSink;
 import io.ringbus.quic.conn.QuicConnection;
 import io.ringbus.quic.packet.QuicException;
@@ -16,7 +18,9 @@ import java.util.function.BiConsumer;
 /**
  * One QUIC connection on its endpoint's shard, and its one bidirectional stream seen by the bus
  * as an {@link IoChannel}: a read takes in-order stream bytes, a gathering write queues stream
- * bytes, FIN is the stream's FIN and close sends CONNECTION_CLOSE.
+ * bytes, FIN is the stream's FIN and close sends CONNECTION_CLOSE. When the bus closes its
+ * connection for a protocol error, the FIN is replaced by an application CONNECTION_CLOSE with
+ * error 0x1 and the bus's reason (WIRE.md, QUIC specifics).
  *
  * <p>Completions never run inside the QUIC connection's own calls: the connection's callbacks only
  * note what changed and mark the session dirty, and the endpoint's service pass
@@ -72,6 +76,8 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
     private String closeReason;
     private boolean closedByPeer;
     private boolean peerFin;
+    /** The close was asked for through this channel (the bus), which logs its own reason. */
+    private boolean closedByBus;
 
     /** Runs {@link Owner#onTimer} for this session: one instance, no allocation per timer. */
     private final Runnable timerTask;
@@ -140,7 +146,15 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
             closeCode = errorCode;
             closeReason = reason;
             closedByPeer = byPeer;
-            if (errorCode != 0 || !byPeer)
+            if (errorCode != 0 && !byPeer && !closedByBus)
+            {
+                // A QUIC-level error of the peer (a stream it may not open, a flow-control or TLS
+                // violation): the bus only sees the stream reset, so the reason is logged here.
+                LOG.log(announced ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "quic " + remote +
+                    ": closing the connection with error 0x" + Long.toHexString(errorCode) +
+                    (reason.isEmpty() ? "" : ": " + reason));
+            }
+            else if (errorCode != 0 || !byPeer)
             {
                 LOG.log(System.Logger.Level.DEBUG, () -> "quic " + remote + " closed" + (byPeer ? " by the peer" : "") +
                     ": code 0x" + Long.toHexString(errorCode) + (reason.isEmpty() ? "" : " (" + reason + ")"));
@@ -317,6 +331,7 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
     @Override
     public void refuse(final String reason)
     {
+        closedByBus = true;
         connection.close(QuicException.CONNECTION_REFUSED, reason, false);
         owner.markDirty(this);
     }
@@ -396,11 +411,38 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
     @Override
     public void shutdownOutput()
     {
-        if (!channelClosed)
+        if (channelClosed)
+        {
+            return;
+        }
+        final String protocolError = protocolError();
+        if (protocolError != null)
+        {
+            // WIRE.md, QUIC specifics: a protocol error closes the connection at once with
+            // application error 0x1 and the reason, rather than FIN and a wait for the peer's FIN.
+            closedByBus = true;
+            connection.close(QuicSessionFactory.APPLICATION_PROTOCOL_ERROR, protocolError, true);
+        }
+        else
         {
             connection.shutdownOutput();
-            owner.markDirty(this);
         }
+        owner.markDirty(this);
+    }
+
+    /** The bus's detail if its connection is closing for a protocol error of the peer, else null. */
+    private String protocolError()
+    {
+        if (handler instanceof Connection)
+        {
+            final Connection bus = (Connection)handler;
+            if (bus.closeReason() == CloseReason.PROTOCOL_ERROR)
+            {
+                final String detail = bus.closeDetail();
+                return detail != null ? detail : "protocol error";
+            }
+        }
+        return null;
     }
 
     @Override
@@ -417,7 +459,16 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
         writeSrcs = null;
         if (!connection.isClosed())
         {
-            connection.close(0, "", true);
+            closedByBus = true;
+            final String protocolError = protocolError();
+            if (protocolError != null)
+            {
+                connection.close(QuicSessionFactory.APPLICATION_PROTOCOL_ERROR, protocolError, true);
+            }
+            else
+            {
+                connection.close(QuicSessionFactory.NO_ERROR, "", true);
+            }
         }
         owner.markDirty(this);
     }

@@ -31,6 +31,8 @@ final class QuicSessionFactory
     static final int MAX_UDP_PAYLOAD = 1500;
     /** RFC 9000 20.1 NO_ERROR. */
     static final long NO_ERROR = 0;
+    /** WIRE.md, QUIC specifics: the application error code of a Ringbus protocol error. */
+    static final long APPLICATION_PROTOCOL_ERROR = 0x1;
 
     private final QuicSettings settings;
     private final QuicTlsConfig tls;
