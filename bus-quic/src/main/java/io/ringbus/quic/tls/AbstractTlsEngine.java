@@ -307,7 +307,7 @@ abstract class AbstractTlsEngine implements TlsEngine
         details.accept("tls.protocol", "TLSv1.3");
         if (suite != null)
         {
-            details.accept("tls.cipher", Tls13.suiteName(suite));
+            details.accept("tls.cipher_suite", Tls13.suiteName(suite));
         }
         if (group != null)
         {

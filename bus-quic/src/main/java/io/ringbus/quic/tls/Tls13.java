@@ -87,7 +87,7 @@ final class Tls13
         }
     }
 
-    /** The IANA name of a cipher suite, as "tls.cipher" reports it. */
+    /** The IANA name of a cipher suite, as "tls.cipher_suite" reports it. */
     static String suiteName(final CipherSuite suite)
     {
         return suite == CipherSuite.AES_128_GCM_SHA256 ?

@@ -354,7 +354,7 @@ class QuicServerBusTest
         assertEquals("1", meta.detail("quic.version"), meta.toString());
         assertEquals("TLSv1.3", meta.detail("tls.protocol"), meta.toString());
         assertEquals("ringbus", meta.detail("tls.alpn"), meta.toString());
-        assertEquals("TLS_AES_128_GCM_SHA256", meta.detail("tls.cipher"), "the suite preferred by default: " + meta);
+        assertEquals("TLS_AES_128_GCM_SHA256", meta.detail("tls.cipher_suite"), "the suite preferred by default: " + meta);
         assertNotNull(meta.detail("tls.group"), meta.toString());
     }
 

@@ -174,7 +174,7 @@ class QuicInteropTest
             @Override
             protected void afterRequest(final MessageBus bus, final ClientConnMeta client)
             {
-                negotiated.set(client.detail("tls.cipher"));
+                negotiated.set(client.detail("tls.cipher_suite"));
             }
         };
         try (MessageBus bus = MessageBus.start(config, echo))

@@ -672,14 +672,14 @@ class QuicTlsHandshakeTest
         final HandshakePump pump = pump(clientConfig().build(), serverConfig(TestCertificates.EC_LEAF).build()).run();
         final Map<String, String> client = describe(pump.client.engine);
         assertEquals("TLSv1.3", client.get("tls.protocol"));
-        assertEquals("TLS_AES_128_GCM_SHA256", client.get("tls.cipher"));
+        assertEquals("TLS_AES_128_GCM_SHA256", client.get("tls.cipher_suite"));
         assertEquals("x25519", client.get("tls.group"));
         assertEquals("localhost", client.get("tls.sni"));
         assertEquals("ringbus", client.get("tls.alpn"));
         assertEquals("CN=localhost", client.get("tls.peer"));
         final Map<String, String> server = describe(pump.server.engine);
         assertEquals("localhost", server.get("tls.sni"));
-        assertEquals("TLS_AES_128_GCM_SHA256", server.get("tls.cipher"));
+        assertEquals("TLS_AES_128_GCM_SHA256", server.get("tls.cipher_suite"));
     }
 
     @Test
