@@ -1,15 +1,15 @@
 package io.ringbus.quic.bus;
 
 import io.ringbus.core.transport.RawPeer;
+import io.ringbus.quic.interop.FirstDatagramDelayingSocket;
+import io.ringbus.quic.interop.KwikSendKicker;
 import tech.kwik.core.ConnectionTerminatedEvent;
 import tech.kwik.core.QuicClientConnection;
 import tech.kwik.core.QuicStream;
 import tech.kwik.core.common.EncryptionLevel;
-import tech.kwik.core.frame.QuicFrame;
 import tech.kwik.core.frame.StreamFrame;
 import tech.kwik.core.impl.QuicConnectionImpl;
 import tech.kwik.core.log.NullLogger;
-import tech.kwik.core.stream.FlowControlUpdateListener;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -17,10 +17,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.net.DatagramPacket;
-import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
-import java.net.SocketException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
@@ -30,11 +27,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
  * The shared suite's byte-level peer over QUIC: a Kwik client with ALPN {@code ringbus} and one
@@ -49,10 +43,9 @@ import java.util.function.Function;
  * under way aborts that write, which {@link #write} then reports as done (the bytes are lost, as
  * bytes written to a TCP socket whose peer has gone are).
  *
- * <p>Two races of Kwik 0.10.8 / Agent15 3.1 are worked around exactly as the interop peers do (see
- * {@code io.ringbus.quic.interop.KwikPeer} and {@code KwikSendKicker}, whose classes are package-private
- * there): a lost wake-up of the stream sender ({@link SendKicker}) and a ServerHello that overtakes
- * the client engine ({@link FirstDatagramDelayingSocket}).
+ * <p>Two races of Kwik 0.10.8 / Agent15 3.1 are worked around with the interop peers' classes: a
+ * lost wake-up of the stream sender ({@link KwikSendKicker}) and a ServerHello that overtakes the
+ * client engine ({@link FirstDatagramDelayingSocket}).
  *
  * <p>One thread writes, one thread reads (each call blocks at most its timeout); {@link #close()}
  * from any thread.
@@ -68,7 +61,7 @@ final class KwikRawPeer implements RawPeer
     private final QuicStream stream;
     private final InputStream in;
     private final OutputStream out;
-    private final SendKicker kicker = new SendKicker();
+    private final KwikSendKicker kicker = new KwikSendKicker("kwik-raw-kick");
     private final ExecutorService io = Executors.newCachedThreadPool(task ->
     {
         final Thread thread = new Thread(task, "kwik-raw-io");
@@ -387,108 +380,6 @@ final class KwikRawPeer implements RawPeer
                 connection.close();
             }
             io.shutdownNow();
-        }
-    }
-
-    /**
-     * The Kwik client's UDP socket, holding back the first datagram it receives for 50 ms: Agent15
-     * 3.1 sets "wait for ServerHello" only after sending the ClientHello, and a loopback server can
-     * answer in between (the ServerHello is then dropped though acknowledged). As in KwikPeer.
-     */
-    private static final class FirstDatagramDelayingSocket extends DatagramSocket
-    {
-        private static final long FIRST_DATAGRAM_DELAY_MS = 50;
-
-        private boolean first = true;
-
-        FirstDatagramDelayingSocket() throws SocketException
-        {
-            super();
-        }
-
-        @Override
-        public void receive(final DatagramPacket packet) throws IOException
-        {
-            super.receive(packet);
-            if (first)
-            {
-                first = false;
-                try
-                {
-                    Thread.sleep(FIRST_DATAGRAM_DELAY_MS); // a workaround of a library race, not a wait for a result
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted while holding back the first datagram");
-                }
-            }
-        }
-    }
-
-    /**
-     * Once a millisecond, asks the stream to queue a send request and wakes the connection's sender:
-     * Kwik 0.10.8's {@code StreamOutputStreamImpl} can lose the wake-up that sends the rest of a write
-     * (its "requests queued" counter goes to -1). As {@code interop.KwikSendKicker}, for one stream.
-     */
-    private static final class SendKicker implements AutoCloseable
-    {
-        private static final long PERIOD_US = 1_000;
-        private static final Function<Integer, QuicFrame> NOTHING = maxSize -> null;
-        private static final Consumer<QuicFrame> NO_RETRANSMIT = frame ->
-        {
-        };
-
-        private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(task ->
-        {
-            final Thread thread = new Thread(task, "kwik-raw-kick");
-            thread.setDaemon(true);
-            return thread;
-        });
-        private volatile QuicClientConnection connection;
-        private volatile QuicStream stream;
-
-        SendKicker()
-        {
-            timer.scheduleAtFixedRate(this::kick, PERIOD_US, PERIOD_US, TimeUnit.MICROSECONDS);
-        }
-
-        void register(final QuicClientConnection connection, final QuicStream stream)
-        {
-            this.stream = stream;
-            this.connection = connection;
-        }
-
-        private void kick()
-        {
-            final QuicClientConnection kicked = connection;
-            final QuicStream kickedStream = stream;
-            if (kicked == null || kickedStream == null)
-            {
-                return;
-            }
-            try
-            {
-                if (kickedStream.getOutputStream() instanceof FlowControlUpdateListener)
-                {
-                    ((FlowControlUpdateListener)kickedStream.getOutputStream()).streamNotBlocked(kickedStream.getStreamId());
-                }
-                if (kicked instanceof QuicConnectionImpl)
-                {
-                    ((QuicConnectionImpl)kicked).send(NOTHING, 1, EncryptionLevel.App, NO_RETRANSMIT, true);
-                }
-            }
-            catch (final RuntimeException ex)
-            {
-                connection = null; // closing: stop kicking rather than kill the timer
-            }
-        }
-
-        @Override
-        public void close()
-        {
-            connection = null;
-            timer.shutdownNow();
         }
     }
 }

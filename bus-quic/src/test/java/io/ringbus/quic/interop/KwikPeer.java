@@ -18,14 +18,11 @@ import tech.kwik.core.server.ServerConnector;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketException;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
@@ -51,7 +48,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * only AES-128-GCM by default ({@link PeerOptions#cipherSuites()}). Logging is off unless
  * {@link PeerOptions#verbose()}. Two races in Kwik 0.10.8 / Agent15 3.1 are worked around here: a
  * lost wake-up of the stream sender ({@link KwikSendKicker}) and a ServerHello that arrives before
- * the client engine expects it ({@code FirstDatagramDelayingSocket}); without them a loopback
+ * the client engine expects it ({@link FirstDatagramDelayingSocket}); without them a loopback
  * request/reply loop stalls within a few dozen round trips and about one connect in 50 hangs.
  *
  * <p>Kwik's stream I/O is blocking: the server runs one thread per stream, the client one reader
@@ -296,45 +293,6 @@ public final class KwikPeer
                 finally
                 {
                     echo.close();
-                }
-            }
-        }
-    }
-
-    /**
-     * The Kwik client's UDP socket, holding back the first datagram it receives for
-     * {@link #FIRST_DATAGRAM_DELAY_MS}. Works around a race in Agent15 3.1 (Kwik's TLS): the client
-     * engine sends its ClientHello and only then sets its state to "wait for ServerHello"; a server on
-     * loopback can answer in between, and the ServerHello is then dropped while its packet is already
-     * acknowledged, so the handshake never completes (seen about once in 50 connects to Netty). The
-     * delay costs each Kwik connect that much once.
-     */
-    private static final class FirstDatagramDelayingSocket extends DatagramSocket
-    {
-        private static final long FIRST_DATAGRAM_DELAY_MS = 50;
-
-        private boolean first = true;
-
-        FirstDatagramDelayingSocket() throws SocketException
-        {
-            super();
-        }
-
-        @Override
-        public void receive(final DatagramPacket packet) throws IOException
-        {
-            super.receive(packet);
-            if (first)
-            {
-                first = false;
-                try
-                {
-                    Thread.sleep(FIRST_DATAGRAM_DELAY_MS);
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                    throw new InterruptedIOException("interrupted while holding back the first datagram");
                 }
             }
         }

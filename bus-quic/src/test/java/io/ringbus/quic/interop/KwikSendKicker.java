@@ -32,7 +32,7 @@ import java.util.function.Function;
  *
  * <p>Thread-safe: streams are registered from any thread; the kicks run on one daemon thread.
  */
-final class KwikSendKicker implements AutoCloseable
+public final class KwikSendKicker implements AutoCloseable
 {
     private static final long PERIOD_US = 1_000;
     private static final Function<Integer, QuicFrame> NOTHING = maxSize -> null;
@@ -47,7 +47,7 @@ final class KwikSendKicker implements AutoCloseable
     {
     }
 
-    KwikSendKicker(final String name)
+    public KwikSendKicker(final String name)
     {
         this.timer = Executors.newSingleThreadScheduledExecutor(task ->
         {
@@ -59,13 +59,13 @@ final class KwikSendKicker implements AutoCloseable
     }
 
     /** Kick {@code stream} of {@code connection} until {@link #unregister}. */
-    void register(final QuicConnection connection, final QuicStream stream)
+    public void register(final QuicConnection connection, final QuicStream stream)
     {
         streams.add(new Kicked(connection, stream));
     }
 
     /** Stop kicking every stream of {@code connection} (it has ended). */
-    void unregister(final QuicConnection connection)
+    public void unregister(final QuicConnection connection)
     {
         streams.removeIf(kicked -> kicked.connection() == connection);
     }
