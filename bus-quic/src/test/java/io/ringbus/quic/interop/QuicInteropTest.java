@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -155,6 +156,23 @@ class QuicInteropTest
             {
                 assertEquals(suite.name(), normalise(stats.lastCipherSuite()), stats::toString);
             }
+        }
+    }
+
+    @ParameterizedTest(name = "ringbus client -> netty server accepting only {0}: HelloRetryRequest")
+    @ValueSource(strings = {"P-256"})
+    @Timeout(value = 30, unit = TimeUnit.SECONDS)
+    void ourClientAnswersAHelloRetryRequestFromQuiche(final String group) throws Exception
+    {
+        // Our ClientHello carries an X25519 key share only (QuicTlsConfig's first group); quiche limited
+        // to P-256 can only go on with a HelloRetryRequest, so a completed handshake means we answered one.
+        try (QuicPeerServer server = Peer.NETTY.server(PeerOptions.defaults().withGroups(group));
+            BusClient client = BusClient.connect(URI.create("quic://localhost:" + server.port()),
+                ClientOptions.defaults().withTransportSettings("quic", QuicSettings.builder()
+                    .tls(certificate.clientSettings().build()).build())))
+        {
+            final byte[] body = body(7, 100);
+            assertArrayEquals(body, client.request(1, body, WAIT).body());
         }
     }
 
