@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -19,7 +21,8 @@ import javax.net.ssl.SSLException;
  * The TLS material the harness's TLS servers and its load client share: one self-signed
  * certificate for localhost (bus-tls's {@link SelfSignedCertificate}, EC P-256), presented by
  * every TLS server and trusted, alone, by the client. Everything is TLS 1.3 on the JDK's own
- * provider (SunJSSE), so that the TLS servers are compared on the same engine.
+ * provider (SunJSSE), so that the TLS servers are compared on the same engine. The QUIC servers
+ * present the same certificate through their own TLS 1.3 engines (bus-quic's, BoringSSL, Agent15).
  *
  * <p>By default the certificate is generated in memory, once per JVM. With the system property
  * {@value #DIRECTORY_PROPERTY} set to a directory, it is read from {@code cert.pem} and
@@ -113,6 +116,24 @@ final class BenchTls
         {
             throw new UncheckedIOException(ex);
         }
+    }
+
+    /** The shared certificate chain (leaf first), for the QUIC servers that take it as is (netty-quic, kwik-quic). */
+    static X509Certificate[] certificateChain()
+    {
+        return ringbusServerSettings().certificateChain();
+    }
+
+    /** The shared certificate's private key (EC P-256). */
+    static PrivateKey privateKey()
+    {
+        return ringbusServerSettings().privateKey();
+    }
+
+    /** The one certificate clients trust: the QUIC load client's trust anchor. */
+    static X509Certificate trustedCertificate()
+    {
+        return Holder.CLIENT.trustedCertificates().get(0);
     }
 
     /** A client context (TLS 1.3, JDK provider) that trusts exactly the shared certificate. */

@@ -1,7 +1,7 @@
 package io.ringbus.bench.harness;
 
 /**
- * How the load client carries bus frames to an {@link EchoServer}: the two framings of WIRE.md's
+ * How the load client carries bus frames to an {@link EchoServer}: the framings of WIRE.md's
  * transport table. Immutable; any thread.
  */
 public enum Framing
@@ -12,5 +12,11 @@ public enum Framing
      * {@code ws} and {@code wss}: an RFC 6455 opening handshake first, then exactly one binary
      * message per frame, masked from the client ({@link WebSocketClientCodec}).
      */
-    WEBSOCKET
+    WEBSOCKET,
+    /**
+     * {@code quic}: QUIC v1 with ALPN {@code ringbus}; the client opens one bidirectional stream and
+     * the frames go back to back on it ({@link QuicLoadLink}, a Netty QUIC client over quiche).
+     * TLS is part of QUIC here: a server with this framing asks for no {@link EchoServer#clientTls()}.
+     */
+    QUIC
 }

@@ -28,7 +28,7 @@ import java.util.function.Supplier;
  * and prints a Markdown table of absolute numbers and one table of ratios per baseline server
  * ({@code --baseline a,b}; the first server listed by default). Each server says whether it speaks
  * TLS ({@link EchoServer#clientTls()}) and WebSocket ({@link EchoServer#clientFraming()}) and the
- * load client follows it, so that plain, TLS and WebSocket servers can share a run. A warm-up round over all the servers comes first; each throughput test then
+ * load client follows it, so that plain, TLS, WebSocket and QUIC servers can share a run. A warm-up round over all the servers comes first; each throughput test then
  * follows a warm-up of its own and is split into several runs, reported as their median with their
  * spread, because loopback numbers on a small machine vary from second to second. With
  * {@code --rounds R} the whole measurement is repeated R times, servers interleaved (each round
@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * <pre>
  * java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness \
  *     [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]
- *     [--group plain|uring|tls|ws|wss] [--servers a,b,c] [--baseline a,b]
+ *     [--group plain|uring|tls|ws|wss|quic] [--servers a,b,c] [--baseline a,b]
  * </pre>
  *
  * <p>{@code --group} picks a preset comparison ({@link #GROUPS}): its servers and its baselines,
@@ -77,6 +77,11 @@ public final class Harness
         SERVERS.put("ringbus-wss", () -> new RingbusEchoServer(Backend.NIO, 1, RingbusEchoServer.Scheme.WSS));
         SERVERS.put("netty-wss", () -> new NettyWebSocketEchoServer(true));
         SERVERS.put("java-websocket-wss", () -> new JavaWebSocketEchoServer(true));
+        // QUIC (issue 6): one client-opened bidirectional stream, ALPN ringbus; one Netty QUIC
+        // (quiche) load client for all three, each server on one I/O thread.
+        SERVERS.put("ringbus-quic", () -> new RingbusEchoServer(Backend.NIO, 1, RingbusEchoServer.Scheme.QUIC));
+        SERVERS.put("netty-quic", NettyQuicEchoServer::new);
+        SERVERS.put("kwik-quic", KwikQuicEchoServer::new);
     }
 
     /** A preset comparison: the servers measured and the baselines their ratio tables are against. */
@@ -88,7 +93,8 @@ public final class Harness
      * The comparisons RESULTS.md reports: plain Ringbus against the conventional peers (issue 3),
      * io_uring against NIO and Netty's own io_uring channels (issue 5), TLS against Netty's
      * SslHandler on the same provider and against plain tcp (issue 4), ws and wss against Netty's
-     * WebSocket codec and Java-WebSocket (issue 7).
+     * WebSocket codec and Java-WebSocket (issue 7), quic against Netty's QUIC codec (quiche) and
+     * Kwik (issue 6).
      */
     public static final Map<String, Group> GROUPS = new LinkedHashMap<>();
 
@@ -109,6 +115,9 @@ public final class Harness
         GROUPS.put("wss", new Group(
             List.of("ringbus-wss", "netty-wss", "java-websocket-wss"),
             List.of("netty-wss", "java-websocket-wss")));
+        GROUPS.put("quic", new Group(
+            List.of("ringbus-quic", "netty-quic", "kwik-quic"),
+            List.of("netty-quic", "kwik-quic")));
     }
 
     /** Default length of each measured test. */
@@ -141,7 +150,7 @@ public final class Harness
     private static final String USAGE =
         "usage: java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness" +
         " [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]" +
-        " [--group plain|uring|tls|ws|wss] [--servers a,b,c] [--baseline a,b]%n" +
+        " [--group plain|uring|tls|ws|wss|quic] [--servers a,b,c] [--baseline a,b]%n" +
         "  servers: %s%n";
 
     private Harness()
@@ -477,7 +486,9 @@ public final class Harness
             System.getProperty("os.version") + " " + System.getProperty("os.arch"));
         out.println("- client: LoadClient, blocking java.net.Socket with TCP_NODELAY over 127.0.0.1 (an SSLSocket over it," +
             " TLS 1.3, JDK provider, for TLS servers; for ws/wss servers an RFC 6455 upgrade on it, then one" +
-            " masked binary message per frame, fresh mask per message), one connection at a time; pipelined window " +
+            " masked binary message per frame, fresh mask per message; for quic servers a Netty QUIC client (quiche," +
+            " BoringSSL, one NIO event-loop thread) on one bidirectional stream, same framing code as over TCP)," +
+            " one connection at a time; pipelined window " +
             LoadClient.SMALL_WINDOW + ", bulk window " + LoadClient.BULK_WINDOW);
         for (final Row row : rows)
         {

@@ -18,8 +18,9 @@ import javax.net.ssl.SSLContext;
  * client. TCP_NODELAY on; loopback addresses only. A client made with an {@link SSLContext} speaks
  * TLS 1.3 ({@link javax.net.ssl.SSLSocket}) instead of plain TCP; one made with
  * {@link Framing#WEBSOCKET} upgrades each connection to WebSocket and sends every frame as one
- * masked binary message (ws, or wss with an {@link SSLContext}). The runs below are the same for
- * every framing.
+ * masked binary message (ws, or wss with an {@link SSLContext}); one made with {@link Framing#QUIC}
+ * connects with a Netty QUIC client ({@link QuicLoadLink}) and writes the frames back to back on
+ * its one bidirectional stream. The runs below are the same for every framing.
  *
  * <p>Every run stops by itself: it is bounded by its duration or count, and any read or window
  * wait that blocks longer than {@link #READ_TIMEOUT_MS} abandons the run with an exception.

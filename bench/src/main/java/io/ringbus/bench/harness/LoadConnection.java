@@ -30,7 +30,9 @@ import static io.ringbus.core.frame.FrameHeader.HEADER_SIZE;
  * {@link Framing#WEBSOCKET} the connection is upgraded in {@link #open} (RFC 6455 opening
  * handshake, {@link WebSocketClientCodec}); each frame then goes out as one masked binary message
  * (a fresh masking key per message) and each reply must arrive as one binary message whose length
- * equals its {@code size}.
+ * equals its {@code size}. With {@link Framing#QUIC} the connection is a {@link QuicLoadLink} (a
+ * Netty QUIC client, handshake and stream opening done in {@link #open}) and the frames go back to
+ * back on its one bidirectional stream, exactly as over TCP.
  *
  * <p>The write side ({@link #writeRequest}, {@link #writePing}, {@link #flush}) and the read side
  * ({@link #readFrame}, {@link #checkReply}, the reply accessors) each belong to one thread; the two
@@ -42,7 +44,10 @@ final class LoadConnection implements AutoCloseable
     static final int STREAM_BUFFER_SIZE = 64 * 1024;
     private static final int CONNECT_TIMEOUT_MS = 5_000;
 
+    /** The TCP or TLS socket, or null over QUIC. */
     private final Socket socket;
+    /** The QUIC connection, or null over a socket. */
+    private final QuicLoadLink quic;
     private final boolean webSocket;
     private final long clientHi;
     private final long clientLo;
@@ -67,9 +72,11 @@ final class LoadConnection implements AutoCloseable
     private final byte[] replyBytes;
     private final UnsafeBuffer reply;
 
-    private LoadConnection(final Socket socket, final Framing framing, final int bodySize) throws IOException
+    private LoadConnection(final Socket socket, final QuicLoadLink quic, final Framing framing, final int bodySize)
+        throws IOException
     {
         this.socket = socket;
+        this.quic = quic;
         this.webSocket = framing == Framing.WEBSOCKET;
         final ThreadLocalRandom random = ThreadLocalRandom.current();
         this.clientHi = random.nextLong();
@@ -102,8 +109,8 @@ final class LoadConnection implements AutoCloseable
         message = webSocket ? new UnsafeBuffer(new byte[WebSocketClientCodec.MAX_HEADER_LENGTH + frameSize]) : null;
         maskKeys = webSocket ? new SplittableRandom(random.nextLong()) : null;
 
-        out = new BufferedOutputStream(socket.getOutputStream(), STREAM_BUFFER_SIZE);
-        peekable = new PeekableInputStream(socket.getInputStream(), STREAM_BUFFER_SIZE);
+        out = new BufferedOutputStream(quic != null ? quic.output() : socket.getOutputStream(), STREAM_BUFFER_SIZE);
+        peekable = new PeekableInputStream(quic != null ? quic.input() : socket.getInputStream(), STREAM_BUFFER_SIZE);
         in = new DataInputStream(peekable);
     }
 
@@ -131,8 +138,9 @@ final class LoadConnection implements AutoCloseable
     /**
      * Connect to {@code address} (loopback only), over TLS when {@code tls} is not null.
      *
-     * @param tls           null for plain TCP, else the context to wrap the socket with (TLS 1.3 only).
-     * @param framing       frames back to back, or one per WebSocket message after an upgrade.
+     * @param tls           null for plain TCP (and QUIC), else the context to wrap the socket with (TLS 1.3 only).
+     * @param framing       frames back to back, one per WebSocket message after an upgrade, or back to
+     *                      back on a QUIC stream.
      * @param bodySize      body bytes of every request.
      * @param readTimeoutMs longest a read (or a handshake) may block before the run is abandoned.
      */
@@ -153,6 +161,23 @@ final class LoadConnection implements AutoCloseable
             throw new IllegalArgumentException("bodySize = " + bodySize + ": outside 0.." +
                 (EchoResponder.MAX_FRAME_SIZE - HEADER_SIZE));
         }
+        if (framing == Framing.QUIC)
+        {
+            if (tls != null)
+            {
+                throw new IllegalArgumentException("QUIC brings its own TLS 1.3: no SSLContext");
+            }
+            final QuicLoadLink link = QuicLoadLink.connect(address, readTimeoutMs);
+            try
+            {
+                return new LoadConnection(null, link, framing, bodySize);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                link.close();
+                throw ex;
+            }
+        }
         final Socket socket = connect(address, tls, readTimeoutMs);
         try
         {
@@ -160,7 +185,7 @@ final class LoadConnection implements AutoCloseable
             {
                 WebSocketClientCodec.handshake(socket, address);
             }
-            return new LoadConnection(socket, framing, bodySize);
+            return new LoadConnection(socket, null, framing, bodySize);
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -204,10 +229,14 @@ final class LoadConnection implements AutoCloseable
 
     /**
      * "tcp", or the negotiated TLS protocol and cipher suite, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384";
-     * followed by ", WebSocket" over a WebSocket connection.
+     * followed by ", WebSocket" over a WebSocket connection; over QUIC, what {@link QuicLoadLink#security()} says.
      */
     String security()
     {
+        if (quic != null)
+        {
+            return quic.security();
+        }
         final String carrier;
         if (socket instanceof SSLSocket)
         {
@@ -400,7 +429,18 @@ final class LoadConnection implements AutoCloseable
     @Override
     public void close() throws IOException
     {
+        if (quic != null)
+        {
+            quic.close();
+            return;
+        }
         socket.close();
+    }
+
+    /** The QUIC connection under this one, or null over a socket (tests look at how it closed). */
+    QuicLoadLink quicLink()
+    {
+        return quic;
     }
 
     /** A BufferedInputStream that tells how many bytes it holds without asking the socket. */

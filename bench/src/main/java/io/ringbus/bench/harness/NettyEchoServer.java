@@ -216,21 +216,32 @@ public final class NettyEchoServer implements EchoServer
                 // First: the frame decoder sees plaintext, as bus-tls's carrier gives the bus's decoder.
                 channel.pipeline().addLast(sslContext.newHandler(channel.alloc()));
             }
-            channel.pipeline().addLast(
-                new LengthFieldBasedFrameDecoder(
-                    FrameHeader.ORDER,
-                    EchoResponder.MAX_FRAME_SIZE,
-                    FrameHeader.SIZE_OFFSET,
-                    LENGTH_FIELD_LENGTH,
-                    -(FrameHeader.SIZE_OFFSET + LENGTH_FIELD_LENGTH), // size counts the whole frame
-                    0,
-                    true),
-                new EchoHandler(protocolErrors, serverName));
+            channel.pipeline().addLast(newFrameDecoder(), new EchoHandler(protocolErrors, serverName));
         }
     }
 
-    /** One per connection, on its event loop. */
-    private static final class EchoHandler extends ChannelInboundHandlerAdapter
+    /**
+     * Cuts frames on WIRE.md's {@code size} field (which counts the whole frame, hence the negative
+     * length adjustment); one per connection (or QUIC stream).
+     */
+    static LengthFieldBasedFrameDecoder newFrameDecoder()
+    {
+        return new LengthFieldBasedFrameDecoder(
+            FrameHeader.ORDER,
+            EchoResponder.MAX_FRAME_SIZE,
+            FrameHeader.SIZE_OFFSET,
+            LENGTH_FIELD_LENGTH,
+            -(FrameHeader.SIZE_OFFSET + LENGTH_FIELD_LENGTH), // size counts the whole frame
+            0,
+            true);
+    }
+
+    /**
+     * The echo of one connection (or one QUIC stream, {@link NettyQuicEchoServer}), on its event
+     * loop: after {@link #newFrameDecoder()}, checks and answers each frame in place, flushes per
+     * read batch. {@link #closeOnError} decides how a protocol error ends the connection.
+     */
+    static class EchoHandler extends ChannelInboundHandlerAdapter
     {
         private final EchoResponder responder = new EchoResponder();
         private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
@@ -309,6 +320,12 @@ public final class NettyEchoServer implements EchoServer
         {
             protocolErrors.incrementAndGet();
             System.err.println(serverName + ": closing " + ctx.channel().remoteAddress() + ": " + reason);
+            closeOnError(ctx, reason);
+        }
+
+        /** End the connection after a protocol error: over TCP, close the channel. */
+        void closeOnError(final ChannelHandlerContext ctx, final String reason)
+        {
             ctx.close();
         }
     }

@@ -10,6 +10,8 @@ import io.ringbus.core.config.IdleMode;
 import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.Frames;
+import io.ringbus.quic.QuicSettings;
+import io.ringbus.quic.packet.CipherSuite;
 import org.agrona.DirectBuffer;
 
 import java.net.InetSocketAddress;
@@ -20,8 +22,8 @@ import javax.net.ssl.SSLContext;
 
 /**
  * The replicated echo on Ringbus itself: a {@link MessageBus} on the NIO or the io_uring backend,
- * listening on {@code tcp://}, (bus-tls) {@code tls://} or (bus-ws) {@code ws://} or
- * {@code wss://}, with blocking idle (a spinning shard would take a core from the load client on a
+ * listening on {@code tcp://}, (bus-tls) {@code tls://}, (bus-ws) {@code ws://} or
+ * {@code wss://}, or (bus-quic) {@code quic://}, with blocking idle (a spinning shard would take a core from the load client on a
  * 2-core machine), whose {@link BusHandler} answers each
  * request with {@link Frames#reply} (a pooled frame carrying the request's body, sealed) and
  * {@link MessageBus#sendToClient}. The bus's own decoder does what {@link EchoResponder} does for
@@ -40,13 +42,30 @@ public final class RingbusEchoServer implements EchoServer
      */
     public static final int PEER_QUEUE_CAPACITY = 4096;
 
-    /** The schemes this server can listen on; bus-tls and bus-ws provide all but tcp. */
+    /**
+     * QUIC flow-control windows of the ringbus-quic listener, the same as the netty-quic and
+     * kwik-quic peers advertise and the load client ({@link QuicLoadLink}): 8 MiB per stream,
+     * 16 MiB per connection, far above the bulk test's 1 MiB in flight, so that no server is held
+     * back by a smaller window than another.
+     */
+    public static final int QUIC_STREAM_WINDOW = (int)QuicLoadLink.STREAM_WINDOW;
+    /** Connection flow-control window of the ringbus-quic listener; see {@link #QUIC_STREAM_WINDOW}. */
+    public static final int QUIC_CONNECTION_WINDOW = (int)QuicLoadLink.CONNECTION_WINDOW;
+    /**
+     * The one TLS 1.3 suite the ringbus-quic listener accepts: AES-128-GCM, what BoringSSL
+     * (netty-quic) picks on a CPU with AES instructions, so that the QUIC servers encrypt alike.
+     */
+    public static final CipherSuite QUIC_CIPHER_SUITE = CipherSuite.AES_128_GCM_SHA256;
+
+    /** The schemes this server can listen on; bus-tls, bus-ws and bus-quic provide all but tcp. */
     public enum Scheme
     {
         TCP("tcp", false, Framing.STREAM),
         TLS("tls", true, Framing.STREAM),
         WS("ws", false, Framing.WEBSOCKET),
-        WSS("wss", true, Framing.WEBSOCKET);
+        WSS("wss", true, Framing.WEBSOCKET),
+        /** QUIC v1 over UDP; TLS 1.3 is QUIC's own, so the load client needs no SSLContext. */
+        QUIC("quic", false, Framing.QUIC);
 
         private final String uriScheme;
         private final boolean tls;
@@ -88,7 +107,9 @@ public final class RingbusEchoServer implements EchoServer
      * @param shards  shard threads; the listener accepts on shard 0 and connections are spread over all.
      * @param scheme  what to listen on; tls and wss present {@link BenchTls}'s certificate (TLS 1.3,
      *                JDK provider); ws and wss use the default WebSocket limits, which follow the
-     *                bus max_message_size, and accept any path.
+     *                bus max_message_size, and accept any path; quic presents the same certificate
+     *                through bus-quic's own TLS 1.3 engine ({@link #QUIC_CIPHER_SUITE} only, windows
+     *                {@link #QUIC_STREAM_WINDOW} and {@link #QUIC_CONNECTION_WINDOW}).
      */
     public RingbusEchoServer(final Backend backend, final int shards, final Scheme scheme)
     {
@@ -133,6 +154,15 @@ public final class RingbusEchoServer implements EchoServer
         {
             // wss reads its certificate under "wss" first, then "tls" (bus-ws WssTransportProvider).
             config.transportSettings(scheme.uriScheme, BenchTls.ringbusServerSettings());
+        }
+        else if (scheme == Scheme.QUIC)
+        {
+            config.transportSettings(scheme.uriScheme, QuicSettings.builder()
+                .tls(BenchTls.ringbusServerSettings())
+                .cipherSuites(QUIC_CIPHER_SUITE)
+                .streamWindow(QUIC_STREAM_WINDOW)
+                .connectionWindow(QUIC_CONNECTION_WINDOW)
+                .build());
         }
         bus = MessageBus.start(config.build(), new EchoHandler(droppedReplies));
         try
