@@ -21,6 +21,7 @@ public final class PacketProtection
     private static final byte[] INITIAL_SALT_V1 = hex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
     private static final int SAMPLE_LENGTH = 16;
     private static final int MAX_PN_LENGTH = 4;
+    private static final byte[] ZEROS = new byte[5];
 
     private final CipherSuite suite;
     private final byte[] key;
@@ -32,6 +33,8 @@ public final class PacketProtection
     private final SecretKeySpec hpKey;
     private final byte[] nonce = new byte[CipherSuite.IV_LENGTH];
     private final byte[] mask = new byte[5];
+    private final byte[] maskBlock = new byte[16];
+    private final byte[] chachaNonce = new byte[12];
     private long lastPacketNumber;
     private int lastPacketNumberLength;
     private int lastPayloadOffset;
@@ -296,8 +299,8 @@ public final class PacketProtection
         if (suite == CipherSuite.AES_128_GCM_SHA256)
         {
             // RFC 9001 5.4.3: mask = AES-ECB(hp_key, sample)
-            final byte[] block = headerCipher.doFinal(packet, sampleOffset, SAMPLE_LENGTH);
-            System.arraycopy(block, 0, mask, 0, mask.length);
+            headerCipher.doFinal(packet, sampleOffset, SAMPLE_LENGTH, maskBlock, 0);
+            System.arraycopy(maskBlock, 0, mask, 0, mask.length);
         }
         else
         {
@@ -306,11 +309,9 @@ public final class PacketProtection
             // repeated key and nonce only when encrypting, and the keystream is the same.
             final int counter = (packet[sampleOffset] & 0xFF) | (packet[sampleOffset + 1] & 0xFF) << 8 |
                 (packet[sampleOffset + 2] & 0xFF) << 16 | (packet[sampleOffset + 3] & 0xFF) << 24;
-            final byte[] chachaNonce = new byte[12];
-            System.arraycopy(packet, sampleOffset + 4, chachaNonce, 0, 12);
+            System.arraycopy(packet, sampleOffset + 4, chachaNonce, 0, chachaNonce.length);
             headerCipher.init(Cipher.DECRYPT_MODE, hpKey, new ChaCha20ParameterSpec(chachaNonce, counter));
-            final byte[] stream = headerCipher.doFinal(new byte[5]);
-            System.arraycopy(stream, 0, mask, 0, mask.length);
+            headerCipher.doFinal(ZEROS, 0, mask.length, mask, 0);
         }
     }
 
