@@ -21,6 +21,7 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.ringbus.core.frame.FrameHeader;
@@ -259,29 +260,37 @@ public final class NettyEchoServer implements EchoServer
         public void channelRead(final ChannelHandlerContext ctx, final Object msg)
         {
             ByteBuf frame = (ByteBuf)msg;
-            final int length = frame.readableBytes();
             if (frame.nioBufferCount() != 1)
             {
                 // Only a composite cumulation gets here; make the frame contiguous.
-                final ByteBuf copy = ctx.alloc().directBuffer(length).writeBytes(frame);
+                final ByteBuf copy = ctx.alloc().directBuffer(frame.readableBytes()).writeBytes(frame);
                 frame.release();
                 frame = copy;
             }
+            echoInPlace(ctx, frame, frame);
+        }
 
-            // A view over the frame's own memory: the checks read it and the answer is written
-            // into it, so the reply goes out as the request's bytes, without a copy.
+        /**
+         * Check {@code frame} (the contiguous bytes of {@code message}) and answer it in place, then
+         * write {@code message} back: the checks read the frame's own memory and the answer is
+         * written into it, so the reply goes out as the request's bytes, without a copy. Takes
+         * over {@code message}.
+         */
+        final void echoInPlace(final ChannelHandlerContext ctx, final Object message, final ByteBuf frame)
+        {
+            final int length = frame.readableBytes();
             final ByteBuffer nio = frame.internalNioBuffer(frame.readerIndex(), length);
             view.wrap(nio, nio.position(), length);
             final String reason = responder.checkFrame(view, 0, length);
             if (reason != null)
             {
-                frame.release();
+                ReferenceCountUtil.release(message);
                 fail(ctx, reason);
                 return;
             }
             final int answerLength = responder.answer(view, 0);
             frame.writerIndex(frame.readerIndex() + answerLength);
-            ctx.write(frame, ctx.voidPromise());
+            ctx.write(message, ctx.voidPromise());
             unflushedBytes += answerLength;
             if (unflushedBytes >= FLUSH_THRESHOLD_BYTES)
             {
@@ -316,14 +325,15 @@ public final class NettyEchoServer implements EchoServer
             fail(ctx, cause.toString());
         }
 
-        private void fail(final ChannelHandlerContext ctx, final String reason)
+        /** Count and log a protocol error, then end the connection with {@link #closeOnError}. */
+        final void fail(final ChannelHandlerContext ctx, final String reason)
         {
             protocolErrors.incrementAndGet();
             System.err.println(serverName + ": closing " + ctx.channel().remoteAddress() + ": " + reason);
             closeOnError(ctx, reason);
         }
 
-        /** End the connection after a protocol error: over TCP, close the channel. */
+        /** End the connection after a protocol error: over TCP, close the channel. Overridden per transport. */
         void closeOnError(final ChannelHandlerContext ctx, final String reason)
         {
             ctx.close();

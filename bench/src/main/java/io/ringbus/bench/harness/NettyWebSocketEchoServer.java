@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -24,11 +23,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -53,8 +50,6 @@ import javax.net.ssl.SSLContext;
  */
 public final class NettyWebSocketEchoServer implements EchoServer
 {
-    /** Replies written but not flushed that trigger a flush before the read batch ends. */
-    private static final int FLUSH_THRESHOLD_BYTES = 64 * 1024;
     /** The opening request has no body; this bounds what the aggregator would buffer. */
     private static final int MAX_HTTP_CONTENT = 8 * 1024;
     private static final long SHUTDOWN_QUIET_MS = 0;
@@ -183,19 +178,18 @@ public final class NettyWebSocketEchoServer implements EchoServer
         }
     }
 
-    /** One per connection, on its event loop. */
-    private static final class EchoHandler extends ChannelInboundHandlerAdapter
+    /**
+     * The echo of one WebSocket connection: each binary message is one bus frame, checked and
+     * answered in place by {@link NettyEchoServer.EchoHandler}; a protocol error sends a close frame
+     * (1003 for a text message, 1008 for a bad frame, as WIRE.md says) and then closes.
+     */
+    private static final class EchoHandler extends NettyEchoServer.EchoHandler
     {
-        private final EchoResponder responder = new EchoResponder();
-        private final UnsafeBuffer view = new UnsafeBuffer(new byte[0]);
-        private final AtomicLong protocolErrors;
-        private final String serverName;
-        private int unflushedBytes;
+        private WebSocketCloseStatus closeStatus = WebSocketCloseStatus.POLICY_VIOLATION;
 
         EchoHandler(final AtomicLong protocolErrors, final String serverName)
         {
-            this.protocolErrors = protocolErrors;
-            this.serverName = serverName;
+            super(protocolErrors, serverName);
         }
 
         @Override
@@ -205,78 +199,28 @@ public final class NettyWebSocketEchoServer implements EchoServer
             {
                 // Only a text message gets here: the protocol handler answers close, ping and pong.
                 ReferenceCountUtil.release(msg);
-                fail(ctx, WebSocketCloseStatus.INVALID_MESSAGE_TYPE, "a " + msg.getClass().getSimpleName());
+                closeStatus = WebSocketCloseStatus.INVALID_MESSAGE_TYPE;
+                fail(ctx, "a " + msg.getClass().getSimpleName());
                 return;
             }
             BinaryWebSocketFrame message = (BinaryWebSocketFrame)msg;
             ByteBuf frame = message.content();
-            final int length = frame.readableBytes();
             if (frame.nioBufferCount() != 1)
             {
                 // Only an aggregated (composite) message gets here; make the frame contiguous.
-                final ByteBuf copy = ctx.alloc().directBuffer(length).writeBytes(frame);
+                final ByteBuf copy = ctx.alloc().directBuffer(frame.readableBytes()).writeBytes(frame);
                 final BinaryWebSocketFrame contiguous = message.replace(copy);
                 message.release();
                 message = contiguous;
                 frame = copy;
             }
-
-            // As NettyEchoServer: the checks read the message's own memory and the answer is
-            // written into it, so the reply goes out as the request's bytes, without a copy.
-            final ByteBuffer nio = frame.internalNioBuffer(frame.readerIndex(), length);
-            view.wrap(nio, nio.position(), length);
-            final String reason = responder.checkFrame(view, 0, length);
-            if (reason != null)
-            {
-                message.release();
-                fail(ctx, WebSocketCloseStatus.POLICY_VIOLATION, reason);
-                return;
-            }
-            final int answerLength = responder.answer(view, 0);
-            frame.writerIndex(frame.readerIndex() + answerLength);
-            ctx.write(message, ctx.voidPromise());
-            unflushedBytes += answerLength;
-            if (unflushedBytes >= FLUSH_THRESHOLD_BYTES)
-            {
-                // A read batch can hold a megabyte of bulk messages: start sending before it ends.
-                flush(ctx);
-            }
+            echoInPlace(ctx, message, frame);
         }
 
         @Override
-        public void channelReadComplete(final ChannelHandlerContext ctx)
+        void closeOnError(final ChannelHandlerContext ctx, final String reason)
         {
-            flush(ctx);
-        }
-
-        private void flush(final ChannelHandlerContext ctx)
-        {
-            unflushedBytes = 0;
-            ctx.flush();
-        }
-
-        @Override
-        public void channelWritabilityChanged(final ChannelHandlerContext ctx)
-        {
-            // Backpressure: a client that does not read its replies stops being read.
-            ctx.channel().config().setAutoRead(ctx.channel().isWritable());
-            ctx.fireChannelWritabilityChanged();
-        }
-
-        @Override
-        public void exceptionCaught(final ChannelHandlerContext ctx, final Throwable cause)
-        {
-            protocolErrors.incrementAndGet();
-            System.err.println(serverName + ": closing " + ctx.channel().remoteAddress() + ": " + cause);
-            ctx.close();
-        }
-
-        /** WIRE.md: a WebSocket close frame with {@code status}, then the connection is closed. */
-        private void fail(final ChannelHandlerContext ctx, final WebSocketCloseStatus status, final String reason)
-        {
-            protocolErrors.incrementAndGet();
-            System.err.println(serverName + ": closing " + ctx.channel().remoteAddress() + ": " + reason);
-            ctx.writeAndFlush(new CloseWebSocketFrame(status)).addListener(ChannelFutureListener.CLOSE);
+            ctx.writeAndFlush(new CloseWebSocketFrame(closeStatus)).addListener(ChannelFutureListener.CLOSE);
         }
     }
 }
