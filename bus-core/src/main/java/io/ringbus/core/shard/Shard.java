@@ -174,9 +174,10 @@ public final class Shard implements Agent
         int work = 0;
         if (justPolled)
         {
-            // The blocking poll that ended the last cycle delivered completions and nothing has
-            // run since: a non-blocking poll now would almost always find nothing and cost a
-            // syscall per wake-up. Whatever arrives meanwhile waits for the next poll.
+            // The blocking poll that ended the last cycle has just run (it delivered completions,
+            // was woken, or timed out) and nothing has run since: a non-blocking poll now would
+            // almost always find nothing and cost a syscall per wake-up. Whatever arrives
+            // meanwhile waits for the next poll.
             justPolled = false;
         }
         else
@@ -211,7 +212,8 @@ public final class Shard implements Agent
             {
                 final long blockNs = timers.timerCount() == 0 ? MAX_BLOCK_NS :
                     Math.min(MAX_BLOCK_NS, Math.max(TIMER_TICK_NS, earliestDeadlineNs - System.nanoTime()));
-                justPolled = backend.poll(blockNs) > 0;
+                backend.poll(blockNs);
+                justPolled = true;
             }
         }
         finally
