@@ -3,6 +3,7 @@ package io.ringbus.ws;
 import io.ringbus.core.MessageBus;
 import io.ringbus.core.client.BusClient;
 import io.ringbus.core.client.ClientOptions;
+import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.frame.Command;
 import io.ringbus.core.frame.FrameBuffer;
@@ -67,7 +68,7 @@ class InteropTest
 
     private InetSocketAddress startBus(final String scheme)
     {
-        bus = MessageBus.start(BusConfig.builder().shards(1).maxMessageSize(1 << 20)
+        bus = MessageBus.start(BusConfig.builder().shards(1).maxMessageSize(1 << 20).backend(Backend.NIO)
             .transportSettings("wss", TestTls.CERTIFICATE.serverSettings().build()).build(), new RecordingHandler());
         return bus.listen(URI.create(scheme + "://127.0.0.1:0"));
     }

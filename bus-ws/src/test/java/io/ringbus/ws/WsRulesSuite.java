@@ -4,6 +4,7 @@ import io.ringbus.core.MessageBus;
 import io.ringbus.core.client.BusClient;
 import io.ringbus.core.client.ClientConnMeta;
 import io.ringbus.core.client.ClientOptions;
+import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.config.WebSocketConfig;
 import io.ringbus.core.frame.Command;
@@ -71,9 +72,15 @@ abstract class WsRulesSuite
         return ClientOptions.defaults();
     }
 
+    /** The backend the bus runs on: NIO, named, since bus-uring on the test classpath would make AUTO pick io_uring. */
+    Backend backend()
+    {
+        return Backend.NIO;
+    }
+
     void start(final BusConfig.Builder builder)
     {
-        bus = MessageBus.start(configure(builder.shards(1)).build(), handler);
+        bus = MessageBus.start(configure(builder.shards(1).backend(backend())).build(), handler);
         address = bus.listen(URI.create(scheme() + "://127.0.0.1:0"));
     }
 

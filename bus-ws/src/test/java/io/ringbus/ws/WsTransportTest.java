@@ -1,5 +1,7 @@
 package io.ringbus.ws;
 
+import io.ringbus.core.config.Backend;
+import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.transport.RawPeer;
 import io.ringbus.core.transport.TransportSuite;
 
@@ -14,6 +16,13 @@ class WsTransportTest extends TransportSuite
     protected String scheme()
     {
         return "ws";
+    }
+
+    /** NIO, named: bus-uring on the test classpath would make AUTO pick io_uring ({@link UringWsTransportTest}). */
+    @Override
+    protected BusConfig.Builder configure(final BusConfig.Builder builder)
+    {
+        return builder.backend(Backend.NIO);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.ringbus.ws;
 
 import io.ringbus.core.client.ClientOptions;
+import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.transport.RawPeer;
 import io.ringbus.core.transport.TransportSuite;
@@ -23,7 +24,7 @@ class WssTransportTest extends TransportSuite
     @Override
     protected BusConfig.Builder configure(final BusConfig.Builder builder)
     {
-        return builder.transportSettings("wss", TestTls.CERTIFICATE.serverSettings().build());
+        return builder.backend(Backend.NIO).transportSettings("wss", TestTls.CERTIFICATE.serverSettings().build());
     }
 
     @Override
