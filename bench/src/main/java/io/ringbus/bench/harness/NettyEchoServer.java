@@ -145,9 +145,7 @@ public final class NettyEchoServer implements EchoServer
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new Initializer(protocolErrors, name(), sslContext));
-            final InetSocketAddress bindAddress =
-                new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0);
-            serverChannel = bootstrap.bind(bindAddress).sync().channel();
+            serverChannel = bindLoopback(bootstrap);
             return (InetSocketAddress)serverChannel.localAddress();
         }
         catch (final Exception ex)
@@ -160,17 +158,30 @@ public final class NettyEchoServer implements EchoServer
     @Override
     public void close()
     {
+        shutdown(serverChannel, group);
+        serverChannel = null;
+        group = null;
+    }
+
+    /** Bind a server bootstrap to a free port of 127.0.0.1; the server channel. */
+    static Channel bindLoopback(final ServerBootstrap bootstrap) throws Exception
+    {
+        return bootstrap.bind(new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0))
+            .sync().channel();
+    }
+
+    /** Close a server channel (may be null) and its event loop group (may be null), bounded. */
+    static void shutdown(final Channel serverChannel, final EventLoopGroup group)
+    {
         if (serverChannel != null)
         {
             serverChannel.close().syncUninterruptibly();
-            serverChannel = null;
         }
         if (group != null)
         {
             // Closes every child channel too; bounded so that a stuck connection cannot hang the harness.
             group.shutdownGracefully(SHUTDOWN_QUIET_MS, SHUTDOWN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .awaitUninterruptibly(2 * SHUTDOWN_TIMEOUT_MS);
-            group = null;
         }
     }
 

@@ -24,9 +24,7 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.net.ssl.SSLContext;
@@ -52,8 +50,6 @@ public final class NettyWebSocketEchoServer implements EchoServer
 {
     /** The opening request has no body; this bounds what the aggregator would buffer. */
     private static final int MAX_HTTP_CONTENT = 8 * 1024;
-    private static final long SHUTDOWN_QUIET_MS = 0;
-    private static final long SHUTDOWN_TIMEOUT_MS = 2_000;
 
     private final boolean tls;
     private final AtomicLong protocolErrors = new AtomicLong();
@@ -90,9 +86,7 @@ public final class NettyWebSocketEchoServer implements EchoServer
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new Initializer(protocolErrors, name(), sslContext, webSocket));
-            final InetSocketAddress bindAddress =
-                new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), 0);
-            serverChannel = bootstrap.bind(bindAddress).sync().channel();
+            serverChannel = NettyEchoServer.bindLoopback(bootstrap);
             return (InetSocketAddress)serverChannel.localAddress();
         }
         catch (final Exception ex)
@@ -105,18 +99,9 @@ public final class NettyWebSocketEchoServer implements EchoServer
     @Override
     public void close()
     {
-        if (serverChannel != null)
-        {
-            serverChannel.close().syncUninterruptibly();
-            serverChannel = null;
-        }
-        if (group != null)
-        {
-            // Closes every child channel too; bounded so that a stuck connection cannot hang the harness.
-            group.shutdownGracefully(SHUTDOWN_QUIET_MS, SHUTDOWN_TIMEOUT_MS, TimeUnit.MILLISECONDS)
-                .awaitUninterruptibly(2 * SHUTDOWN_TIMEOUT_MS);
-            group = null;
-        }
+        NettyEchoServer.shutdown(serverChannel, group);
+        serverChannel = null;
+        group = null;
     }
 
     @Override
