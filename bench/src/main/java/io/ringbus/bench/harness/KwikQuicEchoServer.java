@@ -1,6 +1,7 @@
 package io.ringbus.bench.harness;
 
 import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.quic.interop.KwikSendKicker;
 import org.agrona.concurrent.UnsafeBuffer;
 import tech.kwik.core.QuicConnection;
 import tech.kwik.core.QuicStream;
