@@ -139,10 +139,15 @@ public final class FramePool
      */
     public FrameBuffer acquire(final int minCapacity)
     {
-        final FrameBuffer frame = tryAcquire(minCapacity);
+        final FrameBuffer frame = take(minCapacity);
         if (frame == null)
         {
             throw new PoolExhaustedException(classCapacity(minCapacity), heldBytes.get(), budgetBytes);
+        }
+        if (leakDetection)
+        {
+            // Made here, so that the caller is the second frame of the recorded stack.
+            outstanding.put(frame, new Throwable("FrameBuffer acquired here and never released"));
         }
         return frame;
     }
@@ -154,6 +159,16 @@ public final class FramePool
      * @throws IllegalArgumentException if {@code minCapacity} exceeds {@link #maxBufferSize()}.
      */
     public FrameBuffer tryAcquire(final int minCapacity)
+    {
+        final FrameBuffer frame = take(minCapacity);
+        if (frame != null && leakDetection)
+        {
+            outstanding.put(frame, new Throwable("FrameBuffer acquired here and never released"));
+        }
+        return frame;
+    }
+
+    private FrameBuffer take(final int minCapacity)
     {
         if (minCapacity < 0 || minCapacity > maxBufferSize)
         {
@@ -177,7 +192,6 @@ public final class FramePool
         if (leakDetection)
         {
             outstandingCount.incrementAndGet();
-            outstanding.put(frame, new Throwable("FrameBuffer acquired here and never released"));
         }
         return frame;
     }
