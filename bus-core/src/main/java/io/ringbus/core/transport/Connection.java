@@ -776,7 +776,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         if (partialFrameTimeoutNs > 0 && partialPending && nowNs - partialSinceNs >= partialFrameTimeoutNs)
         {
             abort(CloseReason.PARTIAL_FRAME_TIMEOUT, (decoder.isMidFrame() ? decoder.bufferedBytes() +
-                " bytes of an incomplete frame" : "an incomplete " + "carrier record") +
+                " bytes of an incomplete frame" : "an incomplete carrier record") +
                 " not completed within partial_frame_timeout " + partialFrameTimeoutNs / 1_000_000 + " ms");
         }
         else if (partialFrameTimeoutNs > 0 && writing && nowNs - writeSubmittedNs >= partialFrameTimeoutNs)
