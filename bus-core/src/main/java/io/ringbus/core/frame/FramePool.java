@@ -188,10 +188,10 @@ public final class FramePool
             allocatedCount.incrementAndGet();
         }
         frame.reset();
-        outstandingBytes.addAndGet(frame.capacity());
         if (leakDetection)
         {
             outstandingCount.incrementAndGet();
+            outstandingBytes.addAndGet(frame.capacity());
         }
         return frame;
     }
@@ -250,9 +250,9 @@ public final class FramePool
 
     void recycle(final FrameBuffer frame)
     {
-        outstandingBytes.addAndGet(-frame.capacity());
         if (leakDetection)
         {
+            outstandingBytes.addAndGet(-frame.capacity());
             outstandingCount.decrementAndGet();
             outstanding.remove(frame);
         }
@@ -268,7 +268,10 @@ public final class FramePool
         return heldBytes.get();
     }
 
-    /** Bytes of the buffers acquired and not yet released. Any thread. */
+    /**
+     * Bytes of the buffers acquired and not yet released (leak detection only, like
+     * {@link #outstanding()}: a counter shared by every shard costs nothing then). Any thread.
+     */
     public long outstandingBytes()
     {
         return outstandingBytes.get();
