@@ -35,6 +35,8 @@ import java.util.SortedMap;
  * @param clusterLo      low half of {@code --cluster}
  * @param replicaId      {@code --replica-id}, or {@link BusConfig#NO_REPLICA}
  * @param replicas       {@code --replicas}, empty when not a replica
+ * @param limits         {@code --peer-queue-max-bytes}, {@code --direct-memory-budget},
+ *                       {@code --partial-frame-timeout}, {@code --idle-timeout}
  */
 public record ServeOptions(
     List<URI> listeners,
@@ -48,8 +50,25 @@ public record ServeOptions(
     long clusterHi,
     long clusterLo,
     int replicaId,
-    SortedMap<Integer, InetSocketAddress> replicas)
+    SortedMap<Integer, InetSocketAddress> replicas,
+    Limits limits)
 {
+    /**
+     * The memory and stall bounds of a node (issue 11), as BusConfig takes them.
+     *
+     * @param peerQueueMaxBytes   {@code --peer-queue-max-bytes}: pooled bytes one connection's outbound frames may hold
+     * @param directMemoryBudget  {@code --direct-memory-budget}: bytes the frame pool may hold; 0 = half the JVM's limit
+     * @param partialFrameTimeout {@code --partial-frame-timeout}: a started frame or record must complete within it; 0 = off
+     * @param idleTimeout         {@code --idle-timeout}: a client connection silent this long closes; 0 = off
+     */
+    public record Limits(long peerQueueMaxBytes, long directMemoryBudget, Duration partialFrameTimeout,
+        Duration idleTimeout)
+    {
+        /** BusConfig's defaults. */
+        public static final Limits DEFAULTS = new Limits(BusConfig.DEFAULT_PEER_QUEUE_MAX_BYTES,
+            BusConfig.AUTO_DIRECT_MEMORY_BUDGET, BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT, BusConfig.DEFAULT_IDLE_TIMEOUT);
+    }
+
     /** The client transports, each a {@code --SCHEME HOST:PORT} flag. */
     public static final List<String> TRANSPORTS = List.of("tcp", "tls", "ws", "wss", "quic");
 
@@ -74,6 +93,8 @@ public record ServeOptions(
         "                     [--data-dir DIR] [--max-message-size BYTES] [--close-grace MS] [--shards N]",
         "                     [--backend auto|nio|io_uring] [--cluster ID]",
         "                     [--replica-id I --replicas 0=HOST:PORT,1=HOST:PORT,...]",
+        "                     [--peer-queue-max-bytes BYTES] [--direct-memory-budget BYTES]",
+        "                     [--partial-frame-timeout MS] [--idle-timeout MS]",
         "  Runs one node of a replicated echo: a request is answered with its own body once a",
         "  majority of the replicas has it. Prints 'backend <nio|io_uring>', then",
         "  'listening <scheme> <host:port>' per listener, then 'ready'. SIGINT/SIGTERM stop it",
@@ -84,10 +105,18 @@ public record ServeOptions(
         "  'tls certificate <path> sha256 <fingerprint>'; clients trust it with",
         "  'ringbus load tls://HOST:PORT --trust <path>' (or wss:// or quic://HOST:PORT).",
         "  --backend auto (default) takes io_uring where the kernel allows it, else nio; io_uring",
-        "  where it is unavailable fails at start.");
+        "  where it is unavailable fails at start.",
+        "  A client that does not read its replies is held by its own queue: at --peer-queue-max-bytes",
+        "  (default 16 MiB) of replies its connection stops reading. The frame pool holds at most",
+        "  --direct-memory-budget bytes (default 0: half the JVM's direct memory limit); a connection",
+        "  needing a buffer beyond it closes (memory_budget). A frame or TLS/WebSocket record must",
+        "  complete, and a write make progress, within --partial-frame-timeout ms (default 30000; 0",
+        "  off); a client connection that sends and receives nothing for --idle-timeout ms closes",
+        "  (default 0: off).");
 
     private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key", "data-dir",
-        "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas");
+        "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas",
+        "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout");
     private static final Set<String> REPEATABLE = Set.of("tcp", "tls", "ws", "wss", "quic");
 
     /** Parse the arguments after {@code serve}. */
@@ -148,9 +177,17 @@ public record ServeOptions(
             throw flags.error("nothing to serve: give a client listener (--tcp HOST:PORT) and/or " +
                 "--replica-id with --replicas");
         }
+        final Limits limits = new Limits(
+            flags.longValue("peer-queue-max-bytes", BusConfig.DEFAULT_PEER_QUEUE_MAX_BYTES,
+                BusConfig.MIN_PEER_QUEUE_MAX_BYTES, Long.MAX_VALUE),
+            flags.longValue("direct-memory-budget", BusConfig.AUTO_DIRECT_MEMORY_BUDGET, 0, Long.MAX_VALUE),
+            Duration.ofMillis(flags.longValue("partial-frame-timeout",
+                BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT.toMillis(), 0, Long.MAX_VALUE / 1_000_000L)),
+            Duration.ofMillis(flags.longValue("idle-timeout", BusConfig.DEFAULT_IDLE_TIMEOUT.toMillis(), 0,
+                Long.MAX_VALUE / 1_000_000L)));
         final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners), cert, key, dataDir,
             maxMessageSize, Duration.ofMillis(closeGraceMs), shards, backend, cluster[0], cluster[1], replicaId,
-            Collections.unmodifiableSortedMap(replicas));
+            Collections.unmodifiableSortedMap(replicas), limits);
         options.config(); // every combination BusConfig rejects is a usage error too
         return options;
     }
@@ -160,7 +197,7 @@ public record ServeOptions(
         final int shards, final Duration closeGrace, final Backend backend)
     {
         return new ServeOptions(List.of(), null, null, DEFAULT_DATA_DIR, BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
-            closeGrace, shards, backend, 0, 0, replicaId, replicas);
+            closeGrace, shards, backend, 0, 0, replicaId, replicas, Limits.DEFAULTS);
     }
 
     /** True if a client listener runs over TLS, so the node needs a certificate. */
@@ -249,6 +286,10 @@ public record ServeOptions(
                 .peerQueueCapacity(ECHO_PEER_QUEUE_CAPACITY)
                 // A pipelining client keeps up to its window IN_FLIGHT; the table must hold them all.
                 .dedupCapacityPerClient(ECHO_DEDUP_CAPACITY_PER_CLIENT)
+                .peerQueueMaxBytes(limits.peerQueueMaxBytes())
+                .directMemoryBudget(limits.directMemoryBudget())
+                .partialFrameTimeout(limits.partialFrameTimeout())
+                .idleTimeout(limits.idleTimeout())
                 .build();
         }
         catch (final InvalidConfigException ex)

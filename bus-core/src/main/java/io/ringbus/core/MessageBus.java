@@ -105,7 +105,7 @@ public final class MessageBus implements AutoCloseable
         this.closeGraceNs = config.closeGrace().toNanos();
         final int n = config.shards();
         this.pool = new FramePool(config.maxMessageSize(), FramePool.DEFAULT_MAX_POOLED_BYTES_PER_CLASS,
-            FramePool.LEAK_DETECTION_DEFAULT, n);
+            FramePool.LEAK_DETECTION_DEFAULT, n, config.directMemoryBudget());
         this.shards = new Shard[n];
         this.states = new ShardState[n];
         this.runners = new AgentRunner[n];
@@ -198,7 +198,13 @@ public final class MessageBus implements AutoCloseable
         return pool;
     }
 
-    /** A pooled buffer for a frame of {@code frameLength} bytes (reference count one). Any thread. */
+    /**
+     * A pooled buffer for a frame of {@code frameLength} bytes (reference count one). Any thread.
+     *
+     * @throws io.ringbus.core.frame.PoolExhaustedException if the buffer would take the pool over
+     *         direct_memory_budget: drop or defer the send (called from a handler callback and left
+     *         to escape, it closes the connection being served with {@code MEMORY_BUDGET}).
+     */
     public FrameBuffer allocate(final int frameLength)
     {
         return pool.acquire(frameLength).frameLength(frameLength);
@@ -397,6 +403,10 @@ public final class MessageBus implements AutoCloseable
         final Connection connection = new Connection(id, shards[shardIndex], connectionHandler, pool,
             config.receiveBufferSize(), config.maxMessageSize(), config.clusterHi(), config.clusterLo(),
             config.peerQueueCapacity(), config.maxBatch(), closeGraceNs, state.discard);
+        // Client connections pause reading on a full queue and may idle out; replica links neither.
+        final boolean client = connectionHandler == clientPlane;
+        connection.limits(config.peerQueueMaxBytes(), client, config.partialFrameTimeout().toNanos(),
+            client ? config.idleTimeout().toNanos() : 0);
         state.slots.set(slot, connection);
         openConnections.incrementAndGet();
         return connection;

@@ -295,6 +295,13 @@ final class TlsCarrier implements Carrier
     }
 
     @Override
+    public boolean isMidRecord()
+    {
+        // After progress() every whole record has been unwrapped: what is left is part of one.
+        return netInEnd > 0;
+    }
+
+    @Override
     public void wrap(final ByteBuffer[] frames, final int count) throws CarrierException
     {
         final int packet = engine.getSession().getPacketBufferSize();

@@ -83,6 +83,12 @@ public final class StackedCarrier implements Carrier
     }
 
     @Override
+    public boolean isMidRecord()
+    {
+        return lower.isMidRecord() || upper.isMidRecord();
+    }
+
+    @Override
     public void wrap(final ByteBuffer[] frames, final int count) throws CarrierException
     {
         rethrowPumpFailure();

@@ -245,6 +245,14 @@ final class WsCarrier implements Carrier
         return open;
     }
 
+    @Override
+    public boolean isMidRecord()
+    {
+        // A data frame's payload streams to the frame decoder, but one whose payload has not begun
+        // has handed it nothing yet; a header or a control frame waits here whole.
+        return rx == Rx.PAYLOAD || rx == Rx.CONTROL || (rx == Rx.HEADER && inEnd > inStart);
+    }
+
     // ---------------------------------------------------------------------------------------------
     // Opening handshake (RFC 6455 section 4)
 

@@ -71,8 +71,9 @@ abstract class WsLargeFrameSuite
 
     void start(final BusConfig.Builder builder)
     {
+        // Queues deep in frames and bytes: these tests queue up to 60 frames of 256 KiB (in 512 KiB buffers) at once.
         bus = MessageBus.start(builder.shards(1).backend(backend()).maxMessageSize(4 << 20).peerQueueCapacity(1024)
-            .build(), handler);
+            .peerQueueMaxBytes(64L << 20).build(), handler);
         address = bus.listen(URI.create("ws://127.0.0.1:0"));
     }
 

@@ -67,6 +67,23 @@ public final class BusConfig
     public static final Duration DEFAULT_DEDUP_TTL = Duration.ofSeconds(30);
     /** Default {@code dedup_max_clients}: clients whose replies are remembered. */
     public static final int DEFAULT_DEDUP_MAX_CLIENTS = 65_536;
+    /**
+     * Default {@code peer_queue_max_bytes}: pooled bytes one connection's outbound queue may hold,
+     * 16 MiB (4096 header-only frames in their 4 KiB buffers, or 128 frames of 128 KiB).
+     */
+    public static final long DEFAULT_PEER_QUEUE_MAX_BYTES = 16L * 1024 * 1024;
+    /** Smallest {@code peer_queue_max_bytes}: one buffer of the smallest pool class. */
+    public static final long MIN_PEER_QUEUE_MAX_BYTES = FramePool.MIN_CLASS_SIZE;
+    /**
+     * {@code direct_memory_budget} meaning "derive it from the JVM": half of its direct memory limit
+     * ({@code -XX:MaxDirectMemorySize}, else the maximum heap, as the JDK does), leaving the other
+     * half for receive buffers, carriers and the JDK's own; at least one buffer of max_message_size.
+     */
+    public static final long AUTO_DIRECT_MEMORY_BUDGET = 0;
+    /** Default {@code partial_frame_timeout}: how long a started frame or record may stay incomplete. */
+    public static final Duration DEFAULT_PARTIAL_FRAME_TIMEOUT = Duration.ofSeconds(30);
+    /** Default {@code idle_timeout}: zero, off. */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ZERO;
 
     // A duration is used as nanoseconds on the shards; Duration.toNanos() overflows above this.
     private static final Duration MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);
@@ -92,11 +109,19 @@ public final class BusConfig
     private final int dedupCapacityPerClient;
     private final Duration dedupTtl;
     private final int dedupMaxClients;
+    private final long peerQueueMaxBytes;
+    private final long directMemoryBudget;
+    private final Duration partialFrameTimeout;
+    private final Duration idleTimeout;
     private final WebSocketConfig webSocket;
     private final Map<String, Object> transportSettings;
 
-    private BusConfig(Builder builder, WebSocketConfig webSocket)
+    private BusConfig(Builder builder, WebSocketConfig webSocket, long directMemoryBudget)
     {
+        this.peerQueueMaxBytes = builder.peerQueueMaxBytes;
+        this.directMemoryBudget = directMemoryBudget;
+        this.partialFrameTimeout = builder.partialFrameTimeout;
+        this.idleTimeout = builder.idleTimeout;
         this.shards = builder.shards;
         this.maxMessageSize = builder.maxMessageSize;
         this.maxBatch = builder.maxBatch;
@@ -161,6 +186,10 @@ public final class BusConfig
         builder.dedupCapacityPerClient = dedupCapacityPerClient;
         builder.dedupTtl = dedupTtl;
         builder.dedupMaxClients = dedupMaxClients;
+        builder.peerQueueMaxBytes = peerQueueMaxBytes;
+        builder.directMemoryBudget = directMemoryBudget;
+        builder.partialFrameTimeout = partialFrameTimeout;
+        builder.idleTimeout = idleTimeout;
         builder.webSocket = webSocket;
         builder.transportSettings.putAll(transportSettings);
         return builder;
@@ -381,6 +410,58 @@ public final class BusConfig
     }
 
     /**
+     * Returns {@code peer_queue_max_bytes}: the pooled bytes (buffer capacities) one connection's
+     * outbound frames may hold, queued or being written, before a send is refused with
+     * back-pressure. A frame larger than the bound is still taken when nothing else is queued.
+     * A client connection whose queue is full (in frames or bytes) also stops reading until it
+     * has drained to half, so TCP flow control pushes back on a client that does not read.
+     *
+     * @return bytes, at least {@link #MIN_PEER_QUEUE_MAX_BYTES}
+     */
+    public long peerQueueMaxBytes()
+    {
+        return peerQueueMaxBytes;
+    }
+
+    /**
+     * Returns {@code direct_memory_budget}: the direct memory the bus's frame pool may hold
+     * (outstanding and idle buffers). A buffer beyond it is refused: a connection that needs one for
+     * a frame it receives closes with {@code MEMORY_BUDGET}, and {@code MessageBus.allocate} throws
+     * {@code PoolExhaustedException}. Resolved at build time when left at
+     * {@link #AUTO_DIRECT_MEMORY_BUDGET}.
+     *
+     * @return bytes, at least the pooled buffer of one {@code max_message_size} frame
+     */
+    public long directMemoryBudget()
+    {
+        return directMemoryBudget;
+    }
+
+    /**
+     * Returns {@code partial_frame_timeout}: how long a frame (or a carrier's TLS record or
+     * WebSocket frame) may stay incomplete once its first byte arrived, and how long a write may
+     * make no progress (the peer reads nothing), before the connection is closed with
+     * {@code PARTIAL_FRAME_TIMEOUT} or {@code WRITE_STALLED}. Zero turns both off.
+     *
+     * @return a duration, zero (off) or positive
+     */
+    public Duration partialFrameTimeout()
+    {
+        return partialFrameTimeout;
+    }
+
+    /**
+     * Returns {@code idle_timeout}: how long an open connection may pass without reading or
+     * writing a byte before it is closed with {@code IDLE_TIMEOUT}. Zero (the default) is off.
+     *
+     * @return a duration, zero (off) or positive
+     */
+    public Duration idleTimeout()
+    {
+        return idleTimeout;
+    }
+
+    /**
      * Returns the ws and wss settings, with unset sizes filled in from {@link #maxMessageSize()}.
      *
      * @return the WebSocket configuration
@@ -441,6 +522,10 @@ public final class BusConfig
                 && dedupCapacityPerClient == that.dedupCapacityPerClient
                 && dedupTtl.equals(that.dedupTtl)
                 && dedupMaxClients == that.dedupMaxClients
+                && peerQueueMaxBytes == that.peerQueueMaxBytes
+                && directMemoryBudget == that.directMemoryBudget
+                && partialFrameTimeout.equals(that.partialFrameTimeout)
+                && idleTimeout.equals(that.idleTimeout)
                 && webSocket.equals(that.webSocket)
                 && transportSettings.equals(that.transportSettings);
     }
@@ -457,7 +542,8 @@ public final class BusConfig
                 shards, maxMessageSize, maxBatch, peerQueueCapacity, closeGrace, handshakeGrace,
                 reconnectBackoffMin, reconnectBackoffMax, clusterHi, clusterLo, replicaId, replicas, listen,
                 backend, idleMode, mailboxCapacity, mailboxDrainLimit, receiveBufferSize,
-                dedupCapacityPerClient, dedupTtl, dedupMaxClients, webSocket, transportSettings);
+                dedupCapacityPerClient, dedupTtl, dedupMaxClients, peerQueueMaxBytes, directMemoryBudget,
+                partialFrameTimeout, idleTimeout, webSocket, transportSettings);
     }
 
     /**
@@ -488,6 +574,10 @@ public final class BusConfig
                 + ", dedup_capacity_per_client=" + dedupCapacityPerClient
                 + ", dedup_ttl=" + dedupTtl
                 + ", dedup_max_clients=" + dedupMaxClients
+                + ", peer_queue_max_bytes=" + peerQueueMaxBytes
+                + ", direct_memory_budget=" + directMemoryBudget
+                + ", partial_frame_timeout=" + partialFrameTimeout
+                + ", idle_timeout=" + idleTimeout
                 + ", web_socket=" + webSocket
                 + ", transport_settings=" + transportSettings.keySet()
                 + '}';
@@ -527,6 +617,10 @@ public final class BusConfig
         private int dedupCapacityPerClient = DEFAULT_DEDUP_CAPACITY_PER_CLIENT;
         private Duration dedupTtl = DEFAULT_DEDUP_TTL;
         private int dedupMaxClients = DEFAULT_DEDUP_MAX_CLIENTS;
+        private long peerQueueMaxBytes = DEFAULT_PEER_QUEUE_MAX_BYTES;
+        private long directMemoryBudget = AUTO_DIRECT_MEMORY_BUDGET;
+        private Duration partialFrameTimeout = DEFAULT_PARTIAL_FRAME_TIMEOUT;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private WebSocketConfig webSocket = WebSocketConfig.defaults();
         private final Map<String, Object> transportSettings = new TreeMap<>();
 
@@ -809,6 +903,61 @@ public final class BusConfig
         }
 
         /**
+         * Sets {@code peer_queue_max_bytes}, the pooled bytes one connection's outbound frames may
+         * hold. Default: 16 MiB.
+         *
+         * @param peerQueueMaxBytes at least {@link #MIN_PEER_QUEUE_MAX_BYTES}
+         * @return this builder
+         */
+        public Builder peerQueueMaxBytes(long peerQueueMaxBytes)
+        {
+            this.peerQueueMaxBytes = peerQueueMaxBytes;
+            return this;
+        }
+
+        /**
+         * Sets {@code direct_memory_budget}, the direct memory the frame pool may hold. Default:
+         * {@link #AUTO_DIRECT_MEMORY_BUDGET}, half of the JVM's direct memory limit.
+         *
+         * @param directMemoryBudget bytes, at least the pooled buffer of one {@code max_message_size}
+         *                           frame (the next power of two), or {@link #AUTO_DIRECT_MEMORY_BUDGET}
+         * @return this builder
+         */
+        public Builder directMemoryBudget(long directMemoryBudget)
+        {
+            this.directMemoryBudget = directMemoryBudget;
+            return this;
+        }
+
+        /**
+         * Sets {@code partial_frame_timeout}, how long a started frame or record may stay incomplete
+         * and a write may make no progress. Default: 30 s.
+         *
+         * @param partialFrameTimeout zero (off) or positive
+         * @return this builder
+         * @throws NullPointerException if {@code partialFrameTimeout} is null
+         */
+        public Builder partialFrameTimeout(Duration partialFrameTimeout)
+        {
+            this.partialFrameTimeout = Objects.requireNonNull(partialFrameTimeout, "partialFrameTimeout");
+            return this;
+        }
+
+        /**
+         * Sets {@code idle_timeout}, how long an open connection may pass without a byte read or
+         * written. Default: zero, off.
+         *
+         * @param idleTimeout zero (off) or positive
+         * @return this builder
+         * @throws NullPointerException if {@code idleTimeout} is null
+         */
+        public Builder idleTimeout(Duration idleTimeout)
+        {
+            this.idleTimeout = Objects.requireNonNull(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        /**
          * Sets the ws and wss settings. Default: {@link WebSocketConfig#defaults()}.
          *
          * @param webSocket the WebSocket configuration
@@ -887,9 +1036,52 @@ public final class BusConfig
             requireAtLeast("dedup_capacity_per_client", dedupCapacityPerClient, 1);
             requirePositive("dedup_ttl", dedupTtl);
             requireAtLeast("dedup_max_clients", dedupMaxClients, 1);
+            if (peerQueueMaxBytes < MIN_PEER_QUEUE_MAX_BYTES)
+            {
+                throw new InvalidConfigException(
+                        "peer_queue_max_bytes", peerQueueMaxBytes, "must be >= " + MIN_PEER_QUEUE_MAX_BYTES);
+            }
+            // One frame of max_message_size must fit: a budget below it could never serve that frame.
+            long largestBuffer = FramePool.classCapacity(maxMessageSize);
+            long budget = directMemoryBudget;
+            if (budget == AUTO_DIRECT_MEMORY_BUDGET)
+            {
+                budget = Math.max(largestBuffer, jvmDirectMemoryLimit() / 2);
+            }
+            else if (budget < largestBuffer)
+            {
+                throw new InvalidConfigException("direct_memory_budget", budget, "must be >= " + largestBuffer +
+                        " (the pooled buffer of one max_message_size frame), or " + AUTO_DIRECT_MEMORY_BUDGET +
+                        " for half the JVM's direct memory limit");
+            }
+            requireZeroOrPositive("partial_frame_timeout", partialFrameTimeout);
+            requireZeroOrPositive("idle_timeout", idleTimeout);
             WebSocketConfig resolvedWebSocket = webSocket.resolve(maxMessageSize);
             validateWebSocket(resolvedWebSocket);
-            return new BusConfig(this, resolvedWebSocket);
+            return new BusConfig(this, resolvedWebSocket, budget);
+        }
+
+        /**
+         * The JVM's direct memory limit as {@code java.nio.Bits} enforces it: -XX:MaxDirectMemorySize
+         * if given, else the maximum heap.
+         */
+        private static long jvmDirectMemoryLimit()
+        {
+            try
+            {
+                com.sun.management.HotSpotDiagnosticMXBean hotSpot = java.lang.management.ManagementFactory
+                        .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+                long limit = Long.parseLong(hotSpot.getVMOption("MaxDirectMemorySize").getValue());
+                if (limit > 0)
+                {
+                    return limit;
+                }
+            }
+            catch (RuntimeException | LinkageError ex)
+            {
+                // not HotSpot, or no jdk.management: the JDK's default rule below
+            }
+            return Runtime.getRuntime().maxMemory();
         }
 
         private void validateReplicas()
@@ -998,6 +1190,18 @@ public final class BusConfig
             if (value < min)
             {
                 throw new InvalidConfigException(field, value, "must be >= " + min);
+            }
+        }
+
+        private static void requireZeroOrPositive(String field, Duration value)
+        {
+            if (value.isNegative())
+            {
+                throw new InvalidConfigException(field, value, "must be zero (off) or positive");
+            }
+            if (value.compareTo(MAX_DURATION) > 0)
+            {
+                throw new InvalidConfigException(field, value, "must be at most " + MAX_DURATION + " (2^63-1 ns)");
             }
         }
 

@@ -15,6 +15,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * keeps at most {@code maxPooledBytesPerClass / classSize} idle buffers (at least one); a buffer
  * released into a full class is freed. Acquire and release are safe from any thread.
  *
+ * <p>A budget bounds the direct memory the pool holds (outstanding and idle buffers together). An
+ * acquire that would exceed it first frees idle buffers of other classes; if that is not enough it
+ * is refused: {@link #tryAcquire} answers null and {@link #acquire} throws
+ * {@link PoolExhaustedException}, never an {@link OutOfMemoryError}. Refusals are counted.
+ *
  * <p>Leak detection ({@code -Dringbus.leakDetection=true}, or the constructor flag) records the
  * stack of every acquire that has not yet been released; {@link #assertNoLeaks()} reports them.
  */
@@ -29,6 +34,8 @@ public final class FramePool
 
     /** Largest buffer any pool hands out (1 GiB), so that every size class fits an int. */
     public static final int MAX_BUFFER_SIZE = 1 << 30;
+    /** Budget of a pool built without one: no bound but the JVM's own direct memory limit. */
+    public static final long UNBOUNDED = Long.MAX_VALUE;
 
     private static final int MIN_CLASS_SHIFT = Integer.numberOfTrailingZeros(MIN_CLASS_SIZE);
 
@@ -39,6 +46,10 @@ public final class FramePool
     private final Map<FrameBuffer, Throwable> outstanding;
     private final AtomicLong outstandingCount = new AtomicLong();
     private final AtomicLong allocatedCount = new AtomicLong();
+    private final long budgetBytes;
+    private final AtomicLong heldBytes = new AtomicLong();
+    private final AtomicLong outstandingBytes = new AtomicLong();
+    private final AtomicLong refusedCount = new AtomicLong();
 
     /** A pool for frames up to {@code maxBufferSize} bytes, leak detection from the system property. */
     public FramePool(final int maxBufferSize)
@@ -52,15 +63,25 @@ public final class FramePool
         this(maxBufferSize, maxPooledBytesPerClass, leakDetection, 1);
     }
 
+    /** A pool without a budget ({@link #UNBOUNDED}). */
+    public FramePool(final int maxBufferSize, final long maxPooledBytesPerClass, final boolean leakDetection,
+        final int viewSlots)
+    {
+        this(maxBufferSize, maxPooledBytesPerClass, leakDetection, viewSlots, UNBOUNDED);
+    }
+
     /**
      * @param maxBufferSize          largest buffer handed out.
      * @param maxPooledBytesPerClass bound on idle bytes kept per size class.
      * @param leakDetection          record outstanding buffers with their acquiring stacks.
      * @param viewSlots              threads that may write a buffer concurrently (one per shard).
+     * @param budgetBytes            bound on the direct memory held (outstanding and idle buffers);
+     *                               at least {@link #classCapacity(int) classCapacity(maxBufferSize)},
+     *                               so that the largest buffer can be served.
      */
     @SuppressWarnings("unchecked")
     public FramePool(final int maxBufferSize, final long maxPooledBytesPerClass, final boolean leakDetection,
-        final int viewSlots)
+        final int viewSlots, final long budgetBytes)
     {
         if (viewSlots < 1)
         {
@@ -79,6 +100,12 @@ public final class FramePool
         {
             throw new IllegalArgumentException("maxPooledBytesPerClass = " + maxPooledBytesPerClass + ": negative");
         }
+        if (budgetBytes < classCapacity(maxBufferSize))
+        {
+            throw new IllegalArgumentException("budgetBytes = " + budgetBytes + ": below " +
+                classCapacity(maxBufferSize) + ", the buffer of the largest frame (maxBufferSize " + maxBufferSize + ")");
+        }
+        this.budgetBytes = budgetBytes;
         this.maxBufferSize = maxBufferSize;
         final int classes = sizeClassOf(maxBufferSize) + 1;
         this.idle = new MpmcArrayQueue[classes];
@@ -98,12 +125,50 @@ public final class FramePool
         return maxBufferSize;
     }
 
+    /** The budget: bound on the direct memory this pool holds, in bytes ({@link #UNBOUNDED} if none). */
+    public long budgetBytes()
+    {
+        return budgetBytes;
+    }
+
     /**
      * A buffer of at least {@code minCapacity} bytes with a reference count of one.
      *
      * @throws IllegalArgumentException if {@code minCapacity} exceeds {@link #maxBufferSize()}.
+     * @throws PoolExhaustedException   if the buffer would take the pool over its budget.
      */
     public FrameBuffer acquire(final int minCapacity)
+    {
+        final FrameBuffer frame = take(minCapacity);
+        if (frame == null)
+        {
+            throw new PoolExhaustedException(classCapacity(minCapacity), heldBytes.get(), budgetBytes);
+        }
+        if (leakDetection)
+        {
+            // Made here, so that the caller is the second frame of the recorded stack.
+            outstanding.put(frame, new Throwable("FrameBuffer acquired here and never released"));
+        }
+        return frame;
+    }
+
+    /**
+     * As {@link #acquire}, but answers null instead of throwing when the buffer would take the pool
+     * over its budget (the refusal is counted in {@link #refused()}).
+     *
+     * @throws IllegalArgumentException if {@code minCapacity} exceeds {@link #maxBufferSize()}.
+     */
+    public FrameBuffer tryAcquire(final int minCapacity)
+    {
+        final FrameBuffer frame = take(minCapacity);
+        if (frame != null && leakDetection)
+        {
+            outstanding.put(frame, new Throwable("FrameBuffer acquired here and never released"));
+        }
+        return frame;
+    }
+
+    private FrameBuffer take(final int minCapacity)
     {
         if (minCapacity < 0 || minCapacity > maxBufferSize)
         {
@@ -113,29 +178,109 @@ public final class FramePool
         FrameBuffer frame = idle[sizeClass].relaxedPoll();
         if (frame == null)
         {
-            frame = new FrameBuffer(this, sizeClass, ByteBuffer.allocateDirect(classSize(sizeClass)), viewSlots);
+            final int size = classSize(sizeClass);
+            if (!reserve(size) && !reserveAfterFreeingIdle(sizeClass, size))
+            {
+                refusedCount.incrementAndGet();
+                return null;
+            }
+            frame = new FrameBuffer(this, sizeClass, ByteBuffer.allocateDirect(size), viewSlots);
             allocatedCount.incrementAndGet();
         }
         frame.reset();
         if (leakDetection)
         {
             outstandingCount.incrementAndGet();
-            outstanding.put(frame, new Throwable("FrameBuffer acquired here and never released"));
+            outstandingBytes.addAndGet(frame.capacity());
         }
         return frame;
+    }
+
+    /** Count {@code size} more bytes held, unless that would exceed the budget. */
+    private boolean reserve(final int size)
+    {
+        while (true)
+        {
+            final long held = heldBytes.get();
+            if (held + size > budgetBytes)
+            {
+                return false;
+            }
+            if (heldBytes.compareAndSet(held, held + size))
+            {
+                return true;
+            }
+        }
+    }
+
+    /**
+     * Over budget: free idle buffers of other classes (one of the class itself would have been
+     * reused), largest first, until {@code size} more bytes fit, then reserve them.
+     */
+    private boolean reserveAfterFreeingIdle(final int sizeClass, final int size)
+    {
+        freeIdleExcept(sizeClass, heldBytes.get() + size - budgetBytes);
+        return reserve(size);
+    }
+
+    /** Free idle buffers of classes other than {@code sizeClass}, largest first, until {@code wanted} bytes went. */
+    private void freeIdleExcept(final int sizeClass, final long wanted)
+    {
+        long freed = 0;
+        for (int c = idle.length - 1; c >= 0 && freed < wanted; c--)
+        {
+            if (c == sizeClass)
+            {
+                continue;
+            }
+            FrameBuffer victim;
+            while (freed < wanted && (victim = idle[c].relaxedPoll()) != null)
+            {
+                free(victim);
+                freed += victim.capacity();
+            }
+        }
+    }
+
+    private void free(final FrameBuffer frame)
+    {
+        BufferUtil.free(frame.byteBuffer());
+        heldBytes.addAndGet(-frame.capacity());
     }
 
     void recycle(final FrameBuffer frame)
     {
         if (leakDetection)
         {
+            outstandingBytes.addAndGet(-frame.capacity());
             outstandingCount.decrementAndGet();
             outstanding.remove(frame);
         }
         if (!idle[frame.sizeClass()].relaxedOffer(frame))
         {
-            BufferUtil.free(frame.byteBuffer());
+            free(frame);
         }
+    }
+
+    /** Direct memory this pool holds now, outstanding and idle buffers together, in bytes. Any thread. */
+    public long heldBytes()
+    {
+        return heldBytes.get();
+    }
+
+    /**
+     * Bytes of the buffers acquired and not yet released (leak detection only, like
+     * {@link #outstanding()}: a counter shared by every shard costs nothing then). Any thread.
+     */
+    public long outstandingBytes()
+    {
+        return outstandingBytes.get();
+    }
+
+    /** Acquires refused because the budget was reached, since the pool was created. Any thread. */
+    public long refused()
+    {
+        return refusedCount.get();
     }
 
     /** Whether this pool records outstanding buffers. */
@@ -176,6 +321,12 @@ public final class FramePool
             error.addSuppressed(where);
         }
         throw error;
+    }
+
+    /** The capacity of the buffer an acquire of {@code minCapacity} bytes hands out (its size class). */
+    public static int classCapacity(final int minCapacity)
+    {
+        return classSize(sizeClassOf(minCapacity));
     }
 
     static int sizeClassOf(final int capacity)

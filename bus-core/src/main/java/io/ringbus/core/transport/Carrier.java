@@ -51,6 +51,17 @@ public interface Carrier
      */
     void onInbound(int bytes) throws CarrierException, FrameDecodeException;
 
+    /**
+     * True if part of one of the carrier's own units (a TLS record, a WebSocket frame header or
+     * control frame) is buffered, waiting for the rest: the connection's partial_frame_timeout
+     * bounds how long it may wait. Bytes already passed on to the frame decoder do not count here
+     * (the decoder reports its own incomplete frame).
+     */
+    default boolean isMidRecord()
+    {
+        return false;
+    }
+
     /** True once the handshake is done and frames may flow both ways. */
     boolean isOpen();
 

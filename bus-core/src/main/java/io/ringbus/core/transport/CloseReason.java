@@ -19,6 +19,14 @@ public enum CloseReason
     HANDSHAKE_TIMEOUT(true),
     /** A second connection for a replica pair that already has one; the newcomer loses. */
     DUPLICATE(true),
+    /** A frame (or a carrier's record) began and did not complete within partial_frame_timeout. */
+    PARTIAL_FRAME_TIMEOUT(true),
+    /** A write made no progress within partial_frame_timeout: the peer reads nothing. */
+    WRITE_STALLED(true),
+    /** Nothing was read or written within idle_timeout. */
+    IDLE_TIMEOUT(false),
+    /** A buffer for a received frame (or its answer) would have taken the pool over direct_memory_budget. */
+    MEMORY_BUDGET(true),
     /** Connecting failed (expected while a peer is down: the dialer retries). */
     CONNECT_FAILED(false),
     /** Any other I/O error. */

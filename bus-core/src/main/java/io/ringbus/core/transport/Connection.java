@@ -10,6 +10,7 @@ import io.ringbus.core.frame.FrameDecoder;
 import io.ringbus.core.frame.FrameError;
 import io.ringbus.core.frame.FrameHandler;
 import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.frame.PoolExhaustedException;
 import io.ringbus.core.shard.Shard;
 import org.agrona.DirectBuffer;
 import org.jctools.queues.MpscArrayQueue;
@@ -30,18 +31,29 @@ import java.nio.ByteBuffer;
  * FIN (reading and discarding, so the kernel does not answer unread bytes with a reset), all
  * within close_grace, after which the socket is closed regardless.
  *
+ * <p>Bounds (issue 11): the outbound frames hold at most peer_queue_capacity frames and
+ * peer_queue_max_bytes pooled bytes (queued or being written); a send beyond either answers
+ * BACKPRESSURE. A connection set to {@link #limits pause reading} stops reading while its outbound
+ * frames are at either bound and resumes once they drained to half, so a peer that sends without
+ * reading is held back by TCP flow control. While OPEN, one watchdog timer closes the connection
+ * when a frame (or a carrier's record) stays incomplete for partial_frame_timeout, when a write
+ * makes no progress for as long, or when nothing moves for idle_timeout. A pool over its budget
+ * closes the connection that needed the buffer with {@link CloseReason#MEMORY_BUDGET}.
+ *
  * <p>{@link #send} may be called from any thread; everything else from the owning shard only.
  */
 public final class Connection implements IoChannelHandler, FrameHandler, Shard.Flushable
 {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final VarHandle FLUSH_REQUESTED;
+    private static final VarHandle QUEUED_BYTES;
 
     static
     {
         try
         {
             FLUSH_REQUESTED = MethodHandles.lookup().findVarHandle(Connection.class, "flushRequested", int.class);
+            QUEUED_BYTES = MethodHandles.lookup().findVarHandle(Connection.class, "queuedBytes", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -73,6 +85,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private final ByteBuffer[] iov;
     private final long closeGraceNs;
     private final ByteBuffer discard;
+    private final Runnable watchdogTask = this::onWatchdog;
 
     private final CarrierSink carrierSink = new CarrierSink();
     private Carrier carrier;
@@ -84,6 +97,21 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private volatile State state = State.CONNECTING;
     @SuppressWarnings("unused") // accessed through FLUSH_REQUESTED
     private volatile int flushRequested;
+    /** Pooled bytes (capacities) of the frames send() took and no write has finished yet. */
+    @SuppressWarnings("unused") // accessed through QUEUED_BYTES
+    private volatile long queuedBytes;
+    private long maxQueuedBytes = Long.MAX_VALUE;
+    private boolean pauseReadingWhenFull;
+    private boolean readPaused;
+    private long partialFrameTimeoutNs;
+    private long idleTimeoutNs;
+    private long watchdogTimer = -1;
+    private long framesReceived;
+    private boolean partialPending;
+    private long partialSinceNs;
+    private long framesAtPartialStart;
+    private long writeSubmittedNs;
+    private long lastActivityNs;
     private int batchCount;
     private FrameBuffer held;
     private int headWritten;
@@ -197,6 +225,28 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         return this;
     }
 
+    /**
+     * Set the bounds of issue 11; before {@link #open} or {@link #connecting}. Shard thread.
+     *
+     * @param maxQueuedBytes        peer_queue_max_bytes: pooled bytes the outbound frames may hold
+     *                              (one frame is taken whatever its size when none is held).
+     * @param pauseReadingWhenFull  stop reading while the outbound frames are at a bound (client
+     *                              connections: their own requests fill it); off for replica links,
+     *                              where two full queues pausing each other would deadlock.
+     * @param partialFrameTimeoutNs a started frame or record must complete, and a pending write make
+     *                              progress, within this; 0 is off.
+     * @param idleTimeoutNs         an open connection that reads and writes nothing for this closes; 0 is off.
+     */
+    public Connection limits(final long maxQueuedBytes, final boolean pauseReadingWhenFull,
+        final long partialFrameTimeoutNs, final long idleTimeoutNs)
+    {
+        this.maxQueuedBytes = maxQueuedBytes;
+        this.pauseReadingWhenFull = pauseReadingWhenFull;
+        this.partialFrameTimeoutNs = partialFrameTimeoutNs;
+        this.idleTimeoutNs = idleTimeoutNs;
+        return this;
+    }
+
     /** The carrier layer, or null for plain tcp. */
     public Carrier carrier()
     {
@@ -231,6 +281,8 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             handshakeTimer = -1;
         }
         state = State.OPEN;
+        lastActivityNs = shard.nowNs();
+        armWatchdog();
         try
         {
             handler.onOpen(this);
@@ -280,8 +332,19 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             frame.release();
             return SendResult.CLOSED;
         }
+        // Counted by capacity, the memory the frame holds. A frame above the bound still goes when
+        // nothing is held, or a frame larger than peer_queue_max_bytes could never be sent.
+        final long bytes = frame.capacity();
+        final long before = (long)QUEUED_BYTES.getAndAdd(this, bytes);
+        if (before > 0 && before + bytes > maxQueuedBytes)
+        {
+            QUEUED_BYTES.getAndAdd(this, -bytes);
+            frame.release();
+            return SendResult.BACKPRESSURE;
+        }
         if (!outbound.offer(frame))
         {
+            QUEUED_BYTES.getAndAdd(this, -bytes);
             frame.release();
             return SendResult.BACKPRESSURE;
         }
@@ -296,6 +359,41 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     public int queuedFrames()
     {
         return outbound.size();
+    }
+
+    /** Pooled bytes of the frames taken by {@link #send} whose write has not finished. Any thread (a snapshot). */
+    public long queuedBytes()
+    {
+        return (long)QUEUED_BYTES.getVolatile(this);
+    }
+
+    /** True while reading is paused because the outbound frames are at a bound. Shard thread. */
+    public boolean isReadPaused()
+    {
+        return readPaused;
+    }
+
+    /** A frame taken by send() has been written (or dropped at close): it no longer counts. */
+    private void releaseSent(final FrameBuffer frame)
+    {
+        QUEUED_BYTES.getAndAdd(this, -(long)frame.capacity());
+        frame.release();
+    }
+
+    private boolean outboundFull()
+    {
+        return (long)QUEUED_BYTES.getVolatile(this) >= maxQueuedBytes || outbound.size() >= outbound.capacity();
+    }
+
+    /** Reading paused on a full queue resumes once the queue drained to half of both bounds. */
+    private void resumeReadingIfDrained()
+    {
+        if (readPaused && state == State.OPEN && (long)QUEUED_BYTES.getVolatile(this) <= maxQueuedBytes / 2 &&
+            outbound.size() <= outbound.capacity() / 2)
+        {
+            readPaused = false;
+            readMore();
+        }
     }
 
     @Override
@@ -350,6 +448,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             writeMore();
         }
+        if (readPaused && state == State.CLOSING)
+        {
+            readPaused = false;
+            readMore(); // the close waits for the peer's FIN (or close_notify): read again
+        }
     }
 
     /** Close at once, dropping queued frames (the peer is gone or hostile). Shard thread. */
@@ -395,6 +498,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             shard.cancel(handshakeTimer);
             handshakeTimer = -1;
         }
+        if (watchdogTimer != -1)
+        {
+            shard.cancel(watchdogTimer);
+            watchdogTimer = -1;
+        }
         if (carrier != null)
         {
             carrier.release();
@@ -435,6 +543,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     {
         if (reading || peerFinished || state == State.CLOSED)
         {
+            return;
+        }
+        if (pauseReadingWhenFull && state == State.OPEN && outboundFull())
+        {
+            readPaused = true; // TCP flow control now holds the peer back; writes resume reading
             return;
         }
         if (carrier != null)
@@ -511,6 +624,14 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 {
                     closeForBadFrame(ex);
                 }
+                catch (final PoolExhaustedException ex)
+                {
+                    close(CloseReason.MEMORY_BUDGET, "no buffer for a received frame: " + ex.getMessage());
+                }
+            }
+            if (state == State.OPEN)
+            {
+                afterInbound();
             }
             readMore();
             if (flushAfter)
@@ -571,6 +692,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             closeForBadFrame(ex);
         }
+        catch (final PoolExhaustedException ex)
+        {
+            close(CloseReason.MEMORY_BUDGET, "no buffer for a received frame: " + ex.getMessage());
+        }
         if (!openIfCarrierReady() && !writing && state != State.CLOSED)
         {
             writeMore(); // handshake answers, pongs, the carrier's close, or a FIN now due
@@ -579,6 +704,95 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             readStalled = false;
             readMore();
+        }
+    }
+
+    /**
+     * After bytes arrived on an open connection: note the activity and whether a frame (or a
+     * carrier's record) is left incomplete, and since when: the first byte of the incomplete unit
+     * arrived in this read if a frame completed in it or none was incomplete before.
+     */
+    private void afterInbound()
+    {
+        final long nowNs = shard.nowNs();
+        lastActivityNs = nowNs;
+        final boolean partial = decoder.isMidFrame() || (carrier != null && carrier.isMidRecord());
+        if (partial && (!partialPending || framesReceived != framesAtPartialStart))
+        {
+            partialSinceNs = nowNs;
+            framesAtPartialStart = framesReceived;
+        }
+        partialPending = partial;
+        armWatchdog();
+    }
+
+    /** Schedule the watchdog at the earliest deadline now pending, unless it is scheduled already. */
+    private void armWatchdog()
+    {
+        if (watchdogTimer == -1 && state == State.OPEN)
+        {
+            final long deadlineNs = watchdogDeadlineNs();
+            if (deadlineNs != Long.MAX_VALUE)
+            {
+                watchdogTimer = shard.schedule(deadlineNs, watchdogTask);
+            }
+        }
+    }
+
+    private long watchdogDeadlineNs()
+    {
+        long deadlineNs = Long.MAX_VALUE;
+        if (partialFrameTimeoutNs > 0)
+        {
+            if (partialPending)
+            {
+                deadlineNs = partialSinceNs + partialFrameTimeoutNs;
+            }
+            if (writing)
+            {
+                deadlineNs = Math.min(deadlineNs, writeSubmittedNs + partialFrameTimeoutNs);
+            }
+        }
+        if (idleTimeoutNs > 0)
+        {
+            deadlineNs = Math.min(deadlineNs, lastActivityNs + idleTimeoutNs);
+        }
+        return deadlineNs;
+    }
+
+    /**
+     * The watchdog's deadline came: close for whichever bound expired, else (the unit completed, a
+     * write progressed, a byte moved since it was set) schedule it for the deadline now pending.
+     * One timer per connection, moved only when it fires, so reads and writes never touch the wheel.
+     */
+    private void onWatchdog()
+    {
+        watchdogTimer = -1;
+        if (state != State.OPEN)
+        {
+            return;
+        }
+        final long nowNs = shard.nowNs();
+        if (partialFrameTimeoutNs > 0 && partialPending && nowNs - partialSinceNs >= partialFrameTimeoutNs)
+        {
+            abort(CloseReason.PARTIAL_FRAME_TIMEOUT, (decoder.isMidFrame() ? decoder.bufferedBytes() +
+                " bytes of an incomplete frame" : "an incomplete carrier record") +
+                " not completed within partial_frame_timeout " + partialFrameTimeoutNs / 1_000_000 + " ms");
+        }
+        else if (partialFrameTimeoutNs > 0 && writing && nowNs - writeSubmittedNs >= partialFrameTimeoutNs)
+        {
+            abort(CloseReason.WRITE_STALLED, "the peer read nothing within partial_frame_timeout " +
+                partialFrameTimeoutNs / 1_000_000 + " ms; " + queuedBytes() + " bytes of frames held" +
+                (readPaused ? ", reading paused" : ""));
+        }
+        else if (idleTimeoutNs > 0 && nowNs - lastActivityNs >= idleTimeoutNs)
+        {
+            close(CloseReason.IDLE_TIMEOUT, "nothing read or written within idle_timeout " +
+                idleTimeoutNs / 1_000_000 + " ms");
+        }
+        else
+        {
+            armWatchdog();
         }
     }
 
@@ -668,11 +882,17 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     @Override
     public void onFrame(final DirectBuffer buffer, final int offset, final int length)
     {
+        framesReceived++;
         if (state == State.OPEN)
         {
             try
             {
                 handler.onFrame(this, buffer, offset, length);
+            }
+            catch (final PoolExhaustedException ex)
+            {
+                // The answer to this frame found no buffer: refuse this peer's work, not the process's.
+                close(CloseReason.MEMORY_BUDGET, "no buffer to answer a frame: " + ex.getMessage());
             }
             catch (final RuntimeException ex)
             {
@@ -790,7 +1010,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         int done = 0;
         while (done < batchCount && !iov[done].hasRemaining())
         {
-            batch[done].release();
+            releaseSent(batch[done]);
             iov[done] = null;
             done++;
         }
@@ -819,6 +1039,8 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private void submit(final ByteBuffer[] buffers, final int count)
     {
         writing = true;
+        writeSubmittedNs = shard.nowNs(); // each submit follows a completion: the last progress
+        armWatchdog();
         shard.writeCalls.lazySet(shard.writeCalls.get() + 1);
         if (carrier == null && count > shard.maxFramesPerWrite.get())
         {
@@ -853,6 +1075,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 CloseReason.IO_ERROR, "write: " + IoResult.describe(result));
             return;
         }
+        if (result > 0)
+        {
+            lastActivityNs = shard.nowNs();
+        }
         if (carrier != null)
         {
             carrier.onWritten(result); // may finish a handshake whose last bytes waited for room
@@ -860,6 +1086,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             {
                 writeMore();
             }
+            resumeReadingIfDrained();
             return;
         }
         long remaining = result;
@@ -875,7 +1102,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 break;
             }
             remaining -= left;
-            frame.release();
+            releaseSent(frame);
             iov[done] = null;
             done++;
             offsetInHead = 0;
@@ -883,5 +1110,6 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         headWritten = offsetInHead;
         compactBatch(done);
         writeMore();
+        resumeReadingIfDrained();
     }
 }

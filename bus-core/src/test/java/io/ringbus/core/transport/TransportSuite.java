@@ -185,6 +185,9 @@ public abstract class TransportSuite
     @Test
     void fullQueueAnswersBackpressureAtOnceAgainstAPeerThatNeverReads() throws Exception
     {
+        // More replies per request than the queue holds: a client connection stops reading once its
+        // queue is full (issue 11), so only sends beyond it within one request meet the full queue.
+        handler.repliesPerRequest = 16;
         startBus(BusConfig.builder().shards(1).peerQueueCapacity(8));
         final RawPeer stalled = raw();
         final byte[] request = TestFrames.frame(Command.REQUEST, 32 * 1024, 1);
@@ -198,6 +201,7 @@ public abstract class TransportSuite
     @Test
     void aStalledPeerDoesNotHoldUpAHealthyOne() throws Exception
     {
+        handler.repliesPerRequest = 16; // as above: the stalled peer's queue overflows within one request
         startBus(BusConfig.builder().shards(1).peerQueueCapacity(8));
         final RawPeer stalled = raw();
         final byte[] request = TestFrames.frame(Command.REQUEST, 32 * 1024, 1);
@@ -206,6 +210,7 @@ public abstract class TransportSuite
             stalled.write(request);
         }
         Await.until(TIMEOUT, () -> handler.backpressured.get() > 0, "the stalled peer's queue is full");
+        handler.repliesPerRequest = 1;
         final BusClient healthy = client();
         for (int i = 0; i < 1_000; i++)
         {

@@ -1,0 +1,71 @@
+package io.ringbus.ws;
+
+import io.ringbus.core.MessageBus;
+import io.ringbus.core.client.ClientConnMeta;
+import io.ringbus.core.config.Backend;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.transport.CloseReason;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 11, memory C, on ws and wss: half a WebSocket frame header (the carrier's own unit, before
+ * any byte reaches the frame decoder) closes the connection with PARTIAL_FRAME_TIMEOUT.
+ */
+class WsStallTest
+{
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    private final RecordingHandler handler = new RecordingHandler();
+    private MessageBus bus;
+    private WsTestPeer peer;
+
+    @AfterEach
+    void tearDown() throws Exception
+    {
+        if (peer != null)
+        {
+            peer.close();
+        }
+        if (bus != null)
+        {
+            bus.close();
+            assertEquals(0, bus.stats().openConnections(), "every connection closed");
+            bus.pool().assertNoLeaks();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ws", "wss"})
+    void halfAWebSocketFrameHeaderClosesWithPartialFrameTimeout(final String scheme) throws Exception
+    {
+        bus = MessageBus.start(BusConfig.builder().shards(1).backend(Backend.NIO)
+            .partialFrameTimeout(Duration.ofMillis(100))
+            .transportSettings("tls", TestTls.CERTIFICATE.serverSettings().build()).build(), handler);
+        final InetSocketAddress address = bus.listen(URI.create(scheme + "://127.0.0.1:0"));
+        final Socket socket = "wss".equals(scheme) ? TestTls.socket(address) :
+            new Socket(address.getAddress(), address.getPort());
+        peer = WsTestPeer.upgrade(socket);
+        // FIN + binary, then the length byte never comes (RFC 6455 5.2: a header is 2..14 bytes).
+        peer.writeRaw(new byte[] {(byte)0x82});
+        final long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (handler.closed.isEmpty() && System.nanoTime() < deadline)
+        {
+            LockSupport.parkNanos(1_000_000L);
+        }
+        final ClientConnMeta closed = handler.closed.poll();
+        assertTrue(closed != null, "the connection closed within " + TIMEOUT);
+        assertEquals(CloseReason.PARTIAL_FRAME_TIMEOUT, closed.closeReason(), closed.closeDetail());
+        assertTrue(closed.closeDetail().startsWith("an incomplete carrier record"), closed.closeDetail());
+    }
+}
