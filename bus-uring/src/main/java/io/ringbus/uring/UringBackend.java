@@ -226,7 +226,10 @@ public final class UringBackend implements IoBackend
      * until they are gone (at most a second), then let Netty tear the ring down
      * ({@code prepareToDestroy}/{@code destroy}), and close at once any descriptor whose CLOSE never
      * reached the ring. A descriptor whose CLOSE was queued but not seen to complete is left alone
-     * rather than closed twice: its number may already belong to another shard's socket.
+     * rather than closed twice: its number may already belong to another shard's socket. Each
+     * channel whose CLOSE completes here tells its handler it is quiescent (the pump's buffers go
+     * back to the pool); one that never got there does not, so its buffers stay unreleased rather
+     * than be reused while the kernel may still hold them.
      */
     @Override
     public void close()

@@ -25,11 +25,15 @@ import java.nio.ByteBuffer;
  *   <li>CONNECT -> {@code onConnect(0)} or the failure; {@link #shutdownOutput}: SHUTDOWN(SHUT_WR).</li>
  * </ul>
  * Errors map through {@link Errno} to the codes NIO gives. After {@link #close()} nothing is
- * delivered any more.
+ * delivered any more but {@link IoChannelHandler#onQuiescent()}.
  *
  * <p>States: {@code CONNECTING -> OPEN -> CLOSING -> CLOSE_SUBMITTED -> CLOSED}. CLOSING cancels
  * what is in flight and keeps the buffers it names reachable until their completions come back;
- * then the CLOSE goes to the ring; its completion drops the registration.
+ * then the CLOSE goes to the ring; its completion drops the registration and makes the channel
+ * {@link #isQuiescent() quiescent}: only then are the caller's buffers its own again. A cancel does
+ * not promise that the operation it names did not run (the completion of a RECV whose data had
+ * arrived may already be under way: it answers -EALREADY or -ENOENT and the RECV completes with the
+ * bytes it copied), so nothing short of the operation's own completion does.
  *
  * <p>The iovec array is native memory owned by the channel and reused for every writev (at most
  * one is in flight): it grows by powers of two from 16 entries to the largest batch seen (max_batch,
@@ -293,6 +297,17 @@ final class UringChannel extends UringHandle implements IoChannel
         return state != State.OPEN && state != State.CONNECTING;
     }
 
+    /**
+     * True once the CLOSE completed: it goes to the ring only after the RECV, WRITEV (or its
+     * POLL_OUT), CONNECT and SHUTDOWN in flight have completed, so nothing names a caller's buffer
+     * any more.
+     */
+    @Override
+    public boolean isQuiescent()
+    {
+        return state == State.CLOSED;
+    }
+
     @Override
     public InetSocketAddress remoteAddress()
     {
@@ -340,6 +355,7 @@ final class UringChannel extends UringHandle implements IoChannel
                 case OpData.CLOSE:
                     state = State.CLOSED;
                     onClosed(res);
+                    handler.onQuiescent(); // every other operation completed before the CLOSE went out
                     break;
                 default:
                     backend.onUnexpectedCompletion(this, res, data);

@@ -30,6 +30,9 @@ import java.nio.channels.UnresolvedAddressException;
  *
  * <p>Buffers: direct buffers are read into and sent from in place (address + position); heap
  * buffers go through a direct bounce buffer of at most {@link #MAX_BOUNCE} bytes, as the JDK does.
+ * Either way only inside the {@code recvfrom}/{@code sendto} of the call itself: the POLL_ADD on the
+ * ring names no buffer, so nothing the caller owns is lent to the kernel past the call (unlike a
+ * {@link UringChannel}'s RECV and WRITEV) and a QUIC endpoint may reuse its buffers at once.
  *
  * <p>States: {@code OPEN -> CLOSING -> CLOSE_SUBMITTED -> CLOSED}. {@link #close()} cancels the
  * poll (ASYNC_CANCEL) and CLOSEs the descriptor through the ring once the poll is over; no

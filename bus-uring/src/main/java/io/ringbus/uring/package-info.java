@@ -47,19 +47,24 @@
  * {@code res} maps through {@link io.ringbus.uring.Errno} to the {@code IoResult} NIO gives
  * (ECONNRESET: RESET, EPIPE: BROKEN_PIPE, ECONNREFUSED/ETIMEDOUT on connect: REFUSED, ECANCELED/EBADF:
  * CLOSED, the rest ERROR). EAGAIN/EINTR resubmit (a WRITEV after EAGAIN first waits on POLL_ADD
- * POLLOUT). After {@code close()} nothing is delivered: in-flight operations are cancelled
- * (ASYNC_CANCEL by user_data), and the descriptor's CLOSE goes to the ring only when none is left, so
- * no SQE can name a descriptor number the kernel has reused.
+ * POLLOUT). After {@code close()} nothing is delivered but {@code onQuiescent()}: in-flight
+ * operations are cancelled (ASYNC_CANCEL by user_data), and the descriptor's CLOSE goes to the ring
+ * only when none is left, so no SQE can name a descriptor number the kernel has reused.
  *
  * <h2>Closing with operations in flight</h2>
- * The pump releases its buffers as soon as it closes a channel (pooled frames go back to the pool),
- * while the kernel may still hold a RECV into, or a WRITEV from, them. This is safe because, with
- * {@code DEFER_TASKRUN}, the kernel completes a poll-driven socket operation only inside the shard
- * thread's own {@code io_uring_enter}, and the ASYNC_CANCEL queued by {@code close()} is submitted
- * (SQ order) before any later SQE that reuses the memory: the cancelled operation ends with
- * -ECANCELED without touching it. On kernels without {@code DEFER_TASKRUN} (before 6.1) the
- * completion work runs at any return to user space, which leaves a short window in which an
- * operation already woken could still copy into or out of a buffer that was just released.
+ * A buffer given to a RECV or a WRITEV is the kernel's until that operation's completion comes
+ * back, whatever happened in between. {@code close()} queues an ASYNC_CANCEL per operation in
+ * flight, but a cancel does not promise the operation did not run: an operation already woken
+ * (its data arrived, its completion work queued, or running on a kernel without
+ * {@code DEFER_TASKRUN}, where that work runs at any return to user space) answers the cancel with
+ * -EALREADY or -ENOENT and completes with the bytes it copied into or out of the buffer. So the
+ * channel keeps what it was given reachable, sends the CLOSE only once every operation on the
+ * descriptor completed, and on the CLOSE's completion becomes quiescent
+ * ({@code IoChannel.isQuiescent()}) and calls {@code IoChannelHandler.onQuiescent()}: only then does
+ * the pump release its decoder's pooled buffer, the frames of its last gathering write and its
+ * carrier's buffers (back to the pool, which may hand them to another connection or free them).
+ * If the backend's teardown gives up waiting (a second) on a handle, that handle's buffers are never
+ * released rather than released too early.
  *
  * <h2>Datagram sockets (QUIC)</h2>
  * A {@link io.ringbus.uring.UringDatagramSocket} is readiness-shaped, as the SPI asks: a POLL_ADD(POLLIN)
@@ -67,7 +72,8 @@
  * one {@code onReadable} call per completion; the datagrams themselves move with non-blocking
  * {@code recvfrom}/{@code sendto} through Netty's unix {@code Socket}, one per call, straight from
  * and into direct buffers (heap buffers through a 64 KiB bounce). {@code close()} cancels the poll
- * and CLOSEs through the ring like the other handles.
+ * and CLOSEs through the ring like the other handles. No buffer of the caller is lent to the kernel
+ * past a call (the POLL_ADD names none), so the hazard above does not exist here.
  *
  * <h2>Accepting and fd delegation</h2>
  * Listeners accept on shard 0 with one multishot ACCEPT (kernel 5.19+; a one-shot ACCEPT re-armed

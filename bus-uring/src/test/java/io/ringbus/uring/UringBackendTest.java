@@ -30,6 +30,7 @@ import java.util.function.BooleanSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -52,11 +53,18 @@ class UringBackendTest
         final List<Integer> connects = new CopyOnWriteArrayList<>();
         final List<Integer> reads = new CopyOnWriteArrayList<>();
         final List<Long> writes = new CopyOnWriteArrayList<>();
+        int quiescent;
 
         @Override
         public void onConnect(final int result)
         {
             connects.add(result);
+        }
+
+        @Override
+        public void onQuiescent()
+        {
+            quiescent++;
         }
 
         @Override
@@ -379,8 +387,181 @@ class UringBackendTest
         pollUntil(() -> backend.registeredHandles() == 1, "cancelled, then closed");
         assertEquals(UringChannel.State.CLOSED, ((UringChannel)channel).state());
         assertTrue(recorder.reads.isEmpty(), "a cancelled read completes not at all");
+        assertTrue(channel.isQuiescent());
+        assertEquals(1, recorder.quiescent, "told once that the buffers are its own again");
         peer.setSoTimeout((int)TimeUnit.NANOSECONDS.toMillis(TIMEOUT_NS));
         assertEquals(-1, peer.getInputStream().read(), "the peer sees our FIN: the descriptor really closed");
+    }
+
+    /**
+     * Closes {@link #other} from its first read completion, as a pump does when one completion of a
+     * batch ends a connection whose own RECV already completed in the kernel (its CQE is next in
+     * the batch); snapshots its watched buffer when it becomes quiescent.
+     */
+    static final class CrossCloser implements IoChannelHandler
+    {
+        final List<Integer> reads = new ArrayList<>();
+        IoChannel other;
+        boolean otherQuiescentAtClose = true;
+        IoChannel self;
+        ByteBuffer watched;
+        byte[] atQuiescent;
+        UringChannel.State stateAtQuiescent;
+        int quiescent;
+
+        @Override
+        public void onConnect(final int result)
+        {
+        }
+
+        @Override
+        public void onRead(final int result)
+        {
+            reads.add(result);
+            if (!other.isClosed())
+            {
+                other.close();
+                otherQuiescentAtClose = other.isQuiescent();
+            }
+        }
+
+        @Override
+        public void onWrite(final long result)
+        {
+        }
+
+        @Override
+        public void onQuiescent()
+        {
+            quiescent++;
+            stateAtQuiescent = ((UringChannel)self).state();
+            atQuiescent = new byte[watched.capacity()];
+            watched.get(0, atQuiescent);
+        }
+    }
+
+    /**
+     * Issue 11, correctness 1, on a real ring: the cancel of a RECV loses the race (the RECV had
+     * completed in the kernel, its CQE not yet delivered, when close() was called). The bytes land
+     * in the buffer it was given after close() returned, so the channel must not call itself
+     * quiescent before that completion: it does so once, after the CLOSE that follows it.
+     */
+    @Test
+    void aRecvThatCompletesAfterCloseIsWaitedForBeforeTheChannelIsQuiescent() throws Exception
+    {
+        final List<AcceptedSocket> accepted = new ArrayList<>();
+        final IoListener listener = backend.listen(LOOPBACK, accepted::add);
+        final CrossCloser a = new CrossCloser();
+        final CrossCloser b = new CrossCloser();
+        final Socket peerA = peer(listener.localAddress());
+        final IoChannel channelA = acceptOne(accepted, listener, peerA, a);
+        final Socket peerB = peer(listener.localAddress());
+        final IoChannel channelB = acceptOne(accepted, listener, peerB, b);
+        a.self = channelA;
+        a.other = channelB;
+        b.self = channelB;
+        b.other = channelA;
+        a.watched = ByteBuffer.allocateDirect(32);
+        b.watched = ByteBuffer.allocateDirect(32);
+        final byte[] bytesA = "data for A, sent before close".getBytes(StandardCharsets.US_ASCII);
+        final byte[] bytesB = "data for B, sent before close".getBytes(StandardCharsets.US_ASCII);
+        peerA.getOutputStream().write(bytesA);
+        peerB.getOutputStream().write(bytesB);
+        // Both sockets hold their bytes before either RECV is submitted: the next poll issues both,
+        // both complete in the kernel, and their CQEs come back in one batch.
+        final int port = listener.localAddress().getPort();
+        awaitUnread(port, peerA.getLocalPort(), bytesA.length);
+        awaitUnread(port, peerB.getLocalPort(), bytesB.length);
+        channelA.read(a.watched);
+        channelB.read(b.watched);
+        pollUntil(() -> a.quiescent + b.quiescent == 1, "the closed channel is quiescent");
+
+        final CrossCloser first = a.reads.isEmpty() ? b : a;
+        final CrossCloser second = first == a ? b : a;
+        final byte[] secondBytes = second == a ? bytesA : bytesB;
+        assertEquals(1, first.reads.size(), "the first completion of the batch was delivered");
+        assertTrue(second.reads.isEmpty(), "the completion after close() is not delivered");
+        assertFalse(first.otherQuiescentAtClose, "not quiescent at close(): its RECV was still out");
+        assertEquals(UringChannel.State.CLOSED, second.stateAtQuiescent, "quiescent once the CLOSE completed");
+        assertArrayEquals(secondBytes, java.util.Arrays.copyOf(second.atQuiescent, secondBytes.length),
+            "the cancel lost the race: the RECV wrote its bytes into the buffer after close() was called");
+        assertEquals(0, first.quiescent);
+
+        first.self.close();
+        pollUntil(() -> first.quiescent == 1, "the other channel is quiescent too");
+        assertEquals(1, second.quiescent, "told once");
+    }
+
+    /** Wait until the accepted socket on {@code localPort} from {@code remotePort} holds {@code bytes} unread. */
+    private static void awaitUnread(final int localPort, final int remotePort, final int bytes) throws IOException
+    {
+        final long deadline = System.nanoTime() + TIMEOUT_NS;
+        while (unreadBytes(localPort, remotePort) < bytes)
+        {
+            if (System.nanoTime() > deadline)
+            {
+                throw new AssertionError("the socket from port " + remotePort + " never held " + bytes + " bytes");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+    }
+
+    /** rx_queue of a TCP socket in /proc/net/tcp{,6}: bytes received and not yet read. */
+    private static long unreadBytes(final int localPort, final int remotePort) throws IOException
+    {
+        final String local = String.format(":%04X", localPort);
+        final String remote = String.format(":%04X", remotePort);
+        for (final String table : new String[] {"/proc/net/tcp", "/proc/net/tcp6"})
+        {
+            final java.nio.file.Path path = java.nio.file.Path.of(table);
+            if (!java.nio.file.Files.exists(path))
+            {
+                continue;
+            }
+            for (final String line : java.nio.file.Files.readAllLines(path))
+            {
+                final String[] fields = line.trim().split("\\s+");
+                if (fields.length > 4 && fields[1].endsWith(local) && fields[2].endsWith(remote))
+                {
+                    return Long.parseLong(fields[4].substring(fields[4].indexOf(':') + 1), 16);
+                }
+            }
+        }
+        return 0;
+    }
+
+    @Test
+    void aCancelledRecvAndWritevAreWaitedForBeforeTheChannelIsQuiescent() throws Exception
+    {
+        final List<AcceptedSocket> accepted = new ArrayList<>();
+        final IoListener listener = backend.listen(LOOPBACK, accepted::add);
+        final Socket peer = new Socket();
+        toClose.add(peer);
+        peer.setReceiveBufferSize(16 * 1024);
+        peer.connect(listener.localAddress());
+        final Recorder recorder = new Recorder();
+        final IoChannel channel = acceptOne(accepted, listener, peer, recorder);
+        channel.read(ByteBuffer.allocateDirect(64));
+        final ByteBuffer[] srcs = new ByteBuffer[64];
+        for (int i = 0; i < srcs.length; i++)
+        {
+            srcs[i] = ByteBuffer.allocateDirect(64 * 1024); // 4 MiB: more than the peer, never reading, takes
+        }
+        channel.writev(srcs, srcs.length);
+        pollUntil(() -> !recorder.writes.isEmpty(), "the first, short, writev");
+        final long first = recorder.writes.get(0);
+        assertTrue(first < 64L * 64 * 1024, "the socket is full: " + first);
+        channel.writev(new ByteBuffer[] {ByteBuffer.allocateDirect(64 * 1024)}, 1); // waits for room that never comes
+        backend.poll(0);
+
+        channel.close();
+        assertFalse(channel.isQuiescent(), "a RECV and a WRITEV are in flight");
+        pollUntil(() -> recorder.quiescent > 0, "quiescent");
+        assertEquals(UringChannel.State.CLOSED, ((UringChannel)channel).state());
+        assertTrue(channel.isQuiescent());
+        assertEquals(1, recorder.quiescent);
+        assertEquals(1, recorder.writes.size(), "the cancelled writev completes not at all");
+        assertTrue(recorder.reads.isEmpty(), "the cancelled read completes not at all");
     }
 
     @Test

@@ -29,11 +29,30 @@ public interface IoChannel
     /** Send FIN: no more writes. Reads may go on. */
     void shutdownOutput();
 
-    /** Close the socket now. Pending operations complete with {@link IoResult#CLOSED} or not at all. */
+    /**
+     * Close the socket now. Pending operations complete with {@link IoResult#CLOSED} or not at all.
+     * The buffers they were given stay lent to the backend until the channel is
+     * {@link #isQuiescent() quiescent}: an operation the close could not stop in time (an
+     * io_uring RECV whose data had arrived before its cancel) may still write into or read from
+     * them. Release them when {@link #isQuiescent()} is true right after this call, else on
+     * {@link IoChannelHandler#onQuiescent()}.
+     */
     void close();
 
     /** True once {@link #close()} ran. */
     boolean isClosed();
+
+    /**
+     * True once {@link #close()} ran and no operation submitted on this channel is in flight: no
+     * buffer it was given is touched any more. A channel that copies at the call (NIO, a QUIC
+     * stream) is quiescent as soon as it is closed, which is this default; a channel that lends
+     * buffers to the kernel (io_uring) overrides it and calls {@link IoChannelHandler#onQuiescent()}
+     * when the last completion came back.
+     */
+    default boolean isQuiescent()
+    {
+        return isClosed();
+    }
 
     /**
      * Why the last operation failed, when the channel knows more than its {@link IoResult} code

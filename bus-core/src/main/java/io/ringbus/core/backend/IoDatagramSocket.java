@@ -8,6 +8,10 @@ import java.nio.ByteBuffer;
  * A bound UDP socket on a backend, for transports that carry their own streams over datagrams
  * (QUIC). Readiness-shaped: the backend calls the socket's readable callback on the owner thread
  * when datagrams wait, and the owner then {@link #receive}s until none is left. Owner thread only.
+ *
+ * <p>Buffers are used only during the call that is given them ({@link #receive} and {@link #send}
+ * copy before they return, on every backend): none is lent beyond it, so a caller may reuse or
+ * release one at once, also after {@link #close()}.
  */
 public interface IoDatagramSocket
 {

@@ -581,6 +581,17 @@ public final class NioBackend implements IoBackend
             return closed;
         }
 
+        /**
+         * Quiescent as soon as closed: reads and writes copy inside this thread's own calls
+         * (attemptRead, writev), and close drops the buffers it held, so nothing touches them later
+         * and {@link IoChannelHandler#onQuiescent()} is never needed.
+         */
+        @Override
+        public boolean isQuiescent()
+        {
+            return closed;
+        }
+
         @Override
         public InetSocketAddress remoteAddress()
         {

@@ -72,7 +72,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         OPEN,
         /** The close sequence runs: flush, carrier close, FIN, wait for the peer's FIN. */
         CLOSING,
-        /** Done; the socket is closed and every buffer released. */
+        /**
+         * Done; the socket is closed, and every buffer released once the channel is quiescent (at
+         * once on NIO; on io_uring when the last completion of the socket came back).
+         */
         CLOSED
     }
 
@@ -120,6 +123,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private boolean readStalled;
     private boolean outputShut;
     private boolean peerFinished;
+    private boolean buffersReleased;
     private long closeTimer = -1;
     private CloseReason closeReason;
     private String closeDetail;
@@ -503,13 +507,52 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             shard.cancel(watchdogTimer);
             watchdogTimer = -1;
         }
-        if (carrier != null)
-        {
-            carrier.release();
-        }
         if (channel != null)
         {
             channel.close();
+        }
+        if (channel == null || channel.isQuiescent())
+        {
+            releaseChannelBuffers();
+        }
+        // else a RECV or WRITEV the close could not stop may still use them: onQuiescent releases them
+        final Level level = closeReason.isAbnormal() ? Level.WARNING : Level.INFO;
+        LOG.log(level, "connection " + Long.toHexString(id) + " " + remoteAddress + " closed: " + closeReason +
+            (closeDetail != null ? ": " + closeDetail : ""));
+        handler.onClosed(this);
+    }
+
+    /**
+     * The channel is closed and nothing is in flight on it any more. Normally after {@link #finish};
+     * before it only if the backend closed the channel on its own (its teardown), which closes the
+     * connection now.
+     */
+    @Override
+    public void onQuiescent()
+    {
+        if (state != State.CLOSED)
+        {
+            abort(CloseReason.IO_ERROR, "the channel was closed by its backend");
+            return; // finish() found the channel quiescent and released everything
+        }
+        releaseChannelBuffers();
+    }
+
+    /**
+     * Release every buffer the channel may have been given: the carrier's (read into, written
+     * from), the decoder's (a pooled large frame read into), the frames of the last gathering
+     * write and anything still queued. Once, when the channel is quiescent.
+     */
+    private void releaseChannelBuffers()
+    {
+        if (buffersReleased)
+        {
+            return;
+        }
+        buffersReleased = true;
+        if (carrier != null)
+        {
+            carrier.release();
         }
         decoder.close();
         for (int i = 0; i < batchCount; i++)
@@ -519,10 +562,6 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         batchCount = 0;
         releaseQueued();
-        final Level level = closeReason.isAbnormal() ? Level.WARNING : Level.INFO;
-        LOG.log(level, "connection " + Long.toHexString(id) + " " + remoteAddress + " closed: " + closeReason +
-            (closeDetail != null ? ": " + closeDetail : ""));
-        handler.onClosed(this);
     }
 
     private void releaseQueued()
