@@ -15,6 +15,8 @@ import io.ringbus.core.frame.Frames;
 import io.ringbus.core.frame.TestFrames;
 import io.ringbus.core.transport.Await;
 import io.ringbus.core.transport.CloseReason;
+import io.ringbus.core.transport.TransportPermutation;
+import io.ringbus.core.transport.TransportPermutations;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.bouncycastle.asn1.x500.X500Name;
@@ -26,10 +28,12 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -67,6 +71,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -74,8 +79,6 @@ import java.util.logging.Logger;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
-import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
@@ -91,9 +94,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * What only the tls transport has to show, beyond the shared suite: foreign clients (the JDK's
  * SSLSocket, {@code openssl s_client}), refusals (TLS 1.2, plaintext, a stalled handshake), the
  * close sequence as seen on the wire (close_notify before FIN, truncation), record boundaries,
- * the connection's TLS details, certificates and hostname checks. The bus runs {@link #provider()};
- * {@link BcTlsSpecificTest} repeats everything with BouncyCastle JSSE.
+ * the connection's TLS details, certificates and hostname checks. Run for every tls combination of
+ * {@link TransportPermutations}: each backend, with the JDK's provider and with BouncyCastle JSSE on
+ * the bus (and the SDK client). close_notify on the bus's own close is {@link TlsCloseNotifyTest}'s.
  */
+@ParameterizedClass(name = "{0}")
+@MethodSource("permutations")
 public class TlsSpecificTest
 {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
@@ -107,10 +113,28 @@ public class TlsSpecificTest
     private MessageBus bus;
     private InetSocketAddress address;
 
-    /** The provider the bus (and the SDK client) run on. */
-    protected TlsProvider provider()
+    private final TransportPermutation permutation;
+
+    TlsSpecificTest(final TransportPermutation permutation)
     {
-        return TlsProvider.JDK;
+        this.permutation = permutation;
+    }
+
+    static Stream<TransportPermutation> permutations()
+    {
+        return TransportPermutations.of(TransportPermutation.Scheme.TLS);
+    }
+
+    @BeforeEach
+    void assumeRunnable()
+    {
+        permutation.assumeRunnable();
+    }
+
+    /** The provider the bus (and the SDK client) run on. */
+    private TlsProvider provider()
+    {
+        return TlsTransportTest.provider(permutation);
     }
 
     @AfterEach
@@ -258,45 +282,6 @@ public class TlsSpecificTest
     // Close
 
     @Test
-    void peerReceivesCloseNotifyBeforeFinOnAGracefulBusClose() throws Exception
-    {
-        startBus(BusConfig.builder().shards(1));
-        final EngineClient client = engineClient();
-        final byte[] request = TestFrames.frame(Command.REQUEST, 300, 14);
-        client.write(request);
-        assertArrayEquals(expectedReply(request), client.read(request.length));
-
-        final CompletableFuture<Void> closing = CompletableFuture.runAsync(bus::close);
-        final EngineClient.Ending ending = client.readToEndOfStream();
-        client.close();
-        closing.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        assertTrue(ending.closeNotify, "close_notify arrived before FIN: " + ending);
-        assertEquals(0, ending.bytesAfterCloseNotify, "nothing followed close_notify: " + ending);
-        assertEquals(CloseReason.SHUTDOWN, handler.awaitClose().closeReason());
-    }
-
-    @Test
-    void peerReceivesCloseNotifyBeforeFinOnAProtocolErrorClose() throws Exception
-    {
-        startBus(BusConfig.builder().shards(1));
-        final EngineClient client = engineClient();
-        final byte[] good = TestFrames.frame(Command.REQUEST, 300, 15);
-        client.write(good);
-        assertArrayEquals(expectedReply(good), client.read(good.length));
-
-        final byte[] bad = TestFrames.frame(Command.REQUEST, 300, 16);
-        bad[bad.length - 1] ^= 1;
-        client.write(bad);
-        final EngineClient.Ending ending = client.readToEndOfStream();
-        client.close();
-        assertTrue(ending.closeNotify, "close_notify arrived before FIN: " + ending);
-        assertEquals(0, ending.applicationBytes, "no reply to the bad frame: " + ending);
-        final ClientConnMeta meta = handler.awaitClose();
-        assertEquals(CloseReason.PROTOCOL_ERROR, meta.closeReason());
-        assertTrue(meta.closeDetail().contains("checksum_body"), meta.closeDetail());
-    }
-
-    @Test
     void endOfStreamWithoutCloseNotifyIsRecordedAsTruncation() throws Exception
     {
         startBus(BusConfig.builder().shards(1));
@@ -317,31 +302,14 @@ public class TlsSpecificTest
     }
 
     @Test
-    void truncatingPeerStillReceivesCloseNotifyBeforeFin() throws Exception
-    {
-        startBus(BusConfig.builder().shards(1));
-        final EngineClient client = engineClient();
-        final byte[] request = TestFrames.frame(Command.REQUEST, 200, 24);
-        client.write(request);
-        assertArrayEquals(expectedReply(request), client.read(request.length));
-        client.finWithoutCloseNotify();
-        final EngineClient.Ending ending = client.readToEndOfStream();
-        client.close();
-        assertNull(ending.alert, "no alert in place of close_notify: " + ending);
-        assertTrue(ending.closeNotify, "close_notify arrived before FIN: " + ending);
-        final ClientConnMeta meta = handler.awaitClose();
-        assertEquals(CloseReason.PEER_CLOSED, meta.closeReason(), meta.closeDetail());
-        assertTrue(meta.closeDetail() != null && meta.closeDetail().contains("truncation"), meta.closeDetail());
-    }
-
-    @Test
     void bytesAfterThePeersCloseNotifyAreIgnoredAndItsFinStillSeen() throws Exception
     {
         // A close_grace beyond the wait below: the close must complete on the peer's FIN, not at the
         // grace. On NIO, because there a read into a full buffer returns 0 and waits again (the
         // io_uring backend reports such a read as EOF, which would hide the bug this guards against).
-        startBus(BusConfig.builder().shards(1).backend(Backend.NIO).closeGrace(Duration.ofSeconds(20)));
-        final EngineClient client = engineClient();
+        assumeTrue(permutation.backend() == Backend.NIO, "guards a NIO-only read behaviour");
+        startBus(BusConfig.builder().shards(1).closeGrace(Duration.ofSeconds(20)));
+        final TlsWireObserver client = engineClient();
         final byte[] request = TestFrames.frame(Command.REQUEST, 200, 25);
         client.write(request);
         assertArrayEquals(expectedReply(request), client.read(request.length));
@@ -353,7 +321,7 @@ public class TlsSpecificTest
             client.writeRaw(junk); // 2.5 MiB that RFC 8446 6.1 says to ignore
         }
         client.finWithoutCloseNotify();
-        final EngineClient.Ending ending = client.readToEndOfStream();
+        final TlsWireObserver.Ending ending = client.readToEndOfStream();
         assertTrue(ending.closeNotify, "the bus answered with close_notify: " + ending);
         final ClientConnMeta meta = handler.awaitClose();
         assertEquals(CloseReason.PEER_CLOSED, meta.closeReason(), meta.closeDetail());
@@ -644,7 +612,7 @@ public class TlsSpecificTest
 
     private void startBus(final BusConfig.Builder builder, final TlsSettings server)
     {
-        bus = MessageBus.start(builder.transportSettings("tls", server).build(), handler);
+        bus = MessageBus.start(permutation.configure(builder).transportSettings("tls", server).build(), handler);
         buses.add(bus);
         address = bus.listen(URI.create("tls://127.0.0.1:0"));
     }
@@ -686,11 +654,10 @@ public class TlsSpecificTest
         return socket;
     }
 
-    private EngineClient engineClient() throws IOException
+    private TlsWireObserver engineClient() throws IOException
     {
-        final EngineClient client = new EngineClient(address, CERTIFICATE.certificate());
+        final TlsWireObserver client = TlsWireObserver.connect(address, CERTIFICATE.certificate(), TIMEOUT);
         toClose.add(client);
-        client.handshake();
         return client;
     }
 
@@ -888,270 +855,6 @@ public class TlsSpecificTest
         {
             Await.until(TIMEOUT, () -> !closed.isEmpty(), "the bus closed a connection");
             return closed.peek();
-        }
-    }
-
-    /**
-     * A TLS 1.3 client on the JDK's SSLEngine over a blocking plain socket, so that a test sees
-     * exactly which records arrived before the server's FIN.
-     */
-    static final class EngineClient implements AutoCloseable
-    {
-        private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-
-        private final Socket socket;
-        private final SSLEngine engine;
-        private final ByteBuffer netOut;
-        private ByteBuffer netIn;
-        private ByteBuffer appIn;
-
-        /** What the end of a stream held. */
-        static final class Ending
-        {
-            boolean closeNotify;
-            String alert;
-            int applicationBytes;
-            int bytesAfterCloseNotify;
-            int totalBytes;
-
-            @Override
-            public String toString()
-            {
-                return "Ending{closeNotify=" + closeNotify + ", alert=" + alert + ", applicationBytes=" +
-                    applicationBytes + ", bytesAfterCloseNotify=" + bytesAfterCloseNotify + ", totalBytes=" +
-                    totalBytes + '}';
-            }
-        }
-
-        EngineClient(final InetSocketAddress address, final X509Certificate trusted) throws IOException
-        {
-            this.socket = new Socket(address.getAddress(), address.getPort());
-            socket.setTcpNoDelay(true);
-            socket.setSoTimeout((int)TIMEOUT.toMillis());
-            this.engine = TlsTransportTest.jdkClientContext(trusted).createSSLEngine("localhost", address.getPort());
-            engine.setUseClientMode(true);
-            engine.setEnabledProtocols(TLS13);
-            final int packet = engine.getSession().getPacketBufferSize();
-            this.netOut = ByteBuffer.allocate(packet);
-            this.netIn = ByteBuffer.allocate(2 * packet);
-            this.appIn = ByteBuffer.allocate(engine.getSession().getApplicationBufferSize());
-        }
-
-        void handshake() throws IOException
-        {
-            engine.beginHandshake();
-            HandshakeStatus status = engine.getHandshakeStatus();
-            while (status != HandshakeStatus.FINISHED && status != HandshakeStatus.NOT_HANDSHAKING)
-            {
-                switch (status)
-                {
-                    case NEED_WRAP:
-                        status = wrapAndSend(EMPTY).getHandshakeStatus();
-                        break;
-                    case NEED_UNWRAP:
-                        status = unwrapOnce().getHandshakeStatus();
-                        break;
-                    case NEED_TASK:
-                        runTasks();
-                        status = engine.getHandshakeStatus();
-                        break;
-                    default:
-                        throw new IllegalStateException("handshake status " + status);
-                }
-            }
-        }
-
-        void write(final byte[] bytes) throws IOException
-        {
-            final ByteBuffer source = ByteBuffer.wrap(bytes);
-            while (source.hasRemaining())
-            {
-                wrapAndSend(source);
-            }
-        }
-
-        /** Exactly {@code length} application bytes. */
-        byte[] read(final int length) throws IOException
-        {
-            while (appIn.position() < length)
-            {
-                final SSLEngineResult result = unwrapOnce();
-                if (result.getStatus() == SSLEngineResult.Status.CLOSED)
-                {
-                    throw new EOFException("close_notify after " + appIn.position() + " of " + length + " bytes");
-                }
-                afterUnwrap(result);
-            }
-            appIn.flip();
-            final byte[] bytes = new byte[length];
-            appIn.get(bytes);
-            appIn.compact();
-            return bytes;
-        }
-
-        /**
-         * Read raw bytes until the server's FIN, then decrypt them: only what arrived before the FIN
-         * is looked at, so a close_notify found there came before it.
-         */
-        Ending readToEndOfStream() throws IOException
-        {
-            final ByteArrayOutputStream raw = new ByteArrayOutputStream();
-            final byte[] chunk = new byte[64 * 1024];
-            final InputStream in = socket.getInputStream();
-            int n;
-            while ((n = in.read(chunk)) >= 0)
-            {
-                raw.write(chunk, 0, n);
-            }
-            final Ending ending = new Ending();
-            ending.totalBytes = raw.size();
-            final byte[] bytes = raw.toByteArray();
-            netIn = grow(netIn, bytes.length);
-            netIn.put(bytes);
-            netIn.flip();
-            while (netIn.hasRemaining())
-            {
-                final int before = appIn.position();
-                final SSLEngineResult result;
-                try
-                {
-                    result = engine.unwrap(netIn, appIn);
-                }
-                catch (final SSLException ex)
-                {
-                    ending.alert = ex.getMessage(); // a fatal alert, or a record that failed to decrypt
-                    break;
-                }
-                ending.applicationBytes += appIn.position() - before;
-                if (result.getStatus() == SSLEngineResult.Status.CLOSED)
-                {
-                    ending.closeNotify = true;
-                    ending.bytesAfterCloseNotify = netIn.remaining();
-                    break;
-                }
-                if (result.getStatus() == SSLEngineResult.Status.BUFFER_UNDERFLOW)
-                {
-                    break; // a partial record before the FIN
-                }
-                if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW)
-                {
-                    appIn = grow(appIn, appIn.capacity());
-                }
-                if (result.getHandshakeStatus() == HandshakeStatus.NEED_TASK)
-                {
-                    runTasks();
-                }
-            }
-            return ending;
-        }
-
-        /** Our close_notify, then nothing more at the TLS level. */
-        void sendCloseNotify() throws IOException
-        {
-            engine.closeOutbound();
-            while (!engine.isOutboundDone())
-            {
-                wrapAndSend(EMPTY);
-            }
-        }
-
-        /** Bytes straight onto the TCP stream, below TLS. */
-        void writeRaw(final byte[] bytes) throws IOException
-        {
-            socket.getOutputStream().write(bytes);
-        }
-
-        /** FIN, with no close_notify before it unless {@link #sendCloseNotify} sent one. */
-        void finWithoutCloseNotify() throws IOException
-        {
-            socket.shutdownOutput();
-        }
-
-        private SSLEngineResult wrapAndSend(final ByteBuffer source) throws IOException
-        {
-            netOut.clear();
-            final SSLEngineResult result = engine.wrap(source, netOut);
-            socket.getOutputStream().write(netOut.array(), 0, netOut.position());
-            return result;
-        }
-
-        /** One unwrap that consumed a whole record, reading from the socket as needed. */
-        private SSLEngineResult unwrapOnce() throws IOException
-        {
-            while (true)
-            {
-                netIn.flip();
-                final SSLEngineResult result;
-                try
-                {
-                    result = engine.unwrap(netIn, appIn);
-                }
-                finally
-                {
-                    netIn.compact();
-                }
-                if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW)
-                {
-                    appIn = grow(appIn, appIn.capacity());
-                    continue;
-                }
-                if (result.getStatus() != SSLEngineResult.Status.BUFFER_UNDERFLOW)
-                {
-                    return result;
-                }
-                if (!netIn.hasRemaining())
-                {
-                    netIn = grow(netIn, netIn.capacity());
-                }
-                final int n = socket.getInputStream().read(netIn.array(), netIn.arrayOffset() + netIn.position(),
-                    netIn.remaining());
-                if (n < 0)
-                {
-                    throw new EOFException("end of stream in the middle of a TLS record");
-                }
-                netIn.position(netIn.position() + n);
-            }
-        }
-
-        /** Post-handshake messages (NewSessionTicket, KeyUpdate) may want a task or an answer. */
-        private void afterUnwrap(final SSLEngineResult result) throws IOException
-        {
-            HandshakeStatus status = result.getHandshakeStatus();
-            while (status == HandshakeStatus.NEED_TASK || status == HandshakeStatus.NEED_WRAP)
-            {
-                if (status == HandshakeStatus.NEED_TASK)
-                {
-                    runTasks();
-                    status = engine.getHandshakeStatus();
-                }
-                else
-                {
-                    status = wrapAndSend(EMPTY).getHandshakeStatus();
-                }
-            }
-        }
-
-        private void runTasks()
-        {
-            Runnable task;
-            while ((task = engine.getDelegatedTask()) != null)
-            {
-                task.run();
-            }
-        }
-
-        private static ByteBuffer grow(final ByteBuffer buffer, final int extra)
-        {
-            final ByteBuffer larger = ByteBuffer.allocate(buffer.capacity() + extra);
-            buffer.flip();
-            larger.put(buffer);
-            return larger;
-        }
-
-        @Override
-        public void close() throws IOException
-        {
-            socket.close();
         }
     }
 }

@@ -1,45 +1,71 @@
 package io.ringbus.tls;
 
 import io.ringbus.core.client.ClientOptions;
-import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.transport.PermutedTransportSuite;
 import io.ringbus.core.transport.RawPeer;
 import io.ringbus.core.transport.TcpTransportTest;
-import io.ringbus.core.transport.TransportSuite;
+import io.ringbus.core.transport.TransportPermutation;
+import io.ringbus.core.transport.TransportPermutations;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
+import java.util.stream.Stream;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
-/** The shared suite over tls with the JDK provider; the raw peer is the JDK's SSLSocket. */
-public class TlsTransportTest extends TransportSuite
+/**
+ * The shared suite over tls on every backend with every TLS provider (on the bus and the SDK
+ * client); the raw peer is the JDK's SSLSocket.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("permutations")
+public class TlsTransportTest extends PermutedTransportSuite
 {
-    static final SelfSignedCertificate CERTIFICATE = SelfSignedCertificate.generate();
+    /** One certificate for every TLS test of the build (bus-ws's wss tests use it too). */
+    public static final SelfSignedCertificate CERTIFICATE = SelfSignedCertificate.generate();
+
+    public TlsTransportTest(final TransportPermutation permutation)
+    {
+        super(permutation);
+    }
+
+    static Stream<TransportPermutation> permutations()
+    {
+        return TransportPermutations.of(TransportPermutation.Scheme.TLS);
+    }
 
     /** The provider under test, on both ends. */
     protected TlsProvider provider()
     {
-        return TlsProvider.JDK;
+        return provider(permutation);
     }
 
-    @Override
-    protected String scheme()
+    /** The bus's TLS provider for a permutation of a TLS scheme. */
+    public static TlsProvider provider(final TransportPermutation permutation)
     {
-        return "tls";
+        switch (permutation.tls())
+        {
+            case JDK:
+                return TlsProvider.JDK;
+            case BOUNCY_CASTLE:
+                return TlsProvider.BOUNCY_CASTLE;
+            default:
+                throw new IllegalArgumentException("no TLS in " + permutation);
+        }
     }
 
     @Override
     protected BusConfig.Builder configure(final BusConfig.Builder builder)
     {
-        // NIO here (bus-uring is on this module's test class path, so AUTO would pick io_uring):
-        // UringTlsTransportTest covers io_uring.
-        return builder.backend(Backend.NIO)
+        return super.configure(builder)
             .transportSettings("tls", CERTIFICATE.serverSettings().provider(provider()).build());
     }
 
@@ -60,7 +86,7 @@ public class TlsTransportTest extends TransportSuite
     }
 
     /** An SSLContext of the JDK's provider trusting exactly {@code trusted}. */
-    static SSLContext jdkClientContext(final X509Certificate trusted)
+    public static SSLContext jdkClientContext(final X509Certificate trusted)
     {
         try
         {

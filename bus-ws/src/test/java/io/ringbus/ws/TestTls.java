@@ -1,9 +1,13 @@
 package io.ringbus.ws;
 
+import io.ringbus.core.transport.TransportPermutation;
 import io.ringbus.tls.SelfSignedCertificate;
+import io.ringbus.tls.TlsSettings;
+import io.ringbus.tls.TlsTransportTest;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 
@@ -11,10 +15,10 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
-/** One self-signed certificate for the wss tests, and JDK clients that trust exactly it. */
+/** One self-signed certificate for the wss tests (bus-tls's), and JDK clients that trust exactly it. */
 final class TestTls
 {
-    static final SelfSignedCertificate CERTIFICATE = SelfSignedCertificate.generate();
+    static final SelfSignedCertificate CERTIFICATE = TlsTransportTest.CERTIFICATE;
     static final SSLContext CLIENT_CONTEXT = clientContext(CERTIFICATE.certificate());
 
     private TestTls()
@@ -29,6 +33,28 @@ final class TestTls
         socket.setEnabledProtocols(new String[] {"TLSv1.3"});
         socket.startHandshake();
         return socket;
+    }
+
+    /** TLS 1.3 over a connected {@code plain} socket (its options, such as a small receive buffer, kept), handshake done. */
+    static SSLSocket over(final Socket plain) throws IOException
+    {
+        final SSLSocket socket = (SSLSocket)CLIENT_CONTEXT.getSocketFactory().createSocket(plain,
+            plain.getInetAddress().getHostAddress(), plain.getPort(), true);
+        socket.setEnabledProtocols(new String[] {"TLSv1.3"});
+        socket.startHandshake();
+        return socket;
+    }
+
+    /** The bus's TLS settings for a wss permutation: the certificate, on the permutation's provider. */
+    static TlsSettings serverSettings(final TransportPermutation permutation)
+    {
+        return CERTIFICATE.serverSettings().provider(TlsTransportTest.provider(permutation)).build();
+    }
+
+    /** The SDK client's TLS settings for a wss permutation: trust the certificate, on the permutation's provider. */
+    static TlsSettings clientSettings(final TransportPermutation permutation)
+    {
+        return CERTIFICATE.clientSettings().provider(TlsTransportTest.provider(permutation)).build();
     }
 
     static SSLContext clientContext(final X509Certificate trusted)

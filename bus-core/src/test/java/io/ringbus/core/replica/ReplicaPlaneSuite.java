@@ -35,7 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The replica plane on one backend: lower id dials higher, a valid ping within handshake_grace,
  * exactly one connection per pair, reconnect after a late start and after a kill, one lost
- * notification per loss, FIFO per connection. Subclassed per backend.
+ * notification per loss, FIFO per connection. Run per backend from {@code TransportPermutations}
+ * (the replica plane is tcp): {@code ReplicaPlaneTest} here, {@code ReplicaPlaneMatrixTest} in bus-uring.
  */
 public abstract class ReplicaPlaneSuite
 {

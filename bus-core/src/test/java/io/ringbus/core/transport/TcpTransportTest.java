@@ -1,5 +1,8 @@
 package io.ringbus.core.transport;
 
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -8,14 +11,25 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
+import java.util.stream.Stream;
 
-/** The shared suite on plain TCP with the NIO backend. */
-public class TcpTransportTest extends TransportSuite
+/**
+ * The shared suite on plain TCP, on every backend this module's class path has (NIO here; bus-uring
+ * runs the tcp combinations again with io_uring). Its {@link SocketPeer} is the raw peer of tcp,
+ * and, over an SSLSocket, of tls.
+ */
+@ParameterizedClass(name = "{0}")
+@MethodSource("permutations")
+public class TcpTransportTest extends PermutedTransportSuite
 {
-    @Override
-    protected String scheme()
+    public TcpTransportTest(final TransportPermutation permutation)
     {
-        return "tcp";
+        super(permutation);
+    }
+
+    static Stream<TransportPermutation> permutations()
+    {
+        return TransportPermutations.of(TransportPermutation.Scheme.TCP);
     }
 
     @Override
