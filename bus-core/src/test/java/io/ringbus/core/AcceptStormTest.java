@@ -39,8 +39,14 @@ import static org.junit.jupiter.api.Assertions.fail;
  * tiny mailbox an accept storm used to make it spin on a full mailbox (its own, which only it
  * drains: forever) and every connection it owned stopped being answered.
  */
-class AcceptStormTest
+public class AcceptStormTest
 {
+    /** Adjust the configuration (a subclass per backend). */
+    protected BusConfig.Builder configure(final BusConfig.Builder builder)
+    {
+        return builder;
+    }
+
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
     private static final byte[] PING = TestFrames.frame(Command.PING_CLIENT, 0, 1);
 
@@ -85,7 +91,8 @@ class AcceptStormTest
 
     private void start(final int shards, final int mailboxCapacity)
     {
-        bus = MessageBus.start(BusConfig.builder().shards(shards).mailboxCapacity(mailboxCapacity).build(), handler);
+        bus = MessageBus.start(configure(BusConfig.builder().shards(shards).mailboxCapacity(mailboxCapacity)).build(),
+            handler);
         address = bus.listen(URI.create("tcp://127.0.0.1:0"));
     }
 

@@ -35,8 +35,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connection closed with a reason, clients' pending futures failed, the handler told) instead of
  * leaving the shard thread dead and the process half alive.
  */
-class BusFailureTest
+public class BusFailureTest
 {
+    /** Adjust the configuration (a subclass per backend). */
+    protected BusConfig.Builder configure(final BusConfig.Builder builder)
+    {
+        return builder;
+    }
+
     private static final Duration TIMEOUT = Duration.ofSeconds(20);
 
     private final AtomicReference<Throwable> told = new AtomicReference<>();
@@ -80,7 +86,7 @@ class BusFailureTest
     @ValueSource(ints = {0, 1})
     void anErrorEscapingAShardStopsTheBusAndClosesEveryConnectionWithAReason(final int failing) throws Exception
     {
-        bus = MessageBus.start(BusConfig.builder().shards(2).build(), handler);
+        bus = MessageBus.start(configure(BusConfig.builder().shards(2)).build(), handler);
         address = bus.listen(URI.create("tcp://127.0.0.1:0"));
         final BusClient[] clients = {client(), client()}; // accepts alternate: the first on shard 0, the next on 1
         final CompletableFuture<Reply> held0 = clients[0].requestAsync(GateHandler.HOLD, new byte[0]);
