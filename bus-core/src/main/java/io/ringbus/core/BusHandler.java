@@ -34,4 +34,15 @@ public interface BusHandler
     default void onReplicaLost(MessageBus bus, int replica)
     {
     }
+
+    /**
+     * The bus has failed and is stopping: {@code failure} escaped a shard's duty cycle (an Error
+     * from a handler, an I/O failure of a backend). Called once, on the failed shard's thread,
+     * before its connections close (each then reports {@code BUS_FAILURE} through
+     * {@link #onClientClosed}); the bus closes every other connection and its listeners by itself
+     * and will not serve again ({@link MessageBus#failure()}). Start a new bus to carry on.
+     */
+    default void onBusFailure(MessageBus bus, Throwable failure)
+    {
+    }
 }

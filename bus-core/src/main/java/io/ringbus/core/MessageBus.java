@@ -14,6 +14,7 @@ import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.Frames;
+import io.ringbus.core.shard.AgronaAccess;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
 import io.ringbus.core.transport.Carrier;
@@ -35,10 +36,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -50,6 +55,13 @@ import java.util.concurrent.locks.LockSupport;
  * <p>Built and started by {@link #start(BusConfig, BusHandler)}; {@link #close()} drains queued
  * frames within close_grace and joins every thread. Sends ({@link #sendToClient},
  * {@link #sendToReplica}, {@link #broadcastToReplicas}) may come from any thread and never block.
+ *
+ * <p>A shard never waits on a mailbox: shard 0 hands an accepted socket to its owner only if the
+ * owner's mailbox has room, else it refuses the connection (closed, counted in
+ * {@link #refusedConnections()}, logged at most once a second with a count). If a throwable escapes
+ * any shard's duty cycle the whole bus stops: the handler hears {@link BusHandler#onBusFailure},
+ * every connection closes with {@link CloseReason#BUS_FAILURE}, the listeners close, and
+ * {@link #failure()} says why. A half-alive bus (a dead shard whose clients hang) is never left behind.
  */
 public final class MessageBus implements AutoCloseable
 {
@@ -62,6 +74,8 @@ public final class MessageBus implements AutoCloseable
     private static final long SLOT_MASK = 0xFFFF_FFFFL;
     private static final long DISCARD_BUFFER_SIZE = 64 * 1024;
     private static final String IO_URING = "io_uring";
+    /** Refusals are logged at most once per interval, with a count: a storm must not flood the log. */
+    private static final long REFUSAL_LOG_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final BusConfig config;
     private final BusHandler handler;
@@ -76,6 +90,10 @@ public final class MessageBus implements AutoCloseable
     private final ClientPlane clientPlane = new ClientPlane();
     private final ReplicaAcceptor replicaAcceptor = new ReplicaAcceptor();
     private final long closeGraceNs;
+    private final AtomicLong refusedConnections = new AtomicLong();
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final AtomicBoolean stopStarted = new AtomicBoolean();
+    private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closing;
     private InetSocketAddress replicaAddress;
 
@@ -86,15 +104,34 @@ public final class MessageBus implements AutoCloseable
         final int[] generations = new int[MAX_CONNECTIONS_PER_SHARD];
         final int[] free = new int[MAX_CONNECTIONS_PER_SHARD];
         final ByteBuffer discard = ByteBuffer.allocateDirect((int)DISCARD_BUFFER_SIZE);
+        final int index;
+        final Runnable refusalReport = this::reportRefusals;
         int freeCount;
+        long refusalsUnreported;
+        String lastRefusal;
+        long lastRefusalReportNs;
+        boolean refusalReportScheduled;
 
-        ShardState()
+        ShardState(final int index)
         {
+            this.index = index;
+            this.lastRefusalReportNs = System.nanoTime() - REFUSAL_LOG_INTERVAL_NS;
             for (int i = 0; i < MAX_CONNECTIONS_PER_SHARD; i++)
             {
                 free[i] = MAX_CONNECTIONS_PER_SHARD - 1 - i;
             }
             freeCount = MAX_CONNECTIONS_PER_SHARD;
+        }
+
+        void reportRefusals()
+        {
+            refusalReportScheduled = false;
+            if (refusalsUnreported > 0)
+            {
+                LOG.log(Level.WARNING, "shard " + index + ": refused " + refusalsUnreported +
+                    " more connection(s) since the last report; latest: " + lastRefusal);
+                refusalsUnreported = 0;
+            }
         }
     }
 
@@ -113,24 +150,29 @@ public final class MessageBus implements AutoCloseable
         for (int i = 0; i < n; i++)
         {
             shards[i] = new Shard(i, backends.apply(i), config.idleMode(), config.mailboxCapacity(),
-                config.mailboxDrainLimit());
-            states[i] = new ShardState();
+                config.mailboxDrainLimit(), this::onShardFailure);
+            states[i] = new ShardState(i);
         }
     }
 
     /**
      * Build a bus from {@code config}, start its shards, bind every listener in
      * {@code config.listen()} and, if it is a replica, its replica listener and dialers.
+     *
+     * @throws IllegalStateException at once if this JVM lacks what the shards need (on Java 17,
+     *                               {@value AgronaAccess#ADD_EXPORTS_FLAG}; the message says so).
      */
     public static MessageBus start(final BusConfig config, final BusHandler handler)
     {
+        AgronaAccess.require("MessageBus.start");
         final MessageBus bus = new MessageBus(config, handler);
         LOG.log(Level.INFO, "ringbus: backend " + bus.shards[0].backend().name() + " (asked: " +
             config.backend().name().toLowerCase() + "), " + config.shards() + " shard(s)");
         for (int i = 0; i < bus.shards.length; i++)
         {
-            bus.runners[i] = new AgentRunner(NoOpIdleStrategy.INSTANCE,
-                ex -> LOG.log(Level.ERROR, "shard failure", ex), null, bus.shards[i]);
+            final Shard shard = bus.shards[i];
+            // The shard catches what escapes its duty cycle itself; this sees only onStart/onClose.
+            bus.runners[i] = new AgentRunner(NoOpIdleStrategy.INSTANCE, ex -> bus.onRunnerError(shard, ex), null, shard);
             AgentRunner.startOnThread(bus.runners[i]);
         }
         try
@@ -295,6 +337,27 @@ public final class MessageBus implements AutoCloseable
         return replicaConnections.get(replica) != null;
     }
 
+    /** True from start until {@link #close()} begins or a shard fails. Any thread. */
+    public boolean isRunning()
+    {
+        return !closing;
+    }
+
+    /** The throwable that stopped this bus (the first to escape a shard's duty cycle), or null. Any thread. */
+    public Throwable failure()
+    {
+        return failure.get();
+    }
+
+    /**
+     * Connections refused since start because their owning shard's mailbox was full or its
+     * connection table was full. Any thread.
+     */
+    public long refusedConnections()
+    {
+        return refusedConnections.get();
+    }
+
     /** Counters summed over the shards. Any thread. */
     public BusStats stats()
     {
@@ -312,36 +375,85 @@ public final class MessageBus implements AutoCloseable
 
     /**
      * Stop: close the listeners, close every connection gracefully (flush, FIN) within close_grace,
-     * then stop and join the shard threads. Any thread but a shard's; idempotent.
+     * then stop and join the shard threads. Idempotent: a second caller waits for the first to finish.
+     * On a shard thread (from a handler) it hands the stop to a new thread and returns at once.
      */
     @Override
     public void close()
     {
-        if (closing)
+        for (final Shard shard : shards)
         {
+            if (shard.inShard())
+            {
+                closing = true;
+                stopOnNewThread();
+                return;
+            }
+        }
+        if (!stopStarted.compareAndSet(false, true))
+        {
+            awaitStopped();
             return;
         }
-        closing = true;
         try
         {
-            onShard0(() ->
-            {
-                for (final IoListener listener : listeners)
-                {
-                    listener.close();
-                }
-                listeners.clear();
-                return null;
-            });
+            stop();
         }
-        catch (final RuntimeException ex)
+        finally
         {
-            LOG.log(Level.WARNING, "closing listeners", ex);
+            stopped.countDown();
+        }
+    }
+
+    private void stopOnNewThread()
+    {
+        final Thread stopper = new Thread(this::close, "ringbus-stop");
+        stopper.setDaemon(true);
+        stopper.start();
+    }
+
+    private void awaitStopped()
+    {
+        try
+        {
+            // Bounded: stop() itself is bounded by close_grace plus the joins.
+            if (!stopped.await(closeGraceNs + TimeUnit.SECONDS.toNanos(30), TimeUnit.NANOSECONDS))
+            {
+                LOG.log(Level.WARNING, "close: the stop already under way did not finish in time");
+            }
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void stop()
+    {
+        closing = true;
+        final Throwable failed = failure.get();
+        final CloseReason reason = failed == null ? CloseReason.SHUTDOWN : CloseReason.BUS_FAILURE;
+        final String detail = failed == null ? null : failureDetail(failed);
+        if (!shards[0].isStopped())
+        {
+            try
+            {
+                onShard0(() ->
+                {
+                    closeListeners();
+                    return null;
+                });
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.log(Level.WARNING, "closing listeners", ex);
+            }
         }
         for (int i = 0; i < shards.length; i++)
         {
             final ShardState state = states[i];
-            shards[i].execute(() -> closeAll(state, false));
+            // A failed shard closed its own connections before it ended; execute() refuses a stopped shard.
+            shards[i].execute(() -> closeAll(state, false, reason, detail));
         }
         final long deadline = System.nanoTime() + closeGraceNs + TimeUnit.MILLISECONDS.toNanos(100);
         while (openConnections.get() > 0 && System.nanoTime() < deadline)
@@ -351,7 +463,7 @@ public final class MessageBus implements AutoCloseable
         for (int i = 0; i < shards.length; i++)
         {
             final ShardState state = states[i];
-            shards[i].execute(() -> closeAll(state, true));
+            shards[i].execute(() -> closeAll(state, true, reason, "close_grace expired during shutdown"));
         }
         for (int i = 0; i < runners.length; i++)
         {
@@ -367,20 +479,101 @@ public final class MessageBus implements AutoCloseable
         }
     }
 
-    private void closeAll(final ShardState state, final boolean abort)
+    /** On shard 0. */
+    private void closeListeners()
+    {
+        for (final IoListener listener : listeners)
+        {
+            try
+            {
+                listener.close();
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.log(Level.WARNING, "closing listener " + listener.localAddress(), ex);
+            }
+        }
+        listeners.clear();
+    }
+
+    private static String failureDetail(final Throwable failed)
+    {
+        return "the bus stopped after a shard failure: " + failed;
+    }
+
+    /**
+     * On the failed shard's thread, its last act: a throwable escaped its duty cycle. The first
+     * failure stops the bus; each failed shard closes its own connections, as no other thread may.
+     */
+    private void onShardFailure(final Shard shard, final Throwable ex)
+    {
+        final boolean first = failure.compareAndSet(null, ex);
+        closing = true;
+        if (first)
+        {
+            LOG.log(Level.ERROR, "shard " + shard.index() + " failed: stopping the bus", ex);
+            try
+            {
+                handler.onBusFailure(this, ex);
+            }
+            catch (final Throwable handlerFailure)
+            {
+                LOG.log(Level.ERROR, "BusHandler.onBusFailure failed", handlerFailure);
+            }
+        }
+        else
+        {
+            LOG.log(Level.ERROR, "shard " + shard.index() + " failed too (the bus is already stopping)", ex);
+        }
+        final String detail = failureDetail(failure.get());
+        closeAll(states[shard.index()], true, CloseReason.BUS_FAILURE, detail);
+        if (shard.index() == 0)
+        {
+            closeListeners(); // nobody else may: listeners belong to shard 0
+        }
+        if (first)
+        {
+            stopOnNewThread(); // the healthy shards close gracefully and every thread is joined
+        }
+    }
+
+    /** AgentRunner saw a throwable outside doWork (onStart, onClose). */
+    private void onRunnerError(final Shard shard, final Throwable ex)
+    {
+        if (closing || shard.isStopped())
+        {
+            LOG.log(Level.ERROR, "shard " + shard.index() + ": error while stopping", ex);
+        }
+        else
+        {
+            onShardFailure(shard, ex);
+        }
+    }
+
+    /** On the state's shard. Each connection on its own: one that throws does not keep the rest open. */
+    private void closeAll(final ShardState state, final boolean abort, final CloseReason reason, final String detail)
     {
         for (int slot = 0; slot < MAX_CONNECTIONS_PER_SHARD; slot++)
         {
             final Connection connection = state.slots.get(slot);
             if (connection != null)
             {
-                if (abort)
+                try
                 {
-                    connection.abort(CloseReason.SHUTDOWN, "close_grace expired during shutdown");
+                    if (abort)
+                    {
+                        connection.abort(reason, detail);
+                    }
+                    else
+                    {
+                        connection.close(reason, detail);
+                    }
                 }
-                else
+                catch (final Throwable ex)
                 {
-                    connection.close(CloseReason.SHUTDOWN, null);
+                    LOG.log(Level.ERROR, "shard " + state.index + ": closing connection " +
+                        Long.toHexString(connection.id()) + " failed", ex);
+                    releaseSlot(connection);
                 }
             }
         }
@@ -435,12 +628,51 @@ public final class MessageBus implements AutoCloseable
         delegate(socket, pickShard(), clientPlane, transport, uri);
     }
 
+    /**
+     * On shard 0 (every listener lives there). Never waits: for shard 0 itself register runs inline;
+     * another shard whose mailbox is full (or that has stopped) costs this connection a refusal
+     * rather than stalling the acceptor and every connection shard 0 owns.
+     */
     private void delegate(final AcceptedSocket socket, final int owner, final ConnectionHandler plane,
         final TransportProvider transport, final URI uri)
     {
-        if (closing || !shards[owner].execute(() -> register(socket, owner, plane, transport, uri)))
+        if (closing)
         {
             socket.close();
+        }
+        else if (!shards[owner].tryExecute(() -> register(socket, owner, plane, transport, uri)))
+        {
+            socket.close();
+            refused(0, socket.remoteAddress(), shards[owner].isStopped() ? "shard " + owner + " has stopped" :
+                "shard " + owner + " mailbox full (mailbox_capacity " + shards[owner].mailboxCapacity() + ")");
+        }
+    }
+
+    /**
+     * Count a refused connection; log the first of a burst at once, the rest as one line with a
+     * count at most once per {@link #REFUSAL_LOG_INTERVAL_NS}. On shard {@code shardIndex}.
+     */
+    private void refused(final int shardIndex, final InetSocketAddress peer, final String why)
+    {
+        refusedConnections.incrementAndGet();
+        final ShardState state = states[shardIndex];
+        final Shard shard = shards[shardIndex];
+        state.lastRefusal = peer + ": " + why;
+        final long nowNs = System.nanoTime();
+        if (!state.refusalReportScheduled && nowNs - state.lastRefusalReportNs >= REFUSAL_LOG_INTERVAL_NS)
+        {
+            LOG.log(Level.WARNING, "shard " + shardIndex + ": refused connection " + state.lastRefusal);
+            state.lastRefusalReportNs = nowNs;
+        }
+        else
+        {
+            state.refusalsUnreported++;
+            if (!state.refusalReportScheduled)
+            {
+                state.refusalReportScheduled = true;
+                state.lastRefusalReportNs += REFUSAL_LOG_INTERVAL_NS;
+                shard.schedule(state.lastRefusalReportNs, state.refusalReport);
+            }
         }
     }
 
@@ -455,8 +687,8 @@ public final class MessageBus implements AutoCloseable
         final Connection connection = newConnection(owner, plane);
         if (connection == null)
         {
-            LOG.log(Level.WARNING, "shard " + owner + ": connection table full, refusing " + socket.remoteAddress());
             socket.close();
+            refused(owner, socket.remoteAddress(), "connection table full (" + MAX_CONNECTIONS_PER_SHARD + ")");
             return;
         }
         final IoChannel channel;
@@ -507,8 +739,8 @@ public final class MessageBus implements AutoCloseable
         final Connection connection = newConnection(0, clientPlane);
         if (connection == null)
         {
-            LOG.log(Level.WARNING, "shard 0: connection table full, refusing " + stream.remoteAddress());
             stream.refuse("server busy");
+            refused(0, stream.remoteAddress(), "connection table full (" + MAX_CONNECTIONS_PER_SHARD + ")");
             return;
         }
         final ClientConnMeta meta = new ClientConnMeta(connection.id(), stream.remoteAddress(), transport.scheme());

@@ -9,6 +9,7 @@ import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.Frames;
+import io.ringbus.core.shard.AgronaAccess;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CloseReason;
@@ -20,6 +21,7 @@ import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.NoOpIdleStrategy;
 
 import java.io.IOException;
+import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -40,9 +42,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread-safe: any thread may send. Replies complete their futures on the client's I/O thread;
  * do not block in a callback chained to one.
+ *
+ * <p>If a throwable escapes the I/O thread's duty cycle the client fails as a whole: the
+ * connection is aborted, every pending future fails with {@link ConnectionClosedException} naming
+ * the failure, and later requests fail at once.
  */
 public final class BusClient implements AutoCloseable
 {
+    private static final System.Logger LOG = System.getLogger(BusClient.class.getName());
+
     private final ClientOptions options;
     private final FramePool pool;
     private final Shard shard;
@@ -59,8 +67,9 @@ public final class BusClient implements AutoCloseable
     {
         this.options = options;
         this.pool = new FramePool(options.maxMessageSize());
-        this.shard = new Shard(0, new NioBackend(), IdleMode.BLOCKING, 1024, 256);
-        this.runner = new AgentRunner(NoOpIdleStrategy.INSTANCE, Throwable::printStackTrace, null, shard);
+        this.shard = new Shard(0, new NioBackend(), IdleMode.BLOCKING, 1024, 256, this::onIoFailure);
+        // The shard catches what escapes its duty cycle itself; this sees only onStart/onClose.
+        this.runner = new AgentRunner(NoOpIdleStrategy.INSTANCE, this::onRunnerError, null, shard);
         final SecureRandom random = new SecureRandom();
         this.clientHi = options.clientIdSet() ? options.clientHi() : random.nextLong();
         this.clientLo = options.clientIdSet() ? options.clientLo() : random.nextLong();
@@ -72,9 +81,15 @@ public final class BusClient implements AutoCloseable
         return connect(uri, ClientOptions.defaults());
     }
 
-    /** Connect to {@code uri} with {@code options}; blocks until connected or the connect timeout. */
+    /**
+     * Connect to {@code uri} with {@code options}; blocks until connected or the connect timeout.
+     *
+     * @throws IllegalStateException at once if this JVM lacks what the I/O thread needs (on Java 17,
+     *                               {@value AgronaAccess#ADD_EXPORTS_FLAG}; the message says so).
+     */
     public static BusClient connect(final URI uri, final ClientOptions options) throws IOException
     {
+        AgronaAccess.require("BusClient.connect");
         final TransportProvider transport = TransportProvider.forScheme(uri.getScheme());
         final InetSocketAddress address = transport.address(uri);
         final Carrier carrier = transport.clientCarrier(uri, options.transportSettings(transport.scheme()),
@@ -269,6 +284,47 @@ public final class BusClient implements AutoCloseable
         shard.wake();
         runner.close();
         failPending(closedBecause != null ? closedBecause : "client closed");
+    }
+
+    /** On the I/O thread, its last act: a throwable escaped the duty cycle. */
+    private void onIoFailure(final Shard failed, final Throwable ex)
+    {
+        final String reason = "the client's I/O thread failed: " + ex;
+        LOG.log(Level.ERROR, reason, ex);
+        closedBecause = reason;
+        final Connection conn = connection;
+        if (conn != null)
+        {
+            try
+            {
+                conn.abort(CloseReason.BUS_FAILURE, reason);
+            }
+            catch (final Throwable abortFailure)
+            {
+                LOG.log(Level.ERROR, "aborting the connection after the failure failed", abortFailure);
+            }
+        }
+        closedBecause = reason; // onClosed may have put the connection's wording there
+        connected.completeExceptionally(new ConnectionClosedException(reason));
+        failPending(reason);
+    }
+
+    private void onRunnerError(final Throwable ex)
+    {
+        if (shard.isStopped())
+        {
+            LOG.log(Level.ERROR, "client I/O thread: error while stopping", ex);
+        }
+        else
+        {
+            onIoFailure(shard, ex);
+        }
+    }
+
+    /** Test hook: run {@code task} on the I/O thread (to inject a failure into its duty cycle). */
+    boolean runOnIoThread(final Runnable task)
+    {
+        return shard.execute(task);
     }
 
     private void failPending(final String reason)

@@ -4,6 +4,7 @@ import io.ringbus.core.backend.IoBackend;
 import io.ringbus.core.config.IdleMode;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.DeadlineTimerWheel;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.MpscArrayQueue;
@@ -21,6 +22,18 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Other threads never touch a shard's state: they {@link #execute(Runnable)} tasks on it or
  * {@link #requestFlush(Flushable)} a connection whose queue they fed.
+ *
+ * <p>Nothing here ever waits on a mailbox (issue 11): a task for the calling shard itself runs
+ * inline; {@link #tryExecute(Runnable)} answers false when the bounded mailbox is full, for work a
+ * caller can refuse (an accepted socket handed to its owner); {@link #execute(Runnable)} is for
+ * control tasks that must not be lost (a carrier's resume, a close, a dial) and spills into an
+ * unbounded overflow queue when the mailbox is full. Control tasks come one per connection or per
+ * operator action, never one per byte received, so the overflow stays as small as the work it
+ * names.
+ *
+ * <p>A throwable that escapes the duty cycle (an Error from a handler, an I/O failure of the
+ * backend itself) ends the shard: it is handed once to the {@link FailureHandler} on the shard
+ * thread, the shard stops taking tasks, and the thread ends. Its owner decides what else stops.
  */
 public final class Shard implements Agent
 {
@@ -36,11 +49,24 @@ public final class Shard implements Agent
         void flush();
     }
 
+    /** Told, once and on the shard thread, that a throwable escaped the duty cycle and the shard is ending. */
+    @FunctionalInterface
+    public interface FailureHandler
+    {
+        /**
+         * The shard's last act: it takes no more tasks and its thread ends when this returns. The
+         * handler may still touch the shard's connections (to close them) from here.
+         */
+        void onShardFailure(Shard shard, Throwable failure);
+    }
+
     private final int index;
     private final IoBackend backend;
     private final IdleMode idleMode;
     private final int drainLimit;
     private final MpscArrayQueue<Runnable> mailbox;
+    private final MpscUnboundedXaddArrayQueue<Runnable> overflow = new MpscUnboundedXaddArrayQueue<>(256, 4);
+    private final FailureHandler failureHandler;
     private final MpscUnboundedXaddArrayQueue<Flushable> flushes = new MpscUnboundedXaddArrayQueue<>(1024, 4);
     private final DeadlineTimerWheel timers;
     private final Long2ObjectHashMap<Runnable> timerTasks = new Long2ObjectHashMap<>();
@@ -53,6 +79,8 @@ public final class Shard implements Agent
     private volatile boolean sleeping;
     private boolean justPolled;
     private volatile Thread thread;
+    private volatile boolean stopped;
+    private volatile Throwable failure;
     private long nowNs;
     private long batchStamp;
 
@@ -63,10 +91,16 @@ public final class Shard implements Agent
     /** Largest number of frames in one gathering write seen on this shard. */
     public final AtomicLong maxFramesPerWrite = new AtomicLong();
 
+    /**
+     * @param mailboxCapacity slots in the bounded mailbox ({@link #tryExecute} refuses beyond it).
+     * @param drainLimit      mailbox (and overflow, and flush) entries run per duty cycle, each.
+     * @param failureHandler  told if a throwable escapes the duty cycle.
+     */
     public Shard(final int index, final IoBackend backend, final IdleMode idleMode, final int mailboxCapacity,
-        final int drainLimit)
+        final int drainLimit, final FailureHandler failureHandler)
     {
         this.index = index;
+        this.failureHandler = failureHandler;
         this.backend = backend;
         this.idleMode = idleMode;
         this.drainLimit = drainLimit;
@@ -106,23 +140,71 @@ public final class Shard implements Agent
     }
 
     /**
-     * Run {@code task} on this shard. Any thread. Waits (yielding) while the mailbox is full, so
-     * use it for control operations, not per frame.
+     * Run {@code task} on this shard, for control tasks that must not be lost. Any thread; never
+     * waits. On this shard's own thread it runs the task inline (a shard never waits on its own
+     * mailbox); from another thread it takes a mailbox slot, or the overflow queue when the mailbox
+     * is full. Tasks one thread executes run in the order it executed them.
      *
-     * @return false if the shard has stopped and the task was not taken.
+     * @return false if the shard has stopped (closed or failed) and the task was not taken.
      */
     public boolean execute(final Runnable task)
     {
-        while (!mailbox.offer(task))
+        if (Thread.currentThread() == thread)
         {
-            if (thread == null)
-            {
-                return false;
-            }
-            Thread.yield();
+            runTask(task);
+            return true;
+        }
+        if (stopped)
+        {
+            return false;
+        }
+        // While anything waits in the overflow, later tasks queue behind it: a producer's tasks keep their order.
+        if (!overflow.isEmpty() || !mailbox.offer(task))
+        {
+            overflow.offer(task);
         }
         wake();
         return true;
+    }
+
+    /**
+     * Run {@code task} on this shard if it has room, for work the caller can refuse. Any thread;
+     * never waits. On this shard's own thread it runs the task inline.
+     *
+     * @return false if the mailbox is full (or control tasks are spilling over) or the shard has
+     * stopped: the task was not taken and the caller still owns whatever it carries.
+     */
+    public boolean tryExecute(final Runnable task)
+    {
+        if (Thread.currentThread() == thread)
+        {
+            runTask(task);
+            return true;
+        }
+        if (stopped || !overflow.isEmpty() || !mailbox.offer(task))
+        {
+            return false;
+        }
+        wake();
+        return true;
+    }
+
+    /** Slots in the bounded mailbox. */
+    public int mailboxCapacity()
+    {
+        return mailbox.capacity();
+    }
+
+    /** True once the shard has stopped taking tasks: closed, or failed (see {@link #failure()}). Any thread. */
+    public boolean isStopped()
+    {
+        return stopped;
+    }
+
+    /** The throwable that ended this shard's duty cycle, or null. Any thread. */
+    public Throwable failure()
+    {
+        return failure;
     }
 
     /** Ask this shard to call {@code flushable.flush()} soon. Any thread. */
@@ -168,7 +250,36 @@ public final class Shard implements Agent
     }
 
     @Override
-    public int doWork() throws Exception
+    public int doWork()
+    {
+        try
+        {
+            return dutyCycle();
+        }
+        catch (final Throwable ex)
+        {
+            fail(ex);
+            // Expected: the failure has been reported, AgentRunner need not report it again.
+            throw new AgentTerminationException(ex, true);
+        }
+    }
+
+    private void fail(final Throwable ex)
+    {
+        failure = ex;
+        stopped = true;
+        try
+        {
+            failureHandler.onShardFailure(this, ex);
+        }
+        catch (final Throwable handlerFailure)
+        {
+            handlerFailure.addSuppressed(ex);
+            LOG.log(Level.ERROR, "shard " + index + ": failure handler failed", handlerFailure);
+        }
+    }
+
+    private int dutyCycle() throws IOException
     {
         nowNs = System.nanoTime();
         int work = 0;
@@ -185,6 +296,7 @@ public final class Shard implements Agent
             work = backend.poll(0);
         }
         work += mailbox.drain(taskRunner, drainLimit);
+        work += overflow.drain(taskRunner, drainLimit);
         work += flushes.drain(flushRunner, drainLimit);
         if (timers.timerCount() > 0 && nowNs - earliestDeadlineNs >= 0)
         {
@@ -208,7 +320,7 @@ public final class Shard implements Agent
         sleeping = true;
         try
         {
-            if (mailbox.isEmpty() && flushes.isEmpty())
+            if (mailbox.isEmpty() && overflow.isEmpty() && flushes.isEmpty())
             {
                 final long blockNs = timers.timerCount() == 0 ? MAX_BLOCK_NS :
                     Math.min(MAX_BLOCK_NS, Math.max(TIMER_TICK_NS, earliestDeadlineNs - System.nanoTime()));
@@ -255,20 +367,74 @@ public final class Shard implements Agent
         return true;
     }
 
-    /** Run every queued task and flush, so nothing handed to this shard is left unreleased. */
+    /**
+     * Run every queued task and flush, so nothing handed to this shard is left unreleased. Shard
+     * thread (or the closing thread once the shard thread has ended). A task that throws even an
+     * Error is logged and the rest still run: this is the last chance to release what they hold.
+     */
     public void drainRemaining()
     {
-        mailbox.drain(taskRunner);
-        flushes.drain(flushRunner);
+        drainQuietly(mailbox);
+        drainQuietly(overflow);
+        while (true)
+        {
+            final Flushable flushable = flushes.poll();
+            if (flushable == null)
+            {
+                return;
+            }
+            try
+            {
+                flushable.flush();
+            }
+            catch (final Throwable ex)
+            {
+                LOG.log(Level.ERROR, "shard " + index + ": flush while stopping failed", ex);
+            }
+        }
+    }
+
+    private void drainQuietly(final MessagePassingQueue<Runnable> queue)
+    {
+        while (true)
+        {
+            final Runnable task = queue.poll();
+            if (task == null)
+            {
+                return;
+            }
+            try
+            {
+                task.run();
+            }
+            catch (final Throwable ex)
+            {
+                LOG.log(Level.ERROR, "shard " + index + ": task while stopping failed", ex);
+            }
+        }
     }
 
     @Override
     public void onClose()
     {
-        drainRemaining();
-        thread = null;
-        drainRemaining();
-        backend.close();
+        try
+        {
+            drainRemaining();
+        }
+        finally
+        {
+            // From here execute() refuses; the second drain takes what raced past the check.
+            stopped = true;
+            thread = null;
+            try
+            {
+                drainRemaining();
+            }
+            finally
+            {
+                backend.close();
+            }
+        }
     }
 
     @Override

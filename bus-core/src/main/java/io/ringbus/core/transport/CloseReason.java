@@ -30,7 +30,9 @@ public enum CloseReason
     /** Connecting failed (expected while a peer is down: the dialer retries). */
     CONNECT_FAILED(false),
     /** Any other I/O error. */
-    IO_ERROR(true);
+    IO_ERROR(true),
+    /** The bus (or client) stopped because one of its shards failed: a throwable escaped its duty cycle. */
+    BUS_FAILURE(true);
 
     private final boolean abnormal;
 
