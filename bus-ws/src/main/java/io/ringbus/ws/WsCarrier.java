@@ -876,7 +876,16 @@ final class WsCarrier implements Carrier
                     wait = true;
                     break;
                 case IO_ERROR:
-                    code = CLOSE_INTERNAL_ERROR;
+                case BUS_FAILURE:
+                case MEMORY_BUDGET:
+                    code = CLOSE_INTERNAL_ERROR; // RFC 6455 7.4.1: 1011, the server met a condition it cannot serve
+                    break;
+                case PARTIAL_FRAME_TIMEOUT:
+                    code = CLOSE_POLICY_VIOLATION; // the peer broke a rule of ours: frames must complete in time
+                    break;
+                case IDLE_TIMEOUT:
+                    code = CLOSE_GOING_AWAY;
+                    wait = true;
                     break;
                 default:
                     code = CLOSE_NORMAL;

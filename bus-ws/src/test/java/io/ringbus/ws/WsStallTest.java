@@ -68,4 +68,27 @@ class WsStallTest
         assertEquals(CloseReason.PARTIAL_FRAME_TIMEOUT, closed.closeReason(), closed.closeDetail());
         assertTrue(closed.closeDetail().startsWith("an incomplete carrier record"), closed.closeDetail());
     }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ws", "wss"})
+    void anIdleTimeoutClosesWithGoingAway(final String scheme) throws Exception
+    {
+        bus = MessageBus.start(BusConfig.builder().shards(1).backend(Backend.NIO)
+            .idleTimeout(Duration.ofMillis(100))
+            .transportSettings("tls", TestTls.CERTIFICATE.serverSettings().build()).build(), handler);
+        final InetSocketAddress address = bus.listen(URI.create(scheme + "://127.0.0.1:0"));
+        final Socket socket = "wss".equals(scheme) ? TestTls.socket(address) :
+            new Socket(address.getAddress(), address.getPort());
+        peer = WsTestPeer.upgrade(socket);
+        // RFC 6455 7.4.1: an endpoint "going away" says 1001; a plain 1000 would hide why it closed.
+        assertEquals(WebSocketCodec.CLOSE_GOING_AWAY, peer.awaitCloseAndAnswer(TIMEOUT), "close code");
+        final long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (handler.closed.isEmpty() && System.nanoTime() < deadline)
+        {
+            LockSupport.parkNanos(1_000_000L);
+        }
+        final ClientConnMeta closed = handler.closed.poll();
+        assertTrue(closed != null, "the connection closed within " + TIMEOUT);
+        assertEquals(CloseReason.IDLE_TIMEOUT, closed.closeReason(), closed.closeDetail());
+    }
 }

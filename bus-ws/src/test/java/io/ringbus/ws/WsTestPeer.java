@@ -277,6 +277,29 @@ final class WsTestPeer implements AutoCloseable
         }
     }
 
+    /**
+     * Read frames until the server's close frame, answer it with the same code (RFC 6455 5.5.1),
+     * then expect end of stream; returns the close code. Data frames before it are skipped.
+     */
+    int awaitCloseAndAnswer(final Duration timeout) throws IOException
+    {
+        while (true)
+        {
+            final Frame frame = read(timeout);
+            if (frame == null)
+            {
+                throw new EOFException("end of stream without a close frame");
+            }
+            if (frame.opcode == WebSocketCodec.OPCODE_CLOSE)
+            {
+                sendClose(frame.closeCode(), new byte[0]);
+                assertEquals(-1, readByteOrEof(), "end of stream after the close handshake");
+                socket.close();
+                return frame.closeCode();
+            }
+        }
+    }
+
     private int readByteOrEof() throws IOException
     {
         try

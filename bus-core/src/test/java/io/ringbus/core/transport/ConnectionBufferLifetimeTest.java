@@ -40,7 +40,8 @@ class ConnectionBufferLifetimeTest
 
     private final FramePool pool = new FramePool(MAX_MESSAGE_SIZE, FramePool.DEFAULT_MAX_POOLED_BYTES_PER_CLASS, true);
     private final NioBackend backend = new NioBackend();
-    private final Shard shard = new Shard(0, backend, IdleMode.BLOCKING, 64, 64);
+    private final Shard shard = new Shard(0, backend, IdleMode.BLOCKING, 64, 64,
+        (failed, ex) -> org.junit.jupiter.api.Assertions.fail("shard failed", ex));
     private final RecordingHandler handler = new RecordingHandler();
     private Connection connection;
 

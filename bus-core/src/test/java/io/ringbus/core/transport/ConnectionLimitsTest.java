@@ -38,7 +38,8 @@ class ConnectionLimitsTest
     private static final long ONE_MS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final Duration DEADLINE = Duration.ofSeconds(10);
 
-    private final Shard shard = new Shard(0, new NioBackend(), IdleMode.BLOCKING, 64, 64);
+    private final Shard shard = new Shard(0, new NioBackend(), IdleMode.BLOCKING, 64, 64,
+        (failed, ex) -> org.junit.jupiter.api.Assertions.fail("shard failed", ex));
     private final ByteBuffer discard = ByteBuffer.allocateDirect(64 * 1024);
     private FramePool pool = new FramePool(1 << 20, 1 << 20, true, 1);
     private final FakeChannel channel = new FakeChannel();
