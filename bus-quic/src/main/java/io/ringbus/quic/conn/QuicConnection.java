@@ -34,6 +34,12 @@ import java.util.function.Function;
  * {@link PacketAssembler} (packets out), {@link KeyPhases}, {@link IdleTimer},
  * {@link AmplificationLimit}, and {@link LossDetector} with its {@link CongestionController}.
  *
+ * <p>Transitions, each made here only: HANDSHAKING to ESTABLISHED when the handshake is confirmed
+ * ({@link #confirmHandshake}); HANDSHAKING or ESTABLISHED to CLOSING when we close
+ * ({@link #startClosing}: {@link #close}, an error, a peer's RESET_STREAM or STOP_SENDING), to
+ * DRAINING on the peer's CONNECTION_CLOSE ({@link #enterDraining}), to CLOSED on the idle timeout;
+ * CLOSING or DRAINING to CLOSED after three PTOs ({@link #onTimeout}) or on an internal failure.
+ *
  * <p>Single-threaded: every method must be called on the owner's thread (shard 0 in Ringbus). The
  * receive, send and reassembly buffers are allocated once, the stream's on first use.
  */
