@@ -2,7 +2,6 @@ package io.ringbus.quic;
 
 import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.backend.IoChannelHandler;
-import io.ringbus.core.backend.IoDatagramSocket;
 import io.ringbus.core.backend.IoResult;
 import io.ringbus.core.shard.Shard;
 
@@ -18,20 +17,16 @@ import java.security.SecureRandom;
  * The channel it returns completes its connect when the handshake is done (or fails with the
  * close reason), then carries the stream like a TCP socket. Shard thread only.
  */
-final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
+final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, DatagramLoop.Handler
 {
     private static final System.Logger LOG = System.getLogger(QuicClientEndpoint.class.getName());
-    private static final int MAX_DATAGRAMS_PER_WAKEUP = 256;
 
     private final Shard shard;
-    private final IoDatagramSocket socket;
-    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(QuicServerEndpoint.MAX_DATAGRAM);
+    private final DatagramLoop socket;
     private final QuicSession session;
     private boolean flushRequested;
-    private boolean moreToRead;
     private boolean servicing;
     private boolean connectReported;
-    private boolean socketClosed;
 
     private QuicClientEndpoint(final Shard shard, final InetSocketAddress server, final QuicSessionFactory factory,
         final String serverName, final IoChannelHandler handler) throws IOException
@@ -40,7 +35,7 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
         final InetSocketAddress local = new InetSocketAddress(
             server.getAddress() instanceof Inet6Address ? InetAddress.getByName("::") :
             InetAddress.getByName("0.0.0.0"), 0);
-        this.socket = shard.backend().openDatagram(local, server, this::onReadable);
+        this.socket = new DatagramLoop(shard, local, server, this);
         this.session = new QuicSession(this, server, new SecureRandom().nextLong());
         session.bindEarly(handler);
         try
@@ -63,42 +58,28 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
         return endpoint.session;
     }
 
-    private void onReadable()
+    @Override
+    public void onDatagram(final ByteBuffer datagram, final InetSocketAddress sender, final long nowNs)
     {
-        final long nowNs = System.nanoTime();
-        moreToRead = false;
-        for (int i = 0; !socketClosed; i++)
+        session.connection.onDatagram(datagram, nowNs);
+    }
+
+    @Override
+    public void onReceiveFailed(final IOException ex)
+    {
+        // A connected UDP socket reports ICMP port unreachable here: nobody listens.
+        LOG.log(System.Logger.Level.DEBUG, () -> "quic receive: " + ex);
+        if (!session.connection.isEstablished())
         {
-            if (i == MAX_DATAGRAMS_PER_WAKEUP)
-            {
-                // Go on after the shard's other work: see QuicServerEndpoint.onReadable.
-                moreToRead = true;
-                break;
-            }
-            final InetSocketAddress sender;
-            try
-            {
-                sender = socket.receive(receiveBuffer.clear());
-            }
-            catch (final IOException ex)
-            {
-                // A connected UDP socket reports ICMP port unreachable here: nobody listens.
-                LOG.log(System.Logger.Level.DEBUG, () -> "quic receive: " + ex);
-                if (!session.connection.isEstablished())
-                {
-                    session.connection.close(QuicSessionFactory.NO_ERROR, "server unreachable: " + ex.getMessage(), false);
-                    markDirty(session);
-                }
-                break;
-            }
-            if (sender == null)
-            {
-                break;
-            }
-            receiveBuffer.flip();
-            session.connection.onDatagram(receiveBuffer, nowNs);
+            session.connection.close(QuicSessionFactory.NO_ERROR, "server unreachable: " + ex.getMessage(), false);
+            markDirty(session);
         }
-        if (moreToRead)
+    }
+
+    @Override
+    public void afterPass(final long nowNs, final boolean more)
+    {
+        if (more)
         {
             markDirty(session);
         }
@@ -108,7 +89,7 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
     @Override
     public void markDirty(final QuicSession ignored)
     {
-        if (!servicing && !flushRequested && !socketClosed)
+        if (!servicing && !flushRequested && !socket.isClosed())
         {
             flushRequested = true;
             shard.requestFlush(this);
@@ -119,9 +100,8 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
     public void flush()
     {
         flushRequested = false;
-        if (moreToRead)
+        if (socket.resume())
         {
-            onReadable();
             return;
         }
         service(System.nanoTime());
@@ -129,7 +109,7 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
 
     private void service(final long nowNs)
     {
-        if (socketClosed)
+        if (socket.isClosed())
         {
             return;
         }
@@ -162,7 +142,6 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable
             session.handler().onConnect(IoResult.ERROR); // the session's failure() says why
         }
         session.cancelTimer();
-        socketClosed = true;
         socket.close();
     }
 

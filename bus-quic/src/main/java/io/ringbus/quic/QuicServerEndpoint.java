@@ -1,6 +1,5 @@
 package io.ringbus.quic;
 
-import io.ringbus.core.backend.IoDatagramSocket;
 import io.ringbus.core.backend.IoListener;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
@@ -30,12 +29,11 @@ import java.util.function.Consumer;
  * CONNECTION_REFUSED; once it is, its stream is handed to the bus as an {@link AcceptedStream}.
  * Shard thread only, like everything it owns.
  */
-final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.Flushable
+final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.Flushable, DatagramLoop.Handler
 {
     private static final System.Logger LOG = System.getLogger(QuicServerEndpoint.class.getName());
-    static final int MAX_DATAGRAM = 65_527;
+    static final int MAX_DATAGRAM = DatagramLoop.MAX_DATAGRAM;
     static final int MIN_INITIAL_DATAGRAM = 1200;
-    private static final int MAX_DATAGRAMS_PER_WAKEUP = 256;
     /** Bound on connections at once (handshaking or open): an Initial beyond it is dropped. */
     private static final int MAX_SESSIONS = 16_384;
     /**
@@ -48,8 +46,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private final QuicSessionFactory factory;
     private final Consumer<AcceptedStream> onStream;
     private final long handshakeGraceNs;
-    private final IoDatagramSocket socket;
-    private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM);
+    private final DatagramLoop socket;
     private final byte[] initialScratch = new byte[MAX_DATAGRAM];
     private final LongHeader initialHeader = new LongHeader();
     private final Long2ObjectHashMap<QuicSession> byLocalCid = new Long2ObjectHashMap<>();
@@ -58,12 +55,9 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private final ArrayDeque<QuicSession> dirty = new ArrayDeque<>();
     private final SecureRandom random = new SecureRandom();
     private boolean flushRequested;
-    private boolean moreToRead;
     private boolean servicing;
     /** The listener was closed: no new connection is accepted. */
     private boolean stopping;
-    /** The socket is closed: stopping, and the last connection is gone. */
-    private boolean closed;
     private int handshaking;
     long datagramsDropped;
 
@@ -74,7 +68,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         this.factory = factory;
         this.onStream = onStream;
         this.handshakeGraceNs = handshakeGraceNs;
-        this.socket = shard.backend().openDatagram(address, null, this::onReadable);
+        this.socket = new DatagramLoop(shard, address, null, this);
     }
 
     @Override
@@ -110,9 +104,9 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
 
     private void closeSocketWhenIdle()
     {
-        if (stopping && !closed && byLocalCid.isEmpty())
+        // the socket closes once stopping and the last connection is gone
+        if (stopping && !socket.isClosed() && byLocalCid.isEmpty())
         {
-            closed = true;
             socket.close();
         }
     }
@@ -120,41 +114,25 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     // ---------------------------------------------------------------------------------------------
     // Datagrams in
 
-    private void onReadable()
+    @Override
+    public void onReceiveFailed(final IOException ex)
     {
-        final long nowNs = System.nanoTime();
-        moreToRead = false;
-        for (int i = 0; !closed; i++)
+        LOG.log(System.Logger.Level.WARNING, "quic receive failed", ex);
+    }
+
+    @Override
+    public void afterPass(final long nowNs, final boolean more)
+    {
+        if (more)
         {
-            if (i == MAX_DATAGRAMS_PER_WAKEUP)
-            {
-                // Let the shard serve others, then go on: a readiness that fires only on new
-                // arrivals (io_uring's multishot poll) would not call us again for these.
-                moreToRead = true;
-                requestFlush();
-                break;
-            }
-            final InetSocketAddress sender;
-            try
-            {
-                sender = socket.receive(receiveBuffer.clear());
-            }
-            catch (final IOException ex)
-            {
-                LOG.log(System.Logger.Level.WARNING, "quic receive failed", ex);
-                break;
-            }
-            if (sender == null)
-            {
-                break;
-            }
-            receiveBuffer.flip();
-            onDatagram(receiveBuffer, sender, nowNs);
+            requestFlush();
         }
         serviceDirty(nowNs);
     }
 
-    private void onDatagram(final ByteBuffer datagram, final InetSocketAddress sender, final long nowNs)
+    /** A datagram to demultiplex by its Destination Connection ID. */
+    @Override
+    public void onDatagram(final ByteBuffer datagram, final InetSocketAddress sender, final long nowNs)
     {
         final int length = datagram.remaining();
         if (length < 1)
@@ -324,10 +302,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     public void flush()
     {
         flushRequested = false;
-        if (moreToRead)
-        {
-            onReadable();
-        }
+        socket.resume();
         serviceDirty(System.nanoTime());
     }
 
