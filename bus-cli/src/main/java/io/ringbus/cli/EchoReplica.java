@@ -143,14 +143,15 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             final long clientHi = FrameHeader.clientHi(buffer, offset);
             final long clientLo = FrameHeader.clientLo(buffer, offset);
             final long request = FrameHeader.request(buffer, offset);
-            switch (dedup.claim(clientHi, clientLo, request))
+            final long nowNs = System.nanoTime(); // one reading per request, for the claim and the completion
+            switch (dedup.claim(clientHi, clientLo, request, nowNs))
             {
                 case FRESH:
                 {
                     final FrameBuffer reply = Frames.reply(bus.pool(), buffer, offset, buffer,
                         offset + FrameHeader.HEADER_SIZE, length - FrameHeader.HEADER_SIZE, replicaField);
                     Counts.increment(counts.committedOps);
-                    complete(bus, dedup, connectionId, clientHi, clientLo, request, reply);
+                    complete(bus, dedup, connectionId, clientHi, clientLo, request, reply, nowNs);
                     break;
                 }
                 case DONE:
@@ -322,10 +323,10 @@ public final class EchoReplica implements BusHandler, AutoCloseable
 
     /** Record {@code reply} in the dedup table and send it; both take one reference. */
     private static void complete(final MessageBus bus, final RequestDedup<FrameBuffer> dedup, final long connectionId,
-        final long clientHi, final long clientLo, final long request, final FrameBuffer reply)
+        final long clientHi, final long clientLo, final long request, final FrameBuffer reply, final long nowNs)
     {
         reply.retain();
-        dedup.complete(clientHi, clientLo, request, reply);
+        dedup.complete(clientHi, clientLo, request, reply, nowNs);
         final SendResult result = bus.sendToClient(connectionId, reply);
         if (result != SendResult.OK && LOG.isLoggable(Level.DEBUG))
         {
@@ -705,7 +706,8 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                 prepare.buffer(), PrepareFrame.REQUEST_OFFSET + FrameHeader.HEADER_SIZE,
                 requestLength - FrameHeader.HEADER_SIZE, replicaField);
             Counts.increment(counts.committedOps);
-            complete(bus, dedup, pending.connectionId, pending.clientHi, pending.clientLo, pending.request, reply);
+            complete(bus, dedup, pending.connectionId, pending.clientHi, pending.clientLo, pending.request, reply,
+                System.nanoTime());
             clear(pending);
         }
 

@@ -76,10 +76,13 @@ import java.util.function.ToLongFunction;
  * replies of that call are still discarded and the first exception is rethrown with the others
  * suppressed.
  *
- * <p><b>Allocation.</b> Entries live in parallel arrays shared by all clients, grown by doubling up
- * to {@code maxEntries}; a client holds the indexes of its entries in arrays grown by doubling up
- * to {@code capacityPerClient}; clients are found in an open-addressing table keyed on both longs
- * (no boxing). Once grown, claims, completions and abandons of known clients allocate nothing.
+ * <p><b>Cost.</b> Every operation but the eviction of a whole client takes constant time: entries
+ * live in parallel arrays shared by all clients (grown by doubling up to {@code maxEntries}) and
+ * are found through an open-addressing index on (client, request); each client keeps its DONE
+ * entries in a list in completion order (its oldest is the head) and its IN_FLIGHT entries in
+ * another, and the table keeps all DONE entries in completion order; clients are found in an
+ * open-addressing table keyed on both longs (no boxing). Memory is proportional to the entries and
+ * clients held. Once the arrays have grown, claims, completions and abandons allocate nothing.
  *
  * @param <R> the reply type, for instance a reference-counted buffer
  */
@@ -95,7 +98,7 @@ public final class RequestDedup<R> implements AutoCloseable
     /** The default number of clients held at once. */
     public static final int DEFAULT_MAX_CLIENTS = 65_536;
 
-    /** The default number of entries held at once, over all clients (about 60 bytes each). */
+    /** The default number of entries held at once, over all clients (about 100 bytes each, index included). */
     public static final int DEFAULT_MAX_ENTRIES = 1 << 18;
 
     /** The default bound on cached reply bytes: 64 MiB. */
@@ -112,8 +115,8 @@ public final class RequestDedup<R> implements AutoCloseable
 
     private static final int INITIAL_TABLE_LENGTH = 16;
     private static final int INITIAL_ENTRIES = 16;
-    private static final int INITIAL_CLIENT_SLOTS = 4;
     private static final int NONE = -1;
+    private static final long EMPTY = 0;
 
     private static final byte FREE = 0;
     private static final byte IN_FLIGHT = 1;
@@ -174,25 +177,31 @@ public final class RequestDedup<R> implements AutoCloseable
     // ---- entries: parallel arrays, indexes shared by all clients ----
     private long[] entryRequest = new long[0];
     private long[] entryCompletedAtNs = new long[0];
-    private long[] entrySequence = new long[0];
     private long[] entryBytes = new long[0];
+    private int[] entryHash = new int[0];
     private byte[] entryState = new byte[0];
     private Object[] entryReply = new Object[0];
     private Client[] entryClient = new Client[0];
-    /** Links of the DONE list (oldest completion first), and of the free list through entryNext. */
+    /** Links of the table's DONE list (oldest completion first), and of the free list through entryNext. */
     private int[] entryPrev = new int[0];
     private int[] entryNext = new int[0];
+    /** Links of the entry's client list: its DONE list (oldest completion first) or its IN_FLIGHT list. */
+    private int[] clientPrev = new int[0];
+    private int[] clientNext = new int[0];
+    /** Open-addressing (linear probing) index of entries by (client, request); see {@link #indexSlot}. */
+    private long[] entryIndex = new long[0];
     private int freeEntry = NONE;
     private int doneHead = NONE;
     private int doneTail = NONE;
-    private long completions;
 
     /** Open-addressing (linear probing) table of clients; length a power of two, load <= 1/2. */
     private Client[] table = new Client[INITIAL_TABLE_LENGTH];
     /** Clients without IN_FLIGHT entries, most recently used first: eviction candidates. */
     private final ClientList idle = new ClientList();
-    /** Clients with at least one IN_FLIGHT entry, most recently used first. */
-    private final ClientList busy = new ClientList();
+    // Clients with an IN_FLIGHT entry are in no list: they are never evicted, and one that becomes
+    // idle joins the idle list as its most recently used.
+    /** The client of the last find, checked first: a pipelining client sends run after run. */
+    private Client lastFound;
     /** Records of removed clients, for reuse, linked through {@link Client#next}. */
     private Client freeRecords;
 
@@ -206,6 +215,9 @@ public final class RequestDedup<R> implements AutoCloseable
     private int planKind;
     /** The one reading of the clock of the running claim, status or complete. */
     private long nowNs;
+    /** The entry of the last FRESH claim, for the complete that usually follows it at once. */
+    private Client lastClaimClient;
+    private int lastClaimEntry = NONE;
 
     // ---- read by other threads (opaque): written only through the VarHandles ----
     private long evictions;
@@ -333,12 +345,29 @@ public final class RequestDedup<R> implements AutoCloseable
      */
     public Status claim(final long clientHi, final long clientLo, final long request)
     {
+        return claim(clientHi, clientLo, request, nanoClock.getAsLong());
+    }
+
+    /**
+     * {@link #claim(long, long, long)} at {@code nowNs}, a reading of the table's clock the caller
+     * already has (for instance one reading per request for both this and {@link #complete(long,
+     * long, long, Object, long)}). Readings passed in must not go back in time.
+     *
+     * @param clientHi high 64 bits of the client id
+     * @param clientLo low 64 bits of the client id
+     * @param request  the request number (u64)
+     * @param nowNs    now, on the clock of {@code nanoClock}
+     * @return FRESH (claimed now), IN_FLIGHT, DONE or REFUSED
+     */
+    public Status claim(final long clientHi, final long clientLo, final long request, final long nowNs)
+    {
         lastReply = null;
+        forgetLastClaim();
         if (closed)
         {
             return Status.REFUSED;
         }
-        final Status status = resolve(clientHi, clientLo, request, nanoClock.getAsLong());
+        final Status status = resolve(clientHi, clientLo, request, nowNs);
         if (planClient != null)
         {
             touch(planClient);
@@ -369,6 +398,7 @@ public final class RequestDedup<R> implements AutoCloseable
     public Status status(final long clientHi, final long clientLo, final long request)
     {
         lastReply = null;
+        forgetLastClaim();
         if (closed)
         {
             return Status.REFUSED;
@@ -410,10 +440,38 @@ public final class RequestDedup<R> implements AutoCloseable
     public boolean complete(final long clientHi, final long clientLo, final long request, final R reply)
     {
         Objects.requireNonNull(reply, "reply");
+        return complete(clientHi, clientLo, request, reply, nanoClock.getAsLong());
+    }
+
+    /**
+     * {@link #complete(long, long, long, Object)} stamped {@code nowNs}, a reading of the table's
+     * clock the caller already has. Readings passed in must not go back in time.
+     *
+     * @param clientHi high 64 bits of the client id
+     * @param clientLo low 64 bits of the client id
+     * @param request  the request number (u64)
+     * @param reply    the reply, not null
+     * @param nowNs    now, on the clock of {@code nanoClock}
+     * @return true if the entry became DONE; false if the reply was discarded
+     */
+    public boolean complete(final long clientHi, final long clientLo, final long request, final R reply,
+        final long nowNs)
+    {
+        Objects.requireNonNull(reply, "reply");
         lastReply = null;
-        final Client client = closed ? null : find(clientHi, clientLo);
-        final int slot = client == null ? NONE : client.indexOf(request);
-        if (slot == NONE || entryState[client.entries[slot]] != IN_FLIGHT)
+        // The usual caller completes the request it just claimed, with no call in between: its
+        // entry is known without a lookup.
+        Client client = lastClaimClient;
+        int entry = lastClaimEntry;
+        forgetLastClaim();
+        final boolean direct = entry != NONE && client == entryClient[entry] && client.hi == clientHi &&
+            client.lo == clientLo && entryRequest[entry] == request;
+        if (!direct)
+        {
+            client = closed ? null : find(clientHi, clientLo);
+            entry = client == null ? NONE : findEntry(client, request);
+        }
+        if (entry == NONE || entryState[entry] != IN_FLIGHT)
         {
             discard(reply);
             flushDiscards();
@@ -425,11 +483,10 @@ public final class RequestDedup<R> implements AutoCloseable
             throw new IllegalArgumentException("replySize said " + bytes + " bytes");
         }
         touch(client);
-        nowNs = nanoClock.getAsLong();
-        final int entry = client.entries[slot];
+        this.nowNs = nowNs;
         if (bytes > maxReplyBytes)
         {
-            removeEntry(client, slot);
+            removeEntry(entry, false);
             EVICTIONS.setOpaque(this, evictions + 1);
             discard(reply);
             flushDiscards();
@@ -439,18 +496,13 @@ public final class RequestDedup<R> implements AutoCloseable
         {
             evictOldestDone(); // DONE entries hold every counted byte, so there is one
         }
+        unlinkInFlight(client, entry);
         entryState[entry] = DONE;
         entryCompletedAtNs[entry] = nowNs;
-        entrySequence[entry] = ++completions;
         entryReply[entry] = reply;
         entryBytes[entry] = bytes;
-        linkDone(entry);
+        linkDone(client, entry);
         REPLY_BYTES.setOpaque(this, replyBytes + bytes);
-        if (--client.inFlight == 0)
-        {
-            busy.remove(client);
-            idle.addFirst(client);
-        }
         flushDiscards();
         return true;
     }
@@ -468,13 +520,14 @@ public final class RequestDedup<R> implements AutoCloseable
     public boolean abandon(final long clientHi, final long clientLo, final long request)
     {
         lastReply = null;
+        forgetLastClaim();
         final Client client = closed ? null : find(clientHi, clientLo);
-        final int slot = client == null ? NONE : client.indexOf(request);
-        if (slot == NONE || entryState[client.entries[slot]] != IN_FLIGHT)
+        final int entry = client == null ? NONE : findEntry(client, request);
+        if (entry == NONE || entryState[entry] != IN_FLIGHT)
         {
             return false;
         }
-        removeEntry(client, slot);
+        removeEntry(entry, false);
         return true;
     }
 
@@ -490,6 +543,7 @@ public final class RequestDedup<R> implements AutoCloseable
     public boolean evictClient(final long clientHi, final long clientLo)
     {
         lastReply = null;
+        forgetLastClaim();
         final Client client = closed ? null : find(clientHi, clientLo);
         if (client == null)
         {
@@ -514,6 +568,7 @@ public final class RequestDedup<R> implements AutoCloseable
             return;
         }
         closed = true;
+        forgetLastClaim();
         RuntimeException failure = null;
         for (int entry = 0; entry < entryState.length; entry++)
         {
@@ -536,7 +591,7 @@ public final class RequestDedup<R> implements AutoCloseable
         Arrays.fill(entryClient, null);
         Arrays.fill(table, null);
         idle.head = idle.tail = null;
-        busy.head = busy.tail = null;
+        lastFound = null;
         freeRecords = null;
         doneHead = doneTail = NONE;
         ENTRY_COUNT.setOpaque(this, 0);
@@ -650,10 +705,10 @@ public final class RequestDedup<R> implements AutoCloseable
         planKind = PLAN_NOTHING;
         if (client != null)
         {
-            final int slot = client.indexOf(request);
-            if (slot != NONE)
+            // Request numbers increase per client: one above all it ever claimed is not in the table.
+            final int entry = Long.compareUnsigned(request, client.maxRequest) > 0 ? NONE : findEntry(client, request);
+            if (entry != NONE)
             {
-                final int entry = client.entries[slot];
                 if (entryState[entry] == IN_FLIGHT)
                 {
                     return Status.IN_FLIGHT;
@@ -669,13 +724,12 @@ public final class RequestDedup<R> implements AutoCloseable
             }
             if (client.used == capacityPerClient)
             {
-                final int oldest = client.oldestDone(entryState, entrySequence);
-                if (oldest == NONE)
+                if (client.doneHead == NONE)
                 {
                     return Status.REFUSED; // every entry of the client IN_FLIGHT
                 }
                 planKind = PLAN_REPLACE_OWN_OLDEST;
-                planEntry = oldest;
+                planEntry = client.doneHead;
                 return Status.FRESH;
             }
             return planForNewEntry();
@@ -715,21 +769,23 @@ public final class RequestDedup<R> implements AutoCloseable
         switch (planKind)
         {
             case PLAN_REUSE_EXPIRED:
-            case PLAN_REPLACE_OWN_OLDEST:
             {
-                final int entry = planEntry;
-                if (planKind == PLAN_REPLACE_OWN_OLDEST && isLive(entry))
+                final int entry = planEntry; // same key: it stays in the index
+                unlinkDone(client, entry);
+                REPLY_BYTES.setOpaque(this, replyBytes - entryBytes[entry]);
+                discard(entryReply[entry]);
+                markInFlight(client, entry);
+                lastClaimClient = client;
+                lastClaimEntry = entry;
+                return;
+            }
+            case PLAN_REPLACE_OWN_OLDEST:
+                if (isLive(planEntry))
                 {
                     EVICTIONS.setOpaque(this, evictions + 1);
                 }
-                unlinkDone(entry);
-                REPLY_BYTES.setOpaque(this, replyBytes - entryBytes[entry]);
-                discard(entryReply[entry]);
-                entryRequest[entry] = request;
-                client.requests[client.slotOf(entry)] = request;
-                markInFlight(client, entry);
-                return;
-            }
+                removeEntry(planEntry, true);
+                break;
             case PLAN_EVICT_OLDEST:
                 evictOldestDone();
                 client = find(clientHi, clientLo); // it may have lost its only entry
@@ -737,7 +793,12 @@ public final class RequestDedup<R> implements AutoCloseable
             case PLAN_EVICT_IDLE_CLIENT:
             {
                 final Client victim = idle.tail;
-                EVICTIONS.setOpaque(this, evictions + victim.liveDone(entryState, entryCompletedAtNs, nowNs, ttlNs));
+                int live = 0;
+                for (int entry = victim.doneHead; entry != NONE; entry = clientNext[entry])
+                {
+                    live += isLive(entry) ? 1 : 0;
+                }
+                EVICTIONS.setOpaque(this, evictions + live);
                 dropClient(victim);
                 break;
             }
@@ -749,13 +810,26 @@ public final class RequestDedup<R> implements AutoCloseable
             client = newRecord();
             client.reset(clientHi, clientLo, hash(clientHi, clientLo));
             insert(client);
-            idle.addFirst(client); // markInFlight moves it to busy
+            idle.addFirst(client); // markInFlight takes it off the idle list
         }
         final int entry = newEntry();
         entryRequest[entry] = request;
         entryClient[entry] = client;
-        client.add(request, entry, capacityPerClient);
+        entryHash[entry] = entryHash(client, request);
+        indexEntry(entry);
+        if (client.used++ == 0 || Long.compareUnsigned(request, client.maxRequest) > 0)
+        {
+            client.maxRequest = request;
+        }
         markInFlight(client, entry);
+        lastClaimClient = client;
+        lastClaimEntry = entry;
+    }
+
+    private void forgetLastClaim()
+    {
+        lastClaimClient = null;
+        lastClaimEntry = NONE;
     }
 
     /** Whether a DONE entry is live at the running operation's one reading of the clock. */
@@ -764,15 +838,45 @@ public final class RequestDedup<R> implements AutoCloseable
         return nowNs - entryCompletedAtNs[entry] < ttlNs; // a difference, so a wrapping nanoTime works
     }
 
+    /** Makes an entry of {@code client} (new, or DONE and unlinked) IN_FLIGHT. */
     private void markInFlight(final Client client, final int entry)
     {
         entryState[entry] = IN_FLIGHT;
         entryReply[entry] = null;
         entryBytes[entry] = 0;
+        clientPrev[entry] = NONE;
+        clientNext[entry] = client.flightHead;
+        if (client.flightHead != NONE)
+        {
+            clientPrev[client.flightHead] = entry;
+        }
+        client.flightHead = entry;
         if (client.inFlight++ == 0)
         {
             idle.remove(client);
-            busy.addFirst(client);
+        }
+    }
+
+    /** Takes an IN_FLIGHT entry off its client's list; a client left without one becomes idle. */
+    private void unlinkInFlight(final Client client, final int entry)
+    {
+        final int prev = clientPrev[entry];
+        final int next = clientNext[entry];
+        if (prev != NONE)
+        {
+            clientNext[prev] = next;
+        }
+        else
+        {
+            client.flightHead = next;
+        }
+        if (next != NONE)
+        {
+            clientPrev[next] = prev;
+        }
+        if (--client.inFlight == 0)
+        {
+            idle.addFirst(client);
         }
     }
 
@@ -803,16 +907,136 @@ public final class RequestDedup<R> implements AutoCloseable
         final int length = (int)Math.min(maxEntries, Math.max(INITIAL_ENTRIES, 2L * entryState.length));
         entryRequest = Arrays.copyOf(entryRequest, length);
         entryCompletedAtNs = Arrays.copyOf(entryCompletedAtNs, length);
-        entrySequence = Arrays.copyOf(entrySequence, length);
         entryBytes = Arrays.copyOf(entryBytes, length);
+        entryHash = Arrays.copyOf(entryHash, length);
         entryState = Arrays.copyOf(entryState, length);
         entryReply = Arrays.copyOf(entryReply, length);
         entryClient = Arrays.copyOf(entryClient, length);
         entryPrev = Arrays.copyOf(entryPrev, length);
         entryNext = Arrays.copyOf(entryNext, length);
+        clientPrev = Arrays.copyOf(clientPrev, length);
+        clientNext = Arrays.copyOf(clientNext, length);
+        // The index keeps its load at or below 1/4: probes stay short.
+        final long[] index = new long[Integer.highestOneBit(length - 1 | 1) << 3];
+        final int mask = index.length - 1;
+        for (final long slot : entryIndex)
+        {
+            if (slot != EMPTY)
+            {
+                int i = (int)(slot >>> 32) & mask;
+                while (index[i] != EMPTY)
+                {
+                    i = (i + 1) & mask;
+                }
+                index[i] = slot;
+            }
+        }
+        entryIndex = index;
     }
 
-    /** Frees an entry index; its reply (if DONE) must already be unlinked and taken. */
+    private static int entryHash(final Client client, final long request)
+    {
+        return (int)mix(request + 0x9E3779B97F4A7C15L * client.hash);
+    }
+
+    /** An index slot: the entry's hash in the high half (probes read no entry array), entry + 1 low. */
+    private static long indexSlot(final int hash, final int entry)
+    {
+        return ((long)hash << 32) | (entry + 1);
+    }
+
+    /** The entry of (client, request), or NONE. */
+    private int findEntry(final Client client, final long request)
+    {
+        final long[] index = entryIndex;
+        if (index.length == 0)
+        {
+            return NONE;
+        }
+        final int hash = entryHash(client, request);
+        final int mask = index.length - 1;
+        int i = hash & mask;
+        long slot;
+        while ((slot = index[i]) != EMPTY)
+        {
+            final int entry = (int)slot - 1;
+            if ((int)(slot >>> 32) == hash && entryRequest[entry] == request && entryClient[entry] == client)
+            {
+                return entry;
+            }
+            i = (i + 1) & mask;
+        }
+        return NONE;
+    }
+
+    private void indexEntry(final int entry)
+    {
+        final long[] index = entryIndex;
+        final int mask = index.length - 1;
+        final int hash = entryHash[entry];
+        int i = hash & mask;
+        while (index[i] != EMPTY)
+        {
+            i = (i + 1) & mask;
+        }
+        index[i] = indexSlot(hash, entry);
+    }
+
+    private void unindexEntry(final int entry)
+    {
+        final long[] index = entryIndex;
+        final int mask = index.length - 1;
+        final long target = indexSlot(entryHash[entry], entry);
+        int hole = entryHash[entry] & mask;
+        while (index[hole] != target)
+        {
+            hole = (hole + 1) & mask;
+        }
+        index[hole] = EMPTY;
+        // Backward shift, as in the client table.
+        int i = (hole + 1) & mask;
+        long next;
+        while ((next = index[i]) != EMPTY)
+        {
+            final int home = (int)(next >>> 32) & mask;
+            final boolean homeInRange = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
+            if (!homeInRange)
+            {
+                index[hole] = next;
+                index[i] = EMPTY;
+                hole = i;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /**
+     * Removes an entry, discarding a DONE reply; a client left without entries is removed unless
+     * {@code keepClient} (it is about to get a new one).
+     */
+    private void removeEntry(final int entry, final boolean keepClient)
+    {
+        final Client client = entryClient[entry];
+        if (entryState[entry] == DONE)
+        {
+            unlinkDone(client, entry);
+            REPLY_BYTES.setOpaque(this, replyBytes - entryBytes[entry]);
+            discard(entryReply[entry]);
+        }
+        else
+        {
+            unlinkInFlight(client, entry);
+        }
+        unindexEntry(entry);
+        freeEntryIndex(entry);
+        if (--client.used == 0 && !keepClient)
+        {
+            detach(client);
+            release(client);
+        }
+    }
+
+    /** Frees an entry index; it must be off every list and out of the index already. */
     private void freeEntryIndex(final int entry)
     {
         entryState[entry] = FREE;
@@ -824,30 +1048,6 @@ public final class RequestDedup<R> implements AutoCloseable
         ENTRY_COUNT.setOpaque(this, entryCount - 1);
     }
 
-    /** Removes the entry in {@code slot} of {@code client}, discarding a DONE reply; drops an emptied client. */
-    private void removeEntry(final Client client, final int slot)
-    {
-        final int entry = client.entries[slot];
-        if (entryState[entry] == DONE)
-        {
-            unlinkDone(entry);
-            REPLY_BYTES.setOpaque(this, replyBytes - entryBytes[entry]);
-            discard(entryReply[entry]);
-        }
-        else if (--client.inFlight == 0)
-        {
-            busy.remove(client);
-            idle.addFirst(client);
-        }
-        client.removeSlot(slot);
-        freeEntryIndex(entry);
-        if (client.used == 0)
-        {
-            detach(client);
-            release(client);
-        }
-    }
-
     /** Evicts the DONE entry with the earliest completion of the whole table; counts it if live. */
     private void evictOldestDone()
     {
@@ -856,11 +1056,11 @@ public final class RequestDedup<R> implements AutoCloseable
         {
             EVICTIONS.setOpaque(this, evictions + 1);
         }
-        final Client client = entryClient[entry];
-        removeEntry(client, client.slotOf(entry));
+        removeEntry(entry, false);
     }
 
-    private void linkDone(final int entry)
+    /** Appends a DONE entry to the table's and its client's completion lists. */
+    private void linkDone(final Client client, final int entry)
     {
         entryPrev[entry] = doneTail;
         entryNext[entry] = NONE;
@@ -873,9 +1073,20 @@ public final class RequestDedup<R> implements AutoCloseable
             doneHead = entry;
         }
         doneTail = entry;
+        clientPrev[entry] = client.doneTail;
+        clientNext[entry] = NONE;
+        if (client.doneTail != NONE)
+        {
+            clientNext[client.doneTail] = entry;
+        }
+        else
+        {
+            client.doneHead = entry;
+        }
+        client.doneTail = entry;
     }
 
-    private void unlinkDone(final int entry)
+    private void unlinkDone(final Client client, final int entry)
     {
         final int prev = entryPrev[entry];
         final int next = entryNext[entry];
@@ -895,6 +1106,24 @@ public final class RequestDedup<R> implements AutoCloseable
         {
             doneTail = prev;
         }
+        final int clientPrevious = clientPrev[entry];
+        final int clientFollowing = clientNext[entry];
+        if (clientPrevious != NONE)
+        {
+            clientNext[clientPrevious] = clientFollowing;
+        }
+        else
+        {
+            client.doneHead = clientFollowing;
+        }
+        if (clientFollowing != NONE)
+        {
+            clientPrev[clientFollowing] = clientPrevious;
+        }
+        else
+        {
+            client.doneTail = clientPrevious;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -902,7 +1131,10 @@ public final class RequestDedup<R> implements AutoCloseable
 
     private void touch(final Client client)
     {
-        (client.inFlight > 0 ? busy : idle).moveToFront(client);
+        if (client.inFlight == 0)
+        {
+            idle.moveToFront(client);
+        }
     }
 
     private Client newRecord()
@@ -921,17 +1153,24 @@ public final class RequestDedup<R> implements AutoCloseable
     private void dropClient(final Client client)
     {
         detach(client);
-        for (int slot = 0, used = client.used; slot < used; slot++)
+        for (int entry = client.doneHead; entry != NONE; )
         {
-            final int entry = client.entries[slot];
-            if (entryState[entry] == DONE)
-            {
-                unlinkDone(entry);
-                REPLY_BYTES.setOpaque(this, replyBytes - entryBytes[entry]);
-                discard(entryReply[entry]);
-            }
+            final int next = clientNext[entry];
+            unlinkDone(client, entry);
+            REPLY_BYTES.setOpaque(this, replyBytes - entryBytes[entry]);
+            discard(entryReply[entry]);
+            unindexEntry(entry);
             freeEntryIndex(entry);
+            entry = next;
         }
+        for (int entry = client.flightHead; entry != NONE; )
+        {
+            final int next = clientNext[entry];
+            unindexEntry(entry);
+            freeEntryIndex(entry);
+            entry = next;
+        }
+        client.flightHead = NONE;
         client.used = 0;
         client.inFlight = 0;
         release(client);
@@ -940,14 +1179,20 @@ public final class RequestDedup<R> implements AutoCloseable
     /** Removes a client from the table and its LRU list. */
     private void detach(final Client client)
     {
-        (client.inFlight > 0 ? busy : idle).remove(client);
+        if (client.inFlight == 0)
+        {
+            idle.remove(client);
+        }
+        if (lastFound == client)
+        {
+            lastFound = null;
+        }
         remove(client);
     }
 
-    /** Keeps a removed client's record for reuse, without arrays grown past the initial size. */
+    /** Keeps a removed client's record for reuse. */
     private void release(final Client client)
     {
-        client.shrink();
         client.next = freeRecords;
         freeRecords = client;
     }
@@ -1024,6 +1269,11 @@ public final class RequestDedup<R> implements AutoCloseable
 
     private Client find(final long hi, final long lo)
     {
+        final Client last = lastFound;
+        if (last != null && last.hi == hi && last.lo == lo)
+        {
+            return last;
+        }
         final Client[] t = table;
         final int mask = t.length - 1;
         int i = hash(hi, lo) & mask;
@@ -1032,6 +1282,7 @@ public final class RequestDedup<R> implements AutoCloseable
         {
             if (client.hi == hi && client.lo == lo)
             {
+                lastFound = client;
                 return client;
             }
             i = (i + 1) & mask;
@@ -1103,16 +1354,21 @@ public final class RequestDedup<R> implements AutoCloseable
         }
     }
 
-    /** One client: slots [0, used) name its entries (indexes into the entry arrays), in no order. */
+    /** One client: its key, its entry counts and the heads of its entry lists (in the entry arrays). */
     private static final class Client
     {
         long hi;
         long lo;
         int hash;
-        long[] requests = new long[INITIAL_CLIENT_SLOTS];
-        int[] entries = new int[INITIAL_CLIENT_SLOTS];
         int used;
         int inFlight;
+        /** The highest request (u64) it claimed while held: an upper bound of the requests it holds. */
+        long maxRequest;
+        /** Its DONE entries, oldest completion first. */
+        int doneHead = NONE;
+        int doneTail = NONE;
+        /** Its IN_FLIGHT entries, in no order. */
+        int flightHead = NONE;
         Client prev;
         Client next;
 
@@ -1123,93 +1379,11 @@ public final class RequestDedup<R> implements AutoCloseable
             this.hash = hash;
             used = 0;
             inFlight = 0;
+            doneHead = NONE;
+            doneTail = NONE;
+            flightHead = NONE;
             prev = null;
             next = null;
-        }
-
-        int indexOf(final long request)
-        {
-            final long[] r = requests;
-            for (int i = 0, n = used; i < n; i++)
-            {
-                if (r[i] == request)
-                {
-                    return i;
-                }
-            }
-            return NONE;
-        }
-
-        int slotOf(final int entry)
-        {
-            final int[] e = entries;
-            for (int i = 0, n = used; i < n; i++)
-            {
-                if (e[i] == entry)
-                {
-                    return i;
-                }
-            }
-            throw new IllegalStateException("entry " + entry + " is not the client's");
-        }
-
-        void add(final long request, final int entry, final int capacity)
-        {
-            if (used == requests.length)
-            {
-                final int length = Math.min(capacity, 2 * requests.length);
-                requests = Arrays.copyOf(requests, length);
-                entries = Arrays.copyOf(entries, length);
-            }
-            requests[used] = request;
-            entries[used] = entry;
-            used++;
-        }
-
-        void removeSlot(final int slot)
-        {
-            final int last = --used;
-            requests[slot] = requests[last];
-            entries[slot] = entries[last];
-        }
-
-        void shrink()
-        {
-            if (requests.length > INITIAL_CLIENT_SLOTS)
-            {
-                requests = new long[INITIAL_CLIENT_SLOTS];
-                entries = new int[INITIAL_CLIENT_SLOTS];
-            }
-        }
-
-        /** The DONE entry with the earliest completion, or NONE if every entry is IN_FLIGHT. */
-        int oldestDone(final byte[] state, final long[] sequence)
-        {
-            int oldest = NONE;
-            for (int i = 0, n = used; i < n; i++)
-            {
-                final int entry = entries[i];
-                if (state[entry] == DONE && (oldest == NONE || sequence[entry] < sequence[oldest]))
-                {
-                    oldest = entry;
-                }
-            }
-            return oldest;
-        }
-
-        /** DONE entries still live at {@code nowNs}. */
-        int liveDone(final byte[] state, final long[] completedAtNs, final long nowNs, final long ttlNs)
-        {
-            int live = 0;
-            for (int i = 0, n = used; i < n; i++)
-            {
-                final int entry = entries[i];
-                if (state[entry] == DONE && nowNs - completedAtNs[entry] < ttlNs)
-                {
-                    live++;
-                }
-            }
-            return live;
         }
     }
 
