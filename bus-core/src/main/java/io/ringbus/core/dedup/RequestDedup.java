@@ -76,13 +76,15 @@ import java.util.function.ToLongFunction;
  * replies of that call are still discarded and the first exception is rethrown with the others
  * suppressed.
  *
- * <p><b>Cost.</b> Every operation but the eviction of a whole client takes constant time: entries
- * live in parallel arrays shared by all clients (grown by doubling up to {@code maxEntries}) and
- * are found through an open-addressing index on (client, request); each client keeps its DONE
- * entries in a list in completion order (its oldest is the head) and its IN_FLIGHT entries in
- * another, and the table keeps all DONE entries in completion order; clients are found in an
- * open-addressing table keyed on both longs (no boxing). Memory is proportional to the entries and
- * clients held. Once the arrays have grown, claims, completions and abandons allocate nothing.
+ * <p><b>Cost.</b> Entries live in parallel arrays shared by all clients (grown by doubling up to
+ * {@code maxEntries}); each client keeps its IN_FLIGHT entries in a list in claim order and its
+ * DONE entries in a list in completion order, and the table keeps all DONE entries in completion
+ * order, so making room and completing take constant time; clients are found in an
+ * open-addressing table keyed on both longs (no boxing). Request numbers increase per client, so
+ * a claim of a request above the client's highest takes constant time too; a retry (or a request
+ * out of order) searches that client's entries, newest DONE and oldest IN_FLIGHT first: at most
+ * {@code capacityPerClient} steps. Memory is proportional to the entries and clients held. Once the
+ * arrays have grown, claims, completions and abandons allocate nothing.
  *
  * @param <R> the reply type, for instance a reference-counted buffer
  */
@@ -98,7 +100,7 @@ public final class RequestDedup<R> implements AutoCloseable
     /** The default number of clients held at once. */
     public static final int DEFAULT_MAX_CLIENTS = 65_536;
 
-    /** The default number of entries held at once, over all clients (about 100 bytes each, index included). */
+    /** The default number of entries held at once, over all clients (about 60 bytes each). */
     public static final int DEFAULT_MAX_ENTRIES = 1 << 18;
 
     /** The default bound on cached reply bytes: 64 MiB. */
@@ -116,7 +118,6 @@ public final class RequestDedup<R> implements AutoCloseable
     private static final int INITIAL_TABLE_LENGTH = 16;
     private static final int INITIAL_ENTRIES = 16;
     private static final int NONE = -1;
-    private static final long EMPTY = 0;
 
     private static final byte FREE = 0;
     private static final byte IN_FLIGHT = 1;
@@ -178,7 +179,6 @@ public final class RequestDedup<R> implements AutoCloseable
     private long[] entryRequest = new long[0];
     private long[] entryCompletedAtNs = new long[0];
     private long[] entryBytes = new long[0];
-    private int[] entryHash = new int[0];
     private byte[] entryState = new byte[0];
     private Object[] entryReply = new Object[0];
     private Client[] entryClient = new Client[0];
@@ -188,8 +188,6 @@ public final class RequestDedup<R> implements AutoCloseable
     /** Links of the entry's client list: its DONE list (oldest completion first) or its IN_FLIGHT list. */
     private int[] clientPrev = new int[0];
     private int[] clientNext = new int[0];
-    /** Open-addressing (linear probing) index of entries by (client, request); see {@link #indexSlot}. */
-    private long[] entryIndex = new long[0];
     private int freeEntry = NONE;
     private int doneHead = NONE;
     private int doneTail = NONE;
@@ -705,8 +703,7 @@ public final class RequestDedup<R> implements AutoCloseable
         planKind = PLAN_NOTHING;
         if (client != null)
         {
-            // Request numbers increase per client: one above all it ever claimed is not in the table.
-            final int entry = Long.compareUnsigned(request, client.maxRequest) > 0 ? NONE : findEntry(client, request);
+            final int entry = findEntry(client, request);
             if (entry != NONE)
             {
                 if (entryState[entry] == IN_FLIGHT)
@@ -770,7 +767,7 @@ public final class RequestDedup<R> implements AutoCloseable
         {
             case PLAN_REUSE_EXPIRED:
             {
-                final int entry = planEntry; // same key: it stays in the index
+                final int entry = planEntry; // same key
                 unlinkDone(client, entry);
                 REPLY_BYTES.setOpaque(this, replyBytes - entryBytes[entry]);
                 discard(entryReply[entry]);
@@ -815,8 +812,6 @@ public final class RequestDedup<R> implements AutoCloseable
         final int entry = newEntry();
         entryRequest[entry] = request;
         entryClient[entry] = client;
-        entryHash[entry] = entryHash(client, request);
-        indexEntry(entry);
         if (client.used++ == 0 || Long.compareUnsigned(request, client.maxRequest) > 0)
         {
             client.maxRequest = request;
@@ -844,13 +839,17 @@ public final class RequestDedup<R> implements AutoCloseable
         entryState[entry] = IN_FLIGHT;
         entryReply[entry] = null;
         entryBytes[entry] = 0;
-        clientPrev[entry] = NONE;
-        clientNext[entry] = client.flightHead;
-        if (client.flightHead != NONE)
+        clientPrev[entry] = client.flightTail;
+        clientNext[entry] = NONE;
+        if (client.flightTail != NONE)
         {
-            clientPrev[client.flightHead] = entry;
+            clientNext[client.flightTail] = entry;
         }
-        client.flightHead = entry;
+        else
+        {
+            client.flightHead = entry;
+        }
+        client.flightTail = entry;
         if (client.inFlight++ == 0)
         {
             idle.remove(client);
@@ -873,6 +872,10 @@ public final class RequestDedup<R> implements AutoCloseable
         if (next != NONE)
         {
             clientPrev[next] = prev;
+        }
+        else
+        {
+            client.flightTail = prev;
         }
         if (--client.inFlight == 0)
         {
@@ -908,7 +911,6 @@ public final class RequestDedup<R> implements AutoCloseable
         entryRequest = Arrays.copyOf(entryRequest, length);
         entryCompletedAtNs = Arrays.copyOf(entryCompletedAtNs, length);
         entryBytes = Arrays.copyOf(entryBytes, length);
-        entryHash = Arrays.copyOf(entryHash, length);
         entryState = Arrays.copyOf(entryState, length);
         entryReply = Arrays.copyOf(entryReply, length);
         entryClient = Arrays.copyOf(entryClient, length);
@@ -916,98 +918,35 @@ public final class RequestDedup<R> implements AutoCloseable
         entryNext = Arrays.copyOf(entryNext, length);
         clientPrev = Arrays.copyOf(clientPrev, length);
         clientNext = Arrays.copyOf(clientNext, length);
-        // The index keeps its load at or below 1/4: probes stay short.
-        final long[] index = new long[Integer.highestOneBit(length - 1 | 1) << 3];
-        final int mask = index.length - 1;
-        for (final long slot : entryIndex)
-        {
-            if (slot != EMPTY)
-            {
-                int i = (int)(slot >>> 32) & mask;
-                while (index[i] != EMPTY)
-                {
-                    i = (i + 1) & mask;
-                }
-                index[i] = slot;
-            }
-        }
-        entryIndex = index;
     }
 
-    private static int entryHash(final Client client, final long request)
-    {
-        return (int)mix(request + 0x9E3779B97F4A7C15L * client.hash);
-    }
-
-    /** An index slot: the entry's hash in the high half (probes read no entry array), entry + 1 low. */
-    private static long indexSlot(final int hash, final int entry)
-    {
-        return ((long)hash << 32) | (entry + 1);
-    }
-
-    /** The entry of (client, request), or NONE. */
+    /**
+     * The entry of (client, request), or NONE. Requests increase per client, so a request above
+     * the client's highest is not held; otherwise its IN_FLIGHT entries are searched oldest claim
+     * first (completions come in about the order of claims), then its DONE entries newest first (a
+     * retry follows its original closely): at most capacityPerClient steps, usually one.
+     */
     private int findEntry(final Client client, final long request)
     {
-        final long[] index = entryIndex;
-        if (index.length == 0)
+        if (Long.compareUnsigned(request, client.maxRequest) > 0)
         {
             return NONE;
         }
-        final int hash = entryHash(client, request);
-        final int mask = index.length - 1;
-        int i = hash & mask;
-        long slot;
-        while ((slot = index[i]) != EMPTY)
+        for (int entry = client.flightHead; entry != NONE; entry = clientNext[entry])
         {
-            final int entry = (int)slot - 1;
-            if ((int)(slot >>> 32) == hash && entryRequest[entry] == request && entryClient[entry] == client)
+            if (entryRequest[entry] == request)
             {
                 return entry;
             }
-            i = (i + 1) & mask;
+        }
+        for (int entry = client.doneTail; entry != NONE; entry = clientPrev[entry])
+        {
+            if (entryRequest[entry] == request)
+            {
+                return entry;
+            }
         }
         return NONE;
-    }
-
-    private void indexEntry(final int entry)
-    {
-        final long[] index = entryIndex;
-        final int mask = index.length - 1;
-        final int hash = entryHash[entry];
-        int i = hash & mask;
-        while (index[i] != EMPTY)
-        {
-            i = (i + 1) & mask;
-        }
-        index[i] = indexSlot(hash, entry);
-    }
-
-    private void unindexEntry(final int entry)
-    {
-        final long[] index = entryIndex;
-        final int mask = index.length - 1;
-        final long target = indexSlot(entryHash[entry], entry);
-        int hole = entryHash[entry] & mask;
-        while (index[hole] != target)
-        {
-            hole = (hole + 1) & mask;
-        }
-        index[hole] = EMPTY;
-        // Backward shift, as in the client table.
-        int i = (hole + 1) & mask;
-        long next;
-        while ((next = index[i]) != EMPTY)
-        {
-            final int home = (int)(next >>> 32) & mask;
-            final boolean homeInRange = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
-            if (!homeInRange)
-            {
-                index[hole] = next;
-                index[i] = EMPTY;
-                hole = i;
-            }
-            i = (i + 1) & mask;
-        }
     }
 
     /**
@@ -1027,7 +966,6 @@ public final class RequestDedup<R> implements AutoCloseable
         {
             unlinkInFlight(client, entry);
         }
-        unindexEntry(entry);
         freeEntryIndex(entry);
         if (--client.used == 0 && !keepClient)
         {
@@ -1036,7 +974,7 @@ public final class RequestDedup<R> implements AutoCloseable
         }
     }
 
-    /** Frees an entry index; it must be off every list and out of the index already. */
+    /** Frees an entry index; it must be off every list already. */
     private void freeEntryIndex(final int entry)
     {
         entryState[entry] = FREE;
@@ -1159,18 +1097,17 @@ public final class RequestDedup<R> implements AutoCloseable
             unlinkDone(client, entry);
             REPLY_BYTES.setOpaque(this, replyBytes - entryBytes[entry]);
             discard(entryReply[entry]);
-            unindexEntry(entry);
             freeEntryIndex(entry);
             entry = next;
         }
         for (int entry = client.flightHead; entry != NONE; )
         {
             final int next = clientNext[entry];
-            unindexEntry(entry);
             freeEntryIndex(entry);
             entry = next;
         }
         client.flightHead = NONE;
+        client.flightTail = NONE;
         client.used = 0;
         client.inFlight = 0;
         release(client);
@@ -1367,8 +1304,9 @@ public final class RequestDedup<R> implements AutoCloseable
         /** Its DONE entries, oldest completion first. */
         int doneHead = NONE;
         int doneTail = NONE;
-        /** Its IN_FLIGHT entries, in no order. */
+        /** Its IN_FLIGHT entries, oldest claim first. */
         int flightHead = NONE;
+        int flightTail = NONE;
         Client prev;
         Client next;
 
@@ -1382,6 +1320,7 @@ public final class RequestDedup<R> implements AutoCloseable
             doneHead = NONE;
             doneTail = NONE;
             flightHead = NONE;
+            flightTail = NONE;
             prev = null;
             next = null;
         }
