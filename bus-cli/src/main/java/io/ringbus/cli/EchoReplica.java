@@ -11,47 +11,73 @@ import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.Frames;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.lang.System.Logger.Level;
+import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 
 /**
  * The state machine of {@code ringbus serve}: a replicated echo (DESIGN.md, "The ringbus CLI").
  *
  * <p>A client request is answered with a reply carrying the same body. On a node without replicas
- * the reply goes out at once. In a cluster, the node that receives a request is its primary: it
- * assigns {@code op = ++opNumber}, sends one {@link PrepareFrame prepare} buffer to every other
- * connected replica ({@link MessageBus#broadcastToReplicas}: no copy per replica), and answers
- * the client once a majority, counting itself, has the op (its own copy plus {@code prepare_ok}s).
- * Op numbers form one sequence per primary (every node is primary for its own clients), so a
- * backup checks op order per primary: {@code op == last + 1} is in order; a gap
- * ({@code op > last + 1}) is logged and accepted ({@code last = op}); a duplicate
- * ({@code op <= last}, a retransmission) is acknowledged again, since the backup has it. A prepare
- * from a new incarnation of a primary (it restarted) resets that primary's order.
+ * the reply goes out at once, on the shard that received the request. In a cluster, the node that
+ * receives a request is its primary: it assigns {@code op = ++opNumber}, sends one
+ * {@link PrepareFrame prepare} buffer to every other connected replica
+ * ({@link MessageBus#broadcastToReplicas}: no copy per replica), and answers the client once a
+ * majority, counting itself, has the op (its own copy plus {@code prepare_ok}s). Op numbers form
+ * one sequence per primary (every node is primary for its own clients), so a backup checks op
+ * order per primary: {@code op == last + 1} is in order; a gap ({@code op > last + 1}) is logged
+ * and accepted ({@code last = op}); a duplicate ({@code op <= last}, a retransmission) is
+ * acknowledged again, since the backup has it. A prepare from a new incarnation of a primary (it
+ * restarted) resets that primary's order.
  *
  * <p>While too few replicas are connected a request waits: its prepare is sent again to a replica
  * when it connects, and every {@link #RETRANSMIT_INTERVAL} to connected replicas that have not
- * acknowledged it. A request still without a majority after {@code pendingTimeout} is dropped;
- * the client retries. At most {@link #MAX_PENDING_OPS} ops wait at once; a request beyond that is
- * dropped too, as is a request too large to fit in a prepare (max_message_size less one header).
- * The echo keeps no log: a replica that connects after an op committed never sees that op, and
- * takes the next one as a gap.
+ * acknowledged it. A request still without a majority after {@code pendingTimeout} is dropped
+ * (and {@link RequestDedup#abandon abandoned}: a retry runs again, the session's other requests
+ * stay cached); the client retries. At most {@link #MAX_PENDING_OPS} ops wait at once; a request
+ * beyond that is dropped too, as is a request too large to fit in a prepare (max_message_size less
+ * one header). The echo keeps no log: a replica that connects after an op committed never sees
+ * that op, and takes the next one as a gap.
  *
  * <p>A retried request (same client session and request number) is answered from a
  * {@link RequestDedup} table (DONE: the cached body, with the retry's header fields), dropped while
  * its first execution is in flight (the reply goes out when that completes), and never prepared
- * again. bus-core's table has no way to forget one IN_FLIGHT entry, so dropping a timed-out op
- * evicts its client from the table (its older replies are forgotten; for an echo a re-execution is
- * harmless).
+ * again. {@link RequestDedup#claim} decides and claims in one step.
  *
- * <p><b>Threading.</b> The bus calls the handler methods on several shard threads; all state is
- * guarded by one lock, so the machine is sequential. Sends under the lock never block (the bus's
- * sends only enqueue). {@link #start} adds one timer thread for retransmission and timeouts.
+ * <p><b>Threading: who owns what.</b> Handler methods run on the shards and never block or wait.
+ * <ul>
+ *   <li>Without replicas, each shard owns its own state: a {@link RequestDedup} and counters,
+ *       chosen by the shard index that bus-core carries in the top bits of every client connection
+ *       id (DESIGN.md, "Client ids carry their owning shard in the top bits"). No lock, no queue,
+ *       no timer: the request is answered inside its callback. The node's dedup limits are split
+ *       evenly over the shards. A session that reconnects onto another shard is not known there,
+ *       so a retry on it runs again (harmless for an echo; replicated nodes have one table).</li>
+ *   <li>With replicas, the op sequence, the pending ops, the backups' order per primary and the
+ *       dedup table belong to one sequencer thread ({@code ringbus-echo-<id>}), the only thread
+ *       that reads or writes them. Shards hand it work through bounded lock-free queues: a client
+ *       request as a staged prepare buffer ({@link PrepareFrame#stage}), replica frames and
+ *       connections as small records; a full queue drops the request (counted; the client
+ *       retries) and never blocks the shard. The sequencer also runs the retransmit and timeout
+ *       tick. It touches no shard state: it only calls the bus's any-thread methods (sends,
+ *       {@link MessageBus#isReplicaConnected}, the pool). bus-core offers no public way to run a
+ *       task or a timer on a shard, which is what would let this state live on a shard
+ *       instead.</li>
+ * </ul>
+ * Counters are written by their one owner with ordered stores and summed by readers (any thread).
  */
 public final class EchoReplica implements BusHandler, AutoCloseable
 {
@@ -63,53 +89,97 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     public static final Duration DEFAULT_PENDING_TIMEOUT = Duration.ofSeconds(5);
     /** How long a primary waits for a prepare_ok before it sends the prepare again. */
     public static final Duration RETRANSMIT_INTERVAL = Duration.ofMillis(500);
-    /** Period of the timer that retransmits and expires ops. */
+    /** Period of the sequencer's retransmit and timeout tick. */
     public static final Duration TICK_INTERVAL = Duration.ofMillis(100);
+    /** Client requests that may wait for the sequencer at once (a power of two). */
+    public static final int REQUEST_QUEUE_CAPACITY = 1 << 14;
+
+    /** Where bus-core keeps the owning shard in a client connection id (DESIGN.md, Threading). */
+    static final int CONNECTION_ID_SHARD_SHIFT = 56;
 
     private static final int PENDING_MASK = MAX_PENDING_OPS - 1;
+    private static final int EVENT_RING_BYTES = 1 << 20;
+    private static final int EVENT_PREPARE = 1;
+    private static final int EVENT_PREPARE_OK = 2;
+    private static final int EVENT_REPLICA_CONNECTED = 3;
+    /** An event record: op (u64), incarnation (u64), replica (i32). */
+    private static final int EVENT_LENGTH = 2 * Long.BYTES + Integer.BYTES;
+    private static final int DRAIN_LIMIT = 256;
 
-    /** An op that waits for its majority; records are reused through the ring. */
-    private static final class Pending
+    /** Counters of one owner (a shard or the sequencer): one writer, ordered stores, any reader. */
+    static final class Counts
     {
-        long op;
-        long clientId;
-        long clientHi;
-        long clientLo;
-        long request;
-        FrameBuffer prepare;
-        boolean[] acked;
-        int ackCount;
-        long firstSentNs;
-        long lastSentNs;
+        final AtomicLong preparedOps = new AtomicLong();
+        final AtomicLong committedOps = new AtomicLong();
+        final AtomicLong dedupHits = new AtomicLong();
+        final AtomicLong retriesInFlight = new AtomicLong();
+        final AtomicLong acceptedPrepares = new AtomicLong();
+        final AtomicLong gapPrepares = new AtomicLong();
+        final AtomicLong duplicatePrepares = new AtomicLong();
+        final AtomicLong droppedRequests = new AtomicLong();
+        final AtomicLong pendingOps = new AtomicLong();
+
+        /** One writer: a plain read and an ordered store, no locked instruction. */
+        static void increment(final AtomicLong counter)
+        {
+            counter.lazySet(counter.get() + 1);
+        }
     }
 
-    private final Object lock = new Object();
+    /** What one shard owns on a node without replicas. Its shard only. */
+    private final class ShardEcho
+    {
+        final Counts counts = new Counts();
+        final RequestDedup<FrameBuffer> dedup;
+
+        ShardEcho(final RequestDedup<FrameBuffer> dedup)
+        {
+            this.dedup = dedup;
+        }
+
+        void onRequest(final MessageBus bus, final long connectionId, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            final long clientHi = FrameHeader.clientHi(buffer, offset);
+            final long clientLo = FrameHeader.clientLo(buffer, offset);
+            final long request = FrameHeader.request(buffer, offset);
+            final long nowNs = System.nanoTime(); // one reading per request, for the claim and the completion
+            switch (dedup.claim(clientHi, clientLo, request, nowNs))
+            {
+                case FRESH:
+                {
+                    final FrameBuffer reply = Frames.reply(bus.pool(), buffer, offset, buffer,
+                        offset + FrameHeader.HEADER_SIZE, length - FrameHeader.HEADER_SIZE, replicaField);
+                    Counts.increment(counts.committedOps);
+                    complete(bus, dedup, connectionId, clientHi, clientLo, request, reply, nowNs);
+                    break;
+                }
+                case DONE:
+                    Counts.increment(counts.dedupHits);
+                    answerFromCache(bus, connectionId, dedup.reply(), buffer, offset);
+                    break;
+                case IN_FLIGHT:
+                    Counts.increment(counts.retriesInFlight); // the first execution's reply answers it
+                    break;
+                default:
+                    Counts.increment(counts.droppedRequests);
+                    logDedupFull(connectionId);
+                    break;
+            }
+        }
+    }
+
     private final int self;
     private final int replicaCount;
     private final int majority;
     private final int replicaField;
     private final int maxMessageSize;
-    private final long incarnation;
     private final long pendingTimeoutNs;
-    private final long retransmitNs = RETRANSMIT_INTERVAL.toNanos();
-    private final RequestDedup<FrameBuffer> dedup;
-    private final Pending[] ring;
-    private final long[] lastOp;
-    private final long[] lastIncarnation;
-    private long opNumber;
-    private long lowOp = 1;
-    private boolean closed;
-    private ScheduledExecutorService timer;
-    private MessageBus bus;
-
-    private long preparedOps;
-    private long committedOps;
-    private long dedupHits;
-    private long retriesInFlight;
-    private long acceptedPrepares;
-    private long gapPrepares;
-    private long duplicatePrepares;
-    private long droppedRequests;
+    private final ShardEcho[] shardEchoes;
+    private final Counts[] shardCounts;
+    private final Sequencer sequencer;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile MessageBus bus;
 
     /** A machine for a node configured by {@code config}, with the default pending timeout. */
     public EchoReplica(final BusConfig config)
@@ -118,8 +188,8 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     }
 
     /**
-     * A machine for a node configured by {@code config} (replica id, replica count, dedup limits,
-     * max_message_size) whose ops wait at most {@code pendingTimeout} for a majority.
+     * A machine for a node configured by {@code config} (replica id, replica count, shards, dedup
+     * limits, max_message_size) whose ops wait at most {@code pendingTimeout} for a majority.
      */
     public EchoReplica(final BusConfig config, final Duration pendingTimeout)
     {
@@ -129,45 +199,61 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         this.replicaField = self == BusConfig.NO_REPLICA ? FrameHeader.REPLICA_NONE : self;
         this.maxMessageSize = config.maxMessageSize();
         this.pendingTimeoutNs = pendingTimeout.toNanos();
-        long random = 0;
-        final SecureRandom secureRandom = new SecureRandom();
-        while (random == 0)
+        final int shards = config.shards();
+        this.shardCounts = new Counts[shards];
+        if (self == BusConfig.NO_REPLICA)
         {
-            random = secureRandom.nextLong();
+            this.sequencer = null;
+            this.shardEchoes = new ShardEcho[shards];
+            for (int i = 0; i < shards; i++)
+            {
+                shardEchoes[i] = new ShardEcho(newDedup(config, shards));
+                shardCounts[i] = shardEchoes[i].counts;
+            }
         }
-        this.incarnation = random;
-        this.dedup = new RequestDedup<>(config.dedupCapacityPerClient(), config.dedupTtl().toNanos(),
-            config.dedupMaxClients(), System::nanoTime, FrameBuffer::release);
-        this.ring = new Pending[self == BusConfig.NO_REPLICA ? 0 : MAX_PENDING_OPS];
-        this.lastOp = new long[replicaCount];
-        this.lastIncarnation = new long[replicaCount];
+        else
+        {
+            this.shardEchoes = null;
+            for (int i = 0; i < shards; i++)
+            {
+                shardCounts[i] = new Counts();
+            }
+            this.sequencer = new Sequencer(newDedup(config, 1));
+        }
     }
 
     /**
-     * Start the timer that retransmits prepares and drops ops past their timeout. Call once, after
-     * {@link MessageBus#start}; a node without replicas needs no timer. Any thread.
+     * A dedup table with this node's limits divided by {@code parts}: clients and
+     * capacity_per_client from the config, entries and reply bytes from {@link RequestDedup}'s
+     * defaults (replies are pooled buffers, counted by their capacity: the memory they pin).
+     */
+    private static RequestDedup<FrameBuffer> newDedup(final BusConfig config, final int parts)
+    {
+        return new RequestDedup<>(
+            config.dedupCapacityPerClient(),
+            config.dedupTtl().toNanos(),
+            Math.max(1, config.dedupMaxClients() / parts),
+            Math.max(1, RequestDedup.DEFAULT_MAX_ENTRIES / parts),
+            Math.max(1, RequestDedup.DEFAULT_MAX_REPLY_BYTES / parts),
+            System::nanoTime,
+            FrameBuffer::release,
+            FrameBuffer::capacity);
+    }
+
+    /**
+     * Start: remembers the bus and, on a node with replicas, starts the sequencer thread (it takes
+     * what the shards queued before). Call once, after {@link MessageBus#start}. Any thread.
      */
     public void start(final MessageBus bus)
     {
-        synchronized (lock)
+        if (closed.get() || this.bus != null)
         {
-            if (closed || this.bus != null)
-            {
-                throw new IllegalStateException(closed ? "closed" : "already started");
-            }
-            this.bus = bus;
-            if (self == BusConfig.NO_REPLICA)
-            {
-                return;
-            }
-            timer = Executors.newSingleThreadScheduledExecutor(task ->
-            {
-                final Thread thread = new Thread(task, "ringbus-echo-timer-" + self);
-                thread.setDaemon(true);
-                return thread;
-            });
-            final long periodMs = TICK_INTERVAL.toMillis();
-            timer.scheduleAtFixedRate(this::tick, periodMs, periodMs, TimeUnit.MILLISECONDS);
+            throw new IllegalStateException(closed.get() ? "closed" : "already started");
+        }
+        this.bus = bus;
+        if (sequencer != null)
+        {
+            sequencer.start(bus);
         }
     }
 
@@ -175,40 +261,21 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     public void onClientRequest(final MessageBus bus, final ClientConnMeta client, final DirectBuffer buffer,
         final int offset, final int length)
     {
-        final long clientHi = FrameHeader.clientHi(buffer, offset);
-        final long clientLo = FrameHeader.clientLo(buffer, offset);
-        final long request = FrameHeader.request(buffer, offset);
-        synchronized (lock)
+        final long connectionId = client.clientId();
+        final int shard = (int)(connectionId >>> CONNECTION_ID_SHARD_SHIFT);
+        if (shard >= shardCounts.length)
         {
-            if (closed)
-            {
-                return;
-            }
-            switch (dedup.lookup(clientHi, clientLo, request))
-            {
-                case DONE:
-                    answerFromCache(bus, client.clientId(), dedup.reply(), buffer, offset);
-                    return;
-                case IN_FLIGHT:
-                    retriesInFlight++; // the first execution's reply answers it
-                    return;
-                case REFUSED:
-                    droppedRequests++;
-                    LOG.log(Level.DEBUG, "dedup table full: dropped a request of client " + client.clientId());
-                    return;
-                default:
-                    break;
-            }
-            if (self == BusConfig.NO_REPLICA)
-            {
-                dedup.markInFlight(clientHi, clientLo, request);
-                final FrameBuffer reply = Frames.reply(bus.pool(), buffer, offset, buffer,
-                    offset + FrameHeader.HEADER_SIZE, length - FrameHeader.HEADER_SIZE, replicaField);
-                committedOps++;
-                complete(bus, client.clientId(), clientHi, clientLo, request, reply);
-                return;
-            }
-            prepare(bus, client.clientId(), clientHi, clientLo, request, buffer, offset, length);
+            LOG.log(Level.ERROR, "client connection id " + Long.toHexString(connectionId) + " names shard " + shard +
+                " of " + shardCounts.length + ": bus-core changed its id layout; request dropped");
+            return;
+        }
+        if (sequencer == null)
+        {
+            shardEchoes[shard].onRequest(bus, connectionId, buffer, offset, length);
+        }
+        else
+        {
+            sequencer.submit(bus, shardCounts[shard], connectionId, buffer, offset, length);
         }
     }
 
@@ -216,62 +283,386 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     public void onReplicaFrame(final MessageBus bus, final int replica, final DirectBuffer buffer, final int offset,
         final int length)
     {
-        final int command = FrameHeader.command(buffer, offset);
-        synchronized (lock)
+        if (sequencer == null)
         {
-            if (closed)
+            return;
+        }
+        final int command = FrameHeader.command(buffer, offset);
+        if (command == Command.PREPARE.code())
+        {
+            if (length < PrepareFrame.MIN_PREPARE_SIZE || replica >= replicaCount || replica == self ||
+                FrameHeader.size(buffer, offset + PrepareFrame.REQUEST_OFFSET) != length - PrepareFrame.REQUEST_OFFSET)
             {
+                LOG.log(Level.WARNING, "replica " + replica + " sent a malformed prepare of " + length +
+                    " bytes; ignored");
                 return;
             }
-            if (command == Command.PREPARE.code())
-            {
-                onPrepare(bus, replica, buffer, offset, length);
-            }
-            else if (command == Command.PREPARE_OK.code())
-            {
-                onPrepareOk(bus, replica, buffer, offset);
-            }
-            else
-            {
-                LOG.log(Level.WARNING, "replica " + replica + " sent command " + command + ": the echo expects " +
-                    "prepare or prepare_ok; ignored");
-            }
+            sequencer.post(EVENT_PREPARE, replica, PrepareFrame.op(buffer, offset),
+                PrepareFrame.incarnation(buffer, offset));
+        }
+        else if (command == Command.PREPARE_OK.code())
+        {
+            sequencer.post(EVENT_PREPARE_OK, replica, PrepareFrame.op(buffer, offset),
+                PrepareFrame.incarnation(buffer, offset));
+        }
+        else
+        {
+            LOG.log(Level.WARNING, "replica " + replica + " sent command " + command + ": the echo expects " +
+                "prepare or prepare_ok; ignored");
         }
     }
 
     @Override
     public void onReplicaConnected(final MessageBus bus, final int replica)
     {
-        synchronized (lock)
+        if (sequencer != null && replica < replicaCount)
         {
-            if (closed || replica >= replicaCount)
+            sequencer.post(EVENT_REPLICA_CONNECTED, replica, 0, 0);
+        }
+    }
+
+    /** Record {@code reply} in the dedup table and send it; both take one reference. */
+    private static void complete(final MessageBus bus, final RequestDedup<FrameBuffer> dedup, final long connectionId,
+        final long clientHi, final long clientLo, final long request, final FrameBuffer reply, final long nowNs)
+    {
+        reply.retain();
+        dedup.complete(clientHi, clientLo, request, reply, nowNs);
+        final SendResult result = bus.sendToClient(connectionId, reply);
+        if (result != SendResult.OK && LOG.isLoggable(Level.DEBUG))
+        {
+            LOG.log(Level.DEBUG, "reply to client " + connectionId + ": " + result +
+                " (a retry is answered from dedup)");
+        }
+    }
+
+    private void answerFromCache(final MessageBus bus, final long connectionId, final FrameBuffer cached,
+        final DirectBuffer retry, final int retryOffset)
+    {
+        // The cached body, with the retry's header fields (its timestamp, as WIRE.md asks of a reply).
+        final FrameBuffer reply = Frames.reply(bus.pool(), retry, retryOffset, cached.buffer(), FrameHeader.HEADER_SIZE,
+            cached.frameLength() - FrameHeader.HEADER_SIZE, replicaField);
+        bus.sendToClient(connectionId, reply);
+    }
+
+    private static void logDedupFull(final long connectionId)
+    {
+        if (LOG.isLoggable(Level.DEBUG))
+        {
+            LOG.log(Level.DEBUG, "dedup table full of requests in flight: dropped a request of client " +
+                connectionId + ", the client retries");
+        }
+    }
+
+    /**
+     * The owner of a replicated node's state (see the class comment): one thread, fed by bounded
+     * lock-free queues, parked when it has nothing to do until a producer wakes it or its tick is
+     * due.
+     */
+    private final class Sequencer implements Runnable
+    {
+        /** An op that waits for its majority; records are reused through the ring. */
+        private final class Pending
+        {
+            long op;
+            long connectionId;
+            long clientHi;
+            long clientLo;
+            long request;
+            FrameBuffer prepare;
+            final boolean[] acked = new boolean[replicaCount];
+            int ackCount;
+            long firstSentNs;
+            long lastSentNs;
+        }
+
+        private final Counts counts = new Counts();
+        private final RequestDedup<FrameBuffer> dedup;
+        private final long incarnation;
+        private final long retransmitNs = RETRANSMIT_INTERVAL.toNanos();
+        private final long tickNs = TICK_INTERVAL.toNanos();
+        private final ManyToOneConcurrentArrayQueue<FrameBuffer> requests =
+            new ManyToOneConcurrentArrayQueue<>(REQUEST_QUEUE_CAPACITY);
+        private final ManyToOneRingBuffer events = new ManyToOneRingBuffer(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(EVENT_RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
+        private final AtomicLong lostEvents = new AtomicLong();
+        private final Consumer<FrameBuffer> onStaged = this::onStaged;
+        private final MessageHandler onEvent = this::onEvent;
+        private final Pending[] ring = new Pending[MAX_PENDING_OPS];
+        private final long[] lastOp = new long[replicaCount];
+        private final long[] lastIncarnation = new long[replicaCount];
+        private long opNumber;
+        private long lowOp = 1;
+        private long pendingCount;
+        private volatile boolean running;
+        private volatile boolean parked;
+        private volatile Thread thread;
+        private MessageBus bus;
+
+        Sequencer(final RequestDedup<FrameBuffer> dedup)
+        {
+            this.dedup = dedup;
+            long random = 0;
+            final SecureRandom secureRandom = new SecureRandom();
+            while (random == 0)
+            {
+                random = secureRandom.nextLong();
+            }
+            this.incarnation = random;
+        }
+
+        void start(final MessageBus bus)
+        {
+            this.bus = bus; // published to the thread by Thread.start
+            running = true;
+            final Thread t = new Thread(this, "ringbus-echo-" + self);
+            t.setDaemon(true);
+            thread = t;
+            t.start();
+        }
+
+        // ---- producers: shards, any number, never blocking ----
+
+        /** On a shard: stage the request as a prepare and queue it; drop it (counted) if the queue is full. */
+        void submit(final MessageBus bus, final Counts shard, final long connectionId, final DirectBuffer buffer,
+            final int offset, final int length)
+        {
+            if ((long)FrameHeader.HEADER_SIZE + length > maxMessageSize)
+            {
+                Counts.increment(shard.droppedRequests);
+                LOG.log(Level.WARNING, "request of " + length + " bytes: its prepare would exceed max_message_size " +
+                    maxMessageSize + " (a prepare adds a " + FrameHeader.HEADER_SIZE + "-byte header); dropped");
+                return;
+            }
+            final FrameBuffer staged = PrepareFrame.stage(bus, connectionId, buffer, offset, length);
+            if (!requests.offer(staged))
+            {
+                staged.release();
+                Counts.increment(shard.droppedRequests);
+                if (LOG.isLoggable(Level.DEBUG))
+                {
+                    LOG.log(Level.DEBUG, REQUEST_QUEUE_CAPACITY + " requests wait for the sequencer: dropped one, " +
+                        "the client retries");
+                }
+                return;
+            }
+            wake();
+        }
+
+        /** On a shard: queue a replica event; lost (counted, recovered by retransmission) if the ring is full. */
+        void post(final int type, final int replica, final long op, final long eventIncarnation)
+        {
+            final int index = events.tryClaim(type, EVENT_LENGTH);
+            if (index < 0)
+            {
+                lostEvents.incrementAndGet();
+                return;
+            }
+            final MutableDirectBuffer buffer = events.buffer();
+            buffer.putLong(index, op);
+            buffer.putLong(index + Long.BYTES, eventIncarnation);
+            buffer.putInt(index + 2 * Long.BYTES, replica);
+            events.commit(index);
+            wake();
+        }
+
+        /**
+         * Unpark the sequencer if it parked. The queues' claim is a CAS (a full fence) before this
+         * volatile read, and the sequencer writes {@code parked} before it checks the queues, so
+         * one of the two always sees the other: no lost wake-up.
+         */
+        private void wake()
+        {
+            if (parked)
+            {
+                LockSupport.unpark(thread);
+            }
+        }
+
+        // ---- the sequencer thread ----
+
+        @Override
+        public void run()
+        {
+            long nextTickNs = System.nanoTime() + tickNs;
+            while (running)
+            {
+                int work = requests.drain(onStaged, DRAIN_LIMIT);
+                work += events.read(onEvent, DRAIN_LIMIT);
+                long nowNs = System.nanoTime();
+                if (nowNs - nextTickNs >= 0)
+                {
+                    tick(nowNs);
+                    nextTickNs = nowNs + tickNs;
+                }
+                if (work == 0)
+                {
+                    parked = true;
+                    if (running && requests.isEmpty() && events.size() == 0)
+                    {
+                        LockSupport.parkNanos(this, Math.max(1, nextTickNs - nowNs));
+                    }
+                    parked = false;
+                }
+            }
+        }
+
+        private void onStaged(final FrameBuffer staged)
+        {
+            final MutableDirectBuffer buffer = staged.buffer();
+            final long connectionId = PrepareFrame.stagedConnectionId(staged);
+            final int requestOffset = PrepareFrame.REQUEST_OFFSET;
+            final long clientHi = FrameHeader.clientHi(buffer, requestOffset);
+            final long clientLo = FrameHeader.clientLo(buffer, requestOffset);
+            final long request = FrameHeader.request(buffer, requestOffset);
+            switch (dedup.claim(clientHi, clientLo, request))
+            {
+                case FRESH:
+                    if (opNumber + 1 - lowOp >= MAX_PENDING_OPS)
+                    {
+                        dedup.abandon(clientHi, clientLo, request); // not executed after all: a retry runs it
+                        Counts.increment(counts.droppedRequests);
+                        staged.release();
+                        LOG.log(Level.DEBUG, MAX_PENDING_OPS + " ops wait for a majority: dropped a request, " +
+                            "the client retries");
+                        return;
+                    }
+                    prepare(connectionId, clientHi, clientLo, request, staged);
+                    return;
+                case DONE:
+                    Counts.increment(counts.dedupHits);
+                    answerFromCache(bus, connectionId, dedup.reply(), buffer, requestOffset);
+                    break;
+                case IN_FLIGHT:
+                    Counts.increment(counts.retriesInFlight); // the first execution's reply answers it
+                    break;
+                default:
+                    Counts.increment(counts.droppedRequests);
+                    logDedupFull(connectionId);
+                    break;
+            }
+            staged.release();
+        }
+
+        private void onEvent(final int type, final MutableDirectBuffer buffer, final int index, final int length)
+        {
+            final long op = buffer.getLong(index);
+            final long eventIncarnation = buffer.getLong(index + Long.BYTES);
+            final int replica = buffer.getInt(index + 2 * Long.BYTES);
+            switch (type)
+            {
+                case EVENT_PREPARE:
+                    onPrepare(replica, op, eventIncarnation);
+                    break;
+                case EVENT_PREPARE_OK:
+                    onPrepareOk(replica, op, eventIncarnation);
+                    break;
+                case EVENT_REPLICA_CONNECTED:
+                    onReplicaConnected(replica);
+                    break;
+                default:
+                    throw new IllegalStateException("event type " + type);
+            }
+        }
+
+        private void prepare(final long connectionId, final long clientHi, final long clientLo, final long request,
+            final FrameBuffer staged)
+        {
+            final long op = ++opNumber;
+            final int slot = (int)(op & PENDING_MASK);
+            Pending pending = ring[slot];
+            if (pending == null)
+            {
+                pending = new Pending();
+                ring[slot] = pending;
+            }
+            PrepareFrame.finish(bus, staged, self, op, incarnation);
+            pending.op = op;
+            pending.connectionId = connectionId;
+            pending.clientHi = clientHi;
+            pending.clientLo = clientLo;
+            pending.request = request;
+            pending.prepare = staged;
+            pending.acked[self] = true;
+            pending.ackCount = 1;
+            pending.firstSentNs = System.nanoTime();
+            pending.lastSentNs = pending.firstSentNs;
+            Counts.increment(counts.preparedOps);
+            counts.pendingOps.lazySet(++pendingCount);
+            // One buffer to every connected replica, no copy; the pending op keeps its own reference.
+            bus.broadcastToReplicas(staged.retain());
+            if (pending.ackCount >= majority)
+            {
+                commit(pending); // a cluster of one
+                advanceLowOp();
+            }
+        }
+
+        private void onPrepare(final int primary, final long op, final long primaryIncarnation)
+        {
+            if (primaryIncarnation != lastIncarnation[primary])
+            {
+                if (lastIncarnation[primary] != 0)
+                {
+                    LOG.log(Level.INFO, "replica " + primary + " restarted: resync its ops at op " + op);
+                }
+                lastIncarnation[primary] = primaryIncarnation;
+                lastOp[primary] = op - 1;
+            }
+            final long last = lastOp[primary];
+            if (op > last)
+            {
+                if (op != last + 1)
+                {
+                    Counts.increment(counts.gapPrepares);
+                    LOG.log(Level.DEBUG, "replica " + primary + ": op " + op + " after op " + last + " (gap accepted)");
+                }
+                lastOp[primary] = op;
+                Counts.increment(counts.acceptedPrepares);
+            }
+            else
+            {
+                Counts.increment(counts.duplicatePrepares); // a retransmission: acknowledge it again
+            }
+            bus.sendToReplica(primary, PrepareFrame.prepareOk(bus, self, op, primaryIncarnation));
+        }
+
+        private void onPrepareOk(final int backup, final long op, final long okIncarnation)
+        {
+            if (backup >= replicaCount || okIncarnation != incarnation || op < lowOp || op > opNumber)
+            {
+                return; // not for this incarnation of ours, or committed or dropped already
+            }
+            final Pending pending = ring[(int)(op & PENDING_MASK)];
+            if (pending == null || pending.prepare == null || pending.op != op || pending.acked[backup])
             {
                 return;
             }
-            // Ops that waited while this replica was away go to it now, in op order (FIFO per connection).
+            pending.acked[backup] = true;
+            if (++pending.ackCount >= majority)
+            {
+                commit(pending);
+                advanceLowOp();
+            }
+        }
+
+        /** Ops that waited while this replica was away go to it now, in op order (FIFO per connection). */
+        private void onReplicaConnected(final int replica)
+        {
             final long nowNs = System.nanoTime();
             for (long op = lowOp; op <= opNumber; op++)
             {
                 final Pending pending = ring[(int)(op & PENDING_MASK)];
                 if (pending != null && pending.prepare != null && pending.op == op && !pending.acked[replica])
                 {
-                    sendPrepare(bus, replica, pending.prepare);
+                    bus.sendToReplica(replica, pending.prepare.retain());
                     pending.lastSentNs = nowNs;
                 }
             }
         }
-    }
 
-    /** Retransmit unacknowledged prepares and drop ops past their timeout. Timer thread. */
-    void tick()
-    {
-        synchronized (lock)
+        /** Retransmit unacknowledged prepares and drop ops past their timeout. */
+        private void tick(final long nowNs)
         {
-            if (closed || bus == null)
-            {
-                return;
-            }
-            final long nowNs = System.nanoTime();
             for (long op = lowOp; op <= opNumber; op++)
             {
                 final Pending pending = ring[(int)(op & PENDING_MASK)];
@@ -284,9 +675,10 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                     LOG.log(Level.WARNING, "op " + op + " had no majority (" + pending.ackCount + "/" + majority +
                         ") within " + TimeUnit.NANOSECONDS.toMillis(pendingTimeoutNs) +
                         " ms: dropped, the client retries");
-                    // RequestDedup cannot forget one IN_FLIGHT entry: evict the client so a retry runs again.
-                    dedup.evictClient(pending.clientHi, pending.clientLo);
-                    droppedRequests++;
+                    // Only this request is forgotten: its retry runs again, the session's completed
+                    // requests stay cached.
+                    dedup.abandon(pending.clientHi, pending.clientLo, pending.request);
+                    Counts.increment(counts.droppedRequests);
                     clear(pending);
                 }
                 else if (nowNs - pending.lastSentNs >= retransmitNs)
@@ -295,7 +687,9 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                     {
                         if (!pending.acked[replica] && bus.isReplicaConnected(replica))
                         {
-                            sendPrepare(bus, replica, pending.prepare);
+                            // The op's own buffer again, no copy: one buffer may be queued on several
+                            // connections, and twice on one, while the op holds its reference.
+                            bus.sendToReplica(replica, pending.prepare.retain());
                         }
                     }
                     pending.lastSentNs = nowNs;
@@ -303,288 +697,67 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             }
             advanceLowOp();
         }
-    }
 
-    private void prepare(final MessageBus bus, final long clientId, final long clientHi, final long clientLo,
-        final long request, final DirectBuffer buffer, final int offset, final int length)
-    {
-        if ((long)FrameHeader.HEADER_SIZE + length > maxMessageSize)
+        private void commit(final Pending pending)
         {
-            droppedRequests++;
-            LOG.log(Level.WARNING, "request of " + length + " bytes: its prepare would exceed max_message_size " +
-                maxMessageSize + " (a prepare adds a " + FrameHeader.HEADER_SIZE + "-byte header); dropped");
-            return;
+            final FrameBuffer prepare = pending.prepare;
+            final int requestLength = prepare.frameLength() - PrepareFrame.REQUEST_OFFSET;
+            final FrameBuffer reply = Frames.reply(bus.pool(), prepare.buffer(), PrepareFrame.REQUEST_OFFSET,
+                prepare.buffer(), PrepareFrame.REQUEST_OFFSET + FrameHeader.HEADER_SIZE,
+                requestLength - FrameHeader.HEADER_SIZE, replicaField);
+            Counts.increment(counts.committedOps);
+            complete(bus, dedup, pending.connectionId, pending.clientHi, pending.clientLo, pending.request, reply,
+                System.nanoTime());
+            clear(pending);
         }
-        if (opNumber + 1 - lowOp >= MAX_PENDING_OPS)
-        {
-            droppedRequests++;
-            LOG.log(Level.DEBUG, MAX_PENDING_OPS + " ops wait for a majority: dropped a request, the client retries");
-            return;
-        }
-        dedup.markInFlight(clientHi, clientLo, request);
-        final long op = ++opNumber;
-        final int slot = (int)(op & PENDING_MASK);
-        Pending pending = ring[slot];
-        if (pending == null)
-        {
-            pending = new Pending();
-            pending.acked = new boolean[replicaCount];
-            ring[slot] = pending;
-        }
-        pending.op = op;
-        pending.clientId = clientId;
-        pending.clientHi = clientHi;
-        pending.clientLo = clientLo;
-        pending.request = request;
-        pending.prepare = PrepareFrame.prepare(bus, self, op, incarnation, buffer, offset, length);
-        pending.acked[self] = true;
-        pending.ackCount = 1;
-        pending.firstSentNs = System.nanoTime();
-        pending.lastSentNs = pending.firstSentNs;
-        preparedOps++;
-        // One buffer to every connected replica, no copy; the pending op keeps its own reference.
-        bus.broadcastToReplicas(pending.prepare.retain());
-        if (pending.ackCount >= majority)
-        {
-            commit(bus, pending); // a cluster of one
-            advanceLowOp();
-        }
-    }
 
-    /**
-     * Send the pending op's own {@code prepare} buffer again to {@code replica} (a retransmission,
-     * or a replica that connected late), without copying it: bus-core lets one buffer be queued
-     * on several connections, and twice on one, while the op holds its reference.
-     */
-    private static void sendPrepare(final MessageBus bus, final int replica, final FrameBuffer prepare)
-    {
-        bus.sendToReplica(replica, prepare.retain());
-    }
-
-    private void onPrepare(final MessageBus bus, final int primary, final DirectBuffer buffer, final int offset,
-        final int length)
-    {
-        if (length < PrepareFrame.MIN_PREPARE_SIZE || primary >= replicaCount || primary == self ||
-            FrameHeader.size(buffer, offset + PrepareFrame.REQUEST_OFFSET) != length - PrepareFrame.REQUEST_OFFSET)
+        private void clear(final Pending pending)
         {
-            LOG.log(Level.WARNING, "replica " + primary + " sent a malformed prepare of " + length + " bytes; ignored");
-            return;
+            pending.prepare.release();
+            pending.prepare = null;
+            Arrays.fill(pending.acked, false);
+            pending.ackCount = 0;
+            counts.pendingOps.lazySet(--pendingCount);
         }
-        final long op = PrepareFrame.op(buffer, offset);
-        final long primaryIncarnation = PrepareFrame.incarnation(buffer, offset);
-        if (primaryIncarnation != lastIncarnation[primary])
+
+        private void advanceLowOp()
         {
-            if (lastIncarnation[primary] != 0)
+            while (lowOp <= opNumber)
             {
-                LOG.log(Level.INFO, "replica " + primary + " restarted: resync its ops at op " + op);
-            }
-            lastIncarnation[primary] = primaryIncarnation;
-            lastOp[primary] = op - 1;
-        }
-        final long last = lastOp[primary];
-        if (op > last)
-        {
-            if (op != last + 1)
-            {
-                gapPrepares++;
-                LOG.log(Level.DEBUG, "replica " + primary + ": op " + op + " after op " + last + " (gap accepted)");
-            }
-            lastOp[primary] = op;
-            acceptedPrepares++;
-        }
-        else
-        {
-            duplicatePrepares++; // a retransmission: this replica has it, so acknowledge it again
-        }
-        bus.sendToReplica(primary, PrepareFrame.prepareOk(bus, self, op, primaryIncarnation));
-    }
-
-    private void onPrepareOk(final MessageBus bus, final int backup, final DirectBuffer buffer, final int offset)
-    {
-        if (backup >= replicaCount || PrepareFrame.incarnation(buffer, offset) != incarnation)
-        {
-            return; // not for this incarnation of ours
-        }
-        final long op = PrepareFrame.op(buffer, offset);
-        if (op < lowOp || op > opNumber)
-        {
-            return; // committed or dropped already
-        }
-        final Pending pending = ring[(int)(op & PENDING_MASK)];
-        if (pending == null || pending.prepare == null || pending.op != op || pending.acked[backup])
-        {
-            return;
-        }
-        pending.acked[backup] = true;
-        if (++pending.ackCount >= majority)
-        {
-            commit(bus, pending);
-            advanceLowOp();
-        }
-    }
-
-    private void commit(final MessageBus bus, final Pending pending)
-    {
-        final FrameBuffer prepare = pending.prepare;
-        final int requestLength = prepare.frameLength() - PrepareFrame.REQUEST_OFFSET;
-        final FrameBuffer reply = Frames.reply(bus.pool(), prepare.buffer(), PrepareFrame.REQUEST_OFFSET,
-            prepare.buffer(), PrepareFrame.REQUEST_OFFSET + FrameHeader.HEADER_SIZE,
-            requestLength - FrameHeader.HEADER_SIZE, replicaField);
-        committedOps++;
-        complete(bus, pending.clientId, pending.clientHi, pending.clientLo, pending.request, reply);
-        clear(pending);
-    }
-
-    /** Record {@code reply} in the dedup table and send it; both take one reference. */
-    private void complete(final MessageBus bus, final long clientId, final long clientHi, final long clientLo,
-        final long request, final FrameBuffer reply)
-    {
-        reply.retain();
-        dedup.complete(clientHi, clientLo, request, reply);
-        final SendResult result = bus.sendToClient(clientId, reply);
-        if (result != SendResult.OK)
-        {
-            LOG.log(Level.DEBUG, "reply to client " + clientId + ": " + result + " (a retry is answered from dedup)");
-        }
-    }
-
-    private void answerFromCache(final MessageBus bus, final long clientId, final FrameBuffer cached,
-        final DirectBuffer retry, final int retryOffset)
-    {
-        dedupHits++;
-        // The cached body, with the retry's header fields (its timestamp, as WIRE.md asks of a reply).
-        final FrameBuffer reply = Frames.reply(bus.pool(), retry, retryOffset, cached.buffer(), FrameHeader.HEADER_SIZE,
-            cached.frameLength() - FrameHeader.HEADER_SIZE, replicaField);
-        bus.sendToClient(clientId, reply);
-    }
-
-    private static void clear(final Pending pending)
-    {
-        pending.prepare.release();
-        pending.prepare = null;
-        Arrays.fill(pending.acked, false);
-        pending.ackCount = 0;
-    }
-
-    private void advanceLowOp()
-    {
-        while (lowOp <= opNumber)
-        {
-            final Pending pending = ring[(int)(lowOp & PENDING_MASK)];
-            if (pending != null && pending.prepare != null && pending.op == lowOp)
-            {
-                return;
-            }
-            lowOp++;
-        }
-    }
-
-    /** Ops this node prepared as primary. */
-    public long preparedOps()
-    {
-        synchronized (lock)
-        {
-            return preparedOps;
-        }
-    }
-
-    /** Requests this node answered after a majority had them (or at once without replicas). */
-    public long committedOps()
-    {
-        synchronized (lock)
-        {
-            return committedOps;
-        }
-    }
-
-    /** Retried requests answered from the dedup table. */
-    public long dedupHits()
-    {
-        synchronized (lock)
-        {
-            return dedupHits;
-        }
-    }
-
-    /** Retried requests dropped because their first execution was still in flight. */
-    public long retriesInFlight()
-    {
-        synchronized (lock)
-        {
-            return retriesInFlight;
-        }
-    }
-
-    /** New prepares this node accepted as a backup. */
-    public long acceptedPrepares()
-    {
-        synchronized (lock)
-        {
-            return acceptedPrepares;
-        }
-    }
-
-    /** Accepted prepares that skipped ops of their primary (counted in {@link #acceptedPrepares} too). */
-    public long gapPrepares()
-    {
-        synchronized (lock)
-        {
-            return gapPrepares;
-        }
-    }
-
-    /** Retransmitted prepares this node acknowledged again. */
-    public long duplicatePrepares()
-    {
-        synchronized (lock)
-        {
-            return duplicatePrepares;
-        }
-    }
-
-    /** Requests dropped: timed out without a majority, pending table full, too large, dedup full. */
-    public long droppedRequests()
-    {
-        synchronized (lock)
-        {
-            return droppedRequests;
-        }
-    }
-
-    /** Ops waiting for a majority now. */
-    public int pendingOps()
-    {
-        synchronized (lock)
-        {
-            int count = 0;
-            for (long op = lowOp; op <= opNumber; op++)
-            {
-                final Pending pending = ring[(int)(op & PENDING_MASK)];
-                if (pending != null && pending.prepare != null && pending.op == op)
+                final Pending pending = ring[(int)(lowOp & PENDING_MASK)];
+                if (pending != null && pending.prepare != null && pending.op == lowOp)
                 {
-                    count++;
+                    return;
+                }
+                lowOp++;
+            }
+        }
+
+        /**
+         * Stop the thread (bounded wait), then, on the caller's thread, release what it held:
+         * pending prepares, queued requests, cached replies. The bus is closed by then.
+         */
+        void close()
+        {
+            running = false;
+            final Thread t = thread;
+            if (t != null)
+            {
+                LockSupport.unpark(t);
+                try
+                {
+                    t.join(TimeUnit.SECONDS.toMillis(10));
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                if (t.isAlive())
+                {
+                    LOG.log(Level.ERROR, "the echo sequencer did not stop within 10 s; its buffers are not released");
+                    return;
                 }
             }
-            return count;
-        }
-    }
-
-    /**
-     * Stop the timer and release every held buffer (pending prepares, cached replies). Call after
-     * the bus is closed, so no callback races it. Idempotent; any thread.
-     */
-    @Override
-    public void close()
-    {
-        final ScheduledExecutorService stopping;
-        synchronized (lock)
-        {
-            if (closed)
-            {
-                return;
-            }
-            closed = true;
-            stopping = timer;
             for (long op = lowOp; op <= opNumber; op++)
             {
                 final Pending pending = ring[(int)(op & PENDING_MASK)];
@@ -593,11 +766,176 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                     clear(pending);
                 }
             }
+            FrameBuffer staged;
+            while ((staged = requests.poll()) != null)
+            {
+                staged.release();
+            }
             dedup.close();
         }
-        if (stopping != null)
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Counters: any thread
+
+    private long sum(final java.util.function.Function<Counts, AtomicLong> counter)
+    {
+        long total = sequencer == null ? 0 : counter.apply(sequencer.counts).get();
+        for (final Counts counts : shardCounts)
         {
-            stopping.shutdownNow();
+            total += counter.apply(counts).get();
+        }
+        return total;
+    }
+
+    /** Ops this node prepared as primary. */
+    public long preparedOps()
+    {
+        return sum(c -> c.preparedOps);
+    }
+
+    /** Requests this node answered after a majority had them (or at once without replicas). */
+    public long committedOps()
+    {
+        return sum(c -> c.committedOps);
+    }
+
+    /** Retried requests answered from the dedup table. */
+    public long dedupHits()
+    {
+        return sum(c -> c.dedupHits);
+    }
+
+    /** Retried requests dropped because their first execution was still in flight. */
+    public long retriesInFlight()
+    {
+        return sum(c -> c.retriesInFlight);
+    }
+
+    /** New prepares this node accepted as a backup. */
+    public long acceptedPrepares()
+    {
+        return sum(c -> c.acceptedPrepares);
+    }
+
+    /** Accepted prepares that skipped ops of their primary (counted in {@link #acceptedPrepares} too). */
+    public long gapPrepares()
+    {
+        return sum(c -> c.gapPrepares);
+    }
+
+    /** Retransmitted prepares this node acknowledged again. */
+    public long duplicatePrepares()
+    {
+        return sum(c -> c.duplicatePrepares);
+    }
+
+    /**
+     * Requests dropped: timed out without a majority, pending table or sequencer queue full, too
+     * large, dedup table full of requests in flight.
+     */
+    public long droppedRequests()
+    {
+        return sum(c -> c.droppedRequests);
+    }
+
+    /** Ops waiting for a majority now. */
+    public int pendingOps()
+    {
+        return (int)sum(c -> c.pendingOps);
+    }
+
+    /** Cached replies the dedup tables dropped before their TTL to stay within their limits. */
+    public long dedupEvictions()
+    {
+        long total = 0;
+        for (final RequestDedup<FrameBuffer> dedup : dedups())
+        {
+            total += dedup.evictions();
+        }
+        return total;
+    }
+
+    /** Entries (requests in flight and cached replies) held by the dedup tables now. */
+    public long dedupEntries()
+    {
+        long total = 0;
+        for (final RequestDedup<FrameBuffer> dedup : dedups())
+        {
+            total += dedup.entryCount();
+        }
+        return total;
+    }
+
+    /** Bytes of pooled reply buffers held by the dedup tables now. */
+    public long dedupReplyBytes()
+    {
+        long total = 0;
+        for (final RequestDedup<FrameBuffer> dedup : dedups())
+        {
+            total += dedup.replyBytes();
+        }
+        return total;
+    }
+
+    /** The sum of every dedup table's {@link RequestDedup#maxReplyBytes()}. */
+    public long dedupMaxReplyBytes()
+    {
+        long total = 0;
+        for (final RequestDedup<FrameBuffer> dedup : dedups())
+        {
+            total += dedup.maxReplyBytes();
+        }
+        return total;
+    }
+
+    /** The sum of every dedup table's {@link RequestDedup#maxEntries()}. */
+    public long dedupMaxEntries()
+    {
+        long total = 0;
+        for (final RequestDedup<FrameBuffer> dedup : dedups())
+        {
+            total += dedup.maxEntries();
+        }
+        return total;
+    }
+
+    @SuppressWarnings("unchecked")
+    private RequestDedup<FrameBuffer>[] dedups()
+    {
+        if (sequencer != null)
+        {
+            return new RequestDedup[] {sequencer.dedup};
+        }
+        final RequestDedup<FrameBuffer>[] tables = new RequestDedup[shardEchoes.length];
+        for (int i = 0; i < tables.length; i++)
+        {
+            tables[i] = shardEchoes[i].dedup;
+        }
+        return tables;
+    }
+
+    /**
+     * Stop the sequencer and release every held buffer (pending prepares, queued requests, cached
+     * replies). Call after the bus is closed, so no callback races it. Idempotent; any thread.
+     */
+    @Override
+    public void close()
+    {
+        if (!closed.compareAndSet(false, true))
+        {
+            return;
+        }
+        if (sequencer != null)
+        {
+            sequencer.close();
+        }
+        else
+        {
+            for (final ShardEcho echo : shardEchoes)
+            {
+                echo.dedup.close();
+            }
         }
     }
 }

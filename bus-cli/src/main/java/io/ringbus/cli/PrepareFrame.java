@@ -29,7 +29,9 @@ import org.agrona.MutableDirectBuffer;
  * prepare_ok, view = {@link #VIEW}, and {@code op} and {@code incarnation} at the offsets above,
  * copied from the prepare it acknowledges.
  *
- * <p>Stateless; any thread (frames are built with the calling thread's header flyweight).
+ * <p>Stateless; any thread (frames are built with the calling thread's header flyweight). A
+ * prepare is {@link #stage staged} on the shard that received the request and {@link #finish
+ * finished} by the thread that numbers the ops.
  */
 public final class PrepareFrame
 {
@@ -41,6 +43,8 @@ public final class PrepareFrame
     public static final int INCARNATION_OFFSET = OP_OFFSET + Long.BYTES;
     /** Start of the request frame inside a prepare. */
     public static final int REQUEST_OFFSET = FrameHeader.HEADER_SIZE;
+    /** Where a staged prepare parks the client connection id (reserved on the wire, cleared by finish). */
+    static final int STAGED_CONNECTION_OFFSET = INCARNATION_OFFSET + Long.BYTES;
     /** A prepare is its own header plus the request's header, at least. */
     public static final int MIN_PREPARE_SIZE = FrameHeader.HEADER_SIZE + FrameHeader.HEADER_SIZE;
 
@@ -74,6 +78,41 @@ public final class PrepareFrame
         out.putBytes(REQUEST_OFFSET, request, requestOffset, requestLength);
         Frames.seal(out, 0);
         return frame;
+    }
+
+    /**
+     * Stage a prepare on the shard that received the request: a buffer of the prepare's size with
+     * the request frame copied into its body and the client connection's id parked in the
+     * (reserved, not yet written) header, for the thread that assigns the op ({@link #finish}).
+     * The caller checks that the result fits max_message_size.
+     */
+    public static FrameBuffer stage(final MessageBus bus, final long connectionId, final DirectBuffer request,
+        final int requestOffset, final int requestLength)
+    {
+        final int size = FrameHeader.HEADER_SIZE + requestLength;
+        final FrameBuffer frame = bus.allocate(size);
+        final MutableDirectBuffer out = frame.buffer();
+        out.putLong(STAGED_CONNECTION_OFFSET, connectionId, FrameHeader.ORDER);
+        out.putBytes(REQUEST_OFFSET, request, requestOffset, requestLength);
+        return frame;
+    }
+
+    /** The client connection id parked in a {@link #stage staged} prepare. */
+    public static long stagedConnectionId(final FrameBuffer staged)
+    {
+        return staged.buffer().getLong(STAGED_CONNECTION_OFFSET, FrameHeader.ORDER);
+    }
+
+    /**
+     * Turn a {@link #stage staged} prepare into the sealed prepare of op {@code op}: writes its
+     * header (which clears the parked connection id, never sent) and the checksums.
+     */
+    public static void finish(final MessageBus bus, final FrameBuffer staged, final int primary, final long op,
+        final long incarnation)
+    {
+        final MutableDirectBuffer out = staged.buffer();
+        writeHeader(bus, out, staged.frameLength(), Command.PREPARE, primary, op, incarnation);
+        Frames.seal(out, 0);
     }
 
     /** A sealed prepare_ok from {@code backup} for op {@code op} of incarnation {@code incarnation}. */

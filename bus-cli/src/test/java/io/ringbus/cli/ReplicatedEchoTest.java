@@ -288,6 +288,42 @@ class ReplicatedEchoTest
         assertEquals(0, node.echo().dedupHits());
     }
 
+    /**
+     * A timed-out op abandons only itself: the session's earlier, completed request is still
+     * answered from the dedup table (before issue 11 the whole client was evicted from it, so the
+     * retry of the completed request was prepared again and, with no majority, never answered).
+     */
+    @Test
+    void aTimedOutOpForgetsOnlyItselfAndTheSessionsCompletedRequestsStayCached() throws Exception
+    {
+        final SortedMap<Integer, InetSocketAddress> replicas = DemoCommand.freeReplicaAddresses(3);
+        final EchoNode node = EchoNode.start(replicaConfig(2, replicas), Duration.ofMillis(300));
+        nodes.add(node);
+        final URI uri = URI.create("tcp://" + Flags.format(node.listen(URI.create("tcp://127.0.0.1:0"))));
+        startReplica(1, replicas);
+        Await.until("replica 1 to connect", TIMEOUT, () -> node.bus().isReplicaConnected(1));
+
+        final ClientOptions session = ClientOptions.defaults().withClientId(11, 11);
+        final BusClient first = connect(uri, session);
+        assertArrayEquals(bytes("committed"), await(first.requestAsync(1, bytes("committed"))).body());
+
+        final EchoNode peer = nodes.get(1);
+        peer.close(); // no majority from now on
+        Await.until("replica 1 to be lost", TIMEOUT, () -> !node.bus().isReplicaConnected(1));
+        final CompletableFuture<Reply> lost = first.requestAsync(1, bytes("no majority"));
+        Await.until("request 2 to time out", TIMEOUT, () -> node.echo().droppedRequests() == 1);
+        assertFalse(lost.isDone());
+        first.close();
+
+        // The same session again: its request 1 is a retry of the committed request.
+        final BusClient retry = connect(uri, session);
+        final Reply again = retry.requestAsync(1, bytes("a retry")).get(5, TimeUnit.SECONDS);
+        assertEquals(1, again.request());
+        assertArrayEquals(bytes("committed"), again.body(), "answered from the dedup table");
+        assertEquals(1, node.echo().dedupHits());
+        assertEquals(2, node.echo().preparedOps(), "the retry of a completed request is not prepared again");
+    }
+
     @Test
     void aNodeWithoutReplicasAnswersAtOnce() throws Exception
     {

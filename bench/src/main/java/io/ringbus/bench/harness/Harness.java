@@ -39,7 +39,7 @@ import java.util.function.Supplier;
  * <pre>
  * java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness \
  *     [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]
- *     [--group plain|uring|tls|ws|wss|quic] [--servers a,b,c] [--baseline a,b]
+ *     [--group plain|uring|tls|ws|wss|quic|serve] [--servers a,b,c] [--baseline a,b]
  * </pre>
  *
  * <p>{@code --group} picks a preset comparison ({@link #GROUPS}): its servers and its baselines,
@@ -82,6 +82,9 @@ public final class Harness
         SERVERS.put("ringbus-quic", () -> new RingbusEchoServer(Backend.NIO, 1, RingbusEchoServer.Scheme.QUIC));
         SERVERS.put("netty-quic", NettyQuicEchoServer::new);
         SERVERS.put("kwik-quic", KwikQuicEchoServer::new);
+        // ringbus serve with one node (issue 11): the bare bus above plus serve's state machine
+        // (dedup claim, cached reply), same shard count and backend as ringbus-nio.
+        SERVERS.put(ServeEchoServer.NAME, ServeEchoServer::new);
     }
 
     /** A preset comparison: the servers measured and the baselines their ratio tables are against. */
@@ -94,7 +97,7 @@ public final class Harness
      * io_uring against NIO and Netty's own io_uring channels (issue 5), TLS against Netty's
      * SslHandler on the same provider and against plain tcp (issue 4), ws and wss against Netty's
      * WebSocket codec and Java-WebSocket (issue 7), quic against Netty's QUIC codec (quiche) and
-     * Kwik (issue 6).
+     * Kwik (issue 6), ringbus serve with one node against the bare bus with an echo handler (issue 11).
      */
     public static final Map<String, Group> GROUPS = new LinkedHashMap<>();
 
@@ -118,6 +121,9 @@ public final class Harness
         GROUPS.put("quic", new Group(
             List.of("ringbus-quic", "netty-quic", "kwik-quic"),
             List.of("netty-quic", "kwik-quic")));
+        GROUPS.put("serve", new Group(
+            List.of(ServeEchoServer.NAME, "ringbus-nio"),
+            List.of("ringbus-nio")));
     }
 
     /** Default length of each measured test. */
@@ -150,7 +156,7 @@ public final class Harness
     private static final String USAGE =
         "usage: java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness" +
         " [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]" +
-        " [--group plain|uring|tls|ws|wss|quic] [--servers a,b,c] [--baseline a,b]%n" +
+        " [--group plain|uring|tls|ws|wss|quic|serve] [--servers a,b,c] [--baseline a,b]%n" +
         "  servers: %s%n";
 
     private Harness()

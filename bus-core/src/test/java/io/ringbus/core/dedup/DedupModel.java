@@ -7,8 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A plain, slow model of {@link RequestDedup}'s documented rules, written without regard to
- * performance, to check the real table against. Test thread only.
+ * A plain, slow model of {@link RequestDedup}'s documented rules (the class comment), written
+ * without regard to performance, to check the real table against. Test thread only. Replies are
+ * {@link Reply} records whose size is their {@code bytes}.
  */
 final class DedupModel
 {
@@ -17,17 +18,17 @@ final class DedupModel
     {
     }
 
+    /** A reply of a given size; distinct by id. */
+    record Reply(int id, long bytes)
+    {
+    }
+
     static final class Entry
     {
-        final long request;
         boolean done;
         long completedAt;
-        Object reply;
-
-        Entry(final long request)
-        {
-            this.request = request;
-        }
+        long sequence;
+        Reply reply;
     }
 
     static final class ClientState
@@ -44,21 +45,28 @@ final class DedupModel
     private final int capacity;
     private final long ttl;
     private final int maxClients;
+    private final int maxEntries;
+    private final long maxBytes;
     private final Map<Key, ClientState> clients = new HashMap<>();
-    final List<Object> discarded = new ArrayList<>();
+    final List<Reply> discarded = new ArrayList<>();
     long now;
+    long evictions;
+    long refusals;
     private long useCounter;
-    private Object lastReply;
+    private long completions;
+    private Reply lastReply;
     private boolean closed;
 
-    DedupModel(final int capacity, final long ttl, final int maxClients)
+    DedupModel(final int capacity, final long ttl, final int maxClients, final int maxEntries, final long maxBytes)
     {
         this.capacity = capacity;
         this.ttl = ttl;
         this.maxClients = maxClients;
+        this.maxEntries = maxEntries;
+        this.maxBytes = maxBytes;
     }
 
-    Object reply()
+    Reply reply()
     {
         return lastReply;
     }
@@ -66,6 +74,24 @@ final class DedupModel
     int clientCount()
     {
         return clients.size();
+    }
+
+    int entryCount()
+    {
+        return clients.values().stream().mapToInt(c -> c.entries.size()).sum();
+    }
+
+    long replyBytes()
+    {
+        long bytes = 0;
+        for (final ClientState c : clients.values())
+        {
+            for (final Entry e : c.entries.values())
+            {
+                bytes += e.done ? e.reply.bytes() : 0;
+            }
+        }
+        return bytes;
     }
 
     private boolean live(final Entry e)
@@ -78,124 +104,237 @@ final class DedupModel
         c.lastUse = ++useCounter;
     }
 
-    Status lookup(final long hi, final long lo, final long request)
+    Status status(final long hi, final long lo, final long request)
+    {
+        return decide(hi, lo, request, false);
+    }
+
+    Status claim(final long hi, final long lo, final long request)
+    {
+        return decide(hi, lo, request, true);
+    }
+
+    private Status decide(final long hi, final long lo, final long request, final boolean act)
     {
         lastReply = null;
         if (closed)
         {
             return Status.REFUSED;
         }
-        final ClientState c = clients.get(new Key(hi, lo));
-        if (c == null)
+        final Key key = new Key(hi, lo);
+        ClientState c = clients.get(key);
+        if (c != null && act)
         {
-            final boolean admit = clients.size() < maxClients
-                || clients.values().stream().anyMatch(x -> !x.hasInFlight());
-            return admit ? Status.FRESH : Status.REFUSED;
+            touch(c);
         }
-        touch(c);
-        final Entry e = c.entries.get(request);
-        if (e != null)
+        if (c != null)
         {
-            if (!e.done)
+            final Entry e = c.entries.get(request);
+            if (e != null)
             {
-                return Status.IN_FLIGHT;
+                if (!e.done)
+                {
+                    return Status.IN_FLIGHT;
+                }
+                if (live(e))
+                {
+                    lastReply = e.reply;
+                    return Status.DONE;
+                }
+                if (act) // expired: replaced, not an eviction
+                {
+                    discarded.add(e.reply);
+                    e.done = false;
+                    e.reply = null;
+                }
+                return Status.FRESH;
             }
-            if (live(e))
+            if (c.entries.size() == capacity)
             {
-                lastReply = e.reply;
-                return Status.DONE;
+                final Map.Entry<Long, Entry> oldest = oldestDone(c);
+                if (oldest == null)
+                {
+                    return refuse(act);
+                }
+                if (act) // the client's own oldest completion makes room: the client stays
+                {
+                    final Entry victim = c.entries.remove(oldest.getKey());
+                    evictions += live(victim) ? 1 : 0;
+                    discarded.add(victim.reply);
+                    c.entries.put(request, new Entry());
+                }
+                return Status.FRESH;
+            }
+        }
+        else if (clients.size() == maxClients)
+        {
+            Key victim = null;
+            long oldestUse = Long.MAX_VALUE;
+            for (final Map.Entry<Key, ClientState> candidate : clients.entrySet())
+            {
+                if (!candidate.getValue().hasInFlight() && candidate.getValue().lastUse < oldestUse)
+                {
+                    oldestUse = candidate.getValue().lastUse;
+                    victim = candidate.getKey();
+                }
+            }
+            if (victim == null)
+            {
+                return refuse(act);
+            }
+            if (act)
+            {
+                final ClientState gone = clients.remove(victim);
+                for (final Entry e : gone.entries.values())
+                {
+                    evictions += live(e) ? 1 : 0;
+                    discarded.add(e.reply);
+                }
+                addClient(key).entries.put(request, new Entry());
             }
             return Status.FRESH;
         }
-        if (c.entries.size() < capacity || c.entries.values().stream().anyMatch(x -> x.done))
+        // a new entry of a held client with room, or of a new client with room for clients
+        if (entryCount() == maxEntries)
         {
-            return Status.FRESH;
+            final Key owner = globalOldestDone();
+            if (owner == null)
+            {
+                return refuse(act);
+            }
+            if (act)
+            {
+                final ClientState victimClient = clients.get(owner);
+                evictEntry(victimClient, oldestDone(victimClient).getKey());
+            }
+        }
+        if (act)
+        {
+            c = clients.get(key);
+            if (c == null)
+            {
+                c = addClient(key);
+            }
+            c.entries.put(request, new Entry());
+        }
+        return Status.FRESH;
+    }
+
+    private Status refuse(final boolean act)
+    {
+        if (act)
+        {
+            refusals++;
         }
         return Status.REFUSED;
     }
 
-    boolean markInFlight(final long hi, final long lo, final long request)
+    private ClientState addClient(final Key key)
     {
-        final Status status = lookup(hi, lo, request);
-        lastReply = null;
-        if (status != Status.FRESH)
-        {
-            return false;
-        }
-        final Key key = new Key(hi, lo);
-        ClientState c = clients.get(key);
-        if (c == null)
-        {
-            if (clients.size() >= maxClients)
-            {
-                Key victim = null;
-                long oldest = Long.MAX_VALUE;
-                for (final Map.Entry<Key, ClientState> candidate : clients.entrySet())
-                {
-                    if (!candidate.getValue().hasInFlight() && candidate.getValue().lastUse < oldest)
-                    {
-                        oldest = candidate.getValue().lastUse;
-                        victim = candidate.getKey();
-                    }
-                }
-                discardAll(clients.remove(victim));
-            }
-            c = new ClientState();
-            clients.put(key, c);
-            touch(c);
-        }
-        final Entry existing = c.entries.get(request);
-        if (existing != null) { // expired DONE entry: replaced
-            discarded.add(existing.reply);
-            c.entries.remove(request);
-        }
-        else if (c.entries.size() >= capacity)
-        {
-            Entry victim = null;
-            for (final Entry e : c.entries.values())
-            {
-                if (!e.done)
-                {
-                    continue;
-                }
-                if (victim == null)
-                {
-                    victim = e;
-                }
-                else if (!live(e) && live(victim))
-                {
-                    victim = e;
-                }
-                else if (live(e) == live(victim) && Long.compareUnsigned(e.request, victim.request) < 0)
-                {
-                    victim = e;
-                }
-            }
-            discarded.add(victim.reply);
-            c.entries.remove(victim.request);
-        }
-        c.entries.put(request, new Entry(request));
-        return true;
+        final ClientState c = new ClientState();
+        clients.put(key, c);
+        touch(c);
+        return c;
     }
 
-    boolean complete(final long hi, final long lo, final long request, final Object reply)
+    private static Map.Entry<Long, Entry> oldestDone(final ClientState c)
+    {
+        Map.Entry<Long, Entry> oldest = null;
+        for (final Map.Entry<Long, Entry> e : c.entries.entrySet())
+        {
+            if (e.getValue().done && (oldest == null || e.getValue().sequence < oldest.getValue().sequence))
+            {
+                oldest = e;
+            }
+        }
+        return oldest;
+    }
+
+    /** The client holding the DONE entry with the earliest completion of all, or null. */
+    private Key globalOldestDone()
+    {
+        Key owner = null;
+        long oldest = Long.MAX_VALUE;
+        for (final Map.Entry<Key, ClientState> c : clients.entrySet())
+        {
+            final Map.Entry<Long, Entry> e = oldestDone(c.getValue());
+            if (e != null && e.getValue().sequence < oldest)
+            {
+                oldest = e.getValue().sequence;
+                owner = c.getKey();
+            }
+        }
+        return owner;
+    }
+
+    /** Evicts a DONE entry for room: counted if live; a client left empty goes. */
+    private void evictEntry(final ClientState c, final long request)
+    {
+        final Entry e = c.entries.remove(request);
+        evictions += live(e) ? 1 : 0;
+        discarded.add(e.reply);
+        removeIfEmpty(c);
+    }
+
+    private void removeIfEmpty(final ClientState c)
+    {
+        if (c.entries.isEmpty())
+        {
+            clients.values().remove(c);
+        }
+    }
+
+    boolean complete(final long hi, final long lo, final long request, final Reply reply)
     {
         lastReply = null;
         final ClientState c = closed ? null : clients.get(new Key(hi, lo));
-        if (c != null)
+        final Entry e = c == null ? null : c.entries.get(request);
+        if (e == null || e.done)
         {
-            touch(c);
-            final Entry e = c.entries.get(request);
-            if (e != null && !e.done)
-            {
-                e.done = true;
-                e.completedAt = now;
-                e.reply = reply;
-                return true;
-            }
+            discarded.add(reply);
+            return false;
         }
-        discarded.add(reply);
-        return false;
+        touch(c);
+        if (reply.bytes() > maxBytes)
+        {
+            c.entries.remove(request);
+            removeIfEmpty(c);
+            evictions++;
+            discarded.add(reply);
+            return false;
+        }
+        while (replyBytes() + reply.bytes() > maxBytes)
+        {
+            final ClientState victimClient = clients.get(globalOldestDone());
+            evictEntry(victimClient, oldestDone(victimClient).getKey());
+        }
+        e.done = true;
+        e.completedAt = now;
+        e.sequence = ++completions;
+        e.reply = reply;
+        if (!c.hasInFlight())
+        {
+            touch(c); // it joins the idle clients as the most recently used
+        }
+        return true;
+    }
+
+    boolean abandon(final long hi, final long lo, final long request)
+    {
+        lastReply = null;
+        final ClientState c = closed ? null : clients.get(new Key(hi, lo));
+        final Entry e = c == null ? null : c.entries.get(request);
+        if (e == null || e.done)
+        {
+            return false;
+        }
+        c.entries.remove(request);
+        if (!c.hasInFlight())
+        {
+            touch(c); // it joins the idle clients as the most recently used
+        }
+        removeIfEmpty(c);
+        return true;
     }
 
     boolean evictClient(final long hi, final long lo)
