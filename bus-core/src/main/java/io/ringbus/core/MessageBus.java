@@ -76,6 +76,7 @@ public final class MessageBus implements AutoCloseable
     private final ClientPlane clientPlane = new ClientPlane();
     private final ReplicaAcceptor replicaAcceptor = new ReplicaAcceptor();
     private final long closeGraceNs;
+    private final Runnable trimPool = this::trimPool; // one instance: rescheduled without allocation
     private volatile boolean closing;
     private InetSocketAddress replicaAddress;
 
@@ -133,6 +134,7 @@ public final class MessageBus implements AutoCloseable
                 ex -> LOG.log(Level.ERROR, "shard failure", ex), null, bus.shards[i]);
             AgentRunner.startOnThread(bus.runners[i]);
         }
+        bus.shards[0].execute(bus.trimPool);
         try
         {
             for (final URI uri : config.listen())
@@ -150,6 +152,20 @@ public final class MessageBus implements AutoCloseable
             throw ex;
         }
         return bus;
+    }
+
+    /**
+     * Give idle pooled buffers back to the system once connections are gone (receive buffers of
+     * closed connections, a burst's replies): every {@link FramePool#DEFAULT_TRIM_INTERVAL_NS}, on shard 0.
+     */
+    private void trimPool()
+    {
+        if (closing)
+        {
+            return;
+        }
+        pool.trim(FramePool.DEFAULT_TRIM_FLOOR_BYTES_PER_CLASS);
+        shards[0].schedule(shards[0].nowNs() + FramePool.DEFAULT_TRIM_INTERVAL_NS, trimPool);
     }
 
     /**

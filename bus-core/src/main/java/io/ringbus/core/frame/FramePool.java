@@ -6,6 +6,8 @@ import org.jctools.queues.MpmcArrayQueue;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -14,6 +16,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Classes are powers of two from {@link #MIN_CLASS_SIZE} up to the largest message. Each class
  * keeps at most {@code maxPooledBytesPerClass / classSize} idle buffers (at least one); a buffer
  * released into a full class is freed. Acquire and release are safe from any thread.
+ *
+ * <p>Trimming: {@link #trim(long)}, called periodically (a bus calls it every
+ * {@link #DEFAULT_TRIM_INTERVAL_NS} from shard 0), frees the idle buffers of each class that stayed
+ * idle for the whole period since the previous call, down to a floor, explicitly
+ * ({@link BufferUtil#free}) so that the process's resident memory really drops. After a burst of
+ * connections closes, the pool thus shrinks back toward its floor within two periods, while a pool
+ * in steady use keeps what it keeps reusing.
  *
  * <p>Leak detection ({@code -Dringbus.leakDetection=true}, or the constructor flag) records the
  * stack of every acquire that has not yet been released; {@link #assertNoLeaks()} reports them.
@@ -30,6 +39,11 @@ public final class FramePool
     /** Largest buffer any pool hands out (1 GiB), so that every size class fits an int. */
     public static final int MAX_BUFFER_SIZE = 1 << 30;
 
+    /** Idle bytes per size class that {@link #trim(long)} leaves in place when a bus trims. */
+    public static final long DEFAULT_TRIM_FLOOR_BYTES_PER_CLASS = 256 * 1024;
+    /** How often a bus trims its pool. */
+    public static final long DEFAULT_TRIM_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+
     private static final int MIN_CLASS_SHIFT = Integer.numberOfTrailingZeros(MIN_CLASS_SIZE);
 
     private final int maxBufferSize;
@@ -39,6 +53,8 @@ public final class FramePool
     private final Map<FrameBuffer, Throwable> outstanding;
     private final AtomicLong outstandingCount = new AtomicLong();
     private final AtomicLong allocatedCount = new AtomicLong();
+    private final AtomicIntegerArray idleLowWater; // per class: fewest idle buffers since the last trim
+    private final AtomicLong trimmedCount = new AtomicLong();
 
     /** A pool for frames up to {@code maxBufferSize} bytes, leak detection from the system property. */
     public FramePool(final int maxBufferSize)
@@ -88,6 +104,7 @@ public final class FramePool
             final int keep = (int)Math.max(2, Math.min(4096, maxPooledBytesPerClass / classSize));
             idle[i] = new MpmcArrayQueue<>(keep);
         }
+        this.idleLowWater = new AtomicIntegerArray(classes);
         this.leakDetection = leakDetection;
         this.outstanding = leakDetection ? new ConcurrentHashMap<>() : null;
     }
@@ -116,6 +133,7 @@ public final class FramePool
             frame = new FrameBuffer(this, sizeClass, ByteBuffer.allocateDirect(classSize(sizeClass)), viewSlots);
             allocatedCount.incrementAndGet();
         }
+        noteIdle(sizeClass);
         frame.reset();
         if (leakDetection)
         {
@@ -136,6 +154,61 @@ public final class FramePool
         {
             BufferUtil.free(frame.byteBuffer());
         }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Trimming
+
+    /** Lower the class's low-water mark of idle buffers; a benign race with {@link #trim} at worst keeps a few. */
+    private void noteIdle(final int sizeClass)
+    {
+        final int idleNow = idle[sizeClass].size();
+        if (idleNow < idleLowWater.getOpaque(sizeClass))
+        {
+            idleLowWater.setOpaque(sizeClass, idleNow);
+        }
+    }
+
+    /**
+     * Free the idle buffers that no acquire needed since the previous call, keeping at least
+     * {@code floorBytesPerClass} of idle buffers per size class. Any thread; call it periodically.
+     *
+     * @return how many buffers were freed.
+     */
+    public int trim(final long floorBytesPerClass)
+    {
+        int freed = 0;
+        for (int sizeClass = 0; sizeClass < idle.length; sizeClass++)
+        {
+            final MpmcArrayQueue<FrameBuffer> queue = idle[sizeClass];
+            final long keep = Math.max(0, floorBytesPerClass) / classSize(sizeClass);
+            final long excess = Math.min(idleLowWater.getOpaque(sizeClass), queue.size() - keep);
+            for (long i = 0; i < excess; i++)
+            {
+                final FrameBuffer frame = queue.relaxedPoll();
+                if (frame == null)
+                {
+                    break;
+                }
+                BufferUtil.free(frame.byteBuffer());
+                freed++;
+            }
+            idleLowWater.setOpaque(sizeClass, queue.size());
+        }
+        trimmedCount.addAndGet(freed);
+        return freed;
+    }
+
+    /** Idle buffers pooled now in the size class that serves {@code capacity} bytes. */
+    public int idleBuffers(final int capacity)
+    {
+        return idle[sizeClassOf(capacity)].size();
+    }
+
+    /** Buffers {@link #trim} has freed since this pool was created. */
+    public long trimmed()
+    {
+        return trimmedCount.get();
     }
 
     /** Whether this pool records outstanding buffers. */
