@@ -67,6 +67,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private final long id;
     private final Shard shard;
     private final ConnectionHandler handler;
+    private final FramePool pool;
     private final FrameDecoder decoder;
     private final MpscArrayQueue<FrameBuffer> outbound;
     private final FrameBuffer[] batch;
@@ -129,6 +130,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         this.id = id;
         this.shard = shard;
         this.handler = handler;
+        this.pool = pool;
         this.decoder = new FrameDecoder(receiveBufferSize, maxMessageSize, clusterHi, clusterLo, pool, this);
         this.outbound = new MpscArrayQueue<>(Math.max(2, queueCapacity));
         this.batch = new FrameBuffer[maxBatch];
@@ -642,6 +644,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                     shard.execute(this::resume);
                 }
             });
+        }
+
+        @Override
+        public FramePool pool()
+        {
+            return pool;
         }
 
         private void resume()
