@@ -34,12 +34,16 @@ import javax.net.ssl.X509TrustManager;
  * <pre>
  * java bench/src/main/java/io/ringbus/bench/harness/IdleConnectionProbe.java --pid PID \
  *     --tcp 127.0.0.1:7001 --tls 127.0.0.1:7002 --ws 127.0.0.1:7003 --wss 127.0.0.1:7004 \
- *     [--tcp-count 10000] [--count 2000] [--settle-ms 5000]
+ *     [--tcp-count 10000] [--count 2000] [--warmup 200] [--settle-ms 5000] [--histogram 25]
  * </pre>
  * Before each reading the node is asked for a full GC ({@code jcmd PID GC.run}), so garbage of
  * the handshakes does not count as memory held; the reading after close is taken twice, without
  * and then with that GC. Client sockets bind to 127.0.0.1..127.0.0.8 in turn so as not to run out
- * of ephemeral ports. Raise {@code ulimit -n} in the shell first. Single-threaded tool.
+ * of ephemeral ports. Before the reading "before", one round of {@code --warmup} connections is
+ * opened and closed, so one-time costs (classes, compiled code, a TLS provider's set-up) do not
+ * count per connection; NMT's committed memory per category is printed per connection too.
+ * {@code --histogram N} prints the node's N largest classes on the heap while
+ * every connection is open. Raise {@code ulimit -n} in the shell first. Single-threaded tool.
  */
 public final class IdleConnectionProbe
 {
@@ -48,6 +52,8 @@ public final class IdleConnectionProbe
 
     private final long pid;
     private final long settleMs;
+    private int histogramLines;
+    private int warmup;
     private final SSLContext tls;
 
     private IdleConnectionProbe(final long pid, final long settleMs) throws Exception
@@ -64,6 +70,8 @@ public final class IdleConnectionProbe
         int tcpCount = 10_000;
         int count = 2_000;
         long settleMs = 5_000;
+        int histogram = 0;
+        int warmup = 200;
         final Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i += 2)
         {
@@ -83,6 +91,12 @@ public final class IdleConnectionProbe
                 case "--settle-ms":
                     settleMs = Long.parseLong(value);
                     break;
+                case "--warmup":
+                    warmup = Integer.parseInt(value);
+                    break;
+                case "--histogram":
+                    histogram = Integer.parseInt(value);
+                    break;
                 case "--tcp":
                 case "--tls":
                 case "--ws":
@@ -98,9 +112,11 @@ public final class IdleConnectionProbe
         if (pid < 0 || targets.isEmpty())
         {
             throw new IllegalArgumentException("usage: --pid PID [--tcp|--tls|--ws|--wss HOST:PORT]... " +
-                "[--tcp-count N] [--count N] [--settle-ms MS]");
+                "[--tcp-count N] [--count N] [--warmup N] [--settle-ms MS] [--histogram TOP_N]");
         }
         final IdleConnectionProbe probe = new IdleConnectionProbe(pid, settleMs);
+        probe.histogramLines = histogram;
+        probe.warmup = warmup;
         final Reading start = probe.read(true);
         System.out.printf("start: rss %d KiB, direct %d KiB%n", start.rssKiB, start.directKiB);
         System.out.println("| scheme | connections | RSS before (MiB) | RSS open (MiB) | KiB/conn RSS | KiB/conn direct |" +
@@ -117,8 +133,22 @@ public final class IdleConnectionProbe
 
     private void measure(final String scheme, final InetSocketAddress target, final int count) throws Exception
     {
-        final Reading before = read(true);
         final int fdsBefore = fds();
+        // One round first, so what the first connections of a scheme load once (classes, compiled
+        // code, a TLS provider, the shards' scratch buffers) is not counted per connection.
+        final List<Socket> warm = new ArrayList<>(warmup);
+        for (int i = 0; i < warmup; i++)
+        {
+            warm.add(open(scheme, target, i));
+        }
+        awaitFds(fdsBefore + warmup, true);
+        for (final Socket socket : warm)
+        {
+            socket.close();
+        }
+        awaitFds(fdsBefore, false);
+        Thread.sleep(settleMs);
+        final Reading before = read(true);
         final List<Socket> sockets = new ArrayList<>(count);
         for (int i = 0; i < count; i++)
         {
@@ -126,6 +156,14 @@ public final class IdleConnectionProbe
         }
         awaitFds(fdsBefore + count, true);
         final Reading open = read(true);
+        if (histogramLines > 0)
+        {
+            final String[] lines = jcmd("GC.class_histogram").split("\n");
+            for (int i = 0; i < Math.min(lines.length, histogramLines + 3); i++)
+            {
+                System.out.println(lines[i]);
+            }
+        }
         for (final Socket socket : sockets)
         {
             socket.close();
@@ -139,6 +177,16 @@ public final class IdleConnectionProbe
             before.rssKiB / 1024.0, open.rssKiB / 1024.0,
             (open.rssKiB - before.rssKiB) / (double)count, (open.directKiB - before.directKiB) / (double)count,
             closed.rssKiB / 1024.0, closedGc.rssKiB / 1024.0, closedGc.directKiB / 1024.0);
+        final StringBuilder categories = new StringBuilder("  NMT committed KiB/conn while open:");
+        for (final Map.Entry<String, Long> category : open.nmtKiB.entrySet())
+        {
+            final long delta = category.getValue() - before.nmtKiB.getOrDefault(category.getKey(), 0L);
+            if (Math.abs(delta) >= count / 2)
+            {
+                categories.append(String.format(" %s %.1f;", category.getKey(), delta / (double)count));
+            }
+        }
+        System.out.println(categories);
     }
 
     private Socket open(final String scheme, final InetSocketAddress target, final int index) throws IOException
@@ -233,16 +281,24 @@ public final class IdleConnectionProbe
             }
         }
         long direct = -1;
+        final Map<String, Long> nmt = new LinkedHashMap<>();
         for (final String line : jcmd("VM.native_memory", "summary").split("\n"))
         {
             // "-  Other (reserved=123KB, committed=123KB)"
-            if (line.contains("Other (reserved="))
+            final int open = line.indexOf(" (reserved=");
+            if (line.trim().startsWith("-") && open > 0 && line.contains("committed="))
             {
+                final String name = line.substring(line.indexOf('-') + 1, open).trim();
                 final int at = line.indexOf("committed=") + "committed=".length();
-                direct = Long.parseLong(line.substring(at, line.indexOf("KB", at)));
+                final long committed = Long.parseLong(line.substring(at, line.indexOf("KB", at)));
+                nmt.put(name, committed);
+                if ("Other".equals(name))
+                {
+                    direct = committed;
+                }
             }
         }
-        return new Reading(rss, direct);
+        return new Reading(rss, direct, nmt);
     }
 
     private String jcmd(final String... command) throws Exception
@@ -265,11 +321,13 @@ public final class IdleConnectionProbe
     {
         final long rssKiB;
         final long directKiB;
+        final Map<String, Long> nmtKiB;
 
-        Reading(final long rssKiB, final long directKiB)
+        Reading(final long rssKiB, final long directKiB, final Map<String, Long> nmtKiB)
         {
             this.rssKiB = rssKiB;
             this.directKiB = directKiB;
+            this.nmtKiB = nmtKiB;
         }
     }
 
