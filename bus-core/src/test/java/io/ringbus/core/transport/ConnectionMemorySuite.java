@@ -150,7 +150,11 @@ public abstract class ConnectionMemorySuite
                 peer.write(Arrays.copyOfRange(request, offset, Math.min(request.length, offset + 1_000)));
             }
         }
-        for (final byte[] request : requests)
+        final byte[] whole = TestFrames.frame(Command.REQUEST, 300_000, 5);
+        peer.write(whole); // one write: full-size records (over TLS) that arrive in pieces
+        final byte[][] all = Arrays.copyOf(requests, requests.length + 1);
+        all[requests.length] = whole;
+        for (final byte[] request : all)
         {
             final byte[] reply = peer.readFully(request.length, TIMEOUT);
             assertEquals(request.length, reply.length);
