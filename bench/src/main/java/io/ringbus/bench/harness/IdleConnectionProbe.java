@@ -37,11 +37,13 @@ import javax.net.ssl.X509TrustManager;
  *     [--tcp-count 10000] [--count 2000] [--warmup 200] [--settle-ms 5000] [--histogram 25]
  * </pre>
  * Before each reading the node is asked for a full GC ({@code jcmd PID GC.run}), so garbage of
- * the handshakes does not count as memory held; the reading after close is taken twice, without
- * and then with that GC. Client sockets bind to 127.0.0.1..127.0.0.8 in turn so as not to run out
+ * the handshakes does not count as memory held; the reading after close is taken three times:
+ * without that GC, with it, and after {@code jcmd PID System.trim_native_heap} (glibc keeps freed
+ * native memory, freed direct buffers among it, in its arenas until trimmed). Client sockets bind to 127.0.0.1..127.0.0.8 in turn so as not to run out
  * of ephemeral ports. Before the reading "before", one round of {@code --warmup} connections is
  * opened and closed, so one-time costs (classes, compiled code, a TLS provider's set-up) do not
- * count per connection; NMT's committed memory per category is printed per connection too.
+ * count per connection. Besides RSS, the live heap per connection is read from a class histogram
+ * (after a full GC), and NMT's committed memory per category is printed per connection too.
  * {@code --histogram N} prints the node's N largest classes on the heap while
  * every connection is open. Raise {@code ulimit -n} in the shell first. Single-threaded tool.
  */
@@ -119,9 +121,10 @@ public final class IdleConnectionProbe
         probe.warmup = warmup;
         final Reading start = probe.read(true);
         System.out.printf("start: rss %d KiB, direct %d KiB%n", start.rssKiB, start.directKiB);
-        System.out.println("| scheme | connections | RSS before (MiB) | RSS open (MiB) | KiB/conn RSS | KiB/conn direct |" +
-            " RSS after close (MiB) | after close + GC (MiB) | direct after close (MiB) |");
-        System.out.println("|---|---|---|---|---|---|---|---|---|");
+        System.out.println("| scheme | connections | RSS before (MiB) | RSS open (MiB) | KiB/conn RSS |" +
+            " KiB/conn live heap | KiB/conn direct |" +
+            " RSS after close (MiB) | after close + GC (MiB) | + native trim (MiB) | direct after close (MiB) |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         for (final Map.Entry<String, InetSocketAddress> target : targets.entrySet())
         {
             final String scheme = target.getKey();
@@ -148,14 +151,14 @@ public final class IdleConnectionProbe
         }
         awaitFds(fdsBefore, false);
         Thread.sleep(settleMs);
-        final Reading before = read(true);
+        final Reading before = read(true).withLiveHeap(liveHeapBytes());
         final List<Socket> sockets = new ArrayList<>(count);
         for (int i = 0; i < count; i++)
         {
             sockets.add(open(scheme, target, i));
         }
         awaitFds(fdsBefore + count, true);
-        final Reading open = read(true);
+        final Reading open = read(true).withLiveHeap(liveHeapBytes());
         if (histogramLines > 0)
         {
             final String[] lines = jcmd("GC.class_histogram").split("\n");
@@ -173,10 +176,12 @@ public final class IdleConnectionProbe
         Thread.sleep(settleMs);
         final Reading closed = read(false);
         final Reading closedGc = read(true);
-        System.out.printf("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n", scheme, count,
-            before.rssKiB / 1024.0, open.rssKiB / 1024.0,
-            (open.rssKiB - before.rssKiB) / (double)count, (open.directKiB - before.directKiB) / (double)count,
-            closed.rssKiB / 1024.0, closedGc.rssKiB / 1024.0, closedGc.directKiB / 1024.0);
+        jcmd("System.trim_native_heap"); // glibc keeps freed memory in its arenas until trimmed
+        final Reading trimmed = read(false);
+        System.out.printf("| %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f | %.1f |%n", scheme, count,
+            before.rssKiB / 1024.0, open.rssKiB / 1024.0, (open.rssKiB - before.rssKiB) / (double)count,
+            (open.liveHeapBytes - before.liveHeapBytes) / 1024.0 / count, (open.directKiB - before.directKiB) / (double)count,
+            closed.rssKiB / 1024.0, closedGc.rssKiB / 1024.0, trimmed.rssKiB / 1024.0, closedGc.directKiB / 1024.0);
         final StringBuilder categories = new StringBuilder("  NMT committed KiB/conn while open:");
         for (final Map.Entry<String, Long> category : open.nmtKiB.entrySet())
         {
@@ -301,6 +306,22 @@ public final class IdleConnectionProbe
         return new Reading(rss, direct, nmt);
     }
 
+    /** Bytes of live objects on the node's heap: the "Total" of a class histogram (taken after a full GC). */
+    private long liveHeapBytes() throws Exception
+    {
+        final String[] lines = jcmd("GC.class_histogram").split("\n");
+        for (int i = lines.length - 1; i >= 0; i--)
+        {
+            final String line = lines[i].trim();
+            if (line.startsWith("Total"))
+            {
+                final String[] fields = line.split("\\s+");
+                return Long.parseLong(fields[2]);
+            }
+        }
+        return 0;
+    }
+
     private String jcmd(final String... command) throws Exception
     {
         final List<String> args = new ArrayList<>();
@@ -322,12 +343,19 @@ public final class IdleConnectionProbe
         final long rssKiB;
         final long directKiB;
         final Map<String, Long> nmtKiB;
+        long liveHeapBytes;
 
         Reading(final long rssKiB, final long directKiB, final Map<String, Long> nmtKiB)
         {
             this.rssKiB = rssKiB;
             this.directKiB = directKiB;
             this.nmtKiB = nmtKiB;
+        }
+
+        Reading withLiveHeap(final long bytes)
+        {
+            liveHeapBytes = bytes;
+            return this;
         }
     }
 
