@@ -106,8 +106,8 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
      * @param id                 bus-wide id (client ids carry the shard in their top bits).
      * @param shard              the owning shard.
      * @param handler            the plane's handler.
-     * @param pool               pool for frames larger than the receive buffer.
-     * @param receiveBufferSize  per-connection receive buffer.
+     * @param pool               pool of receive buffers, carrier buffers and frames larger than a receive buffer.
+     * @param receiveBufferSize  largest per-connection receive buffer.
      * @param maxMessageSize     largest frame accepted.
      * @param clusterHi          cluster id, high bits.
      * @param clusterLo          cluster id, low bits.
