@@ -94,6 +94,7 @@ public final class MessageBus implements AutoCloseable
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicBoolean stopStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Runnable trimPool = this::trimPool; // one instance: rescheduled without allocation
     private volatile boolean closing;
     private InetSocketAddress replicaAddress;
 
@@ -175,6 +176,7 @@ public final class MessageBus implements AutoCloseable
             bus.runners[i] = new AgentRunner(NoOpIdleStrategy.INSTANCE, ex -> bus.onRunnerError(shard, ex), null, shard);
             AgentRunner.startOnThread(bus.runners[i]);
         }
+        bus.shards[0].execute(bus.trimPool);
         try
         {
             for (final URI uri : config.listen())
@@ -192,6 +194,20 @@ public final class MessageBus implements AutoCloseable
             throw ex;
         }
         return bus;
+    }
+
+    /**
+     * Give idle pooled buffers back to the system once connections are gone (receive buffers of
+     * closed connections, a burst's replies): every {@link FramePool#DEFAULT_TRIM_INTERVAL_NS}, on shard 0.
+     */
+    private void trimPool()
+    {
+        if (closing)
+        {
+            return;
+        }
+        pool.trim(FramePool.DEFAULT_TRIM_FLOOR_BYTES_PER_CLASS);
+        shards[0].schedule(shards[0].nowNs() + FramePool.DEFAULT_TRIM_INTERVAL_NS, trimPool);
     }
 
     /**

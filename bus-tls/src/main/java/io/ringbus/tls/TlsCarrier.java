@@ -2,6 +2,9 @@ package io.ringbus.tls;
 
 import io.ringbus.core.frame.FrameDecodeException;
 import io.ringbus.core.frame.FrameError;
+import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.frame.LeasedBuffer;
+import io.ringbus.core.frame.ReceiveSizer;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CarrierException;
 import io.ringbus.core.transport.CloseReason;
@@ -25,9 +28,17 @@ import javax.net.ssl.SSLSession;
  * frame stream, wrap of queued frames into records (a gathering wrap, several records per socket
  * write), close_notify before FIN, and truncation told apart from an orderly close.
  *
- * <p>Buffers are heap buffers (the JDK's SSLEngine copies direct buffers anyway). Delegated tasks
- * (key exchange, certificate path checks) run off the shard through {@link Sink#offload}: while
- * one runs, the engine is not touched from the shard and inbound bytes just accumulate.
+ * <p>Buffers: the net bytes on either side of the socket are in direct buffers from the bus's
+ * pool ({@link LeasedBuffer}), held only while they hold bytes: the receive buffer is taken when a
+ * read is armed (sized by recent reads, {@link ReceiveSizer}, from the smallest pool class) and
+ * given back once every record in it is unwrapped; a partial record keeps a buffer of the size its
+ * header announces (RFC 8446 5.1: at most 2^14 + 256 bytes of ciphertext). Records to send wait in
+ * a buffer of the size they take, given back once written. The engine itself works on heap
+ * buffers (the JDK's SSLEngine copies direct buffers anyway): a per-thread {@link TlsScratch} holds
+ * the ciphertext being unwrapped, the plaintext it yields and the records being wrapped, so an idle
+ * connection holds none of them. Delegated tasks (key exchange, certificate path checks) run off
+ * the shard through {@link Sink#offload}: while one runs, the engine is not touched from the shard
+ * and inbound bytes just accumulate.
  *
  * <p>Owned by its connection's shard.
  */
@@ -36,19 +47,31 @@ final class TlsCarrier implements Carrier
     private static final System.Logger LOG = System.getLogger(TlsCarrier.class.getName());
     private static final int MAX_NET_IN = 1 << 20;
     private static final int RECORDS_PER_WRITE = 8;
+    /** RFC 8446 5.1: content type (1), legacy version (2), length (2). */
+    private static final int RECORD_HEADER_SIZE = 5;
     private static final ByteBuffer[] NO_DATA = {ByteBuffer.allocate(0)};
 
     private final SSLEngine engine;
     private final boolean client;
-    private ByteBuffer netIn;
-    private int netInEnd;
-    private ByteBuffer appIn;
+    private final int packetSize;
+    private final ReceiveSizer sizer;
     private final UnsafeBuffer appView = new UnsafeBuffer(new byte[0]);
-    private final ByteBuffer netOut;
-    private final ByteBuffer netOutRead;
+    private LeasedBuffer netIn; // ciphertext read from the socket: [netInStart, netInEnd) not yet unwrapped
+    private int netInStart;
+    private int netInEnd;
+    private int offered;
+    private boolean readArmed; // netIn is lent to a read: its bytes may not move
+    private LeasedBuffer netOut; // records for the socket: [netOutReadIndex, netOutEnd) not yet written
+    private int netOutEnd;
     private int netOutReadIndex;
+    private boolean writing; // netOut is lent to a write: its bytes may not move
+    private int appBufferSize;
 
     private Sink sink;
+    private TlsScratch scratch; // its input side is held while progress() runs
+    private boolean progressing;
+    private boolean progressAgain;
+    private boolean released;
     private volatile boolean taskRunning;
     private boolean handshakeDone;
     private boolean closeReceived;
@@ -61,17 +84,17 @@ final class TlsCarrier implements Carrier
     {
         this.engine = engine;
         this.client = client;
-        final SSLSession session = engine.getSession();
-        this.netIn = ByteBuffer.allocate(2 * session.getPacketBufferSize());
-        this.appIn = ByteBuffer.allocate(session.getApplicationBufferSize());
-        this.netOut = ByteBuffer.allocate(RECORDS_PER_WRITE * session.getPacketBufferSize());
-        this.netOutRead = netOut.duplicate();
+        this.packetSize = engine.getSession().getPacketBufferSize();
+        this.sizer = new ReceiveSizer(FramePool.MIN_CLASS_SIZE, 2 * packetSize);
+        this.appBufferSize = engine.getSession().getApplicationBufferSize();
     }
 
     @Override
     public void start(final Sink sink)
     {
         this.sink = sink;
+        this.netIn = new LeasedBuffer(sink.pool());
+        this.netOut = new LeasedBuffer(sink.pool());
         try
         {
             engine.beginHandshake();
@@ -88,15 +111,49 @@ final class TlsCarrier implements Carrier
     @Override
     public ByteBuffer inboundSpace()
     {
-        if (netInEnd == netIn.capacity() && netIn.capacity() < MAX_NET_IN)
+        final int pending = netInEnd - netInStart;
+        if (!netIn.isHeld())
         {
-            final ByteBuffer larger = ByteBuffer.allocate(Math.min(MAX_NET_IN, netIn.capacity() * 2));
-            netIn.limit(netInEnd).position(0);
-            larger.put(netIn);
-            netIn = larger;
+            netIn.take(sizer.size());
         }
-        netIn.limit(netIn.capacity()).position(netInEnd);
-        return netIn;
+        else
+        {
+            // Room for the whole record that starts the pending bytes (its header says how long it
+            // is), for larger reads while they fill the buffer, and for bytes piling up while a
+            // delegated task runs.
+            int capacity = Math.max(recordSizeAt(netInStart, pending), sizer.size());
+            if (pending == netIn.capacity())
+            {
+                capacity = Math.max(capacity, 2 * pending);
+            }
+            capacity = Math.min(MAX_NET_IN, capacity);
+            if (capacity > netIn.capacity())
+            {
+                netIn.grow(capacity, netInStart, netInEnd);
+            }
+            else if (netInStart > 0)
+            {
+                netIn.buffer().putBytes(0, netIn.buffer(), netInStart, pending);
+            }
+        }
+        netInStart = 0;
+        netInEnd = pending;
+        readArmed = true;
+        final ByteBuffer space = netIn.byteBuffer();
+        space.limit(space.capacity()).position(netInEnd);
+        offered = space.remaining();
+        return space;
+    }
+
+    /** Bytes of the record whose header starts at {@code offset} (RFC 8446 5.1), or 0 while its header is incomplete. */
+    private int recordSizeAt(final int offset, final int available)
+    {
+        if (available < RECORD_HEADER_SIZE)
+        {
+            return 0;
+        }
+        final UnsafeBuffer buffer = netIn.buffer();
+        return RECORD_HEADER_SIZE + (((buffer.getByte(offset + 3) & 0xFF) << 8) | (buffer.getByte(offset + 4) & 0xFF));
     }
 
     @Override
@@ -106,7 +163,13 @@ final class TlsCarrier implements Carrier
         {
             throw new CarrierException(CloseReason.PROTOCOL_ERROR, failure);
         }
-        netInEnd += bytes;
+        if (bytes > 0)
+        {
+            // A read completed (0 is the resume after a delegated task, with a read perhaps still armed).
+            readArmed = false;
+            netInEnd += bytes;
+            sizer.record(bytes, offered);
+        }
         try
         {
             progress();
@@ -118,10 +181,60 @@ final class TlsCarrier implements Carrier
         }
     }
 
-    /** Advance the engine as far as the bytes at hand allow. */
+    /**
+     * Advance the engine as far as the bytes at hand allow. The pending ciphertext is unwrapped
+     * from a heap copy; what it consumed is dropped from {@code netIn} afterwards. While a read is
+     * armed the bytes in {@code netIn} stay where they are (the backend may be writing behind
+     * them); otherwise a drained {@code netIn} goes back to the pool.
+     */
     private void progress() throws SSLException, CarrierException, FrameDecodeException
     {
-        while (!taskRunning)
+        if (progressing)
+        {
+            progressAgain = true; // re-entered from a callback (a close from the frame handler): the running pass goes on
+            return;
+        }
+        progressing = true;
+        final TlsScratch held = TlsScratch.forInput();
+        scratch = held;
+        final int base = netInStart;
+        final int pending = netInEnd - netInStart;
+        final ByteBuffer in = held.in(pending);
+        if (pending > 0)
+        {
+            netIn.buffer().getBytes(base, in.array(), 0, pending);
+        }
+        in.limit(pending).position(0);
+        try
+        {
+            do
+            {
+                progressAgain = false;
+                advance(in);
+            }
+            while (progressAgain && !released && !taskRunning);
+        }
+        finally
+        {
+            progressing = false;
+            scratch = null;
+            held.releaseInput();
+            if (!released)
+            {
+                netInStart = base + in.position();
+                if (!readArmed && netInStart == netInEnd)
+                {
+                    netIn.release(); // drained: an idle connection holds no receive buffer
+                    netInStart = 0;
+                    netInEnd = 0;
+                }
+            }
+        }
+    }
+
+    private void advance(final ByteBuffer in) throws SSLException, CarrierException, FrameDecodeException
+    {
+        while (!taskRunning && !released)
         {
             final HandshakeStatus status = engine.getHandshakeStatus();
             if (status == HandshakeStatus.NEED_TASK)
@@ -133,7 +246,7 @@ final class TlsCarrier implements Carrier
             {
                 if (!wrapControl())
                 {
-                    return; // netOut full: resumes once written
+                    return; // no room for output: resumes once written
                 }
                 continue;
             }
@@ -142,7 +255,7 @@ final class TlsCarrier implements Carrier
                 startClose();
                 continue;
             }
-            if (!unwrapOnce())
+            if (!unwrapOnce(in))
             {
                 return;
             }
@@ -169,14 +282,16 @@ final class TlsCarrier implements Carrier
         });
     }
 
-    /** Wrap handshake or alert bytes; false if netOut has no room. */
+    /** Wrap handshake or alert bytes; false if there is no room for a record now. */
     private boolean wrapControl() throws SSLException
     {
-        if (netOut.remaining() < engine.getSession().getPacketBufferSize())
+        if (writing && netOut.capacity() - netOutEnd < packetSize)
         {
-            return false;
+            return false; // a write reads netOut: it may not move, and has no room behind its bytes
         }
-        final SSLEngineResult result = engine.wrap(NO_DATA, netOut);
+        final ByteBuffer out = TlsScratch.output(packetSize);
+        final SSLEngineResult result = engine.wrap(NO_DATA, out);
+        appendOut(out);
         noteHandshake(result);
         if (result.getStatus() == SSLEngineResult.Status.CLOSED && result.bytesProduced() == 0)
         {
@@ -185,43 +300,63 @@ final class TlsCarrier implements Carrier
         return result.getStatus() != SSLEngineResult.Status.BUFFER_OVERFLOW;
     }
 
+    /** Queue the records wrapped into {@code out} (from 0 to its position) for the socket. */
+    private void appendOut(final ByteBuffer out)
+    {
+        final int produced = out.position();
+        if (produced == 0)
+        {
+            return;
+        }
+        if (netOutReadIndex == netOutEnd)
+        {
+            netOutReadIndex = 0;
+            netOutEnd = 0;
+        }
+        if (netOut.capacity() - netOutEnd < produced)
+        {
+            if (writing)
+            {
+                throw new IllegalStateException("TLS output grew under a write: " + produced + " bytes for " +
+                    (netOut.capacity() - netOutEnd));
+            }
+            final int pending = netOutEnd - netOutReadIndex;
+            netOut.grow(pending + produced, netOutReadIndex, netOutEnd);
+            netOutReadIndex = 0;
+            netOutEnd = pending;
+        }
+        netOut.buffer().putBytes(netOutEnd, out.array(), 0, produced);
+        netOutEnd += produced;
+    }
+
     /** One unwrap of the bytes at hand; false when more bytes are needed. */
-    private boolean unwrapOnce() throws SSLException, FrameDecodeException
+    private boolean unwrapOnce(final ByteBuffer in) throws SSLException, FrameDecodeException
     {
         if (engine.isInboundDone())
         {
             // RFC 8446 6.1: data after a closure alert is ignored. Kept, it would fill netIn to
             // MAX_NET_IN and leave the connection reading into a full buffer (never seeing the FIN).
-            netInEnd = 0;
+            in.position(in.limit());
             return false;
         }
-        if (netInEnd == 0)
+        if (!in.hasRemaining())
         {
             return false;
         }
-        netIn.limit(netInEnd).position(0);
-        final SSLEngineResult result;
-        try
-        {
-            result = engine.unwrap(netIn, appIn);
-        }
-        finally
-        {
-            netIn.compact();
-            netInEnd = netIn.position();
-        }
+        final ByteBuffer app = scratch.app(appBufferSize);
+        final SSLEngineResult result = engine.unwrap(in, app);
         noteHandshake(result);
         if (!handshakeDone && !client)
         {
             captureServerNames();
         }
-        deliver();
+        deliver(app);
         switch (result.getStatus())
         {
             case BUFFER_UNDERFLOW:
                 return false;
             case BUFFER_OVERFLOW:
-                appIn = ByteBuffer.allocate(Math.max(appIn.capacity() * 2, engine.getSession().getApplicationBufferSize()));
+                appBufferSize = Math.max(2 * app.capacity(), engine.getSession().getApplicationBufferSize());
                 return true;
             case CLOSED:
                 if (!closeReceived)
@@ -269,13 +404,13 @@ final class TlsCarrier implements Carrier
         }
     }
 
-    private void deliver() throws FrameDecodeException
+    private void deliver(final ByteBuffer app) throws FrameDecodeException
     {
-        if (appIn.position() > 0)
+        if (app.position() > 0)
         {
-            final int length = appIn.position();
-            appIn.clear();
-            appView.wrap(appIn.array(), 0, length);
+            final int length = app.position();
+            app.clear();
+            appView.wrap(app.array(), 0, length);
             sink.onApplicationBytes(appView, 0, length);
         }
     }
@@ -304,12 +439,18 @@ final class TlsCarrier implements Carrier
     @Override
     public void wrap(final ByteBuffer[] frames, final int count) throws CarrierException
     {
-        final int packet = engine.getSession().getPacketBufferSize();
+        // Under a write only the room behind its bytes may be filled; otherwise up to a batch of records.
+        final int room = writing ? netOut.capacity() - netOutEnd : RECORDS_PER_WRITE * packetSize;
+        if (room < packetSize)
+        {
+            return;
+        }
+        final ByteBuffer out = TlsScratch.output(room);
         try
         {
-            while (netOut.remaining() >= packet && hasRemaining(frames, count))
+            while (out.remaining() >= packetSize && hasRemaining(frames, count))
             {
-                final SSLEngineResult result = engine.wrap(frames, 0, count, netOut);
+                final SSLEngineResult result = engine.wrap(frames, 0, count, out);
                 if (result.getStatus() == SSLEngineResult.Status.CLOSED)
                 {
                     throw new CarrierException(CloseReason.IO_ERROR, "TLS engine closed while frames were queued");
@@ -323,6 +464,10 @@ final class TlsCarrier implements Carrier
         catch (final SSLException ex)
         {
             throw new CarrierException(CloseReason.IO_ERROR, "TLS wrap failed: " + ex.getMessage(), ex);
+        }
+        finally
+        {
+            appendOut(out);
         }
     }
 
@@ -341,25 +486,29 @@ final class TlsCarrier implements Carrier
     @Override
     public boolean hasOutbound()
     {
-        return netOut.position() > netOutReadIndex;
+        return netOutEnd > netOutReadIndex;
     }
 
     @Override
     public int outbound(final ByteBuffer[] out)
     {
-        netOutRead.limit(netOut.position()).position(netOutReadIndex);
-        out[0] = netOutRead;
+        writing = true; // the connection writes these bytes now: they stay put until onWritten
+        final ByteBuffer pending = netOut.byteBuffer();
+        pending.limit(netOutEnd).position(netOutReadIndex);
+        out[0] = pending;
         return 1;
     }
 
     @Override
     public void onWritten(final long bytes)
     {
+        writing = false;
         netOutReadIndex += (int)bytes;
-        if (netOutReadIndex == netOut.position())
+        if (netOutReadIndex == netOutEnd)
         {
-            netOut.clear();
             netOutReadIndex = 0;
+            netOutEnd = 0;
+            netOut.release(); // drained: an idle connection holds no send buffer
             if (!taskRunning)
             {
                 try
@@ -465,9 +614,25 @@ final class TlsCarrier implements Carrier
     @Override
     public void release()
     {
+        released = true;
         if (!engine.isOutboundDone() && !taskRunning)
         {
             engine.closeOutbound();
         }
+        if (netIn != null)
+        {
+            netIn.release();
+            netOut.release();
+        }
+        netInStart = 0;
+        netInEnd = 0;
+        netOutReadIndex = 0;
+        netOutEnd = 0;
+    }
+
+    /** Bytes of pooled buffers held now (tests). */
+    int heldCapacity()
+    {
+        return (netIn != null ? netIn.capacity() : 0) + (netOut != null ? netOut.capacity() : 0);
     }
 }

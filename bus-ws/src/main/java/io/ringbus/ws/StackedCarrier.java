@@ -2,6 +2,7 @@ package io.ringbus.ws;
 
 import io.ringbus.core.frame.FrameDecodeException;
 import io.ringbus.core.frame.FrameError;
+import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CarrierException;
 import io.ringbus.core.transport.CloseReason;
@@ -252,6 +253,12 @@ public final class StackedCarrier implements Carrier
         public void offload(final Runnable task)
         {
             connectionSink.offload(task);
+        }
+
+        @Override
+        public FramePool pool()
+        {
+            return connectionSink.pool();
         }
     }
 }

@@ -4,6 +4,9 @@ import io.ringbus.core.config.WebSocketConfig;
 import io.ringbus.core.frame.FrameDecodeException;
 import io.ringbus.core.frame.FrameError;
 import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.frame.LeasedBuffer;
+import io.ringbus.core.frame.ReceiveSizer;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CarrierException;
 import io.ringbus.core.transport.CloseReason;
@@ -50,6 +53,15 @@ import static io.ringbus.ws.WebSocketCodec.OPCODE_TEXT;
  * buffer must not be changed). A message larger than the output buffer is copied across several
  * {@link #wrap} calls. Nothing is allocated per message.
  *
+ * <p>Buffers: the receive and output buffers are direct buffers from the bus's pool
+ * ({@link LeasedBuffer}), held only while they hold bytes. The receive buffer is taken when a read
+ * is armed, sized by recent reads ({@link ReceiveSizer}) from the smallest pool class, and given
+ * back once everything in it has been passed on; between messages it holds at most a frame header
+ * or a control frame. The output buffer is taken for the bytes queued and given back once they
+ * are written; it grows to at most {@value #OUT_CAPACITY} bytes. The control-frame buffer is
+ * made on the first control frame. An idle connection thus holds only the armed read's smallest
+ * buffer (a socket of its own) or nothing (over TLS, where reads go to the TLS layer).
+ *
  * <p>Client masks come from a per-connection {@link SplittableRandom} seeded from
  * {@link SecureRandom}: fast, and fresh per frame, though not cryptographically unpredictable as
  * RFC 6455 10.3 asks of browsers, whose masking defends proxies against hostile scripts; a bus
@@ -95,16 +107,20 @@ final class WsCarrier implements Carrier
     private final String expectedAccept;
     private final SplittableRandom masks;
 
-    private final ByteBuffer in = ByteBuffer.allocateDirect(IN_CAPACITY);
-    private final UnsafeBuffer inBuffer = new UnsafeBuffer(in);
+    private final ReceiveSizer sizer = new ReceiveSizer(FramePool.MIN_CLASS_SIZE, IN_CAPACITY);
+    private LeasedBuffer in; // net bytes: [inStart, inEnd) not yet processed
+    private UnsafeBuffer inBuffer;
     private int inStart;
     private int inEnd;
-    private final ByteBuffer out = ByteBuffer.allocateDirect(OUT_CAPACITY);
-    private final UnsafeBuffer outBuffer = new UnsafeBuffer(out);
-    private final ByteBuffer outView = out.duplicate();
+    private int offered;
+    private boolean processing;
+    private boolean released;
+    private LeasedBuffer out; // net bytes to write: [outRead, outWrite)
+    private UnsafeBuffer outBuffer;
     private int outRead;
     private int outWrite;
-    private final UnsafeBuffer control = new UnsafeBuffer(new byte[CONTROL_CAPACITY]);
+    private boolean writing; // out is lent to a write (or to the TLS layer below): its bytes may not move
+    private UnsafeBuffer control; // made on the first control frame
     private int controlEnd;
     private final UnsafeBuffer sizeScratch = new UnsafeBuffer(new byte[SIZE_END]);
 
@@ -200,6 +216,8 @@ final class WsCarrier implements Carrier
     public void start(final Sink sink)
     {
         this.sink = sink;
+        this.in = new LeasedBuffer(sink.pool());
+        this.out = new LeasedBuffer(sink.pool());
         if (client)
         {
             appendOut(HttpHead.ascii(requestHead));
@@ -209,34 +227,74 @@ final class WsCarrier implements Carrier
     @Override
     public ByteBuffer inboundSpace()
     {
-        if (rx != Rx.HANDSHAKE)
+        if (!in.isHeld())
+        {
+            in.take(sizer.size());
+            inBuffer = in.buffer();
+            inStart = 0;
+            inEnd = 0;
+        }
+        else if (rx != Rx.HANDSHAKE)
         {
             // Payload is passed on as it arrives, so what stays is at most a header or a control frame.
-            if (inStart == inEnd)
+            final int pending = inEnd - inStart;
+            if (in.capacity() < sizer.size())
             {
-                inStart = 0;
-                inEnd = 0;
+                in.grow(sizer.size(), inStart, inEnd);
+                inBuffer = in.buffer();
             }
             else if (inStart > 0)
             {
-                inBuffer.putBytes(0, inBuffer, inStart, inEnd - inStart);
-                inEnd -= inStart;
-                inStart = 0;
+                inBuffer.putBytes(0, inBuffer, inStart, pending);
             }
+            inStart = 0;
+            inEnd = pending;
         }
-        in.limit(IN_CAPACITY).position(inEnd);
-        return in;
+        else if (inEnd == in.capacity() && inEnd < IN_CAPACITY)
+        {
+            // The head is parsed from index 0, so it grows in place (HttpHead refuses one over 8 KiB).
+            in.grow(Math.min(IN_CAPACITY, 2 * inEnd), 0, inEnd);
+            inBuffer = in.buffer();
+        }
+        final ByteBuffer space = in.byteBuffer();
+        space.limit(Math.min(space.capacity(), IN_CAPACITY)).position(inEnd);
+        offered = space.remaining();
+        return space;
     }
 
     @Override
     public void onInbound(final int bytes) throws CarrierException, FrameDecodeException
     {
         inEnd += bytes;
-        if (rx == Rx.HANDSHAKE && !handshake())
+        sizer.record(bytes, offered);
+        processing = true;
+        try
         {
-            return;
+            if (rx == Rx.HANDSHAKE && !handshake())
+            {
+                return;
+            }
+            process();
         }
-        process();
+        finally
+        {
+            processing = false;
+            if (released || (rx != Rx.HANDSHAKE && inStart == inEnd))
+            {
+                releaseIn(); // drained (or closed meanwhile): an idle connection holds no receive buffer
+            }
+        }
+    }
+
+    private void releaseIn()
+    {
+        if (in != null)
+        {
+            in.release();
+        }
+        inBuffer = null;
+        inStart = 0;
+        inEnd = 0;
     }
 
     @Override
@@ -749,7 +807,7 @@ final class WsCarrier implements Carrier
                     flushControl();
                     final int length = frame.remaining();
                     final int headerLength = WebSocketCodec.headerLengthFor(length, client);
-                    if (OUT_CAPACITY - outWrite < headerLength + 1)
+                    if (outRoom(headerLength + length) < headerLength + 1)
                     {
                         return;
                     }
@@ -758,7 +816,8 @@ final class WsCarrier implements Carrier
                     sendRemaining = length;
                     sendIndex = 0;
                 }
-                final int chunk = (int)Math.min(Math.min(frame.remaining(), sendRemaining), OUT_CAPACITY - outWrite);
+                final int chunk = (int)Math.min(Math.min(frame.remaining(), sendRemaining),
+                    outRoom((int)Math.min(sendRemaining, OUT_CAPACITY)));
                 if (chunk == 0)
                 {
                     return;
@@ -787,6 +846,10 @@ final class WsCarrier implements Carrier
             // RFC 6455 5.5.1: nothing after our close. 5.5.3: a flood of pings need not all be answered.
             return;
         }
+        if (control == null)
+        {
+            control = new UnsafeBuffer(new byte[CONTROL_CAPACITY]);
+        }
         final int maskKey = client ? masks.nextInt() : 0;
         final int headerLength = WebSocketCodec.writeHeader(control, controlEnd, opcode, length, client, maskKey);
         final int payloadAt = controlEnd + headerLength;
@@ -804,7 +867,7 @@ final class WsCarrier implements Carrier
 
     private void flushControl()
     {
-        if (controlEnd > 0 && sendRemaining == 0 && OUT_CAPACITY - outWrite >= controlEnd)
+        if (controlEnd > 0 && sendRemaining == 0 && outRoom(controlEnd) >= controlEnd)
         {
             outBuffer.putBytes(outWrite, control, 0, controlEnd);
             outWrite += controlEnd;
@@ -814,8 +877,41 @@ final class WsCarrier implements Carrier
 
     private void appendOut(final byte[] bytes)
     {
+        if (outRoom(bytes.length) < bytes.length)
+        {
+            // Only the HTTP head and an error answer come here, before anything else is queued.
+            throw new IllegalStateException("no room for " + bytes.length + " bytes of HTTP head");
+        }
         outBuffer.putBytes(outWrite, bytes);
         outWrite += bytes.length;
+    }
+
+    /**
+     * Room at {@code outWrite}, after making room for {@code wanted} bytes where allowed: not under
+     * a write (its bytes may not move), and up to {@link #OUT_CAPACITY} bytes queued.
+     */
+    private int outRoom(final int wanted)
+    {
+        if (!writing)
+        {
+            final int pending = outWrite - outRead;
+            final int target = Math.min(OUT_CAPACITY, pending + wanted);
+            if (out.capacity() - outWrite < wanted && (target > out.capacity() || outRead > 0))
+            {
+                if (target > out.capacity())
+                {
+                    out.grow(target, outRead, outWrite);
+                    outBuffer = out.buffer();
+                }
+                else
+                {
+                    outBuffer.putBytes(0, outBuffer, outRead, pending);
+                }
+                outRead = 0;
+                outWrite = pending;
+            }
+        }
+        return out.capacity() - outWrite;
     }
 
     @Override
@@ -827,19 +923,24 @@ final class WsCarrier implements Carrier
     @Override
     public int outbound(final ByteBuffer[] buffers)
     {
-        outView.limit(outWrite).position(outRead);
-        buffers[0] = outView;
+        writing = true;
+        final ByteBuffer pending = out.byteBuffer();
+        pending.limit(outWrite).position(outRead);
+        buffers[0] = pending;
         return 1;
     }
 
     @Override
     public void onWritten(final long bytes)
     {
+        writing = false;
         outRead += (int)bytes;
         if (outRead == outWrite)
         {
             outRead = 0;
             outWrite = 0;
+            out.release(); // drained: an idle connection holds no output buffer
+            outBuffer = null;
             flushControl();
         }
     }
@@ -943,6 +1044,23 @@ final class WsCarrier implements Carrier
     public void release()
     {
         rx = Rx.FAILED;
-        inStart = inEnd;
+        released = true;
+        if (!processing)
+        {
+            releaseIn(); // else once the bytes being processed are done with
+        }
+        if (out != null)
+        {
+            out.release();
+        }
+        outBuffer = null;
+        outRead = 0;
+        outWrite = 0;
+    }
+
+    /** Bytes of pooled buffers held now (tests). */
+    int heldCapacity()
+    {
+        return (in != null ? in.capacity() : 0) + (out != null ? out.capacity() : 0);
     }
 }

@@ -59,7 +59,7 @@ public final class BusConfig
     public static final int DEFAULT_MAILBOX_CAPACITY = 4096;
     /** Default {@code mailbox_drain_limit}: mailbox commands a shard runs per duty cycle. */
     public static final int DEFAULT_MAILBOX_DRAIN_LIMIT = 256;
-    /** Default {@code receive_buffer_size}: per-connection receive buffer, 64 KiB. */
+    /** Default {@code receive_buffer_size}: the largest per-connection receive buffer, 64 KiB. */
     public static final int DEFAULT_RECEIVE_BUFFER_SIZE = 64 * 1024;
     /** Default {@code dedup_capacity_per_client}: remembered replies per client. */
     public static final int DEFAULT_DEDUP_CAPACITY_PER_CLIENT = 64;
@@ -369,8 +369,9 @@ public final class BusConfig
     }
 
     /**
-     * Returns {@code receive_buffer_size}: the per-connection receive buffer; a larger frame
-     * takes a pooled buffer.
+     * Returns {@code receive_buffer_size}: the largest per-connection receive buffer. Receive
+     * buffers come from the pool, from 4 KiB up to this size as reads fill them, and go back once
+     * drained; a larger frame takes a pooled buffer of its own size.
      *
      * @return bytes, at least {@link #MIN_MESSAGE_SIZE}
      */
@@ -853,7 +854,8 @@ public final class BusConfig
         }
 
         /**
-         * Sets {@code receive_buffer_size}, the per-connection receive buffer. Default: 64 KiB.
+         * Sets {@code receive_buffer_size}, the largest per-connection receive buffer (pooled, from
+         * 4 KiB up to this size as reads fill it). Default: 64 KiB.
          *
          * @param receiveBufferSize bytes, at least {@link #MIN_MESSAGE_SIZE}; may exceed
          *                          {@code max_message_size}

@@ -6,6 +6,8 @@ import org.jctools.queues.MpmcArrayQueue;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -19,6 +21,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * acquire that would exceed it first frees idle buffers of other classes; if that is not enough it
  * is refused: {@link #tryAcquire} answers null and {@link #acquire} throws
  * {@link PoolExhaustedException}, never an {@link OutOfMemoryError}. Refusals are counted.
+ * <p>Trimming: {@link #trim(long)}, called periodically (a bus calls it every
+ * {@link #DEFAULT_TRIM_INTERVAL_NS} from shard 0), frees the idle buffers of each class that stayed
+ * idle for the whole period since the previous call, down to a floor, explicitly
+ * ({@link BufferUtil#free}) so that the process's resident memory really drops. After a burst of
+ * connections closes, the pool thus shrinks back toward its floor within two periods, while a pool
+ * in steady use keeps what it keeps reusing.
  *
  * <p>Leak detection ({@code -Dringbus.leakDetection=true}, or the constructor flag) records the
  * stack of every acquire that has not yet been released; {@link #assertNoLeaks()} reports them.
@@ -37,6 +45,11 @@ public final class FramePool
     /** Budget of a pool built without one: no bound but the JVM's own direct memory limit. */
     public static final long UNBOUNDED = Long.MAX_VALUE;
 
+    /** Idle bytes per size class that {@link #trim(long)} leaves in place when a bus trims. */
+    public static final long DEFAULT_TRIM_FLOOR_BYTES_PER_CLASS = 256 * 1024;
+    /** How often a bus trims its pool. */
+    public static final long DEFAULT_TRIM_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+
     private static final int MIN_CLASS_SHIFT = Integer.numberOfTrailingZeros(MIN_CLASS_SIZE);
 
     private final int maxBufferSize;
@@ -50,6 +63,8 @@ public final class FramePool
     private final AtomicLong heldBytes = new AtomicLong();
     private final AtomicLong outstandingBytes = new AtomicLong();
     private final AtomicLong refusedCount = new AtomicLong();
+    private final AtomicIntegerArray idleLowWater; // per class: fewest idle buffers since the last trim
+    private final AtomicLong trimmedCount = new AtomicLong();
 
     /** A pool for frames up to {@code maxBufferSize} bytes, leak detection from the system property. */
     public FramePool(final int maxBufferSize)
@@ -115,6 +130,7 @@ public final class FramePool
             final int keep = (int)Math.max(2, Math.min(4096, maxPooledBytesPerClass / classSize));
             idle[i] = new MpmcArrayQueue<>(keep);
         }
+        this.idleLowWater = new AtomicIntegerArray(classes);
         this.leakDetection = leakDetection;
         this.outstanding = leakDetection ? new ConcurrentHashMap<>() : null;
     }
@@ -187,6 +203,7 @@ public final class FramePool
             frame = new FrameBuffer(this, sizeClass, ByteBuffer.allocateDirect(size), viewSlots);
             allocatedCount.incrementAndGet();
         }
+        noteIdle(sizeClass);
         frame.reset();
         if (leakDetection)
         {
@@ -281,6 +298,61 @@ public final class FramePool
     public long refused()
     {
         return refusedCount.get();
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Trimming
+
+    /** Lower the class's low-water mark of idle buffers; a benign race with {@link #trim} at worst keeps a few. */
+    private void noteIdle(final int sizeClass)
+    {
+        final int idleNow = idle[sizeClass].size();
+        if (idleNow < idleLowWater.getOpaque(sizeClass))
+        {
+            idleLowWater.setOpaque(sizeClass, idleNow);
+        }
+    }
+
+    /**
+     * Free the idle buffers that no acquire needed since the previous call, keeping at least
+     * {@code floorBytesPerClass} of idle buffers per size class. Any thread; call it periodically.
+     *
+     * @return how many buffers were freed.
+     */
+    public int trim(final long floorBytesPerClass)
+    {
+        int freed = 0;
+        for (int sizeClass = 0; sizeClass < idle.length; sizeClass++)
+        {
+            final MpmcArrayQueue<FrameBuffer> queue = idle[sizeClass];
+            final long keep = Math.max(0, floorBytesPerClass) / classSize(sizeClass);
+            final long excess = Math.min(idleLowWater.getOpaque(sizeClass), queue.size() - keep);
+            for (long i = 0; i < excess; i++)
+            {
+                final FrameBuffer frame = queue.relaxedPoll();
+                if (frame == null)
+                {
+                    break;
+                }
+                free(frame); // gives its bytes back to the budget too
+                freed++;
+            }
+            idleLowWater.setOpaque(sizeClass, queue.size());
+        }
+        trimmedCount.addAndGet(freed);
+        return freed;
+    }
+
+    /** Idle buffers pooled now in the size class that serves {@code capacity} bytes. */
+    public int idleBuffers(final int capacity)
+    {
+        return idle[sizeClassOf(capacity)].size();
+    }
+
+    /** Buffers {@link #trim} has freed since this pool was created. */
+    public long trimmed()
+    {
+        return trimmedCount.get();
     }
 
     /** Whether this pool records outstanding buffers. */

@@ -2,6 +2,7 @@ package io.ringbus.core.transport;
 
 import io.ringbus.core.frame.FrameDecodeException;
 import io.ringbus.core.frame.FrameError;
+import io.ringbus.core.frame.FramePool;
 import org.agrona.DirectBuffer;
 
 import java.nio.ByteBuffer;
@@ -34,6 +35,12 @@ public interface Carrier
          * {@link Carrier#onInbound(int) onInbound(0)} is called on the shard to resume.
          */
         void offload(Runnable task);
+
+        /**
+         * The bus's pool: a carrier takes its buffers from it while it has bytes to hold and gives
+         * them back once they are drained, so an idle connection holds (almost) nothing.
+         */
+        FramePool pool();
     }
 
     /** Bind to the connection and begin; a client queues its first handshake bytes here. */
@@ -106,6 +113,10 @@ public interface Carrier
     /** Details for ClientConnMeta (protocol, cipher suite, SNI, ALPN, WebSocket path ...). */
     void describe(BiConsumer<String, String> details);
 
-    /** Release buffers; the connection is closed. */
+    /**
+     * Release buffers; the connection is closed. Buffers lent to the backend (the one from
+     * {@link #inboundSpace()} under a read, what {@link #outbound} handed under a write) go back to
+     * the pool here, so call it only once no operation on the socket can still touch them.
+     */
     void release();
 }

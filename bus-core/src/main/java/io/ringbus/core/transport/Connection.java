@@ -13,7 +13,9 @@ import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.PoolExhaustedException;
 import io.ringbus.core.shard.Shard;
 import org.agrona.DirectBuffer;
+import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.MpscArrayQueue;
+import org.jctools.queues.MpscChunkedArrayQueue;
 
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
@@ -47,6 +49,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     private static final VarHandle FLUSH_REQUESTED;
     private static final VarHandle QUEUED_BYTES;
+    private static final int INITIAL_QUEUE_CAPACITY = 16;
 
     static
     {
@@ -82,8 +85,9 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private final long id;
     private final Shard shard;
     private final ConnectionHandler handler;
+    private final FramePool pool;
     private final FrameDecoder decoder;
-    private final MpscArrayQueue<FrameBuffer> outbound;
+    private final MessagePassingQueue<FrameBuffer> outbound;
     private final FrameBuffer[] batch;
     private final ByteBuffer[] iov;
     private final long closeGraceNs;
@@ -134,8 +138,8 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
      * @param id                 bus-wide id (client ids carry the shard in their top bits).
      * @param shard              the owning shard.
      * @param handler            the plane's handler.
-     * @param pool               pool for frames larger than the receive buffer.
-     * @param receiveBufferSize  per-connection receive buffer.
+     * @param pool               pool of receive buffers, carrier buffers and frames larger than a receive buffer.
+     * @param receiveBufferSize  largest per-connection receive buffer.
      * @param maxMessageSize     largest frame accepted.
      * @param clusterHi          cluster id, high bits.
      * @param clusterLo          cluster id, low bits.
@@ -161,12 +165,24 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         this.id = id;
         this.shard = shard;
         this.handler = handler;
+        this.pool = pool;
         this.decoder = new FrameDecoder(receiveBufferSize, maxMessageSize, clusterHi, clusterLo, pool, this);
-        this.outbound = new MpscArrayQueue<>(Math.max(2, queueCapacity));
+        this.outbound = outboundQueue(queueCapacity);
         this.batch = new FrameBuffer[maxBatch];
         this.iov = new ByteBuffer[maxBatch];
         this.closeGraceNs = closeGraceNs;
         this.discard = discard;
+    }
+
+    /**
+     * A bounded queue of {@code capacity} frames that takes memory as it fills: an idle connection
+     * holds a small array, not one sized for peer_queue_capacity (4096 slots on an echo node: 16 KiB
+     * per connection). It grows in chunks up to the bound and keeps what it grew to.
+     */
+    private static MessagePassingQueue<FrameBuffer> outboundQueue(final int capacity)
+    {
+        return capacity <= INITIAL_QUEUE_CAPACITY ? new MpscArrayQueue<>(Math.max(2, capacity)) :
+            new MpscChunkedArrayQueue<>(INITIAL_QUEUE_CAPACITY, capacity);
     }
 
     /** Bus-wide id. Any thread. */
@@ -895,6 +911,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                     shard.execute(this::resume);
                 }
             });
+        }
+
+        @Override
+        public FramePool pool()
+        {
+            return pool;
         }
 
         private void resume()

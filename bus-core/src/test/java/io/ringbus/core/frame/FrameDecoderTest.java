@@ -83,7 +83,7 @@ class FrameDecoderTest
             assertArrayEquals(sent[i], frames.get(i));
             assertSame(seenBuffers.get(0), seenBuffers.get(i), "every frame is a view of the same receive buffer");
         }
-        assertEquals(0, pool.allocated(), "no pooled buffer was needed");
+        assertEquals(1, pool.allocated(), "no pooled buffer was needed besides the receive buffer");
     }
 
     @Test
@@ -286,6 +286,121 @@ class FrameDecoderTest
         decodeExpectingError(concat(good, bad));
         assertEquals(1, frames.size());
         assertArrayEquals(good, frames.get(0));
+    }
+
+    @Test
+    void receiveBufferIsTakenFromThePoolWhenAReadIsArmedAndGivenBackWhenDrained() throws Exception
+    {
+        decoder = new FrameDecoder(64 * 1024, MAX, 0, 0, pool, collect);
+        final ByteBuffer space = decoder.receiveSpace();
+        assertEquals(1, pool.outstanding(), "the armed read holds one pooled buffer");
+        assertEquals(FramePool.MIN_CLASS_SIZE, space.remaining(), "a connection starts with the smallest buffer");
+        final byte[] frame = TestFrames.frame(Command.REQUEST, 100, 1);
+        space.put(frame);
+        decoder.onReceived(frame.length);
+        assertEquals(1, frames.size());
+        assertEquals(0, pool.outstanding(), "drained: the buffer went back to the pool");
+        assertEquals(0, decoder.heldCapacity());
+    }
+
+    @Test
+    void aCarrierFeedHoldsABufferOnlyWhileAFrameIsIncomplete() throws Exception
+    {
+        decoder = new FrameDecoder(64 * 1024, MAX, 0, 0, pool, collect);
+        final byte[] first = TestFrames.frame(Command.REQUEST, 100, 1);
+        final byte[] second = TestFrames.frame(Command.REQUEST, 30_000, 2);
+        decoder.feed(first, 0, first.length);
+        assertEquals(0, pool.outstanding(), "whole frames are delivered from the carrier's bytes");
+        decoder.feed(second, 0, 1_000);
+        assertEquals(1, pool.outstanding(), "a partial frame is held in a pooled buffer");
+        decoder.feed(second, 1_000, 20_000);
+        assertEquals(1, pool.outstanding(), "grown to the frame's size, the smaller one returned");
+        assertTrue(decoder.heldCapacity() >= second.length);
+        decoder.feed(second, 21_000, second.length - 21_000);
+        assertEquals(2, frames.size());
+        assertArrayEquals(second, frames.get(1));
+        assertEquals(0, pool.outstanding(), "the frame was delivered: nothing is held");
+    }
+
+    @Test
+    void receiveBufferGrowsWhileReadsFillItAndShrinksBackWhenTheyDoNot() throws Exception
+    {
+        decoder = new FrameDecoder(64 * 1024, MAX, 0, 0, pool, collect);
+        final byte[][] many = new byte[400][];
+        for (int i = 0; i < many.length; i++)
+        {
+            many[i] = TestFrames.frame(Command.REQUEST, 700, i);
+        }
+        final byte[] stream = concat(many);
+        final List<Integer> capacities = new ArrayList<>();
+        int position = 0;
+        while (position < stream.length)
+        {
+            final ByteBuffer space = decoder.receiveSpace();
+            capacities.add(decoder.heldCapacity());
+            final int n = Math.min(space.remaining(), stream.length - position);
+            space.put(stream, position, n); // every read fills the room it was offered
+            position += n;
+            decoder.onReceived(n);
+        }
+        assertEquals(many.length, frames.size());
+        assertEquals(List.of(4096, 8192, 16384, 32768, 65536), capacities.subList(0, 5));
+        assertEquals(65536, (int)capacities.get(capacities.size() - 1), "never above receive_buffer_size");
+
+        final byte[] small = TestFrames.frame(Command.PING_CLIENT, 0, 1);
+        for (int i = 0; i < 16; i++)
+        {
+            decoder.receiveSpace().put(small);
+            decoder.onReceived(small.length);
+        }
+        decoder.receiveSpace();
+        assertEquals(FramePool.MIN_CLASS_SIZE, decoder.heldCapacity(), "small reads shrink it back to the smallest");
+    }
+
+    @Test
+    void framesLargerThanTheFirstBufferArriveIntactAcrossManySmallReads() throws Exception
+    {
+        decoder = new FrameDecoder(64 * 1024, MAX, 0, 0, pool, collect);
+        final byte[] medium = TestFrames.frame(Command.REQUEST, 40_000, 1); // grows the receive buffer
+        final byte[] large = TestFrames.frame(Command.REQUEST, 700_000, 2); // a buffer of its own
+        final byte[] tail = TestFrames.frame(Command.REQUEST, 5, 3);
+        final byte[] stream = concat(medium, large, tail, medium);
+        int position = 0;
+        int reads = 0;
+        while (position < stream.length)
+        {
+            final ByteBuffer space = decoder.receiveSpace();
+            final int n = Math.min(Math.min(space.remaining(), 1_500), stream.length - position);
+            space.put(stream, position, n);
+            position += n;
+            decoder.onReceived(n);
+            reads++;
+        }
+        assertTrue(reads > 500);
+        assertEquals(4, frames.size());
+        assertArrayEquals(medium, frames.get(0));
+        assertArrayEquals(large, frames.get(1));
+        assertArrayEquals(tail, frames.get(2));
+        assertArrayEquals(medium, frames.get(3));
+        assertEquals(0, pool.outstanding());
+    }
+
+    @Test
+    void closingFromTheHandlerStopsDeliveryAndReturnsTheBuffer() throws Exception
+    {
+        final byte[] stream = concat(TestFrames.frame(Command.REQUEST, 10, 1), TestFrames.frame(Command.REQUEST, 10, 2),
+            TestFrames.frame(Command.REQUEST, 10, 3));
+        final FrameDecoder[] self = new FrameDecoder[1];
+        decoder = new FrameDecoder(4096, MAX, 0, 0, pool, (buffer, offset, length) ->
+        {
+            frames.add(new byte[length]);
+            self[0].close();
+        });
+        self[0] = decoder;
+        decoder.receiveSpace().put(stream);
+        decoder.onReceived(stream.length);
+        assertEquals(1, frames.size());
+        assertEquals(0, pool.outstanding());
     }
 
     private FrameDecodeException decodeExpectingError(final byte[] stream)

@@ -93,4 +93,53 @@ class FramePoolTest
         assertThrows(IllegalArgumentException.class, () -> frame.frameLength(4097));
         frame.release();
     }
+    @Test
+    void trimFreesOnlyBuffersIdleForAWholePeriodDownToTheFloor()
+    {
+        final FramePool pool = new FramePool(1 << 20, 16 << 20, true);
+        final FrameBuffer[] buffers = new FrameBuffer[100];
+        for (int i = 0; i < buffers.length; i++)
+        {
+            buffers[i] = pool.acquire(4096);
+        }
+        for (final FrameBuffer buffer : buffers)
+        {
+            buffer.release();
+        }
+        assertEquals(100, pool.idleBuffers(4096));
+        final long floor = 10 * 4096;
+        assertEquals(0, pool.trim(floor), "just released: the first trim only starts the period");
+        for (int i = 0; i < 30; i++)
+        {
+            buffers[i] = pool.acquire(4096); // a working set of 30 in use during this period
+        }
+        for (int i = 0; i < 30; i++)
+        {
+            buffers[i].release();
+        }
+        assertEquals(70, pool.trim(floor), "the 70 no acquire needed are freed; the working set stays");
+        assertEquals(30, pool.idleBuffers(4096));
+        assertEquals(20, pool.trim(floor), "a quiet period: down to the floor");
+        assertEquals(10, pool.idleBuffers(4096));
+        assertEquals(0, pool.trim(floor), "never below the floor");
+        assertEquals(90, pool.trimmed());
+        final FrameBuffer again = pool.acquire(4096);
+        again.buffer().putLong(0, 42);
+        again.release();
+        pool.assertNoLeaks();
+    }
+
+    @Test
+    void trimWithAZeroFloorEmptiesEveryClassAfterAQuietPeriod()
+    {
+        final FramePool pool = new FramePool(1 << 20, 16 << 20, true);
+        pool.acquire(100).release();
+        pool.acquire(70_000).release();
+        pool.acquire(1 << 20).release();
+        pool.trim(0);
+        assertEquals(3, pool.trim(0));
+        assertEquals(0, pool.idleBuffers(100));
+        assertEquals(0, pool.idleBuffers(70_000));
+        assertEquals(0, pool.idleBuffers(1 << 20));
+    }
 }
