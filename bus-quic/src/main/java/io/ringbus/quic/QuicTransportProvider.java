@@ -32,6 +32,13 @@ public final class QuicTransportProvider implements TransportProvider
         return "quic";
     }
 
+    /** {@value TransportProvider#BIND_UDP}: its own UDP socket: a quic and a tcp listener may share a port. */
+    @Override
+    public String bindProtocol()
+    {
+        return BIND_UDP;
+    }
+
     @Override
     public boolean ownsSockets()
     {

@@ -28,6 +28,13 @@ public final class TlsTransportProvider implements TransportProvider
         return "tls";
     }
 
+    /** {@value TransportProvider#BIND_TCP}: TLS over the backend's TCP sockets. */
+    @Override
+    public String bindProtocol()
+    {
+        return BIND_TCP;
+    }
+
     @Override
     public Carrier serverCarrier(final BusConfig config, final URI listenUri)
     {

@@ -254,7 +254,7 @@ public final class UringBackend implements IoBackend
         {
             for (final UringHandle handle : new ArrayList<>(handles))
             {
-                handle.releaseFdNow();
+                handle.ops.releaseFdNow();
             }
             handles.clear();
             rearms.clear();

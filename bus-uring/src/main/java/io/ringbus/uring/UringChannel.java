@@ -27,10 +27,12 @@ import java.nio.ByteBuffer;
  * Errors map through {@link Errno} to the codes NIO gives. After {@link #close()} nothing is
  * delivered any more but {@link IoChannelHandler#onQuiescent()}.
  *
- * <p>States: {@code CONNECTING -> OPEN -> CLOSING -> CLOSE_SUBMITTED -> CLOSED}. CLOSING cancels
- * what is in flight and keeps the buffers it names reachable until their completions come back;
- * then the CLOSE goes to the ring; its completion drops the registration and makes the channel
- * {@link #isQuiescent() quiescent}: only then are the caller's buffers its own again. A cancel does
+ * <p>States: {@code CONNECTING -> OPEN} are the channel's own (the CONNECT completed);
+ * {@code CLOSING -> CLOSE_SUBMITTED -> CLOSED} are its descriptor's, owned by {@link InFlightOps}.
+ * CLOSING cancels what is in flight (a SHUTDOWN is let finish) and keeps the buffers it names
+ * reachable until their completions come back; then the CLOSE goes to the ring; its completion drops
+ * the registration and makes the channel {@link #isQuiescent() quiescent}: only then are the
+ * caller's buffers its own again. A cancel does
  * not promise that the operation it names did not run (the completion of a RECV whose data had
  * arrived may already be under way: it answers -EALREADY or -ENOENT and the RECV completes with the
  * bytes it copied), so nothing short of the operation's own completion does.
@@ -41,7 +43,7 @@ import java.nio.ByteBuffer;
  */
 final class UringChannel extends UringHandle implements IoChannel
 {
-    /** Life cycle of a channel. */
+    /** Life cycle of a channel: connecting, then its descriptor's {@link InFlightOps.State}. */
     enum State
     {
         CONNECTING, OPEN, CLOSING, CLOSE_SUBMITTED, CLOSED
@@ -55,15 +57,12 @@ final class UringChannel extends UringHandle implements IoChannel
     /** Largest bounce buffer for heap reads and writes; a longer heap read or write is cut (short). */
     static final int MAX_BOUNCE = 256 * 1024;
     private static final int MIN_BOUNCE = 16 * 1024;
-    private static final int NONE = -1;
 
     private final IoChannelHandler handler;
     private final InetSocketAddress remote;
-    private State state;
+    private boolean connected;
 
     private ByteBuffer readBuffer; // the kernel writes here (or into readBounce) until the RECV completes
-    private int readSequence = NONE;
-    private long readUserData;
     private long readAddress;
     private int readLength;
     private boolean readBounced;
@@ -72,12 +71,6 @@ final class UringChannel extends UringHandle implements IoChannel
 
     private ByteBuffer[] writeBuffers; // the kernel reads these until the WRITEV completes
     private int writeCount;
-    private int writeSequence = NONE; // the WRITEV, or the POLL_OUT standing in for it
-    private long writeUserData;
-
-    private int connectSequence = NONE;
-    private long connectUserData;
-    private boolean shutdownPending;
     private boolean outputShut;
 
     private UnsafeBuffer iovecs;
@@ -87,16 +80,22 @@ final class UringChannel extends UringHandle implements IoChannel
     UringChannel(final UringBackend backend, final int fd, final IoChannelHandler handler,
         final InetSocketAddress remote, final boolean connected)
     {
-        super(backend, fd);
+        super(backend, fd, 1 << OpData.SHUTDOWN); // a SHUTDOWN is not cancelled: the CLOSE waits for it
         this.handler = handler;
         this.remote = remote;
-        this.state = connected ? State.OPEN : State.CONNECTING;
+        this.connected = connected;
     }
 
     /** The current state (tests, logs). */
     State state()
     {
-        return state;
+        switch (ops.state())
+        {
+            case OPEN: return connected ? State.OPEN : State.CONNECTING;
+            case CLOSING: return State.CLOSING;
+            case CLOSE_SUBMITTED: return State.CLOSE_SUBMITTED;
+            default: return State.CLOSED;
+        }
     }
 
     /** Submit the CONNECT of a channel made by {@link UringBackend#connect}. */
@@ -104,15 +103,14 @@ final class UringChannel extends UringHandle implements IoChannel
     {
         sockaddr = new UnsafeBuffer(BufferUtil.allocateDirectAligned(SockAddr.CAPACITY, 8));
         final int length = SockAddr.write(sockaddr, address);
-        connectSequence = nextSequence();
-        connectUserData = submit(Sqes.connect(fd, sockaddr.addressOffset(), length,
-            OpData.encode(OpData.CONNECT, connectSequence)));
+        final long data = ops.nextData(OpData.CONNECT);
+        ops.arm(data, Sqes.connect(fd, sockaddr.addressOffset(), length, data));
     }
 
     @Override
     public void read(final ByteBuffer dst)
     {
-        if (readSequence != NONE)
+        if (ops.isArmed(OpData.RECV))
         {
             throw new IllegalStateException("a read is already pending");
         }
@@ -120,13 +118,13 @@ final class UringChannel extends UringHandle implements IoChannel
         {
             throw new IllegalArgumentException("a read needs room in its buffer");
         }
-        if (state != State.OPEN)
+        if (!ops.isOpen())
         {
-            if (state == State.CONNECTING)
-            {
-                throw new IllegalStateException("read before the connect completed");
-            }
             return; // closed: like NIO, the read never completes
+        }
+        if (!connected)
+        {
+            throw new IllegalStateException("read before the connect completed");
         }
         readBuffer = dst;
         if (dst.isDirect())
@@ -147,8 +145,8 @@ final class UringChannel extends UringHandle implements IoChannel
 
     private void submitRecv()
     {
-        readSequence = nextSequence();
-        readUserData = submit(Sqes.recv(fd, readAddress, readLength, OpData.encode(OpData.RECV, readSequence)));
+        final long data = ops.nextData(OpData.RECV);
+        ops.arm(data, Sqes.recv(fd, readAddress, readLength, data));
     }
 
     /** {@code current} if it holds {@code length} bytes, else a larger direct buffer (powers of two). */
@@ -165,17 +163,17 @@ final class UringChannel extends UringHandle implements IoChannel
     @Override
     public void writev(final ByteBuffer[] srcs, final int count)
     {
-        if (writeSequence != NONE)
+        if (ops.isArmed(OpData.WRITEV) || ops.isArmed(OpData.POLL_OUT))
         {
             throw new IllegalStateException("a write is already pending");
         }
-        if (state != State.OPEN)
+        if (!ops.isOpen())
         {
-            if (state == State.CONNECTING)
-            {
-                throw new IllegalStateException("write before the connect completed");
-            }
             return;
+        }
+        if (!connected)
+        {
+            throw new IllegalStateException("write before the connect completed");
         }
         final int max = Math.min(count, IOV_MAX);
         ensureIovecCapacity(max);
@@ -235,9 +233,8 @@ final class UringChannel extends UringHandle implements IoChannel
 
     private void submitWritev()
     {
-        writeSequence = nextSequence();
-        writeUserData = submit(Sqes.writev(fd, iovecs.addressOffset(), writeCount,
-            OpData.encode(OpData.WRITEV, writeSequence)));
+        final long data = ops.nextData(OpData.WRITEV);
+        ops.arm(data, Sqes.writev(fd, iovecs.addressOffset(), writeCount, data));
     }
 
     private void ensureIovecCapacity(final int count)
@@ -259,42 +256,19 @@ final class UringChannel extends UringHandle implements IoChannel
     @Override
     public void shutdownOutput()
     {
-        if (state != State.OPEN || outputShut)
+        if (!ops.isOpen() || !connected || outputShut)
         {
             return;
         }
         outputShut = true;
-        shutdownPending = true;
-        submit(Sqes.shutdownOutput(fd, OpData.encode(OpData.SHUTDOWN, nextSequence())));
-    }
-
-    @Override
-    public void close()
-    {
-        if (state != State.OPEN && state != State.CONNECTING)
-        {
-            return;
-        }
-        state = State.CLOSING;
-        if (connectSequence != NONE)
-        {
-            cancel(connectUserData);
-        }
-        if (readSequence != NONE)
-        {
-            cancel(readUserData);
-        }
-        if (writeSequence != NONE)
-        {
-            cancel(writeUserData);
-        }
-        closeIfIdle();
+        final long data = ops.nextData(OpData.SHUTDOWN);
+        ops.arm(data, Sqes.shutdownOutput(fd, data));
     }
 
     @Override
     public boolean isClosed()
     {
-        return state != State.OPEN && state != State.CONNECTING;
+        return !ops.isOpen();
     }
 
     /**
@@ -305,7 +279,7 @@ final class UringChannel extends UringHandle implements IoChannel
     @Override
     public boolean isQuiescent()
     {
-        return state == State.CLOSED;
+        return ops.isQuiescent();
     }
 
     @Override
@@ -314,69 +288,45 @@ final class UringChannel extends UringHandle implements IoChannel
         return remote;
     }
 
-    /** CLOSE the descriptor once nothing in flight names it any more. */
-    private void closeIfIdle()
+    /**
+     * An operation of this channel completed ({@link InFlightOps} matched its sequence). After
+     * {@link #close()} the result is dropped: nothing is delivered but {@code onQuiescent}.
+     */
+    @Override
+    void onCompletion(final int res, final int flags, final long data)
     {
-        if (state == State.CLOSING && readSequence == NONE && writeSequence == NONE && connectSequence == NONE &&
-            !shutdownPending)
+        switch (OpData.kind(data))
         {
-            state = State.CLOSE_SUBMITTED;
-            submitClose();
+            case OpData.RECV:
+                onRecv(res);
+                break;
+            case OpData.WRITEV:
+                onWritev(res);
+                break;
+            case OpData.POLL_OUT:
+                onPollOut(res);
+                break;
+            case OpData.CONNECT:
+                onConnected(res);
+                break;
+            case OpData.SHUTDOWN:
+                // A failure (ENOTCONN after a reset) shows on the next read, as on NIO.
+                break;
+            default:
+                onUnexpectedCompletion(res, data);
+                break;
         }
     }
 
     @Override
-    void onCompletion(final int res, final int flags, final long data)
+    void onQuiescent()
     {
-        final int sequence = OpData.sequence(data);
-        try
-        {
-            switch (OpData.kind(data))
-            {
-                case OpData.RECV:
-                    onRecv(res, sequence, data);
-                    break;
-                case OpData.WRITEV:
-                    onWritev(res, sequence, data);
-                    break;
-                case OpData.POLL_OUT:
-                    onPollOut(res, sequence, data);
-                    break;
-                case OpData.CONNECT:
-                    onConnected(res, sequence, data);
-                    break;
-                case OpData.SHUTDOWN:
-                    // A failure (ENOTCONN after a reset) shows on the next read, as on NIO.
-                    shutdownPending = false;
-                    break;
-                case OpData.CANCEL:
-                    // -ENOENT / -EALREADY: the target finished first; its own completion comes anyway.
-                    break;
-                case OpData.CLOSE:
-                    state = State.CLOSED;
-                    onClosed(res);
-                    handler.onQuiescent(); // every other operation completed before the CLOSE went out
-                    break;
-                default:
-                    backend.onUnexpectedCompletion(this, res, data);
-                    break;
-            }
-        }
-        finally
-        {
-            closeIfIdle(); // the handler may have closed the channel from its callback
-        }
+        handler.onQuiescent(); // the CLOSE completed, after every other operation on the descriptor
     }
 
-    private void onRecv(final int res, final int sequence, final long data)
+    private void onRecv(final int res)
     {
-        if (sequence != readSequence)
-        {
-            backend.onUnexpectedCompletion(this, res, data);
-            return;
-        }
-        readSequence = NONE;
-        if (state != State.OPEN)
+        if (!ops.isOpen())
         {
             readBuffer = null; // closed locally: the read completes not at all
             return;
@@ -395,15 +345,9 @@ final class UringChannel extends UringHandle implements IoChannel
         handler.onRead(Errno.readResult(res));
     }
 
-    private void onWritev(final int res, final int sequence, final long data)
+    private void onWritev(final int res)
     {
-        if (sequence != writeSequence)
-        {
-            backend.onUnexpectedCompletion(this, res, data);
-            return;
-        }
-        writeSequence = NONE;
-        if (state != State.OPEN)
+        if (!ops.isOpen())
         {
             writeBuffers = null;
             return;
@@ -412,8 +356,8 @@ final class UringChannel extends UringHandle implements IoChannel
         {
             // Kernels before 5.12 answer a WRITEV on an O_NONBLOCK socket (our outbound ones) with
             // EAGAIN instead of waiting: wait for room, then write the same iovecs again.
-            writeSequence = nextSequence();
-            writeUserData = submit(Sqes.pollOut(fd, OpData.encode(OpData.POLL_OUT, writeSequence)));
+            final long data = ops.nextData(OpData.POLL_OUT);
+            ops.arm(data, Sqes.pollOut(fd, data));
             return;
         }
         if (res == -Errno.EINTR)
@@ -425,15 +369,9 @@ final class UringChannel extends UringHandle implements IoChannel
         handler.onWrite(Errno.writeResult(res));
     }
 
-    private void onPollOut(final int res, final int sequence, final long data)
+    private void onPollOut(final int res)
     {
-        if (sequence != writeSequence)
-        {
-            backend.onUnexpectedCompletion(this, res, data);
-            return;
-        }
-        writeSequence = NONE;
-        if (state != State.OPEN)
+        if (!ops.isOpen())
         {
             writeBuffers = null;
             return;
@@ -447,22 +385,16 @@ final class UringChannel extends UringHandle implements IoChannel
         submitWritev(); // writable, or POLLERR/POLLHUP: the WRITEV reports which
     }
 
-    private void onConnected(final int res, final int sequence, final long data)
+    private void onConnected(final int res)
     {
-        if (sequence != connectSequence)
-        {
-            backend.onUnexpectedCompletion(this, res, data);
-            return;
-        }
-        connectSequence = NONE;
-        if (state != State.CONNECTING)
+        if (!ops.isOpen() || connected)
         {
             return;
         }
         final int result = Errno.connectResult(res);
         if (result == 0)
         {
-            state = State.OPEN;
+            connected = true;
         }
         handler.onConnect(result);
     }

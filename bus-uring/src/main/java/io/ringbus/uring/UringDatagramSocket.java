@@ -34,14 +34,15 @@ import java.nio.channels.UnresolvedAddressException;
  * ring names no buffer, so nothing the caller owns is lent to the kernel past the call (unlike a
  * {@link UringChannel}'s RECV and WRITEV) and a QUIC endpoint may reuse its buffers at once.
  *
- * <p>States: {@code OPEN -> CLOSING -> CLOSE_SUBMITTED -> CLOSED}. {@link #close()} cancels the
- * poll (ASYNC_CANCEL) and CLOSEs the descriptor through the ring once the poll is over; no
+ * <p>States are its descriptor's ({@link InFlightOps}): {@code OPEN -> CLOSING -> CLOSE_SUBMITTED ->
+ * CLOSED}. {@link #close()} cancels the poll (ASYNC_CANCEL) and CLOSEs the descriptor through the
+ * ring once the poll is over; no
  * {@code onReadable} runs after it, and {@code receive}/{@code send} throw
  * {@link ClosedChannelException}. Owner shard thread only.
  */
 final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
 {
-    /** Life cycle of a datagram socket. */
+    /** Life cycle of a datagram socket: its descriptor's {@link InFlightOps.State}, named here for tests and logs. */
     enum State
     {
         OPEN, CLOSING, CLOSE_SUBMITTED, CLOSED
@@ -55,7 +56,6 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
     /** Largest bounce for a heap buffer: the largest UDP payload (65,535 minus the 8-byte header) fits. */
     static final int MAX_BOUNCE = 64 * 1024;
     private static final int MIN_BOUNCE = 2 * 1024;
-    private static final int NONE = -1;
     private static final System.Logger LOG = System.getLogger(UringDatagramSocket.class.getName());
 
     private final UringSocket socket;
@@ -63,9 +63,6 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
     private final InetSocketAddress local;
     private final boolean connected;
     private final boolean multishot;
-    private State state = State.OPEN;
-    private int pollSequence = NONE;
-    private long pollUserData;
     private long pollFailures;
     private int lastPollErrno;
     private ByteBuffer bounce;
@@ -73,7 +70,7 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
     UringDatagramSocket(final UringBackend backend, final UringSocket socket, final Runnable onReadable,
         final boolean connected, final boolean multishot)
     {
-        super(backend, socket.intValue());
+        super(backend, socket.intValue(), 0);
         this.socket = socket;
         this.onReadable = onReadable;
         this.local = socket.localAddress();
@@ -134,7 +131,13 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
     /** The current state (tests, logs). */
     State state()
     {
-        return state;
+        switch (ops.state())
+        {
+            case OPEN: return State.OPEN;
+            case CLOSING: return State.CLOSING;
+            case CLOSE_SUBMITTED: return State.CLOSE_SUBMITTED;
+            default: return State.CLOSED;
+        }
     }
 
     /** POLL_ADD completions that failed (logged when the errno changes). */
@@ -146,54 +149,19 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
     /** Arm the POLL_ADD (at registration, and again when a one-shot or an ended multishot completed). */
     void arm()
     {
-        if (state != State.OPEN || pollSequence != NONE)
+        if (!ops.isOpen() || ops.isArmed(OpData.POLL_IN))
         {
             return;
         }
-        pollSequence = nextSequence();
-        pollUserData = submit(Sqes.pollIn(fd, multishot, OpData.encode(OpData.POLL_IN, pollSequence)));
+        final long data = ops.nextData(OpData.POLL_IN);
+        ops.arm(data, Sqes.pollIn(fd, multishot, data));
     }
 
+    /** The POLL_ADD completed (its SQE is over unless {@code IORING_CQE_F_MORE} is set). */
     @Override
     void onCompletion(final int res, final int flags, final long data)
     {
-        try
-        {
-            switch (OpData.kind(data))
-            {
-                case OpData.POLL_IN:
-                    onPollIn(res, flags, data);
-                    break;
-                case OpData.CANCEL:
-                    // -ENOENT / -EALREADY: the poll finished first; its own completion comes anyway.
-                    break;
-                case OpData.CLOSE:
-                    state = State.CLOSED;
-                    onClosed(res);
-                    break;
-                default:
-                    backend.onUnexpectedCompletion(this, res, data);
-                    break;
-            }
-        }
-        finally
-        {
-            closeIfIdle(); // the owner may have closed the socket from onReadable
-        }
-    }
-
-    private void onPollIn(final int res, final int flags, final long data)
-    {
-        if (OpData.sequence(data) != pollSequence)
-        {
-            backend.onUnexpectedCompletion(this, res, data);
-            return;
-        }
-        if ((flags & Sqes.IORING_CQE_F_MORE) == 0)
-        {
-            pollSequence = NONE; // this SQE is finished
-        }
-        if (state != State.OPEN || res == -Errno.ECANCELED)
+        if (!ops.isOpen() || res == -Errno.ECANCELED)
         {
             return;
         }
@@ -311,7 +279,7 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
 
     private void ensureOpen() throws ClosedChannelException
     {
-        if (state != State.OPEN)
+        if (!ops.isOpen())
         {
             throw new ClosedChannelException();
         }
@@ -321,30 +289,5 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
     public InetSocketAddress localAddress()
     {
         return local;
-    }
-
-    @Override
-    public void close()
-    {
-        if (state != State.OPEN)
-        {
-            return;
-        }
-        state = State.CLOSING;
-        if (pollSequence != NONE)
-        {
-            cancel(pollUserData);
-        }
-        closeIfIdle();
-    }
-
-    /** CLOSE the descriptor once the poll no longer names it. */
-    private void closeIfIdle()
-    {
-        if (state == State.CLOSING && pollSequence == NONE)
-        {
-            state = State.CLOSE_SUBMITTED;
-            submitClose();
-        }
     }
 }

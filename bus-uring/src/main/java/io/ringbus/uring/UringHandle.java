@@ -7,27 +7,33 @@ import io.netty.channel.uring.IoUringIoHandle;
 import io.netty.channel.uring.IoUringIoOps;
 
 /**
- * One descriptor registered with a shard's ring: a {@link UringChannel} or a {@link UringListener}.
- * Netty routes each completion to it by the registration id in the user_data; the handle copies
- * the reused event's fields and dispatches on the kind packed by {@link OpData}.
+ * One descriptor registered with a shard's ring: a {@link UringChannel}, a {@link UringListener} or a
+ * {@link UringDatagramSocket}. Netty routes each completion to it by the registration id in the
+ * user_data; the handle copies the reused event's fields and passes them to its {@link InFlightOps},
+ * which owns the operations in flight on the descriptor and its close, and hands the handle's own
+ * kinds back to {@link #onCompletion}.
  *
- * <p>Descriptor rule: the CLOSE goes to the ring only once no other operation on the descriptor is
- * in flight (they are cancelled first), so no SQE ever names a number the kernel has already
- * given to another file. Owner shard thread only.
+ * <p>Descriptor rule (owner: {@link InFlightOps}): the CLOSE goes to the ring only once no other
+ * operation on the descriptor is in flight (they are cancelled first), so no SQE ever names a number
+ * the kernel has already given to another file. Owner shard thread only.
  */
 abstract class UringHandle implements IoUringIoHandle
 {
     final UringBackend backend;
     final int fd;
+    /** The operations in flight on {@link #fd} and its close. */
+    final InFlightOps ops;
     IoRegistration registration;
-    private int sequence;
-    /** True once the descriptor is closed or its CLOSE is in the ring: it is never closed twice. */
-    private boolean fdReleased;
 
-    UringHandle(final UringBackend backend, final int fd)
+    /**
+     * @param keptAtCloseMask {@code 1 << kind} for each {@link OpData} kind that {@link #close()} lets
+     *                        finish instead of cancelling it.
+     */
+    UringHandle(final UringBackend backend, final int fd, final int keptAtCloseMask)
     {
         this.backend = backend;
         this.fd = fd;
+        this.ops = new InFlightOps(this, keptAtCloseMask);
     }
 
     @Override
@@ -40,7 +46,7 @@ abstract class UringHandle implements IoUringIoHandle
         final long data = completion.userData();
         try
         {
-            onCompletion(res, flags, data);
+            ops.onCompletion(res, flags, data);
         }
         catch (final RuntimeException ex)
         {
@@ -49,12 +55,34 @@ abstract class UringHandle implements IoUringIoHandle
         }
     }
 
-    /** A completion of one of this handle's operations: {@code res} is {@code cqe->res}. */
+    /**
+     * The completion of an operation this handle armed through {@link #ops} and that was still in
+     * flight ({@link InFlightOps} already matched its sequence): {@code res} is {@code cqe->res}. It
+     * also comes after {@link #close()}, when {@link InFlightOps#isOpen()} is false: the operation
+     * is over, its result is dropped.
+     */
     abstract void onCompletion(int res, int flags, long data);
 
-    /** Close the handle (IoChannel/IoListener close, and Netty's ring teardown). */
+    /** A completion no operation in flight was waiting for (a bug if ever seen). */
+    void onUnexpectedCompletion(final int res, final long data)
+    {
+        backend.onUnexpectedCompletion(this, res, data);
+    }
+
+    /** The CLOSE completed: nothing on the descriptor names a buffer any more. */
+    void onQuiescent()
+    {
+    }
+
+    /**
+     * Close the handle (IoChannel/IoListener/IoDatagramSocket close, and Netty's ring teardown):
+     * cancel what is in flight, then CLOSE the descriptor through the ring. Idempotent.
+     */
     @Override
-    public abstract void close();
+    public final void close()
+    {
+        ops.close();
+    }
 
     @Override
     public final void registered()
@@ -69,34 +97,14 @@ abstract class UringHandle implements IoUringIoHandle
     }
 
     /** Submit one SQE; returns its full 64-bit user_data (what an ASYNC_CANCEL names). */
-    final long submit(final IoUringIoOps ops)
+    final long submit(final IoUringIoOps sqe)
     {
-        final long userData = registration.submit(ops);
+        final long userData = registration.submit(sqe);
         if (userData == 0)
         {
             throw new IllegalStateException("fd " + fd + ": submission on a cancelled io_uring registration");
         }
         return userData;
-    }
-
-    /** A fresh sequence number for the next operation's {@link OpData}. */
-    final int nextSequence()
-    {
-        sequence = OpData.next(sequence);
-        return sequence;
-    }
-
-    /** Cancel the in-flight operation whose user_data is {@code target}. */
-    final void cancel(final long target)
-    {
-        submit(Sqes.cancel(target, OpData.encode(OpData.CANCEL, nextSequence())));
-    }
-
-    /** Hand the descriptor to the ring's CLOSE; nothing else may be in flight on it. */
-    final void submitClose()
-    {
-        fdReleased = true;
-        submit(Sqes.close(fd, OpData.encode(OpData.CLOSE, nextSequence())));
     }
 
     /** The CLOSE completed (or failed: the descriptor is gone either way); drop the registration. */
@@ -107,16 +115,6 @@ abstract class UringHandle implements IoUringIoHandle
             backend.onCloseFailure(this, res);
         }
         registration.cancel();
-    }
-
-    /** Backend teardown: close the descriptor now unless a CLOSE already went to the ring. */
-    final void releaseFdNow()
-    {
-        if (!fdReleased)
-        {
-            fdReleased = true;
-            UringSocket.closeQuietly(fd);
-        }
     }
 
     @Override

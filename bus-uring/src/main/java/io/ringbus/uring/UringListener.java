@@ -14,29 +14,19 @@ import java.util.function.Consumer;
  * ACCEPT is re-armed on the next poll rather than at once, so a full descriptor table does not spin
  * inside one poll.
  *
- * <p>States: {@code ACCEPTING -> CLOSING -> CLOSE_SUBMITTED -> CLOSED}. Owner shard thread only.
+ * <p>States are its descriptor's ({@link InFlightOps}): OPEN accepts; {@link #close()} cancels the
+ * ACCEPT and CLOSEs the descriptor once the ACCEPT completed. Owner shard thread only.
  */
 final class UringListener extends UringHandle implements IoListener
 {
-    /** Life cycle of a listener. */
-    enum State
-    {
-        ACCEPTING, CLOSING, CLOSE_SUBMITTED, CLOSED
-    }
-
-    private static final int NONE = -1;
-
     private final InetSocketAddress local;
     private final Consumer<AcceptedSocket> onAccept;
     private final boolean multishot;
-    private State state = State.ACCEPTING;
-    private int acceptSequence = NONE;
-    private long acceptUserData;
 
     UringListener(final UringBackend backend, final int fd, final InetSocketAddress local,
         final Consumer<AcceptedSocket> onAccept, final boolean multishot)
     {
-        super(backend, fd);
+        super(backend, fd, 0);
         this.local = local;
         this.onAccept = onAccept;
         this.multishot = multishot;
@@ -51,61 +41,23 @@ final class UringListener extends UringHandle implements IoListener
     /** Arm the ACCEPT (at registration, and again when a one-shot or a failed multishot ended). */
     void arm()
     {
-        if (state != State.ACCEPTING || acceptSequence != NONE)
+        if (!ops.isOpen() || ops.isArmed(OpData.ACCEPT))
         {
             return;
         }
-        acceptSequence = nextSequence();
-        acceptUserData = submit(Sqes.accept(fd, multishot, OpData.encode(OpData.ACCEPT, acceptSequence)));
+        final long data = ops.nextData(OpData.ACCEPT);
+        ops.arm(data, Sqes.accept(fd, multishot, data));
     }
 
+    /** The ACCEPT completed (its SQE is over unless {@code IORING_CQE_F_MORE} is set). */
     @Override
     void onCompletion(final int res, final int flags, final long data)
     {
-        try
-        {
-            switch (OpData.kind(data))
-            {
-                case OpData.ACCEPT:
-                    onAccepted(res, flags, data);
-                    break;
-                case OpData.CANCEL:
-                    break;
-                case OpData.CLOSE:
-                    state = State.CLOSED;
-                    onClosed(res);
-                    break;
-                default:
-                    backend.onUnexpectedCompletion(this, res, data);
-                    break;
-            }
-        }
-        finally
-        {
-            closeIfIdle();
-        }
-    }
-
-    private void onAccepted(final int res, final int flags, final long data)
-    {
-        if (OpData.sequence(data) != acceptSequence)
-        {
-            if (res >= 0)
-            {
-                UringSocket.closeQuietly(res);
-            }
-            backend.onUnexpectedCompletion(this, res, data);
-            return;
-        }
-        if ((flags & Sqes.IORING_CQE_F_MORE) == 0)
-        {
-            acceptSequence = NONE; // this SQE is finished
-        }
         if (res >= 0)
         {
             try
             {
-                if (state == State.ACCEPTING)
+                if (ops.isOpen())
                 {
                     onAccept.accept(new UringAcceptedSocket(res));
                 }
@@ -122,7 +74,7 @@ final class UringListener extends UringHandle implements IoListener
         else if (res != -Errno.ECANCELED)
         {
             backend.onAcceptFailure(this, res);
-            if (acceptSequence == NONE && state == State.ACCEPTING)
+            if (!ops.isArmed(OpData.ACCEPT) && ops.isOpen())
             {
                 backend.rearmLater(this);
             }
@@ -130,32 +82,18 @@ final class UringListener extends UringHandle implements IoListener
     }
 
     @Override
-    public InetSocketAddress localAddress()
+    void onUnexpectedCompletion(final int res, final long data)
     {
-        return local;
+        if (OpData.kind(data) == OpData.ACCEPT && res >= 0)
+        {
+            UringSocket.closeQuietly(res); // a descriptor nobody waits for: do not leak it
+        }
+        super.onUnexpectedCompletion(res, data);
     }
 
     @Override
-    public void close()
+    public InetSocketAddress localAddress()
     {
-        if (state != State.ACCEPTING)
-        {
-            return;
-        }
-        state = State.CLOSING;
-        if (acceptSequence != NONE)
-        {
-            cancel(acceptUserData);
-        }
-        closeIfIdle();
-    }
-
-    private void closeIfIdle()
-    {
-        if (state == State.CLOSING && acceptSequence == NONE)
-        {
-            state = State.CLOSE_SUBMITTED;
-            submitClose();
-        }
+        return local;
     }
 }

@@ -16,11 +16,14 @@
  *
  * <h2>Completion identity: user_data</h2>
  * Every socket is one Netty registration ({@link io.ringbus.uring.UringChannel},
- * {@link io.ringbus.uring.UringListener}, both {@code IoUringIoHandle}s). The 64-bit user_data of an
+ * {@link io.ringbus.uring.UringListener}, {@link io.ringbus.uring.UringDatagramSocket}: all
+ * {@link io.ringbus.uring.UringHandle}s). The 64-bit user_data of an
  * SQE is {@code [registration id:32][unused:8][opcode:8][ours:16]}; our 16 bits are
  * {@code [0:1][kind:4][sequence:11]} ({@link io.ringbus.uring.OpData}). Netty finds the handle by the
- * id in an int map; the handle switches on the kind and checks the sequence against the one operation
- * of that kind it has in flight. Nothing is allocated to recognise a completion, and the event object
+ * id in an int map; the handle's {@link io.ringbus.uring.InFlightOps} checks the sequence against the
+ * one operation of that kind in flight, and the handle switches on the kind. The arm / cancel /
+ * close-when-idle rule of every handle lives in that one class. Nothing is allocated to recognise a
+ * completion, and the event object
  * Netty reuses is copied field by field before anything can re-enter. (Submitting still makes one
  * short-lived {@code IoUringIoOps} per SQE: that is Netty's submit API.)
  *

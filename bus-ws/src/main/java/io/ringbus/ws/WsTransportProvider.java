@@ -21,6 +21,13 @@ public final class WsTransportProvider implements TransportProvider
         return "ws";
     }
 
+    /** {@value TransportProvider#BIND_TCP}: WebSocket over the backend's TCP sockets. */
+    @Override
+    public String bindProtocol()
+    {
+        return BIND_TCP;
+    }
+
     @Override
     public InetSocketAddress address(final URI uri)
     {

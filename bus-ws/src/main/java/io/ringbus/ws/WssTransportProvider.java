@@ -31,6 +31,13 @@ public final class WssTransportProvider implements TransportProvider
         return "wss";
     }
 
+    /** {@value TransportProvider#BIND_TCP}: WebSocket over TLS over the backend's TCP sockets. */
+    @Override
+    public String bindProtocol()
+    {
+        return BIND_TCP;
+    }
+
     @Override
     public InetSocketAddress address(final URI uri)
     {

@@ -2,6 +2,7 @@ package io.ringbus.core.config;
 
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.transport.TransportProvider;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -1115,26 +1116,29 @@ public final class BusConfig
             }
         }
 
+        /**
+         * Each listen URI names a scheme some {@link TransportProvider} on the class path serves, and
+         * is {@code scheme://host:port}; no two bind the same host:port in the same port space (the
+         * provider's {@link TransportProvider#bindProtocol()}: tcp, tls, ws and wss share TCP's, quic
+         * is UDP). BusConfig knows no scheme by name: a transport module on the class path adds its own.
+         */
         private void validateListen()
         {
-            // One bind key per listener: TCP-based schemes share the TCP port space, quic is UDP.
+            if (listen.isEmpty())
+            {
+                return;
+            }
+            List<TransportProvider> providers = TransportProvider.available();
             Map<String, URI> bound = new HashMap<>();
             for (URI uri : listen)
             {
-                String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
-                String protocol;
-                if ("tcp".equals(scheme) || "tls".equals(scheme) || "ws".equals(scheme) || "wss".equals(scheme))
+                TransportProvider provider = TransportProvider.find(providers, uri.getScheme());
+                if (provider == null)
                 {
-                    protocol = "tcp";
+                    throw new InvalidConfigException(
+                            "listen", uri, "scheme must be one of " + TransportProvider.schemes(providers));
                 }
-                else if ("quic".equals(scheme))
-                {
-                    protocol = "udp";
-                }
-                else
-                {
-                    throw new InvalidConfigException("listen", uri, "scheme must be one of tcp, tls, ws, wss, quic");
-                }
+                String protocol = provider.bindProtocol();
                 if (uri.getHost() == null || uri.getPort() < 0)
                 {
                     throw new InvalidConfigException("listen", uri, "must be scheme://host:port");

@@ -8,4 +8,11 @@ public final class TcpTransportProvider implements TransportProvider
     {
         return "tcp";
     }
+
+    /** {@value TransportProvider#BIND_TCP}: the backend's TCP sockets. */
+    @Override
+    public String bindProtocol()
+    {
+        return BIND_TCP;
+    }
 }

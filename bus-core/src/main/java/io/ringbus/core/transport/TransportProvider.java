@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.ServiceLoader;
 import java.util.function.Consumer;
@@ -21,13 +22,30 @@ import java.util.function.Consumer;
  *
  * <p>A provider names its scheme, resolves listen and connect URIs, and for stream transports
  * with a carrier layer (tls, ws, wss) creates the {@link Carrier} that sits between the socket
- * bytes and the frame decoder; the tcp provider, in bus-core, has none. Implementations are
- * stateless and thread-safe.
+ * bytes and the frame decoder; the tcp provider, in bus-core, has none. It also says which port
+ * space its listeners bind in ({@link #bindProtocol()}), so {@code BusConfig} checks listen URIs of
+ * any scheme on the class path without knowing its name. Implementations are stateless and
+ * thread-safe.
  */
 public interface TransportProvider
 {
+    /** {@link #bindProtocol()} of a transport on the backend's TCP sockets (tcp, tls, ws, wss). */
+    String BIND_TCP = "tcp";
+    /** {@link #bindProtocol()} of a transport on UDP sockets (quic). */
+    String BIND_UDP = "udp";
+
     /** The URI scheme served, lower case: tcp, tls, ws, wss, quic. */
     String scheme();
+
+    /**
+     * The protocol whose port space a listener of this scheme binds in, lower case: {@link #BIND_TCP}
+     * (the default: the backend's TCP sockets) or {@link #BIND_UDP}. Two listeners with the same bind
+     * protocol, host and port (not 0) collide, whatever their schemes: {@code BusConfig} rejects them.
+     */
+    default String bindProtocol()
+    {
+        return BIND_TCP;
+    }
 
     /** The socket address a URI of this scheme names; throws IllegalArgumentException naming the problem. */
     default InetSocketAddress address(final URI uri)
@@ -101,16 +119,53 @@ public interface TransportProvider
      */
     static TransportProvider forScheme(final String scheme)
     {
-        final List<String> available = new ArrayList<>();
+        final List<TransportProvider> providers = available();
+        final TransportProvider provider = find(providers, scheme);
+        if (provider == null)
+        {
+            throw new IllegalArgumentException("scheme " + scheme + ": no transport on the class path (available: [" +
+                schemes(providers) + "])");
+        }
+        return provider;
+    }
+
+    /**
+     * Every provider on the class path ({@link ServiceLoader}, the thread's context class loader),
+     * ordered by {@link #bindProtocol()}, then {@link #scheme()}: a stable order for messages
+     * ("tcp, tls, ws, wss, quic").
+     */
+    static List<TransportProvider> available()
+    {
+        final List<TransportProvider> providers = new ArrayList<>();
         for (final TransportProvider provider : ServiceLoader.load(TransportProvider.class))
         {
-            if (provider.scheme().equalsIgnoreCase(scheme))
-            {
-                return provider;
-            }
-            available.add(provider.scheme());
+            providers.add(provider);
         }
-        throw new IllegalArgumentException("scheme " + scheme + ": no transport on the class path (available: " +
-            available + ")");
+        providers.sort(Comparator.comparing(TransportProvider::bindProtocol).thenComparing(TransportProvider::scheme));
+        return providers;
+    }
+
+    /** The first of {@code providers} serving {@code scheme} (any case), or null if none does. */
+    static TransportProvider find(final List<TransportProvider> providers, final String scheme)
+    {
+        for (int i = 0; i < providers.size(); i++)
+        {
+            if (providers.get(i).scheme().equalsIgnoreCase(scheme))
+            {
+                return providers.get(i);
+            }
+        }
+        return null;
+    }
+
+    /** The schemes of {@code providers}, in their order, comma separated: "tcp, tls, ws, wss, quic". */
+    static String schemes(final List<TransportProvider> providers)
+    {
+        final StringBuilder text = new StringBuilder();
+        for (int i = 0; i < providers.size(); i++)
+        {
+            text.append(i == 0 ? "" : ", ").append(providers.get(i).scheme());
+        }
+        return text.toString();
     }
 }
