@@ -173,7 +173,7 @@ public final class MessageBus implements AutoCloseable
         {
             final Shard shard = bus.shards[i];
             // The shard catches what escapes its duty cycle itself; this sees only onStart/onClose.
-            bus.runners[i] = new AgentRunner(NoOpIdleStrategy.INSTANCE, ex -> bus.onRunnerError(shard, ex), null, shard);
+            bus.runners[i] = new AgentRunner(shard.idleStrategy(), ex -> bus.onRunnerError(shard, ex), null, shard);
             AgentRunner.startOnThread(bus.runners[i]);
         }
         bus.shards[0].execute(bus.trimPool);
