@@ -76,6 +76,7 @@ final class CloseHandshake
     private int violationCode;
     private String violation;
 
+    /** Where the close handshake stands now (for tests and diagnostics). */
     State state()
     {
         return state;
