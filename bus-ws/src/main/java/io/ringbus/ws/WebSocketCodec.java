@@ -11,8 +11,8 @@ import java.util.Base64;
 
 /**
  * The byte-level rules of RFC 6455 section 5 as static helpers over Agrona buffers: frame header
- * layout, masking, close codes, the UTF-8 check of close reasons, and the handshake's accept
- * value (section 4.2.2). Stateless; any thread.
+ * layout, masking, close codes, the UTF-8 check of close reasons, the handshake's accept
+ * value (section 4.2.2), and the printable form of a reason text. Stateless; any thread.
  */
 final class WebSocketCodec
 {
@@ -251,6 +251,21 @@ final class WebSocketCodec
             i += count + 1;
         }
         return true;
+    }
+
+    /**
+     * {@code text} cut to 200 characters with anything but printable ASCII replaced by '?': safe in
+     * a log line, an HTTP error answer and a close frame's reason.
+     */
+    static String printable(final String text)
+    {
+        final StringBuilder line = new StringBuilder(Math.min(text.length(), 200));
+        for (int i = 0; i < text.length() && i < 200; i++)
+        {
+            final char c = text.charAt(i);
+            line.append(c >= 0x20 && c < 0x7F ? c : '?');
+        }
+        return line.toString();
     }
 
     /** RFC 6455 4.2.2 step 5.4: base64(SHA-1(key + GUID)). */

@@ -16,16 +16,11 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.SecureRandom;
-import java.util.Base64;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.BiConsumer;
 
-import static io.ringbus.ws.WebSocketCodec.CLOSE_GOING_AWAY;
-import static io.ringbus.ws.WebSocketCodec.CLOSE_INTERNAL_ERROR;
 import static io.ringbus.ws.WebSocketCodec.CLOSE_INVALID_PAYLOAD;
 import static io.ringbus.ws.WebSocketCodec.CLOSE_MESSAGE_TOO_BIG;
-import static io.ringbus.ws.WebSocketCodec.CLOSE_NORMAL;
 import static io.ringbus.ws.WebSocketCodec.CLOSE_POLICY_VIOLATION;
 import static io.ringbus.ws.WebSocketCodec.CLOSE_PROTOCOL_ERROR;
 import static io.ringbus.ws.WebSocketCodec.CLOSE_UNSUPPORTED_DATA;
@@ -39,10 +34,12 @@ import static io.ringbus.ws.WebSocketCodec.OPCODE_PONG;
 import static io.ringbus.ws.WebSocketCodec.OPCODE_TEXT;
 
 /**
- * RFC 6455 WebSocket as a {@link Carrier}, server or client role: the HTTP/1.1 opening handshake
- * (section 4), the framing of section 5 and the close handshake (sections 5.5.1, 7), with WIRE.md's
- * rules on top: each ringbus frame travels as exactly one binary message whose length equals the
- * frame's {@code size} field.
+ * RFC 6455 WebSocket as a {@link Carrier}, server or client role: the framing of section 5, with
+ * WIRE.md's rules on top (each ringbus frame travels as exactly one binary message whose length
+ * equals the frame's {@code size} field), after the HTTP/1.1 opening handshake of section 4 (a
+ * {@link WsUpgrade}: {@link ServerUpgrade} or {@link ClientUpgrade}) and up to the close handshake
+ * of sections 5.5.1 and 7 (its states in {@link CloseHandshake}). This class owns the buffers and
+ * the bytes; those two decide what the bytes say.
  *
  * <p>Inbound, payload bytes are unmasked in place in the receive buffer and streamed straight to
  * the sink's frame decoder as they arrive, so a message is never buffered here; the message limit
@@ -65,7 +62,8 @@ import static io.ringbus.ws.WebSocketCodec.OPCODE_TEXT;
  * <p>Client masks come from a per-connection {@link SplittableRandom} seeded from
  * {@link SecureRandom}: fast, and fresh per frame, though not cryptographically unpredictable as
  * RFC 6455 10.3 asks of browsers, whose masking defends proxies against hostile scripts; a bus
- * client runs no foreign script. The handshake key comes from {@link SecureRandom}.
+ * client runs no foreign script. The handshake key comes from {@link SecureRandom}
+ * ({@link ClientUpgrade}).
  *
  * <p>Owned by its connection's shard.
  */
@@ -74,7 +72,7 @@ final class WsCarrier implements Carrier
     /** Receive states. */
     private enum Rx
     {
-        /** Waiting for the HTTP head (request on a server, response on a client). */
+        /** Waiting for the HTTP head (request on a server, response on a client): {@link WsUpgrade}. */
         HANDSHAKE,
         /** Waiting for a frame header. */
         HEADER,
@@ -93,7 +91,7 @@ final class WsCarrier implements Carrier
     /** Pongs wait here while a message is half copied; the close frame always has room. */
     private static final int CONTROL_CAPACITY = 2 * 1024;
     private static final int CONTROL_FRAME_MAX = MAX_HEADER_LENGTH + MAX_CONTROL_PAYLOAD;
-    private static final int MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2;
+    private static final int MAX_CLOSE_REASON = MAX_CONTROL_PAYLOAD - 2; // after the 2-byte code (RFC 6455 5.5.1)
     /** End of the frame's {@code size} field within the message. */
     private static final int SIZE_END = FrameHeader.SIZE_OFFSET + Integer.BYTES;
     private static final SecureRandom SEEDS = new SecureRandom();
@@ -101,10 +99,8 @@ final class WsCarrier implements Carrier
     private final boolean client;
     private final long maxFrameSize;
     private final long maxMessageSize;
-    private final Set<String> allowedPaths;
-    private final Set<String> allowedOrigins;
-    private final String requestHead;
-    private final String expectedAccept;
+    private final WsUpgrade upgrade;
+    private final CloseHandshake closing = new CloseHandshake();
     private final SplittableRandom masks;
 
     private final ReceiveSizer sizer = new ReceiveSizer(FramePool.MIN_CLASS_SIZE, IN_CAPACITY);
@@ -125,8 +121,6 @@ final class WsCarrier implements Carrier
     private final UnsafeBuffer sizeScratch = new UnsafeBuffer(new byte[SIZE_END]);
 
     private Sink sink;
-    private HttpHead head = new HttpHead();
-    private boolean open;
     private Rx rx = Rx.HANDSHAKE;
 
     // The inbound frame being read.
@@ -152,33 +146,14 @@ final class WsCarrier implements Carrier
     private long sendIndex;
     private int sendMaskKey;
 
-    // Close.
-    private int violationCode;
-    private String violation;
-    private boolean closeQueued;
-    private boolean awaitPeerClose;
-    private boolean peerCloseReceived;
-    private int peerCloseCode = -1;
-    private boolean peerEof;
-
-    // For ClientConnMeta.
-    private String path;
-    private String userAgent;
-    private String origin;
-
     private WsCarrier(
-        final boolean client, final long maxFrameSize, final long maxMessageSize, final Set<String> allowedPaths,
-        final Set<String> allowedOrigins, final String requestHead, final String expectedAccept, final String path)
+        final boolean client, final long maxFrameSize, final long maxMessageSize, final WsUpgrade upgrade)
     {
         this.client = client;
         this.maxFrameSize = maxFrameSize;
         this.maxMessageSize = maxMessageSize;
-        this.allowedPaths = allowedPaths;
-        this.allowedOrigins = allowedOrigins;
-        this.requestHead = requestHead;
-        this.expectedAccept = expectedAccept;
+        this.upgrade = upgrade;
         this.masks = client ? new SplittableRandom(SEEDS.nextLong()) : null;
-        this.path = path;
     }
 
     /**
@@ -189,27 +164,13 @@ final class WsCarrier implements Carrier
     static WsCarrier server(final WebSocketConfig config, final int maxMessageSize)
     {
         return new WsCarrier(false, config.maxFrameSize(), Math.min(config.maxMessageSize(), maxMessageSize),
-            config.allowedPaths(), config.allowedOrigins(), null, null, null);
+            new ServerUpgrade(config));
     }
 
     /** The client side of a connection to {@code uri}: its path and query are the request target. */
     static WsCarrier client(final URI uri, final int maxMessageSize)
     {
-        final byte[] nonce = new byte[16];
-        SEEDS.nextBytes(nonce); // RFC 6455 4.1: a fresh random 16-byte nonce per connection
-        final String key = Base64.getEncoder().encodeToString(nonce);
-        final String rawPath = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
-        final String target = uri.getRawQuery() == null ? rawPath : rawPath + "?" + uri.getRawQuery();
-        final String request = "GET " + target + " HTTP/1.1\r\n" +
-            "Host: " + uri.getHost() + ":" + uri.getPort() + "\r\n" +
-            "Upgrade: websocket\r\n" +
-            "Connection: Upgrade\r\n" +
-            "Sec-WebSocket-Key: " + key + "\r\n" +
-            "Sec-WebSocket-Version: 13\r\n" +
-            "User-Agent: ringbus\r\n" +
-            "\r\n";
-        return new WsCarrier(true, maxMessageSize, maxMessageSize, Set.of(), Set.of(), request,
-            WebSocketCodec.acceptValue(key), rawPath);
+        return new WsCarrier(true, maxMessageSize, maxMessageSize, new ClientUpgrade(uri, SEEDS));
     }
 
     @Override
@@ -218,9 +179,10 @@ final class WsCarrier implements Carrier
         this.sink = sink;
         this.in = new LeasedBuffer(sink.pool());
         this.out = new LeasedBuffer(sink.pool());
-        if (client)
+        final byte[] request = upgrade.request();
+        if (request != null)
         {
-            appendOut(HttpHead.ascii(requestHead));
+            appendOut(request); // a client speaks first
         }
     }
 
@@ -300,7 +262,7 @@ final class WsCarrier implements Carrier
     @Override
     public boolean isOpen()
     {
-        return open;
+        return closing.isUpgraded();
     }
 
     @Override
@@ -312,7 +274,7 @@ final class WsCarrier implements Carrier
     }
 
     // ---------------------------------------------------------------------------------------------
-    // Opening handshake (RFC 6455 section 4)
+    // Opening handshake (RFC 6455 section 4): WsUpgrade reads the head, this queues its bytes
 
     /** True once the head is complete and accepted; the bytes after it are frames. */
     private boolean handshake() throws CarrierException
@@ -320,182 +282,33 @@ final class WsCarrier implements Carrier
         final int headEnd;
         try
         {
-            headEnd = head.parse(inBuffer, inEnd);
+            headEnd = upgrade.onHead(inBuffer, inEnd);
         }
-        catch (final HttpHead.HeadException ex)
+        catch (final WsUpgrade.UpgradeException ex)
         {
-            if (client)
+            if (ex.answerHead != null)
             {
-                throw failHandshake("WebSocket upgrade response: " + ex.getMessage());
+                // A server's refusal: the connection closes once the HTTP answer is written.
+                appendOut(ex.answerHead);
+                appendOut(ex.answerBody);
             }
-            throw refuse(ex.status, ex.getMessage());
+            rx = Rx.FAILED;
+            inStart = inEnd;
+            throw new CarrierException(CloseReason.PROTOCOL_ERROR, ex.getMessage());
         }
         if (headEnd < 0)
         {
             return false;
         }
-        if (client)
+        final byte[] acceptance = upgrade.acceptance();
+        if (acceptance != null)
         {
-            checkResponse();
+            appendOut(acceptance); // a server's 101
         }
-        else
-        {
-            checkRequest();
-        }
-        head = null;
-        open = true;
+        closing.onUpgraded();
         rx = Rx.HEADER;
         inStart = headEnd;
         return true;
-    }
-
-    private void checkRequest() throws CarrierException
-    {
-        final String[] parts = head.startLine.split(" ", -1);
-        if (parts.length != 3)
-        {
-            throw refuse(400, "malformed request line");
-        }
-        // RFC 6455 4.2.1: a GET of HTTP/1.1 or later; we speak exactly HTTP/1.1.
-        if (!"GET".equals(parts[0]))
-        {
-            throw refuse(400, "method " + parts[0] + ": the WebSocket upgrade is a GET");
-        }
-        if (!"HTTP/1.1".equals(parts[2]))
-        {
-            throw refuse(400, "version " + parts[2] + ": the WebSocket upgrade needs HTTP/1.1");
-        }
-        final String target = parts[1];
-        if (!target.startsWith("/"))
-        {
-            throw refuse(400, "request target " + target + ": not a path");
-        }
-        final int query = target.indexOf('?');
-        final String requestPath = query < 0 ? target : target.substring(0, query);
-        if (head.host == null || head.host.isEmpty())
-        {
-            throw refuse(400, "missing Host");
-        }
-        if (!HttpHead.hasToken(head.upgrade, "websocket"))
-        {
-            throw refuse(400, "missing Upgrade: websocket");
-        }
-        if (!HttpHead.hasToken(head.connection, "upgrade"))
-        {
-            throw refuse(400, "missing Connection: Upgrade");
-        }
-        // RFC 6455 4.2.2 and 4.4: an unknown version is answered with 426 and the versions spoken.
-        if (head.repeatedVersion() || !"13".equals(head.version))
-        {
-            throw refuse(426, "Sec-WebSocket-Version " + head.version + " is not supported; this server speaks 13");
-        }
-        if (head.key == null || head.repeatedKey() || !isNonce(head.key))
-        {
-            throw refuse(400, "Sec-WebSocket-Key must be 16 bytes in base64");
-        }
-        // RFC 6455 4.2.2: a service not available at the path answers 404; a refused Origin 403 (10.2).
-        if (!allowedPaths.isEmpty() && !allowedPaths.contains(requestPath))
-        {
-            throw refuse(404, "path " + requestPath + " is not served");
-        }
-        if (head.origin != null && !allowedOrigins.isEmpty() && !allowedOrigins.contains(head.origin))
-        {
-            throw refuse(403, "origin " + head.origin + " is not allowed");
-        }
-        path = requestPath;
-        userAgent = head.userAgent;
-        origin = head.origin;
-        // RFC 6455 4.2.2 step 5: no subprotocol or extension is selected (WIRE.md).
-        appendOut(HttpHead.ascii("HTTP/1.1 101 Switching Protocols\r\n" +
-            "Upgrade: websocket\r\n" +
-            "Connection: Upgrade\r\n" +
-            "Sec-WebSocket-Accept: " + WebSocketCodec.acceptValue(head.key) + "\r\n" +
-            "\r\n"));
-    }
-
-    private static boolean isNonce(final String key)
-    {
-        try
-        {
-            return key.length() == 24 && Base64.getDecoder().decode(key).length == 16;
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            return false;
-        }
-    }
-
-    /** Queue an HTTP error answer with a one-line reason and fail: the connection closes once it is written. */
-    private CarrierException refuse(final int status, final String reason)
-    {
-        final String line = printable(reason);
-        final byte[] body = HttpHead.ascii(line + "\n");
-        appendOut(HttpHead.ascii("HTTP/1.1 " + status + " " + statusText(status) + "\r\n" +
-            (status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "") +
-            "Content-Type: text/plain; charset=us-ascii\r\n" +
-            "Content-Length: " + body.length + "\r\n" +
-            "Connection: close\r\n" +
-            "\r\n"));
-        appendOut(body);
-        rx = Rx.FAILED;
-        inStart = inEnd;
-        return new CarrierException(CloseReason.PROTOCOL_ERROR, "WebSocket upgrade refused with " + status + ": " + line);
-    }
-
-    private static String statusText(final int status)
-    {
-        switch (status)
-        {
-            case 403:
-                return "Forbidden";
-            case 404:
-                return "Not Found";
-            case 426:
-                return "Upgrade Required";
-            default:
-                return "Bad Request";
-        }
-    }
-
-    private void checkResponse() throws CarrierException
-    {
-        final String[] parts = head.startLine.split(" ", 3);
-        // RFC 6455 4.1: anything but 101 fails the connection.
-        if (parts.length < 2 || !"HTTP/1.1".equals(parts[0]) || !"101".equals(parts[1]))
-        {
-            throw failHandshake("WebSocket upgrade refused by the server: " + printable(head.startLine));
-        }
-        if (!HttpHead.hasToken(head.upgrade, "websocket") || !HttpHead.hasToken(head.connection, "upgrade"))
-        {
-            throw failHandshake("WebSocket upgrade response without Upgrade: websocket and Connection: Upgrade");
-        }
-        if (!expectedAccept.equals(head.accept))
-        {
-            throw failHandshake("WebSocket upgrade response: Sec-WebSocket-Accept " + printable(String.valueOf(head.accept)) +
-                " does not match the key (expected " + expectedAccept + ")");
-        }
-        if (head.extensions != null || head.protocol != null)
-        {
-            throw failHandshake("WebSocket upgrade response selects an extension or subprotocol that was not offered");
-        }
-    }
-
-    private CarrierException failHandshake(final String message)
-    {
-        rx = Rx.FAILED;
-        inStart = inEnd;
-        return new CarrierException(CloseReason.PROTOCOL_ERROR, message);
-    }
-
-    private static String printable(final String text)
-    {
-        final StringBuilder line = new StringBuilder(Math.min(text.length(), 200));
-        for (int i = 0; i < text.length() && i < 200; i++)
-        {
-            final char c = text.charAt(i);
-            line.append(c >= 0x20 && c < 0x7F ? c : '?');
-        }
-        return line.toString();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -765,22 +578,17 @@ final class WsCarrier implements Carrier
             }
             reason = inBuffer.getStringWithoutLengthUtf8(offset + 2, length - 2);
         }
-        peerCloseReceived = true;
-        peerCloseCode = code;
+        closing.onPeerClose(code);
         rx = Rx.PEER_CLOSED;
         inStart = inEnd;
         sink.onPeerClosing("WebSocket close " + (code < 0 ? "without a code" : String.valueOf(code)) +
-            (reason.isEmpty() ? "" : " (" + printable(reason) + ")") + " received");
+            (reason.isEmpty() ? "" : " (" + WebSocketCodec.printable(reason) + ")") + " received");
     }
 
     /** Record a violation, stop reading, and build the exception that closes the connection. */
     private CarrierException fail(final int code, final String message)
     {
-        if (violationCode == 0)
-        {
-            violationCode = code;
-            violation = message;
-        }
+        closing.onViolation(code, message);
         rx = Rx.FAILED;
         inStart = inEnd;
         return new CarrierException(CloseReason.PROTOCOL_ERROR, message + " (WebSocket close " + code + ")");
@@ -792,7 +600,7 @@ final class WsCarrier implements Carrier
     @Override
     public void wrap(final ByteBuffer[] frames, final int count) throws CarrierException
     {
-        if (closeQueued)
+        if (closing.isCloseSent())
         {
             throw new CarrierException(CloseReason.IO_ERROR, "frames to send after the WebSocket close frame");
         }
@@ -840,10 +648,11 @@ final class WsCarrier implements Carrier
     /** Queue a control frame; it goes out at the next message boundary. */
     private void queueControl(final int opcode, final UnsafeBuffer payload, final int offset, final int length)
     {
-        final boolean close = opcode == OPCODE_CLOSE;
-        if (closeQueued || (!close && controlEnd + 2 * CONTROL_FRAME_MAX > CONTROL_CAPACITY))
+        if (opcode != OPCODE_CLOSE &&
+            (closing.isCloseSent() || controlEnd + 2 * CONTROL_FRAME_MAX > CONTROL_CAPACITY))
         {
-            // RFC 6455 5.5.1: nothing after our close. 5.5.3: a flood of pings need not all be answered.
+            // RFC 6455 5.5.1: nothing after our close (sent once: closeOutbound asks CloseHandshake).
+            // 5.5.3: a flood of pings need not all be answered.
             return;
         }
         if (control == null)
@@ -951,99 +760,47 @@ final class WsCarrier implements Carrier
     @Override
     public void closeOutbound(final CloseReason reason, final FrameError frameError)
     {
-        if (!open || closeQueued)
+        if (!closing.canSendClose())
         {
-            return; // before the upgrade there is no WebSocket to close: FIN follows any HTTP answer
+            return; // before the upgrade there is no WebSocket to close (FIN follows any HTTP answer); ours goes once
         }
-        final int code;
-        boolean wait = false;
-        if (frameError != null)
-        {
-            code = frameError == FrameError.SIZE_TOO_LARGE ? CLOSE_MESSAGE_TOO_BIG : CLOSE_POLICY_VIOLATION;
-        }
-        else
-        {
-            switch (reason)
-            {
-                case PROTOCOL_ERROR:
-                    code = violationCode != 0 ? violationCode : CLOSE_POLICY_VIOLATION;
-                    break;
-                case PEER_CLOSED:
-                    code = peerCloseCode > 0 ? peerCloseCode : CLOSE_NORMAL; // RFC 6455 5.5.1: echo the code
-                    wait = true;
-                    break;
-                case SHUTDOWN:
-                    code = CLOSE_GOING_AWAY;
-                    wait = true;
-                    break;
-                case IO_ERROR:
-                case BUS_FAILURE:
-                case MEMORY_BUDGET:
-                    code = CLOSE_INTERNAL_ERROR; // RFC 6455 7.4.1: 1011, the server met a condition it cannot serve
-                    break;
-                case PARTIAL_FRAME_TIMEOUT:
-                    code = CLOSE_POLICY_VIOLATION; // the peer broke a rule of ours: frames must complete in time
-                    break;
-                case IDLE_TIMEOUT:
-                    code = CLOSE_GOING_AWAY;
-                    wait = true;
-                    break;
-                default:
-                    code = CLOSE_NORMAL;
-                    wait = true;
-                    break;
-            }
-        }
-        // RFC 6455 7.1.7: after failing the connection the peer's close need not be awaited.
-        awaitPeerClose = wait;
-        final String text = violation != null && code == violationCode ? printable(violation) : "";
+        final int code = closing.onCloseSent(reason, frameError);
+        final String text = closing.closeText(code);
         final int reasonLength = Math.min(text.length(), MAX_CLOSE_REASON);
         final UnsafeBuffer payload = new UnsafeBuffer(new byte[2 + reasonLength]);
         payload.putShort(0, (short)code, ByteOrder.BIG_ENDIAN);
         payload.putStringWithoutLengthAscii(2, text, 0, reasonLength);
         queueControl(OPCODE_CLOSE, payload, 0, payload.capacity());
-        closeQueued = true;
     }
 
     @Override
     public boolean isOutboundDone()
     {
-        if (!open)
+        if (!closing.isUpgraded())
         {
             return outWrite == outRead; // an HTTP error answer, if any, is out
         }
-        return closeQueued && outWrite == outRead && controlEnd == 0 &&
-            (peerCloseReceived || peerEof || !awaitPeerClose || rx == Rx.FAILED);
+        return closing.isComplete() && outWrite == outRead && controlEnd == 0;
     }
 
     @Override
     public boolean onEof()
     {
-        peerEof = true;
-        return peerCloseReceived;
+        closing.onInputEnded();
+        return closing.isPeerCloseReceived();
     }
 
     @Override
     public void describe(final BiConsumer<String, String> details)
     {
-        if (path != null)
-        {
-            details.accept("ws.path", path);
-        }
-        if (userAgent != null)
-        {
-            details.accept("ws.user_agent", userAgent);
-        }
-        if (origin != null)
-        {
-            details.accept("ws.origin", origin);
-        }
+        upgrade.describe(details);
     }
 
     @Override
     public void release()
     {
         rx = Rx.FAILED;
+        closing.onInputEnded();
         released = true;
         if (!processing)
         {

@@ -615,29 +615,38 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             readPaused = true; // TCP flow control now holds the peer back; writes resume reading
             return;
         }
-        if (carrier != null)
+        final ByteBuffer space;
+        try
         {
-            // Even while closing: the carrier must see the peer's close (close_notify, close frame).
-            final ByteBuffer space = carrier.inboundSpace();
-            if (!space.hasRemaining())
+            if (carrier != null)
             {
-                readStalled = true; // the carrier is full (a delegated task runs): resume when it drains
-                return;
+                // Even while closing: the carrier must see the peer's close (close_notify, close frame).
+                space = carrier.inboundSpace();
             }
-            reading = true;
-            channel.read(space);
+            else if (state == State.CLOSING)
+            {
+                discard.clear();
+                space = discard;
+            }
+            else
+            {
+                space = decoder.receiveSpace();
+            }
+        }
+        catch (final PoolExhaustedException ex)
+        {
+            // Receive buffers come from the pool when a read is armed: with none left this
+            // connection cannot read on, so it pays, not the shard (the exception must not escape).
+            abort(CloseReason.MEMORY_BUDGET, "no buffer to read into: " + ex.getMessage());
+            return;
+        }
+        if (!space.hasRemaining())
+        {
+            readStalled = true; // the carrier is full (a delegated task runs): resume when it drains
             return;
         }
         reading = true;
-        if (state == State.CLOSING)
-        {
-            discard.clear();
-            channel.read(discard);
-        }
-        else
-        {
-            channel.read(decoder.receiveSpace());
-        }
+        channel.read(space);
     }
 
     @Override
@@ -976,6 +985,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
 
     private void writeMore()
     {
+        if (state == State.CLOSED)
+        {
+            return; // closed from a path that wanted to write on (a read that could get no buffer)
+        }
         if (carrier != null)
         {
             writeMoreThroughCarrier();

@@ -109,7 +109,7 @@ class ConnectionBufferLifetimeTest
         other.buffer().setMemory(0, other.capacity(), REUSED);
 
         assertArrayEquals(bytes, channel.landLateWrite(), "the kernel sends the bytes it was given");
-        assertEquals(2, pool.outstanding(), "the frame (and the other owner's buffer) while the RECV is still out");
+        assertEquals(3, pool.outstanding(), "the frame, the receive buffer the RECV still holds, and the other owner's buffer");
         channel.landLateRead(new byte[0]); // the cancel caught the RECV: -ECANCELED, nothing written
         other.release();
         pool.assertNoLeaks();

@@ -149,8 +149,9 @@ class ConnectionLimitsTest
     @Test
     void noBufferForAReceivedFrameClosesWithMemoryBudget()
     {
-        pool = new FramePool(128 * 1024, 1 << 20, true, 1, 128 * 1024);
-        final FrameBuffer hog = pool.acquire(128 * 1024); // the whole budget
+        // The budget holds the hog and the first 4 KiB receive buffer, not the large frame's buffer.
+        pool = new FramePool(128 * 1024, 1 << 20, true, 1, 132 * 1024);
+        final FrameBuffer hog = pool.acquire(128 * 1024);
         final Connection connection = connection(PAGE, 128 * 1024).limits(NO_LIMIT, false, 0, 0);
         connection.open(channel);
         final byte[] large = TestFrames.frame(Command.REQUEST, 100_000, 1);
@@ -165,7 +166,8 @@ class ConnectionLimitsTest
     @Test
     void noBufferForTheAnswerClosesWithMemoryBudget()
     {
-        pool = new FramePool(8 * 1024, 1 << 20, true, 1, 8 * 1024);
+        // The budget holds the hog and the 4 KiB receive buffer, not the reply's buffer.
+        pool = new FramePool(8 * 1024, 1 << 20, true, 1, 12 * 1024);
         final FrameBuffer hog = pool.acquire(8 * 1024);
         final Connection connection = connection(PAGE, 8 * 1024).limits(NO_LIMIT, false, 0, 0);
         connection.open(channel);
@@ -174,6 +176,19 @@ class ConnectionLimitsTest
         assertEquals(CloseReason.MEMORY_BUDGET, connection.closeReason());
         assertEquals(Connection.State.CLOSING, connection.state(), "the other replies are still flushed");
         connection.abort(CloseReason.LOCAL, null);
+        hog.release();
+    }
+
+    @Test
+    void noBufferToReadIntoClosesWithMemoryBudgetInsteadOfThrowingIntoTheShard()
+    {
+        pool = new FramePool(8 * 1024, 1 << 20, true, 1, 8 * 1024);
+        final FrameBuffer hog = pool.acquire(8 * 1024); // the whole budget: not even a receive buffer is left
+        final Connection connection = connection(PAGE, 8 * 1024).limits(NO_LIMIT, false, 0, 0);
+        connection.open(channel);
+        assertEquals(Connection.State.CLOSED, connection.state());
+        assertEquals(CloseReason.MEMORY_BUDGET, connection.closeReason());
+        assertTrue(connection.closeDetail().contains("direct_memory_budget"), connection.closeDetail());
         hog.release();
     }
 

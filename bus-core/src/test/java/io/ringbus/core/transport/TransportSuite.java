@@ -154,8 +154,11 @@ public abstract class TransportSuite
     void tenThousandPipelinedFramesArriveInOrderInBatches() throws Exception
     {
         final int count = 10_000;
-        // Queues deep enough for the whole burst: this test is about order and batching, not back-pressure.
-        startBus(BusConfig.builder().shards(2).peerQueueCapacity(16_384));
+        // Queues deep enough for the whole burst, in frames and in bytes: this test is about order and
+        // batching, not back-pressure. Each reply holds a pool buffer of at least 4 KiB, so 10,000 of
+        // them take 40 MiB, above the default peer_queue_max_bytes (16 MiB, 4,096 such replies): where
+        // writes lag behind reads (quic on a loaded machine) replies beyond it were refused.
+        startBus(BusConfig.builder().shards(2).peerQueueCapacity(16_384).peerQueueMaxBytes(64L << 20));
         final BusClient client = client(ClientOptions.defaults().withQueueCapacity(16_384));
         final List<Long> order = Collections.synchronizedList(new ArrayList<>(count));
         final List<CompletableFuture<Reply>> futures = new ArrayList<>(count);
@@ -171,7 +174,11 @@ public abstract class TransportSuite
                 }
             }));
         }
-        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        final CompletableFuture<Void> all = CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]));
+        // A reply refused with BACKPRESSURE never arrives: say so at once instead of at the timeout.
+        Await.until(TIMEOUT, () -> all.isDone() || handler.backpressured.get() > 0, "every reply, or a refused one");
+        assertEquals(0, handler.backpressured.get(), "replies refused with BACKPRESSURE: the queue was not deep enough");
+        all.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         for (int i = 0; i < count; i++)
         {
             final Reply reply = futures.get(i).get();
