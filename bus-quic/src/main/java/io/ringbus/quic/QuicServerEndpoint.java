@@ -3,6 +3,7 @@ package io.ringbus.quic;
 import io.ringbus.core.backend.IoListener;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
+import io.ringbus.core.transport.HandshakeGrace;
 import io.ringbus.quic.packet.LongHeader;
 import io.ringbus.quic.packet.PacketProtection;
 import io.ringbus.quic.packet.QuicException;
@@ -244,16 +245,17 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         byOriginalCid.put(key, session);
         originalCidOf.put(session, key);
         final QuicSession handshaking = session;
-        shard.schedule(nowNs + handshakeGraceNs, () ->
+        // handshake_grace has one owner, HandshakeGrace: the same rule as a TCP connection's handshakes.
+        new HandshakeGrace(shard, detail ->
         {
             if (!handshaking.isAnnounced() && !handshaking.connection.isClosed())
             {
-                LOG.log(System.Logger.Level.INFO, "quic " + sender + ": handshake not done within handshake_grace");
+                LOG.log(System.Logger.Level.INFO, "quic " + sender + ": " + detail);
                 handshaking.connection.close(QuicException.CONNECTION_REFUSED, "handshake not done in time", false);
                 markDirty(handshaking);
                 serviceDirty(System.nanoTime());
             }
-        });
+        }).arm(handshakeGraceNs, "handshake not done");
         return session;
     }
 

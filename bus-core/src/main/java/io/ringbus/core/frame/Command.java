@@ -71,7 +71,11 @@ public enum Command
         return isValid(code) ? BY_CODE[code] : null;
     }
 
-    /** True if a client may send this command value (WIRE.md: only request and ping_client). */
+    /**
+     * The client-command rule, kept here only: true if a client may send this command value (WIRE.md:
+     * only request and ping_client). The bus's client plane closes a client connection that sends
+     * anything else.
+     */
     public static boolean isAllowedFromClient(final int code)
     {
         return code == REQUEST.code || code == PING_CLIENT.code;

@@ -95,9 +95,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private final Runnable watchdogTask = this::onWatchdog;
 
     private final CarrierSink carrierSink = new CarrierSink();
+    private final HandshakeGrace handshakeGrace;
     private Carrier carrier;
-    private long handshakeGraceNs;
-    private long handshakeTimer = -1;
+    private long carrierHandshakeGraceNs;
+    private long planeHandshakeGraceNs;
+    private String planeHandshakeMissing;
+    private boolean planeHandshakePending;
     private boolean carrierClosing;
     private FrameError closeFrameError;
     private IoChannel channel;
@@ -172,6 +175,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         this.iov = new ByteBuffer[maxBatch];
         this.closeGraceNs = closeGraceNs;
         this.discard = discard;
+        this.handshakeGrace = new HandshakeGrace(shard, this::onHandshakeGraceExpired);
     }
 
     /**
@@ -241,8 +245,34 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     public Connection carrier(final Carrier carrier, final long handshakeGraceNs)
     {
         this.carrier = carrier;
-        this.handshakeGraceNs = handshakeGraceNs;
+        this.carrierHandshakeGraceNs = handshakeGraceNs;
         return this;
+    }
+
+    /**
+     * The plane expects a handshake in the first frames (the replica ping); before {@link #open}.
+     * The connection opens as usual, but unless the plane calls {@link #planeHandshakeDone()} within
+     * {@code handshakeGraceNs} of the open it is aborted with {@link CloseReason#HANDSHAKE_TIMEOUT}.
+     * Shard thread.
+     *
+     * @param missing what the peer failed to do if the grace runs out ("no valid ping"), for the detail.
+     */
+    public Connection awaitPlaneHandshake(final long handshakeGraceNs, final String missing)
+    {
+        this.planeHandshakeGraceNs = handshakeGraceNs;
+        this.planeHandshakeMissing = missing;
+        this.planeHandshakePending = true;
+        return this;
+    }
+
+    /** The plane's handshake (see {@link #awaitPlaneHandshake}) is done: the grace no longer applies. Shard thread. */
+    public void planeHandshakeDone()
+    {
+        planeHandshakePending = false;
+        if (state != State.HANDSHAKE)
+        {
+            handshakeGrace.disarm();
+        }
     }
 
     /**
@@ -280,11 +310,16 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         this.remoteAddress = channel.remoteAddress();
         if (carrier == null)
         {
+            if (planeHandshakePending)
+            {
+                handshakeGrace.arm(planeHandshakeGraceNs, planeHandshakeMissing);
+            }
             becomeOpen();
             return;
         }
         state = State.HANDSHAKE;
-        handshakeTimer = shard.schedule(shard.nowNs() + handshakeGraceNs, this::onHandshakeGraceExpired);
+        // One grace covers every handshake of the connection: the carrier's and then the plane's.
+        handshakeGrace.arm(carrierHandshakeGraceNs, "handshake not complete");
         carrier.start(carrierSink);
         readMore();
         if (!openIfCarrierReady() && !writing)
@@ -295,10 +330,9 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
 
     private void becomeOpen()
     {
-        if (handshakeTimer != -1)
+        if (!planeHandshakePending)
         {
-            shard.cancel(handshakeTimer);
-            handshakeTimer = -1;
+            handshakeGrace.disarm();
         }
         state = State.OPEN;
         lastActivityNs = shard.nowNs();
@@ -323,13 +357,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
     }
 
-    private void onHandshakeGraceExpired()
+    private void onHandshakeGraceExpired(final String detail)
     {
-        handshakeTimer = -1;
-        if (state == State.HANDSHAKE)
+        if (state == State.HANDSHAKE || (planeHandshakePending && state != State.CLOSED))
         {
-            abort(CloseReason.HANDSHAKE_TIMEOUT, "handshake not complete within handshake_grace " +
-                handshakeGraceNs / 1_000_000 + " ms");
+            abort(CloseReason.HANDSHAKE_TIMEOUT, detail);
         }
     }
 
@@ -522,11 +554,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             shard.cancel(closeTimer);
             closeTimer = -1;
         }
-        if (handshakeTimer != -1)
-        {
-            shard.cancel(handshakeTimer);
-            handshakeTimer = -1;
-        }
+        handshakeGrace.disarm();
         if (watchdogTimer != -1)
         {
             shard.cancel(watchdogTimer);

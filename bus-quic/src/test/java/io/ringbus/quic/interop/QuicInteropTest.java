@@ -195,7 +195,8 @@ class QuicInteropTest
                 negotiated.set(client.detail("tls.cipher_suite"));
             }
         };
-        try (MessageBus bus = MessageBus.start(config, echo))
+        final MessageBus bus = MessageBus.start(config, echo);
+        try
         {
             final InetSocketAddress address = bus.listen(URI.create("quic://127.0.0.1:0"));
             // Kwik offers exactly the suites listed; Netty (BoringSSL) offers all and we choose.
@@ -211,8 +212,14 @@ class QuicInteropTest
                 pipelined(client, WAIT, Duration.ofSeconds(30));
                 assertEquals(suite.name(), normalise(negotiated.get()), "the suite our server chose");
             }
-            bus.pool().assertNoLeaks();
         }
+        finally
+        {
+            bus.close();
+        }
+        // After the close: until the server has seen the peer's close, its connection still holds its
+        // pooled receive buffer (receive buffers are pooled since issue 11), which is no leak.
+        bus.pool().assertNoLeaks();
     }
 
 

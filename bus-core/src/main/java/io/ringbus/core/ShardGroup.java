@@ -1,0 +1,204 @@
+package io.ringbus.core;
+
+import io.ringbus.core.backend.IoBackend;
+import io.ringbus.core.backend.IoBackendProvider;
+import io.ringbus.core.backend.NioBackend;
+import io.ringbus.core.config.Backend;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.shard.Shard;
+import org.agrona.concurrent.AgentRunner;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.IntFunction;
+
+/**
+ * A bus's shard threads: builds the N shards on the configured backend, runs each on its own
+ * {@link AgentRunner} thread, runs a task on shard 0 for a caller that waits ({@link #onShard0}),
+ * sums their counters and joins the threads at the end.
+ *
+ * <p>Built and started by the thread that starts the bus; {@link #onShard0} and {@link #stopAndJoin}
+ * from any thread but a shard's.
+ */
+final class ShardGroup
+{
+    private static final String IO_URING = "io_uring";
+    private static final long SHARD0_ANSWER_TIMEOUT_S = 10;
+
+    /** A task for shard 0 that returns a value or throws. */
+    @FunctionalInterface
+    interface ShardTask<T>
+    {
+        T run() throws Exception;
+    }
+
+    /** Told of a throwable an {@link AgentRunner} saw outside the duty cycle (onStart, onClose). */
+    @FunctionalInterface
+    interface RunnerErrorHandler
+    {
+        void onRunnerError(Shard shard, Throwable ex);
+    }
+
+    private final Shard[] shards;
+    private final AgentRunner[] runners;
+
+    ShardGroup(final BusConfig config, final Shard.FailureHandler onFailure)
+    {
+        final int n = config.shards();
+        this.shards = new Shard[n];
+        this.runners = new AgentRunner[n];
+        final IntFunction<IoBackend> backends = backendFactory(config.backend());
+        for (int i = 0; i < n; i++)
+        {
+            shards[i] = new Shard(i, backends.apply(i), config.idleMode(), config.mailboxCapacity(),
+                config.mailboxDrainLimit(), onFailure);
+        }
+    }
+
+    /**
+     * The backend factory for {@code backend}: NIO, io_uring (which must be available, else the
+     * start fails naming why), or AUTO: io_uring where the kernel allows it, else NIO.
+     */
+    static IntFunction<IoBackend> backendFactory(final Backend backend)
+    {
+        if (backend == Backend.NIO)
+        {
+            return shard -> new NioBackend();
+        }
+        final IoBackendProvider uring = IoBackendProvider.find(IO_URING);
+        if (backend == Backend.IO_URING)
+        {
+            if (uring == null)
+            {
+                throw new IllegalStateException("backend = io_uring: the io_uring backend is not on the class path " +
+                    "(add the bus-uring module)");
+            }
+            if (!uring.isAvailable())
+            {
+                throw new IllegalStateException("backend = io_uring: not available on this machine: " +
+                    uring.unavailabilityReason());
+            }
+            return uring::create;
+        }
+        return uring != null && uring.isAvailable() ? uring::create : shard -> new NioBackend();
+    }
+
+    /** The shards, by index. */
+    Shard[] shards()
+    {
+        return shards;
+    }
+
+    /** Shard 0: listeners, QUIC and the pool trim live there. */
+    Shard shard0()
+    {
+        return shards[0];
+    }
+
+    /** Start every shard on its own thread. */
+    void start(final RunnerErrorHandler onRunnerError)
+    {
+        for (int i = 0; i < shards.length; i++)
+        {
+            final Shard shard = shards[i];
+            // The shard catches what escapes its duty cycle itself; this sees only onStart/onClose.
+            runners[i] = new AgentRunner(shard.idleStrategy(), ex -> onRunnerError.onRunnerError(shard, ex),
+                null, shard);
+            AgentRunner.startOnThread(runners[i]);
+        }
+    }
+
+    /** True if the calling thread is one of the shards. */
+    boolean inAnyShard()
+    {
+        for (final Shard shard : shards)
+        {
+            if (shard.inShard())
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Wake every started shard and join its thread. */
+    void stopAndJoin()
+    {
+        for (int i = 0; i < runners.length; i++)
+        {
+            if (runners[i] != null)
+            {
+                shards[i].wake();
+                runners[i].close();
+            }
+        }
+    }
+
+    /** The shards' write counters summed, with {@code openConnections}. */
+    BusStats stats(final int openConnections)
+    {
+        long writes = 0;
+        long frames = 0;
+        long maxBatch = 0;
+        for (final Shard shard : shards)
+        {
+            writes += shard.writeCalls.get();
+            frames += shard.framesWritten.get();
+            maxBatch = Math.max(maxBatch, shard.maxFramesPerWrite.get());
+        }
+        return new BusStats(writes, frames, maxBatch, openConnections);
+    }
+
+    /**
+     * Run {@code task} on shard 0 and wait (at most 10 s) for its result; what it throws is thrown
+     * here (an IOException as UncheckedIOException). Any thread but a shard's.
+     */
+    <T> T onShard0(final ShardTask<T> task)
+    {
+        final CompletableFuture<T> result = new CompletableFuture<>();
+        if (!shards[0].execute(() ->
+        {
+            try
+            {
+                result.complete(task.run());
+            }
+            catch (final Throwable ex)
+            {
+                result.completeExceptionally(ex);
+            }
+        }))
+        {
+            throw new IllegalStateException("the bus is stopped");
+        }
+        try
+        {
+            return result.get(SHARD0_ANSWER_TIMEOUT_S, TimeUnit.SECONDS);
+        }
+        catch (final ExecutionException ex)
+        {
+            final Throwable cause = ex.getCause();
+            if (cause instanceof IOException)
+            {
+                throw new UncheckedIOException(cause.getMessage(), (IOException)cause);
+            }
+            if (cause instanceof RuntimeException)
+            {
+                throw (RuntimeException)cause;
+            }
+            throw new IllegalStateException(cause);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", ex);
+        }
+        catch (final TimeoutException ex)
+        {
+            throw new IllegalStateException("shard 0 did not answer within " + SHARD0_ANSWER_TIMEOUT_S + " s", ex);
+        }
+    }
+}

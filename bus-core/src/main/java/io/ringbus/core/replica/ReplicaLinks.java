@@ -1,0 +1,92 @@
+package io.ringbus.core.replica;
+
+import io.ringbus.core.BusHandler;
+import io.ringbus.core.MessageBus;
+import io.ringbus.core.SendResult;
+import io.ringbus.core.frame.FrameBuffer;
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.transport.CloseReason;
+import io.ringbus.core.transport.Connection;
+import org.agrona.DirectBuffer;
+
+import java.lang.System.Logger.Level;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The replica link table: at most one connection per replica, whoever dialled, and the
+ * {@link BusHandler} told when a link comes and goes and of every replica frame on it.
+ *
+ * <p>{@link #get} and {@link #send}: any thread. {@link #register}, {@link #unregister} and
+ * {@link #deliver}: the shard that owns the connection.
+ */
+final class ReplicaLinks
+{
+    /** The bus's logger: links coming and going are reported under the bus's name, where operators look. */
+    private static final System.Logger LOG = System.getLogger(MessageBus.class.getName());
+
+    private final AtomicReferenceArray<Connection> links = new AtomicReferenceArray<>(FrameHeader.MAX_REPLICA_ID + 1);
+    private final MessageBus bus;
+    private final BusHandler handler;
+
+    ReplicaLinks(final MessageBus bus, final BusHandler handler)
+    {
+        this.bus = bus;
+        this.handler = handler;
+    }
+
+    /** The link to {@code replica}, or null if it is down (or the id is out of range). */
+    Connection get(final int replica)
+    {
+        return replica >= 0 && replica <= FrameHeader.MAX_REPLICA_ID ? links.get(replica) : null;
+    }
+
+    /** Queue a frame on the link to {@code replica}. Takes over the caller's reference. */
+    SendResult send(final int replica, final FrameBuffer frame)
+    {
+        final Connection connection = get(replica);
+        if (connection == null)
+        {
+            frame.release();
+            return SendResult.NOT_CONNECTED;
+        }
+        return connection.send(frame);
+    }
+
+    /**
+     * {@code connection} becomes the link to {@code replica}, unless it already has one: then
+     * {@code connection} closes as a duplicate and this returns false.
+     */
+    boolean register(final int replica, final Connection connection)
+    {
+        if (!links.compareAndSet(replica, null, connection))
+        {
+            connection.close(CloseReason.DUPLICATE, "replica " + replica + " already has a connection");
+            return false;
+        }
+        LOG.log(Level.INFO, "replica " + replica + " connected (" + connection.remoteAddress() + ")");
+        handler.onReplicaConnected(bus, replica);
+        return true;
+    }
+
+    /** The link {@code connection} to {@code replica} is gone; a negative replica (never registered) is ignored. */
+    void unregister(final int replica, final Connection connection)
+    {
+        // Only the registered connection may clear its entry: a stale cleanup never evicts a newer one.
+        if (replica >= 0 && links.compareAndSet(replica, connection, null))
+        {
+            LOG.log(Level.INFO, "replica " + replica + " lost: " + connection.closeReason());
+            handler.onReplicaLost(bus, replica);
+        }
+    }
+
+    /** A frame on an established link: to the handler, unless it breaks the handshake rule. */
+    void deliver(final int replica, final Connection connection, final DirectBuffer buffer, final int offset,
+        final int length)
+    {
+        if (PingHandshake.rejectAfterHandshake(connection, buffer, offset))
+        {
+            return;
+        }
+        handler.onReplicaFrame(bus, replica, buffer, offset, length);
+    }
+}

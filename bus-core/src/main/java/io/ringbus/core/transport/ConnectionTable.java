@@ -1,0 +1,328 @@
+package io.ringbus.core.transport;
+
+import io.ringbus.core.backend.AcceptedSocket;
+import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.shard.Shard;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * The bus's connections: a slot table per shard, and the way in for an accepted socket.
+ *
+ * <p>A connection id is {@code shard << 56 | generation << 32 | slot}: the owning shard in the top
+ * bits, so any thread can route a send to the right table ({@link #get}), and a 24-bit generation
+ * that changes each time the slot is reused, so an id of a closed connection never reaches its
+ * successor. An accepted socket is handed to its owner before a byte is read (fd delegation,
+ * {@link #delegate}); a full mailbox or a full table refuses it ({@link #refusedConnections()},
+ * logged at most once a second with a count). Once the bus stops, the table admits nothing new.
+ *
+ * <p>{@link #get}, {@link #openConnections()}, {@link #refusedConnections()}, {@link #isAdmitting()}
+ * and {@link #stopAdmitting()}: any thread. Everything else on the shard named (or owning the
+ * connection), as each shard's slots are its own.
+ */
+public final class ConnectionTable
+{
+    /** Connections one shard can hold. */
+    public static final int MAX_CONNECTIONS_PER_SHARD = 1 << 16;
+    private static final int SHARD_SHIFT = 56;
+    private static final int GENERATION_SHIFT = 32;
+    private static final long SLOT_MASK = 0xFFFF_FFFFL;
+    private static final int GENERATION_MASK = 0xFF_FFFF;
+    private static final int DISCARD_BUFFER_SIZE = 64 * 1024;
+    /** Refusals are logged at most once per interval, with a count: a storm must not flood the log. */
+    private static final long REFUSAL_LOG_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+
+    /**
+     * A plane's part in taking an accepted socket: prepares the registered connection (attachment,
+     * carrier, handshake) before it opens. On the owning shard.
+     */
+    @FunctionalInterface
+    public interface Admission
+    {
+        /**
+         * @return true to open the connection; false if this closed it (its channel and slot are gone).
+         */
+        boolean prepare(Connection connection, AcceptedSocket socket, IoChannel channel);
+    }
+
+    /** One shard's slots and refusal log state, touched only by its shard (the slots array is read by senders). */
+    private final class Slots
+    {
+        final AtomicReferenceArray<Connection> connections = new AtomicReferenceArray<>(MAX_CONNECTIONS_PER_SHARD);
+        final int[] generations = new int[MAX_CONNECTIONS_PER_SHARD];
+        final int[] free = new int[MAX_CONNECTIONS_PER_SHARD];
+        final ByteBuffer discard = ByteBuffer.allocateDirect(DISCARD_BUFFER_SIZE);
+        final int index;
+        final Runnable refusalReport = this::reportRefusals;
+        int freeCount;
+        long refusalsUnreported;
+        String lastRefusal;
+        long lastRefusalReportNs;
+        boolean refusalReportScheduled;
+
+        Slots(final int index)
+        {
+            this.index = index;
+            this.lastRefusalReportNs = System.nanoTime() - REFUSAL_LOG_INTERVAL_NS;
+            for (int i = 0; i < MAX_CONNECTIONS_PER_SHARD; i++)
+            {
+                free[i] = MAX_CONNECTIONS_PER_SHARD - 1 - i;
+            }
+            freeCount = MAX_CONNECTIONS_PER_SHARD;
+        }
+
+        void reportRefusals()
+        {
+            refusalReportScheduled = false;
+            if (refusalsUnreported > 0)
+            {
+                log.log(Level.WARNING, "shard " + index + ": refused " + refusalsUnreported +
+                    " more connection(s) since the last report; latest: " + lastRefusal);
+                refusalsUnreported = 0;
+            }
+        }
+    }
+
+    private final System.Logger log;
+    private final Shard[] shards;
+    private final Slots[] slots;
+    private final FramePool pool;
+    private final BusConfig config;
+    private final long closeGraceNs;
+    private final AtomicInteger nextShard = new AtomicInteger();
+    private final AtomicInteger openConnections = new AtomicInteger();
+    private final AtomicLong refusedConnections = new AtomicLong();
+    private volatile boolean admitting = true;
+
+    /**
+     * A table for each of {@code shards}; connections take their limits from {@code config}.
+     *
+     * @param log the bus's logger: refusals are reported under the bus's name, where operators look.
+     */
+    public ConnectionTable(final Shard[] shards, final FramePool pool, final BusConfig config, final System.Logger log)
+    {
+        this.log = log;
+        this.shards = shards;
+        this.pool = pool;
+        this.config = config;
+        this.closeGraceNs = config.closeGrace().toNanos();
+        this.slots = new Slots[shards.length];
+        for (int i = 0; i < shards.length; i++)
+        {
+            slots[i] = new Slots(i);
+        }
+    }
+
+    /** The owning shard's index of a connection id. */
+    public static int shardOf(final long id)
+    {
+        return (int)(id >>> SHARD_SHIFT);
+    }
+
+    /** False once the bus began to stop: no connection is accepted, registered or dialled any more. Any thread. */
+    public boolean isAdmitting()
+    {
+        return admitting;
+    }
+
+    /** The bus stops: admit nothing new from now on. Any thread. */
+    public void stopAdmitting()
+    {
+        admitting = false;
+    }
+
+    /** Connections open now (in the table). Any thread. */
+    public int openConnections()
+    {
+        return openConnections.get();
+    }
+
+    /** Connections refused since start (mailbox full, table full, owner stopped). Any thread. */
+    public long refusedConnections()
+    {
+        return refusedConnections.get();
+    }
+
+    /** The connection with this id, or null if it is gone (or the id was never valid). Any thread. */
+    public Connection get(final long id)
+    {
+        final int shard = shardOf(id);
+        final int slot = (int)(id & SLOT_MASK);
+        final Connection connection = shard >= 0 && shard < slots.length && slot < MAX_CONNECTIONS_PER_SHARD ?
+            slots[shard].connections.get(slot) : null;
+        return connection != null && connection.id() == id ? connection : null;
+    }
+
+    /** The next shard round-robin, for a new client or accepted replica connection. Any thread. */
+    public int pickShard()
+    {
+        return Math.floorMod(nextShard.getAndIncrement(), shards.length);
+    }
+
+    /**
+     * A new connection in a free slot of shard {@code shardIndex}, or null if its table is full. On that shard.
+     *
+     * @param client client connections pause reading on a full queue and may idle out; replica links neither.
+     */
+    public Connection newConnection(final int shardIndex, final ConnectionHandler handler, final boolean client)
+    {
+        final Slots state = slots[shardIndex];
+        if (state.freeCount == 0)
+        {
+            return null;
+        }
+        final int slot = state.free[--state.freeCount];
+        final int generation = (state.generations[slot] + 1) & GENERATION_MASK;
+        state.generations[slot] = generation;
+        final long id = ((long)shardIndex << SHARD_SHIFT) | ((long)generation << GENERATION_SHIFT) | slot;
+        final Connection connection = new Connection(id, shards[shardIndex], handler, pool,
+            config.receiveBufferSize(), config.maxMessageSize(), config.clusterHi(), config.clusterLo(),
+            config.peerQueueCapacity(), config.maxBatch(), closeGraceNs, state.discard);
+        connection.limits(config.peerQueueMaxBytes(), client, config.partialFrameTimeout().toNanos(),
+            client ? config.idleTimeout().toNanos() : 0);
+        state.connections.set(slot, connection);
+        openConnections.incrementAndGet();
+        return connection;
+    }
+
+    /** Free the connection's slot; harmless if already free. On the connection's shard (from onClosed). */
+    public void release(final Connection connection)
+    {
+        final Slots state = slots[shardOf(connection.id())];
+        final int slot = (int)(connection.id() & SLOT_MASK);
+        if (state.connections.compareAndSet(slot, connection, null))
+        {
+            state.free[state.freeCount++] = slot;
+            openConnections.decrementAndGet();
+        }
+    }
+
+    /**
+     * On shard 0 (every listener lives there): hand an accepted socket to shard {@code owner}, which
+     * registers it and lets {@code admission} prepare it. Never waits: another shard whose mailbox is
+     * full (or that has stopped) costs this connection a refusal rather than stalling the acceptor
+     * and every connection shard 0 owns.
+     */
+    public void delegate(final AcceptedSocket socket, final int owner, final ConnectionHandler handler,
+        final boolean client, final Admission admission)
+    {
+        if (!admitting)
+        {
+            socket.close();
+        }
+        else if (!shards[owner].tryExecute(() -> register(socket, owner, handler, client, admission)))
+        {
+            socket.close();
+            refused(0, socket.remoteAddress(), shards[owner].isStopped() ? "shard " + owner + " has stopped" :
+                "shard " + owner + " mailbox full (mailbox_capacity " + shards[owner].mailboxCapacity() + ")");
+        }
+    }
+
+    private void register(final AcceptedSocket socket, final int owner, final ConnectionHandler handler,
+        final boolean client, final Admission admission)
+    {
+        if (!admitting)
+        {
+            socket.close();
+            return;
+        }
+        final Connection connection = newConnection(owner, handler, client);
+        if (connection == null)
+        {
+            socket.close();
+            refusedTableFull(owner, socket.remoteAddress());
+            return;
+        }
+        final IoChannel channel;
+        try
+        {
+            channel = shards[owner].backend().register(socket, connection);
+        }
+        catch (final IOException ex)
+        {
+            log.log(Level.WARNING, "registering " + socket.remoteAddress() + " failed", ex);
+            socket.close();
+            release(connection);
+            return;
+        }
+        if (admission.prepare(connection, socket, channel))
+        {
+            connection.open(channel);
+        }
+    }
+
+    /** Count a connection refused because shard {@code shardIndex}'s table is full. On that shard. */
+    public void refusedTableFull(final int shardIndex, final InetSocketAddress peer)
+    {
+        refused(shardIndex, peer, "connection table full (" + MAX_CONNECTIONS_PER_SHARD + ")");
+    }
+
+    /**
+     * Count a refused connection; log the first of a burst at once, the rest as one line with a
+     * count at most once per {@link #REFUSAL_LOG_INTERVAL_NS}. On shard {@code shardIndex}.
+     */
+    private void refused(final int shardIndex, final InetSocketAddress peer, final String why)
+    {
+        refusedConnections.incrementAndGet();
+        final Slots state = slots[shardIndex];
+        state.lastRefusal = peer + ": " + why;
+        final long nowNs = System.nanoTime();
+        if (!state.refusalReportScheduled && nowNs - state.lastRefusalReportNs >= REFUSAL_LOG_INTERVAL_NS)
+        {
+            log.log(Level.WARNING, "shard " + shardIndex + ": refused connection " + state.lastRefusal);
+            state.lastRefusalReportNs = nowNs;
+        }
+        else
+        {
+            state.refusalsUnreported++;
+            if (!state.refusalReportScheduled)
+            {
+                state.refusalReportScheduled = true;
+                state.lastRefusalReportNs += REFUSAL_LOG_INTERVAL_NS;
+                shards[shardIndex].schedule(state.lastRefusalReportNs, state.refusalReport);
+            }
+        }
+    }
+
+    /**
+     * Close (or with {@code abort}, abort) every connection of shard {@code shardIndex}. On that
+     * shard. Each connection on its own: one that throws does not keep the rest open.
+     */
+    public void closeAll(final int shardIndex, final boolean abort, final CloseReason reason, final String detail)
+    {
+        final Slots state = slots[shardIndex];
+        for (int slot = 0; slot < MAX_CONNECTIONS_PER_SHARD; slot++)
+        {
+            final Connection connection = state.connections.get(slot);
+            if (connection != null)
+            {
+                try
+                {
+                    if (abort)
+                    {
+                        connection.abort(reason, detail);
+                    }
+                    else
+                    {
+                        connection.close(reason, detail);
+                    }
+                }
+                catch (final Throwable ex)
+                {
+                    log.log(Level.ERROR, "shard " + shardIndex + ": closing connection " +
+                        Long.toHexString(connection.id()) + " failed", ex);
+                    release(connection);
+                }
+            }
+        }
+    }
+}
