@@ -7,7 +7,6 @@ import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.shard.Shard;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.NoOpIdleStrategy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -107,7 +106,7 @@ final class ShardGroup
         {
             final Shard shard = shards[i];
             // The shard catches what escapes its duty cycle itself; this sees only onStart/onClose.
-            runners[i] = new AgentRunner(NoOpIdleStrategy.INSTANCE, ex -> onRunnerError.onRunnerError(shard, ex),
+            runners[i] = new AgentRunner(shard.idleStrategy(), ex -> onRunnerError.onRunnerError(shard, ex),
                 null, shard);
             AgentRunner.startOnThread(runners[i]);
         }

@@ -5,8 +5,6 @@ import io.ringbus.core.backend.IoChannelHandler;
 import io.ringbus.core.backend.IoResult;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
-import io.ringbus.core.transport.CloseReason;
-import io.ringbus.core.transport.Connection;
 import io.ringbus.quic.conn.DatagramSink;
 import io.ringbus.quic.conn.QuicConnection;
 import io.ringbus.quic.packet.QuicException;
@@ -74,6 +72,8 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
     private int writeCount;
     private long closeCode;
     private String closeReason;
+    /** The bus's detail once it ends this session for the peer's protocol error (see peerProtocolError), else null. */
+    private String protocolError;
     private boolean closedByPeer;
     private boolean peerFin;
     /** The close was asked for through this channel (the bus), which logs its own reason. */
@@ -415,7 +415,6 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
         {
             return;
         }
-        final String protocolError = protocolError();
         if (protocolError != null)
         {
             // WIRE.md, QUIC specifics: a protocol error closes the connection at once with
@@ -430,19 +429,10 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
         owner.markDirty(this);
     }
 
-    /** The bus's detail if its connection is closing for a protocol error of the peer, else null. */
-    private String protocolError()
+    @Override
+    public void peerProtocolError(final String detail)
     {
-        if (handler instanceof Connection)
-        {
-            final Connection bus = (Connection)handler;
-            if (bus.closeReason() == CloseReason.PROTOCOL_ERROR)
-            {
-                final String detail = bus.closeDetail();
-                return detail != null ? detail : "protocol error";
-            }
-        }
-        return null;
+        protocolError = detail != null ? detail : "protocol error";
     }
 
     @Override
@@ -460,7 +450,6 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
         if (!connection.isClosed())
         {
             closedByBus = true;
-            final String protocolError = protocolError();
             if (protocolError != null)
             {
                 connection.close(QuicSessionFactory.APPLICATION_PROTOCOL_ERROR, protocolError, true);

@@ -39,6 +39,20 @@ public interface IoChannel
      */
     void close();
 
+    /**
+     * The reason-carrying part of a close: the owner says it ends this channel because the peer
+     * broke the protocol, before the {@link #shutdownOutput()} or {@link #close()} that ends it. A
+     * transport whose close carries an error code tells the peer there (QUIC: CONNECTION_CLOSE
+     * with application error 0x1 and this detail, at once rather than FIN and a wait for the
+     * peer's; WIRE.md, QUIC specifics); a plain stream has nothing to say and ignores it, the
+     * default. Owner thread.
+     *
+     * @param detail what the peer broke, or null if the owner has no detail.
+     */
+    default void peerProtocolError(final String detail)
+    {
+    }
+
     /** True once {@link #close()} ran. */
     boolean isClosed();
 

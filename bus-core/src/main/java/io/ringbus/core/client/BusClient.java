@@ -18,7 +18,6 @@ import io.ringbus.core.transport.ConnectionHandler;
 import io.ringbus.core.transport.TransportProvider;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentRunner;
-import org.agrona.concurrent.NoOpIdleStrategy;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -69,7 +68,7 @@ public final class BusClient implements AutoCloseable
         this.pool = new FramePool(options.maxMessageSize());
         this.shard = new Shard(0, new NioBackend(), IdleMode.BLOCKING, 1024, 256, this::onIoFailure);
         // The shard catches what escapes its duty cycle itself; this sees only onStart/onClose.
-        this.runner = new AgentRunner(NoOpIdleStrategy.INSTANCE, this::onRunnerError, null, shard);
+        this.runner = new AgentRunner(shard.idleStrategy(), this::onRunnerError, null, shard);
         final SecureRandom random = new SecureRandom();
         this.clientHi = options.clientIdSet() ? options.clientHi() : random.nextLong();
         this.clientLo = options.clientIdSet() ? options.clientLo() : random.nextLong();

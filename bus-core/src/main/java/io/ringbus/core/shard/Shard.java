@@ -2,10 +2,12 @@ package io.ringbus.core.shard;
 
 import io.ringbus.core.backend.IoBackend;
 import io.ringbus.core.config.IdleMode;
-import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
-import org.agrona.DeadlineTimerWheel;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.MpscArrayQueue;
 import org.jctools.queues.MpscUnboundedXaddArrayQueue;
@@ -17,8 +19,12 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One shard: a thread that owns a backend, its connections and its timers outright. Its duty
- * cycle polls I/O, drains its mailbox up to a limit, flushes connections that other threads fed,
- * runs due timers, then idles (blocking in the backend by default).
+ * cycle ({@link #doWork()}) polls I/O, drains its mailbox up to a limit, flushes connections that
+ * other threads fed and runs due timers. What an idle cycle costs is its {@link #idleStrategy()},
+ * which the {@code AgentRunner} running the shard must be given: by default
+ * ({@link IdleMode#BLOCKING}) a blocking poll of the backend up to the next timer deadline, whose
+ * completions count as the shard's work ({@link #blockingPollWork()}); {@link IdleMode#SPINNING}
+ * busy-spins. Timers live in a {@link TimerHeap}: the next deadline is always at hand.
  *
  * <p>Other threads never touch a shard's state: they {@link #execute(Runnable)} tasks on it or
  * {@link #requestFlush(Flushable)} a connection whose queue they fed.
@@ -38,9 +44,9 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Shard implements Agent
 {
     private static final System.Logger LOG = System.getLogger(Shard.class.getName());
-    private static final long TIMER_TICK_NS = 1L << 20; // about 1 ms
-    private static final int TIMER_TICKS_PER_WHEEL = 1024;
-    private static final long MAX_BLOCK_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final int INITIAL_TIMER_CAPACITY = 1024;
+    /** The longest one blocking poll lasts, timers or not. */
+    static final long MAX_BLOCK_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** Something a shard flushes on request: a connection with frames queued by other threads. */
     public interface Flushable
@@ -62,20 +68,17 @@ public final class Shard implements Agent
 
     private final int index;
     private final IoBackend backend;
-    private final IdleMode idleMode;
+    private final NanoClock clock;
+    private final IdleStrategy idleStrategy;
     private final int drainLimit;
     private final MpscArrayQueue<Runnable> mailbox;
     private final MpscUnboundedXaddArrayQueue<Runnable> overflow = new MpscUnboundedXaddArrayQueue<>(256, 4);
     private final FailureHandler failureHandler;
     private final MpscUnboundedXaddArrayQueue<Flushable> flushes = new MpscUnboundedXaddArrayQueue<>(1024, 4);
-    private final DeadlineTimerWheel timers;
-    private final Long2ObjectHashMap<Runnable> timerTasks = new Long2ObjectHashMap<>();
-    private final DeadlineTimerWheel.TimerHandler timerHandler = this::onTimerExpiry;
+    private final TimerHeap timers = new TimerHeap(INITIAL_TIMER_CAPACITY);
     private final MessagePassingQueue.Consumer<Runnable> taskRunner = this::runTask;
     private final MessagePassingQueue.Consumer<Flushable> flushRunner = Flushable::flush;
 
-    private final DeadlineTimerWheel.TimerConsumer timerVisitor = this::visitTimer;
-    private long earliestDeadlineNs = Long.MAX_VALUE;
     private volatile boolean sleeping;
     private boolean justPolled;
     private volatile Thread thread;
@@ -91,6 +94,11 @@ public final class Shard implements Agent
     /** Largest number of frames in one gathering write seen on this shard. */
     public final AtomicLong maxFramesPerWrite = new AtomicLong();
 
+    // Duty-cycle counters: written by the shard thread only (ordered writes), read from any thread.
+    private final AtomicLong dutyCycles = new AtomicLong();
+    private final AtomicLong blockingPolls = new AtomicLong();
+    private final AtomicLong blockingPollWork = new AtomicLong();
+
     /**
      * @param mailboxCapacity slots in the bounded mailbox ({@link #tryExecute} refuses beyond it).
      * @param drainLimit      mailbox (and overflow, and flush) entries run per duty cycle, each.
@@ -99,14 +107,53 @@ public final class Shard implements Agent
     public Shard(final int index, final IoBackend backend, final IdleMode idleMode, final int mailboxCapacity,
         final int drainLimit, final FailureHandler failureHandler)
     {
+        this(index, backend, idleMode, mailboxCapacity, drainLimit, failureHandler, SystemNanoClock.INSTANCE);
+    }
+
+    /** As above, on {@code clock} (tests drive a shard by hand on a clock they move). */
+    Shard(final int index, final IoBackend backend, final IdleMode idleMode, final int mailboxCapacity,
+        final int drainLimit, final FailureHandler failureHandler, final NanoClock clock)
+    {
         this.index = index;
         this.failureHandler = failureHandler;
         this.backend = backend;
-        this.idleMode = idleMode;
         this.drainLimit = drainLimit;
         this.mailbox = new MpscArrayQueue<>(mailboxCapacity);
-        this.nowNs = System.nanoTime();
-        this.timers = new DeadlineTimerWheel(TimeUnit.NANOSECONDS, nowNs, TIMER_TICK_NS, TIMER_TICKS_PER_WHEEL);
+        this.clock = clock;
+        this.nowNs = clock.nanoTime();
+        this.idleStrategy = idleMode == IdleMode.SPINNING ? new BusySpinIdleStrategy() : new BlockingPoll();
+    }
+
+    /**
+     * What the {@code AgentRunner} running this shard does after a duty cycle: for
+     * {@link IdleMode#BLOCKING} a blocking poll of the backend up to the next timer deadline (a
+     * failure in it ends the shard as one in {@link #doWork()} does), for {@link IdleMode#SPINNING}
+     * a busy spin. Give it to the runner; call it from the shard thread only.
+     */
+    public IdleStrategy idleStrategy()
+    {
+        return idleStrategy;
+    }
+
+    /** Duty cycles run ({@link #doWork()} calls). Any thread. */
+    public long dutyCycles()
+    {
+        return dutyCycles.get();
+    }
+
+    /** Blocking polls the idle strategy made. Any thread. */
+    public long blockingPolls()
+    {
+        return blockingPolls.get();
+    }
+
+    /**
+     * Completions the blocking polls delivered: work the shard did while idling, which the duty
+     * cycle's own count ({@link #doWork()}'s result) does not include. Any thread.
+     */
+    public long blockingPollWork()
+    {
+        return blockingPollWork.get();
     }
 
     /** This shard's index, also its view slot in pooled frame buffers. */
@@ -228,19 +275,19 @@ public final class Shard implements Agent
     /** Schedule {@code task} to run at {@code deadlineNs} (System.nanoTime clock). Shard thread. */
     public long schedule(final long deadlineNs, final Runnable task)
     {
-        final long id = timers.scheduleTimer(deadlineNs);
-        timerTasks.put(id, task);
-        earliestDeadlineNs = Math.min(earliestDeadlineNs, deadlineNs);
-        return id;
+        return timers.schedule(deadlineNs, task);
     }
 
     /** Cancel a timer from {@link #schedule}; harmless if it ran already. Shard thread. */
     public void cancel(final long timerId)
     {
-        if (timerTasks.remove(timerId) != null)
-        {
-            timers.cancelTimer(timerId);
-        }
+        timers.cancel(timerId);
+    }
+
+    /** Timers pending on this shard. Shard thread. */
+    public int timersPending()
+    {
+        return timers.size();
     }
 
     @Override
@@ -281,14 +328,15 @@ public final class Shard implements Agent
 
     private int dutyCycle() throws IOException
     {
-        nowNs = System.nanoTime();
+        nowNs = clock.nanoTime();
+        dutyCycles.lazySet(dutyCycles.get() + 1);
         int work = 0;
         if (justPolled)
         {
-            // The blocking poll that ended the last cycle has just run (it delivered completions,
-            // was woken, or timed out) and nothing has run since: a non-blocking poll now would
-            // almost always find nothing and cost a syscall per wake-up. Whatever arrives
-            // meanwhile waits for the next poll.
+            // The idle strategy's blocking poll after the last cycle has just run (it delivered
+            // completions, was woken, or timed out) and nothing has run since: a non-blocking poll
+            // now would almost always find nothing and cost a syscall per wake-up. Whatever
+            // arrives meanwhile waits for the next poll.
             justPolled = false;
         }
         else
@@ -298,33 +346,44 @@ public final class Shard implements Agent
         work += mailbox.drain(taskRunner, drainLimit);
         work += overflow.drain(taskRunner, drainLimit);
         work += flushes.drain(flushRunner, drainLimit);
-        if (timers.timerCount() > 0 && nowNs - earliestDeadlineNs >= 0)
+        for (int i = 0; i < drainLimit; i++)
         {
-            work += timers.poll(nowNs, timerHandler, drainLimit);
-            recomputeEarliestDeadline(); // also drops the deadline of a cancelled timer
-        }
-        if (work == 0)
-        {
-            idle();
+            final Runnable task = timers.pollDue(nowNs);
+            if (task == null)
+            {
+                break;
+            }
+            runTask(task);
+            work++;
         }
         return work;
     }
 
-    private void idle() throws IOException
+    /**
+     * The idle cycle of {@link IdleMode#BLOCKING}: block in the backend until I/O, a wake-up or
+     * the next timer deadline (at most {@link #MAX_BLOCK_NS}). Shard thread.
+     */
+    private void blockingPoll() throws IOException
     {
-        if (idleMode == IdleMode.SPINNING)
-        {
-            Thread.onSpinWait();
-            return;
-        }
         sleeping = true;
         try
         {
+            // Checked after sleeping is set: a task offered after this check finds the shard asleep and wakes it.
             if (mailbox.isEmpty() && overflow.isEmpty() && flushes.isEmpty())
             {
-                final long blockNs = timers.timerCount() == 0 ? MAX_BLOCK_NS :
-                    Math.min(MAX_BLOCK_NS, Math.max(TIMER_TICK_NS, earliestDeadlineNs - System.nanoTime()));
-                backend.poll(blockNs);
+                long blockNs = MAX_BLOCK_NS;
+                if (timers.size() > 0)
+                {
+                    final long untilDeadlineNs = timers.earliestDeadlineNs() - clock.nanoTime();
+                    if (untilDeadlineNs <= 0)
+                    {
+                        return; // due already: the next duty cycle runs it
+                    }
+                    blockNs = Math.min(MAX_BLOCK_NS, untilDeadlineNs);
+                }
+                final int work = backend.poll(blockNs);
+                blockingPolls.lazySet(blockingPolls.get() + 1);
+                blockingPollWork.lazySet(blockingPollWork.get() + work);
                 justPolled = true;
             }
         }
@@ -332,17 +391,6 @@ public final class Shard implements Agent
         {
             sleeping = false;
         }
-    }
-
-    private void recomputeEarliestDeadline()
-    {
-        earliestDeadlineNs = Long.MAX_VALUE;
-        timers.forEach(timerVisitor);
-    }
-
-    private void visitTimer(final long deadlineNs, final long timerId)
-    {
-        earliestDeadlineNs = Math.min(earliestDeadlineNs, deadlineNs);
     }
 
     private void runTask(final Runnable task)
@@ -355,16 +403,6 @@ public final class Shard implements Agent
         {
             LOG.log(Level.ERROR, "shard " + index + ": task failed", ex);
         }
-    }
-
-    private boolean onTimerExpiry(final TimeUnit timeUnit, final long now, final long timerId)
-    {
-        final Runnable task = timerTasks.remove(timerId);
-        if (task != null)
-        {
-            runTask(task);
-        }
-        return true;
     }
 
     /**
@@ -441,5 +479,45 @@ public final class Shard implements Agent
     public String roleName()
     {
         return "ringbus-shard-" + index;
+    }
+
+    /** {@link IdleMode#BLOCKING}: an idle cycle is a blocking poll (see {@link #blockingPoll()}). */
+    private final class BlockingPoll implements IdleStrategy
+    {
+        @Override
+        public void idle(final int workCount)
+        {
+            if (workCount <= 0)
+            {
+                idle();
+            }
+        }
+
+        @Override
+        public void idle()
+        {
+            try
+            {
+                blockingPoll();
+            }
+            catch (final Throwable ex)
+            {
+                // Completions dispatched from the poll run handlers: what escapes them ends the
+                // shard exactly as a throwable escaping doWork does.
+                fail(ex);
+                throw new AgentTerminationException(ex, true);
+            }
+        }
+
+        @Override
+        public void reset()
+        {
+        }
+
+        @Override
+        public String alias()
+        {
+            return "blocking-poll";
+        }
     }
 }

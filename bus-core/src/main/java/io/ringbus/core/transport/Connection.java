@@ -527,6 +527,15 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
     }
 
+    /** Before the channel's shutdownOutput or close: a transport with close codes reports a protocol error. */
+    private void sayWhyToChannel()
+    {
+        if (closeReason == CloseReason.PROTOCOL_ERROR)
+        {
+            channel.peerProtocolError(closeDetail);
+        }
+    }
+
     private void onCloseGraceExpired()
     {
         closeTimer = -1;
@@ -553,6 +562,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         if (channel != null)
         {
+            sayWhyToChannel();
             channel.close();
         }
         if (channel == null || channel.isQuiescent())
@@ -1154,6 +1164,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private void shutOutput()
     {
         outputShut = true;
+        sayWhyToChannel();
         channel.shutdownOutput();
         if (peerFinished)
         {

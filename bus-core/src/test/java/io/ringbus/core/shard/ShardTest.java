@@ -4,7 +4,6 @@ import io.ringbus.core.backend.NioBackend;
 import io.ringbus.core.config.IdleMode;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.AgentTerminationException;
-import org.agrona.concurrent.NoOpIdleStrategy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -76,7 +75,7 @@ class ShardTest
             assertTrue(shard.execute(() -> order.add(n)), "control tasks are never refused by a live shard");
         }
         assertFalse(shard.tryExecute(() -> order.add(-1)), "refused while control tasks spill over");
-        runner = new AgentRunner(NoOpIdleStrategy.INSTANCE, Throwable::printStackTrace, null, shard);
+        runner = new AgentRunner(shard.idleStrategy(), Throwable::printStackTrace, null, shard); // blocks: execute() must wake it
         AgentRunner.startOnThread(runner);
         final CountDownLatch done = new CountDownLatch(1);
         assertTrue(shard.execute(done::countDown));
