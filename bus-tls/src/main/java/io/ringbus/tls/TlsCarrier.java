@@ -635,4 +635,10 @@ final class TlsCarrier implements Carrier
     {
         return (netIn != null ? netIn.capacity() : 0) + (netOut != null ? netOut.capacity() : 0);
     }
+
+    @Override
+    public boolean hasFailed()
+    {
+        return failure != null;
+    }
 }

@@ -119,4 +119,14 @@ public interface Carrier
      * the pool here, so call it only once no operation on the socket can still touch them.
      */
     void release();
+
+    /**
+     * True once the carrier met an error outside {@link #onInbound} (while advancing after a write
+     * completed, say) that it will throw from the next {@code onInbound}: the connection then calls
+     * {@code onInbound(0)} at once instead of waiting for bytes the peer may never send.
+     */
+    default boolean hasFailed()
+    {
+        return false;
+    }
 }

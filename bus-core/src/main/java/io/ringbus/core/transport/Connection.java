@@ -1195,6 +1195,14 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         if (carrier != null)
         {
             carrier.onWritten(result); // may finish a handshake whose last bytes waited for room
+            if (carrier.hasFailed() && (state == State.HANDSHAKE || state == State.OPEN))
+            {
+                // The carrier failed while advancing after the write (a certificate the client
+                // refused, surfaced by the wrap its delegated task left due): close with that
+                // reason now; no inbound byte may ever come to carry it (the peer awaits ours).
+                onCarrierInbound(0);
+                return;
+            }
             if (!openIfCarrierReady())
             {
                 writeMore();
