@@ -49,22 +49,10 @@ class WsStallTest
     @ValueSource(strings = {"ws", "wss"})
     void halfAWebSocketFrameHeaderClosesWithPartialFrameTimeout(final String scheme) throws Exception
     {
-        bus = MessageBus.start(BusConfig.builder().shards(1).backend(Backend.NIO)
-            .partialFrameTimeout(Duration.ofMillis(100))
-            .transportSettings("tls", TestTls.CERTIFICATE.serverSettings().build()).build(), handler);
-        final InetSocketAddress address = bus.listen(URI.create(scheme + "://127.0.0.1:0"));
-        final Socket socket = "wss".equals(scheme) ? TestTls.socket(address) :
-            new Socket(address.getAddress(), address.getPort());
-        peer = WsTestPeer.upgrade(socket);
+        upgrade(scheme, BusConfig.builder().partialFrameTimeout(Duration.ofMillis(100)));
         // FIN + binary, then the length byte never comes (RFC 6455 5.2: a header is 2..14 bytes).
         peer.writeRaw(new byte[] {(byte)0x82});
-        final long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        while (handler.closed.isEmpty() && System.nanoTime() < deadline)
-        {
-            LockSupport.parkNanos(1_000_000L);
-        }
-        final ClientConnMeta closed = handler.closed.poll();
-        assertTrue(closed != null, "the connection closed within " + TIMEOUT);
+        final ClientConnMeta closed = awaitClosed();
         assertEquals(CloseReason.PARTIAL_FRAME_TIMEOUT, closed.closeReason(), closed.closeDetail());
         assertTrue(closed.closeDetail().startsWith("an incomplete carrier record"), closed.closeDetail());
     }
@@ -73,15 +61,27 @@ class WsStallTest
     @ValueSource(strings = {"ws", "wss"})
     void anIdleTimeoutClosesWithGoingAway(final String scheme) throws Exception
     {
-        bus = MessageBus.start(BusConfig.builder().shards(1).backend(Backend.NIO)
-            .idleTimeout(Duration.ofMillis(100))
+        upgrade(scheme, BusConfig.builder().idleTimeout(Duration.ofMillis(100)));
+        // RFC 6455 7.4.1: an endpoint "going away" says 1001; a plain 1000 would hide why it closed.
+        assertEquals(WebSocketCodec.CLOSE_GOING_AWAY, peer.awaitCloseAndAnswer(TIMEOUT), "close code");
+        final ClientConnMeta closed = awaitClosed();
+        assertEquals(CloseReason.IDLE_TIMEOUT, closed.closeReason(), closed.closeDetail());
+    }
+
+    /** A bus on NIO with {@code builder}'s limits, and a peer upgraded to WebSocket over {@code scheme}. */
+    private void upgrade(final String scheme, final BusConfig.Builder builder) throws Exception
+    {
+        bus = MessageBus.start(builder.shards(1).backend(Backend.NIO)
             .transportSettings("tls", TestTls.CERTIFICATE.serverSettings().build()).build(), handler);
         final InetSocketAddress address = bus.listen(URI.create(scheme + "://127.0.0.1:0"));
         final Socket socket = "wss".equals(scheme) ? TestTls.socket(address) :
             new Socket(address.getAddress(), address.getPort());
         peer = WsTestPeer.upgrade(socket);
-        // RFC 6455 7.4.1: an endpoint "going away" says 1001; a plain 1000 would hide why it closed.
-        assertEquals(WebSocketCodec.CLOSE_GOING_AWAY, peer.awaitCloseAndAnswer(TIMEOUT), "close code");
+    }
+
+    /** The first connection the bus closed, within {@link #TIMEOUT}. */
+    private ClientConnMeta awaitClosed()
+    {
         final long deadline = System.nanoTime() + TIMEOUT.toNanos();
         while (handler.closed.isEmpty() && System.nanoTime() < deadline)
         {
@@ -89,6 +89,6 @@ class WsStallTest
         }
         final ClientConnMeta closed = handler.closed.poll();
         assertTrue(closed != null, "the connection closed within " + TIMEOUT);
-        assertEquals(CloseReason.IDLE_TIMEOUT, closed.closeReason(), closed.closeDetail());
+        return closed;
     }
 }
