@@ -32,7 +32,8 @@ import javax.net.ssl.TrustManagerFactory;
  * checking, the JSSE provider. Registered with {@code BusConfig.Builder.transportSettings("tls", s)}
  * or {@code ClientOptions.withTransportSettings("tls", s)}.
  *
- * <p>Only TLS 1.3 is enabled, with no client authentication and no 0-RTT. Immutable; the
+ * <p>Only TLS 1.3 is enabled, with no 0-RTT; a server requires client certificates when
+ * {@link Builder#clientCertificateAuthorities client certificate authorities} are given. Immutable; the
  * {@link SSLContext} is built once, on first use, and shared: any thread.
  */
 public final class TlsSettings
@@ -40,6 +41,7 @@ public final class TlsSettings
     private final X509Certificate[] chain;
     private final PrivateKey key;
     private final List<X509Certificate> trusted;
+    private final List<X509Certificate> clientAuthorities;
     private final boolean insecure;
     private final boolean hostnameVerification;
     private final TlsProvider provider;
@@ -50,6 +52,7 @@ public final class TlsSettings
         this.chain = builder.chain;
         this.key = builder.key;
         this.trusted = Collections.unmodifiableList(new ArrayList<>(builder.trusted));
+        this.clientAuthorities = Collections.unmodifiableList(new ArrayList<>(builder.clientAuthorities));
         this.insecure = builder.insecure;
         this.hostnameVerification = builder.hostnameVerification;
         this.provider = builder.provider;
@@ -113,6 +116,21 @@ public final class TlsSettings
     public List<X509Certificate> trustedCertificates()
     {
         return trusted;
+    }
+
+    /**
+     * The certificate authorities a client certificate must chain to (mutual TLS); empty when a
+     * server asks for no client certificate.
+     */
+    public List<X509Certificate> clientCertificateAuthorities()
+    {
+        return clientAuthorities;
+    }
+
+    /** True if a server with these settings requires every client to present a certificate chained to {@link #clientCertificateAuthorities()}. */
+    public boolean requiresClientCertificate()
+    {
+        return !clientAuthorities.isEmpty();
     }
 
     /** The shared SSL context, built on first use. */
@@ -228,6 +246,7 @@ public final class TlsSettings
         private X509Certificate[] chain;
         private PrivateKey key;
         private final List<X509Certificate> trusted = new ArrayList<>();
+        private final List<X509Certificate> clientAuthorities = new ArrayList<>();
         private boolean insecure;
         private boolean hostnameVerification = true;
         private TlsProvider provider = TlsProvider.JDK;
@@ -236,7 +255,7 @@ public final class TlsSettings
         {
         }
 
-        /** The chain (leaf first) and key a server presents. */
+        /** The chain (leaf first) and key a server presents, or a client presents when the server asks for one. */
         public Builder keyMaterial(final X509Certificate[] chain, final PrivateKey key)
         {
             Objects.requireNonNull(chain, "chain");
@@ -270,6 +289,31 @@ public final class TlsSettings
         public Builder trustPem(final Path certificates) throws IOException
         {
             trusted.addAll(Pem.certificates(certificates));
+            return this;
+        }
+
+        /**
+         * Servers: require a client certificate chained to one of these authorities (mutual TLS);
+         * a client without one, or with another, fails the handshake.
+         */
+        public Builder clientCertificateAuthorities(final X509Certificate... authorities)
+        {
+            for (final X509Certificate authority : authorities)
+            {
+                clientAuthorities.add(Objects.requireNonNull(authority, "authority"));
+            }
+            return this;
+        }
+
+        /** Servers: require client certificates chained to the authorities of a PEM bundle. */
+        public Builder clientCertificateAuthoritiesPem(final Path bundle) throws IOException
+        {
+            final List<X509Certificate> authorities = Pem.certificates(bundle);
+            if (authorities.isEmpty())
+            {
+                throw new IOException(bundle + ": no certificate in the PEM bundle");
+            }
+            clientAuthorities.addAll(authorities);
             return this;
         }
 

@@ -3,8 +3,13 @@ package io.ringbus.core.client;
 import io.ringbus.core.transport.CloseReason;
 
 import java.net.InetSocketAddress;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +24,8 @@ public final class ClientConnMeta
     private final InetSocketAddress peerAddress;
     private final String transport;
     private final Map<String, String> details = new LinkedHashMap<>();
+    private String peerSubject;
+    private List<String> peerNames = Collections.emptyList();
     private volatile CloseReason closeReason;
     private volatile String closeDetail;
 
@@ -66,6 +73,86 @@ public final class ClientConnMeta
         return this;
     }
 
+    /**
+     * The subject of the certificate the client presented (mutual TLS on tls, wss or quic), in
+     * RFC 2253 form, e.g. {@code CN=client-7,O=Example}; null when it presented none.
+     */
+    public String peerSubject()
+    {
+        return peerSubject;
+    }
+
+    /**
+     * The subject alternative names of the client's certificate, each as {@code TYPE:value} with
+     * TYPE one of DNS, IP, URI, email (e.g. {@code DNS:client-7.example}, {@code IP:10.0.0.7});
+     * empty when it presented none or the certificate has none.
+     */
+    public List<String> peerNames()
+    {
+        return peerNames;
+    }
+
+    /**
+     * Record the client's certificate (its subject and subject alternative names). Owning shard,
+     * before the connection is visible to the application.
+     *
+     * @param leaf the client's leaf certificate, already verified by the transport
+     * @return this
+     */
+    public ClientConnMeta peerCertificate(final X509Certificate leaf)
+    {
+        this.peerSubject = leaf.getSubjectX500Principal().getName();
+        this.peerNames = subjectAlternativeNames(leaf);
+        return this;
+    }
+
+    /** The SANs of {@code certificate} as {@code TYPE:value} strings (RFC 5280 4.2.1.6 GeneralName tags). */
+    static List<String> subjectAlternativeNames(final X509Certificate certificate)
+    {
+        final Collection<List<?>> entries;
+        try
+        {
+            entries = certificate.getSubjectAlternativeNames();
+        }
+        catch (final CertificateParsingException ex)
+        {
+            return Collections.emptyList();
+        }
+        if (entries == null)
+        {
+            return Collections.emptyList();
+        }
+        final List<String> names = new ArrayList<>(entries.size());
+        for (final List<?> entry : entries)
+        {
+            final int tag = (Integer)entry.get(0);
+            final Object value = entry.get(1);
+            final String type;
+            switch (tag)
+            {
+                case 1:
+                    type = "email";
+                    break;
+                case 2:
+                    type = "DNS";
+                    break;
+                case 6:
+                    type = "URI";
+                    break;
+                case 7:
+                    type = "IP";
+                    break;
+                default:
+                    continue; // otherName, x400Address, directoryName, ediPartyName, registeredID
+            }
+            if (value instanceof String)
+            {
+                names.add(type + ':' + value);
+            }
+        }
+        return Collections.unmodifiableList(names);
+    }
+
     /** Why the connection closed, or null while it is open. */
     public CloseReason closeReason()
     {
@@ -89,6 +176,7 @@ public final class ClientConnMeta
     public String toString()
     {
         return "ClientConnMeta{id=" + Long.toHexString(clientId) + ", peer=" + peerAddress + ", transport=" +
-            transport + ", details=" + details + '}';
+            transport + ", details=" + details +
+            (peerSubject != null ? ", peerSubject=" + peerSubject + ", peerNames=" + peerNames : "") + '}';
     }
 }

@@ -85,6 +85,12 @@ public final class BusConfig
     public static final Duration DEFAULT_PARTIAL_FRAME_TIMEOUT = Duration.ofSeconds(30);
     /** Default {@code idle_timeout}: zero, off. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ZERO;
+    /** Smallest cluster key, in bytes: 256 bits, the output size of HMAC-SHA256. */
+    public static final int MIN_CLUSTER_KEY_LENGTH = 32;
+    /** Default {@code max_connections}: client connections open at once on all listeners. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 65_536;
+    /** Default {@code max_connections_per_address}: zero, no per-address limit. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 0;
 
     // A duration is used as nanoseconds on the shards; Duration.toNanos() overflows above this.
     private static final Duration MAX_DURATION = Duration.ofNanos(Long.MAX_VALUE);
@@ -114,6 +120,9 @@ public final class BusConfig
     private final long directMemoryBudget;
     private final Duration partialFrameTimeout;
     private final Duration idleTimeout;
+    private final byte[] clusterKey;
+    private final int maxConnections;
+    private final int maxConnectionsPerAddress;
     private final WebSocketConfig webSocket;
     private final Map<String, Object> transportSettings;
 
@@ -144,6 +153,9 @@ public final class BusConfig
         this.dedupCapacityPerClient = builder.dedupCapacityPerClient;
         this.dedupTtl = builder.dedupTtl;
         this.dedupMaxClients = builder.dedupMaxClients;
+        this.clusterKey = builder.clusterKey != null ? builder.clusterKey.clone() : null;
+        this.maxConnections = builder.maxConnections;
+        this.maxConnectionsPerAddress = builder.maxConnectionsPerAddress;
         this.webSocket = webSocket;
         this.transportSettings = Collections.unmodifiableMap(new TreeMap<>(builder.transportSettings));
     }
@@ -191,6 +203,9 @@ public final class BusConfig
         builder.directMemoryBudget = directMemoryBudget;
         builder.partialFrameTimeout = partialFrameTimeout;
         builder.idleTimeout = idleTimeout;
+        builder.clusterKey = clusterKey;
+        builder.maxConnections = maxConnections;
+        builder.maxConnectionsPerAddress = maxConnectionsPerAddress;
         builder.webSocket = webSocket;
         builder.transportSettings.putAll(transportSettings);
         return builder;
@@ -464,6 +479,51 @@ public final class BusConfig
     }
 
     /**
+     * Returns a copy of {@code cluster_key}: the secret every replica of the cluster shares, with
+     * which the replica handshake authenticates both sides (HMAC-SHA256), or null when the replica
+     * plane is unauthenticated (any peer that can reach the replica port may claim a replica id).
+     *
+     * @return a copy of the key (at least {@link #MIN_CLUSTER_KEY_LENGTH} bytes), or null
+     */
+    public byte[] clusterKey()
+    {
+        return clusterKey != null ? clusterKey.clone() : null;
+    }
+
+    /**
+     * Returns whether a {@link #clusterKey()} is set.
+     *
+     * @return true if the replica handshake is authenticated
+     */
+    public boolean hasClusterKey()
+    {
+        return clusterKey != null;
+    }
+
+    /**
+     * Returns {@code max_connections}: how many client connections (all listeners, all schemes,
+     * handshakes in progress included) may be open at once; one more is closed as soon as it is
+     * accepted, before any handshake work.
+     *
+     * @return at least 1
+     */
+    public int maxConnections()
+    {
+        return maxConnections;
+    }
+
+    /**
+     * Returns {@code max_connections_per_address}: how many client connections one source IP
+     * address may hold open at once; zero (the default) is no per-address limit.
+     *
+     * @return zero (off) or positive
+     */
+    public int maxConnectionsPerAddress()
+    {
+        return maxConnectionsPerAddress;
+    }
+
+    /**
      * Returns the ws and wss settings, with unset sizes filled in from {@link #maxMessageSize()}.
      *
      * @return the WebSocket configuration
@@ -528,6 +588,9 @@ public final class BusConfig
                 && directMemoryBudget == that.directMemoryBudget
                 && partialFrameTimeout.equals(that.partialFrameTimeout)
                 && idleTimeout.equals(that.idleTimeout)
+                && java.util.Arrays.equals(clusterKey, that.clusterKey)
+                && maxConnections == that.maxConnections
+                && maxConnectionsPerAddress == that.maxConnectionsPerAddress
                 && webSocket.equals(that.webSocket)
                 && transportSettings.equals(that.transportSettings);
     }
@@ -545,7 +608,8 @@ public final class BusConfig
                 reconnectBackoffMin, reconnectBackoffMax, clusterHi, clusterLo, replicaId, replicas, listen,
                 backend, idleMode, mailboxCapacity, mailboxDrainLimit, receiveBufferSize,
                 dedupCapacityPerClient, dedupTtl, dedupMaxClients, peerQueueMaxBytes, directMemoryBudget,
-                partialFrameTimeout, idleTimeout, webSocket, transportSettings);
+                partialFrameTimeout, idleTimeout, java.util.Arrays.hashCode(clusterKey), maxConnections,
+                maxConnectionsPerAddress, webSocket, transportSettings);
     }
 
     /**
@@ -580,6 +644,9 @@ public final class BusConfig
                 + ", direct_memory_budget=" + directMemoryBudget
                 + ", partial_frame_timeout=" + partialFrameTimeout
                 + ", idle_timeout=" + idleTimeout
+                + ", cluster_key=" + (clusterKey != null ? "(" + clusterKey.length + " bytes)" : "none")
+                + ", max_connections=" + maxConnections
+                + ", max_connections_per_address=" + maxConnectionsPerAddress
                 + ", web_socket=" + webSocket
                 + ", transport_settings=" + transportSettings.keySet()
                 + '}';
@@ -621,6 +688,9 @@ public final class BusConfig
         private int dedupMaxClients = DEFAULT_DEDUP_MAX_CLIENTS;
         private long peerQueueMaxBytes = DEFAULT_PEER_QUEUE_MAX_BYTES;
         private long directMemoryBudget = AUTO_DIRECT_MEMORY_BUDGET;
+        private byte[] clusterKey;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
         private Duration partialFrameTimeout = DEFAULT_PARTIAL_FRAME_TIMEOUT;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private WebSocketConfig webSocket = WebSocketConfig.defaults();
@@ -961,6 +1031,46 @@ public final class BusConfig
         }
 
         /**
+         * Sets {@code cluster_key}, the secret shared by every replica of the cluster that
+         * authenticates the replica handshake. Default: none (unauthenticated, with a warning at
+         * start when replicas are configured). The array is copied.
+         *
+         * @param clusterKey at least {@link #MIN_CLUSTER_KEY_LENGTH} random bytes, or null for none
+         * @return this builder
+         */
+        public Builder clusterKey(byte[] clusterKey)
+        {
+            this.clusterKey = clusterKey != null ? clusterKey.clone() : null;
+            return this;
+        }
+
+        /**
+         * Sets {@code max_connections}, the client connections open at once on all listeners.
+         * Default: {@link #DEFAULT_MAX_CONNECTIONS}.
+         *
+         * @param maxConnections at least 1
+         * @return this builder
+         */
+        public Builder maxConnections(int maxConnections)
+        {
+            this.maxConnections = maxConnections;
+            return this;
+        }
+
+        /**
+         * Sets {@code max_connections_per_address}, the client connections one source IP address
+         * may hold open at once. Default: zero, no limit.
+         *
+         * @param maxConnectionsPerAddress zero (off) or positive
+         * @return this builder
+         */
+        public Builder maxConnectionsPerAddress(int maxConnectionsPerAddress)
+        {
+            this.maxConnectionsPerAddress = maxConnectionsPerAddress;
+            return this;
+        }
+
+        /**
          * Sets the ws and wss settings. Default: {@link WebSocketConfig#defaults()}.
          *
          * @param webSocket the WebSocket configuration
@@ -1059,6 +1169,13 @@ public final class BusConfig
             }
             requireZeroOrPositive("partial_frame_timeout", partialFrameTimeout);
             requireZeroOrPositive("idle_timeout", idleTimeout);
+            if (clusterKey != null && clusterKey.length < MIN_CLUSTER_KEY_LENGTH)
+            {
+                throw new InvalidConfigException("cluster_key", "(" + clusterKey.length + " bytes)",
+                        "must be at least " + MIN_CLUSTER_KEY_LENGTH + " random bytes");
+            }
+            requireAtLeast("max_connections", maxConnections, 1);
+            requireAtLeast("max_connections_per_address", maxConnectionsPerAddress, 0);
             WebSocketConfig resolvedWebSocket = webSocket.resolve(maxMessageSize);
             validateWebSocket(resolvedWebSocket);
             return new BusConfig(this, resolvedWebSocket, budget);
