@@ -14,6 +14,7 @@ import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
 import io.ringbus.core.transport.ConnectionHandler;
+import io.ringbus.core.transport.ConnectionLimits;
 import io.ringbus.core.transport.ConnectionTable;
 import io.ringbus.core.transport.TransportProvider;
 import org.agrona.DirectBuffer;
@@ -152,5 +153,11 @@ final class ClientPlane implements ConnectionHandler
             ((ClientConnMeta)meta).closed(connection.closeReason(), connection.closeDetail());
             handler.onClientClosed(bus, (ClientConnMeta)meta);
         }
+    }
+
+    /** The bus's client connection limits, shared by every listener. */
+    ConnectionLimits limits()
+    {
+        return table.limits();
     }
 }

@@ -52,7 +52,7 @@ final class Listeners
             final IoListener listener;
             if (transport.ownsSockets())
             {
-                listener = transport.listen(shard0, address, config, uri,
+                listener = transport.listen(shard0, address, config, uri, clientPlane.limits(),
                     stream -> clientPlane.registerStream(stream, transport));
             }
             else

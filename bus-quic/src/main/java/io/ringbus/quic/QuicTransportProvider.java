@@ -6,6 +6,7 @@ import io.ringbus.core.backend.IoListener;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
+import io.ringbus.core.transport.ConnectionLimits;
 import io.ringbus.core.transport.TransportProvider;
 
 import java.io.IOException;
@@ -47,7 +48,7 @@ public final class QuicTransportProvider implements TransportProvider
 
     @Override
     public IoListener listen(final Shard shard, final InetSocketAddress address, final BusConfig config, final URI uri,
-        final Consumer<AcceptedStream> onStream) throws IOException
+        final ConnectionLimits limits, final Consumer<AcceptedStream> onStream) throws IOException
     {
         final Object own = config.transportSettings("quic");
         final QuicSettings settings = QuicSettings.of(own != null ? own : config.transportSettings("tls"), "listen = " + uri);

@@ -101,6 +101,7 @@ public final class ConnectionTable
     private final AtomicInteger nextShard = new AtomicInteger();
     private final AtomicInteger openConnections = new AtomicInteger();
     private final AtomicLong refusedConnections = new AtomicLong();
+    private final ConnectionLimits limits;
     private volatile boolean admitting = true;
 
     /**
@@ -115,11 +116,18 @@ public final class ConnectionTable
         this.pool = pool;
         this.config = config;
         this.closeGraceNs = config.closeGrace().toNanos();
+        this.limits = ConnectionLimits.of(config);
         this.slots = new Slots[shards.length];
         for (int i = 0; i < shards.length; i++)
         {
             slots[i] = new Slots(i);
         }
+    }
+
+    /** The bus's client connection limits (max_connections, max_connections_per_address). */
+    public ConnectionLimits limits()
+    {
+        return limits;
     }
 
     /** The owning shard's index of a connection id. */

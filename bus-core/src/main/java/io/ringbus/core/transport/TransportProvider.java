@@ -92,9 +92,12 @@ public interface TransportProvider
      * Listen on {@code address} with the transport's own socket, driven by {@code shard} (called on
      * its thread); each client connection is handed to {@code onStream} on that thread once its
      * handshake is done. Only for {@link #ownsSockets()} transports.
+     *
+     * @param limits the bus's connection limits: take a place before any handshake work for a new
+     *               peer, give it back when that connection or handshake is gone.
      */
     default IoListener listen(final Shard shard, final InetSocketAddress address, final BusConfig config,
-        final URI uri, final Consumer<AcceptedStream> onStream) throws IOException
+        final URI uri, final ConnectionLimits limits, final Consumer<AcceptedStream> onStream) throws IOException
     {
         throw new UnsupportedOperationException(scheme() + " uses the backend's sockets");
     }
