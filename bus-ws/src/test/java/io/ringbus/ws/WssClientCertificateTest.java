@@ -146,6 +146,26 @@ class WssClientCertificateTest
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(TlsProvider.class)
+    void aTls12ClientHelloToAWssListenerGetsAProtocolVersionAlert(final TlsProvider provider) throws Exception
+    {
+        final InetSocketAddress address = startBus(provider);
+        final SSLContext tls12 = SSLContext.getInstance("TLSv1.2");
+        tls12.init(null, null, null);
+        final SSLSocket socket = (SSLSocket)tls12.getSocketFactory().createSocket(address.getAddress(), address.getPort());
+        try (socket)
+        {
+            socket.setEnabledProtocols(new String[] {"TLSv1.2"});
+            socket.setSoTimeout((int)TIMEOUT.toMillis());
+            final javax.net.ssl.SSLException refused = assertThrows(javax.net.ssl.SSLException.class,
+                socket::startHandshake);
+            assertTrue(String.valueOf(refused.getMessage()).contains("protocol_version"), refused.toString());
+        }
+        Await.until(TIMEOUT, () -> !handler.closed.isEmpty(), "the bus closed the connection");
+        assertTrue(handler.requesters.isEmpty());
+    }
+
     private static CompletableFuture<java.net.http.WebSocket> webSocket(final InetSocketAddress address,
         final SSLContext context, final CompletableFuture<byte[]> reply)
     {
