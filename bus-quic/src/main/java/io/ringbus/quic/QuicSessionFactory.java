@@ -34,8 +34,13 @@ final class QuicSessionFactory
     /** WIRE.md, QUIC specifics: the application error code of a Ringbus protocol error. */
     static final long APPLICATION_PROTOCOL_ERROR = 0x1;
 
+    /** How many times a reload may race one rebuild of the server's TLS configuration before the connection takes what it has. */
+    private static final int MAX_REBUILDS = 8;
+
     private final QuicSettings settings;
-    private final QuicTlsConfig tls;
+    private QuicTlsConfig tls;
+    /** settings.tls().generation() that {@link #tls} was built from; -1 until a server connection checked it. */
+    private long tlsGeneration = -1;
     private final boolean server;
     private final QuicConnectionConfig connectionConfig;
     private final SecureRandom random = new SecureRandom();
@@ -56,8 +61,31 @@ final class QuicSessionFactory
         final byte[] clientScid)
     {
         final TransportParameters params = localParameters();
+        final QuicTlsConfig current = currentServerTls();
         return QuicConnection.server(connectionConfig, cidBytes(localCid), originalDcid, clientScid, params,
-            listener -> QuicTls.server(tls, params, listener), session, session);
+            listener -> QuicTls.server(current, params, listener), session, session);
+    }
+
+    /**
+     * The server's TLS configuration for a new connection: rebuilt from the settings when their
+     * TlsSettings were reloaded since (a renewed certificate), so new handshakes present it while
+     * open connections keep theirs. The generation is read before and after the build, as a
+     * reload may land between reading the chain and the key.
+     */
+    private QuicTlsConfig currentServerTls()
+    {
+        final TlsSettings tlsSettings = settings.tls();
+        for (int i = 0; i < MAX_REBUILDS && tlsSettings.generation() != tlsGeneration; i++)
+        {
+            final long generation = tlsSettings.generation();
+            final QuicTlsConfig rebuilt = server(settings, 0).tls;
+            if (tlsSettings.generation() == generation)
+            {
+                tls = rebuilt;
+                tlsGeneration = generation;
+            }
+        }
+        return tls;
     }
 
     /** A client connection to {@code serverName} (checked against the server's certificate). */
