@@ -20,6 +20,7 @@ import io.ringbus.core.transport.TransportProvider;
 import org.agrona.DirectBuffer;
 
 import java.net.URI;
+import java.security.cert.X509Certificate;
 
 /**
  * The client plane of a bus: takes client connections of every transport (a TCP-based one through
@@ -107,6 +108,11 @@ final class ClientPlane implements ConnectionHandler
         }
         final ClientConnMeta meta = new ClientConnMeta(connection.id(), stream.remoteAddress(), transport.scheme());
         stream.describe(meta::detail);
+        final X509Certificate peer = stream.peerCertificate();
+        if (peer != null)
+        {
+            meta.peerCertificate(peer);
+        }
         connection.attachment(meta);
         connection.open(stream.bind(connection));
     }
