@@ -12,8 +12,10 @@ import java.util.logging.Logger;
 
 /**
  * The client side of the TLS 1.3 handshake for QUIC (RFC 8446 4, RFC 9001 4): ClientHello, an
- * optional HelloRetryRequest, then the server's flight checked message by message, and the client
- * Finished. Not thread-safe: the connection's thread only.
+ * optional HelloRetryRequest, then the server's flight checked message by message (only the
+ * extensions the client offered and RFC 8446 4.2 allows; a leaf fit for signing), an optional
+ * CertificateRequest answered with the configured key material or an empty Certificate, and the
+ * client Finished. Not thread-safe: the connection's thread only.
  */
 final class ClientTlsEngine extends AbstractTlsEngine
 {

@@ -25,9 +25,16 @@ final class HostNames
         {
             return length + " bytes, above " + MAX_NAME_LENGTH;
         }
+        final int end = offset + length;
+        for (int i = offset; i < end; i++)
+        {
+            if (name[i] == ':')
+            {
+                return "an IPv6 literal (RFC 6066 3 allows no IP literals)";
+            }
+        }
         int labelStart = offset;
         boolean allDigitsAndDots = true;
-        final int end = offset + length;
         for (int i = offset; i <= end; i++)
         {
             if (i == end || name[i] == '.')
@@ -58,7 +65,7 @@ final class HostNames
         }
         if (allDigitsAndDots)
         {
-            return "an IPv4 literal or an all-numeric name";
+            return "an IPv4 literal (RFC 6066 3 allows no IP literals) or an all-numeric name";
         }
         return null;
     }
