@@ -108,6 +108,11 @@ final class ClientPlane implements ConnectionHandler
         }
         final ClientConnMeta meta = new ClientConnMeta(connection.id(), stream.remoteAddress(), transport.scheme());
         stream.describe(meta::detail);
+        final X509Certificate peer = stream.peerCertificate();
+        if (peer != null)
+        {
+            meta.peerCertificate(peer);
+        }
         connection.attachment(meta);
         connection.open(stream.bind(connection));
     }

@@ -111,6 +111,7 @@ final class QuicSessionFactory
         final QuicTlsConfig tls = QuicTlsConfig.builder()
             .keyMaterial(tlsSettings.certificateChain(), tlsSettings.privateKey())
             .cipherSuites(settings.cipherSuites().toArray(new CipherSuite[0]))
+            .clientCertificateAuthorities(tlsSettings.clientCertificateAuthorities().toArray(new X509Certificate[0]))
             .build();
         return new QuicSessionFactory(settings, tls, true);
     }
@@ -121,6 +122,11 @@ final class QuicSessionFactory
         final TlsSettings tlsSettings = settings.tls();
         final QuicTlsConfig.Builder builder = QuicTlsConfig.builder()
             .cipherSuites(settings.cipherSuites().toArray(new CipherSuite[0]));
+        if (tlsSettings.hasKeyMaterial())
+        {
+            // mutual TLS: presented when a server asks (RFC 8446 4.3.2)
+            builder.keyMaterial(tlsSettings.certificateChain(), tlsSettings.privateKey());
+        }
         if (tlsSettings.isInsecure())
         {
             builder.insecureForTestsOnly();
