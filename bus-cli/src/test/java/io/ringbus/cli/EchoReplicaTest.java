@@ -23,8 +23,10 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -167,6 +169,41 @@ class EchoReplicaTest
         request(1, 5, 5, 1);
         assertEquals(2, echo.dedupHits());
         assertEquals(2, echo.dedupEntries());
+    }
+
+    /**
+     * In a cluster the sequencer binds sessions, and a connection's close reaches it by another
+     * queue than its requests. A close that overtakes requests of its connection still waiting in
+     * the request queue must wait for them: else they would bind the session again to the closed
+     * connection, for good, and its owner could never reclaim it. Here 300 requests and then the
+     * close are queued before the sequencer starts; it takes 256 requests per turn, so it sees the
+     * close with 44 requests of the connection still queued.
+     */
+    @Test
+    void aCloseThatOvertakesItsConnectionsRequestsWaitsForThem() throws Exception
+    {
+        final TreeMap<Integer, InetSocketAddress> replicas = new TreeMap<>();
+        replicas.put(0, new InetSocketAddress("127.0.0.1", 0));
+        final BusConfig config = ServeOptions.replica(0, replicas, 1, Duration.ofMillis(500), Backend.NIO)
+            .config();
+        echo = new EchoReplica(config);
+        bus = MessageBus.start(config, echo);
+        final ClientConnMeta first = connection(0, null);
+        final int requests = 300;
+        for (int i = 1; i <= requests; i++)
+        {
+            request(first, 6, 6, i);
+        }
+        echo.onClientClosed(bus, first);
+        echo.start(bus);
+        Await.until("the queued requests committed", Duration.ofSeconds(20),
+            () -> echo.committedOps() == requests);
+        final ClientConnMeta reconnected = connection(1, null);
+        request(reconnected, 6, 6, requests);
+        Await.until("the retry answered or refused", Duration.ofSeconds(20),
+            () -> echo.dedupHits() + echo.sessionRefusals() > 0);
+        assertEquals(0, echo.sessionRefusals(), "the session is still bound to the closed connection");
+        assertEquals(1, echo.dedupHits(), "reclaimed with its cache");
     }
 
     /**
