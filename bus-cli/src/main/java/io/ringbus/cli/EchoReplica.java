@@ -1159,6 +1159,17 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         return total;
     }
 
+    /** Released sessions held now: their connection closed, reclaimable until the dedup TTL. */
+    public long releasedSessions()
+    {
+        long total = 0;
+        for (final SessionBindings bindings : bindingTables())
+        {
+            total += bindings.releasedCount();
+        }
+        return total;
+    }
+
     private SessionBindings[] bindingTables()
     {
         if (sequencer != null)
