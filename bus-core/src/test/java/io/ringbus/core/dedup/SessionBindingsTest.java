@@ -3,6 +3,8 @@ package io.ringbus.core.dedup;
 import io.ringbus.core.dedup.SessionBindings.Verdict;
 import org.junit.jupiter.api.Test;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -17,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The rules of {@link SessionBindings} (its class comment; issue 13, point 6). */
 class SessionBindingsTest
@@ -168,6 +171,48 @@ class SessionBindingsTest
         assertEquals(List.of(2L, 3L), ended);
         assertEquals(1, table.evictions(), "an expired session ended is not an eviction");
         assertTrue(table.isHeld(7, 1));
+    }
+
+    /**
+     * The request path allocates nothing: the owner's requests, and, once records exist, connections
+     * that come and go, reclaim their sessions, and sessions that expire and start afresh.
+     */
+    @Test
+    void steadyStateAllocatesNothing()
+    {
+        final ThreadMXBean bean = ManagementFactory.getThreadMXBean();
+        assumeTrue(bean instanceof com.sun.management.ThreadMXBean);
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)bean;
+        assumeTrue(threads.isThreadAllocatedMemorySupported());
+        threads.setThreadAllocatedMemoryEnabled(true);
+        final long[] counter = new long[1];
+        final SessionBindings table = new SessionBindings(64, 8, TTL, (hi, lo) -> counter[0]++);
+        churn(table, 0, 20_000); // warm-up: records and map capacity
+        final long tid = Thread.currentThread().getId();
+        final long before = threads.getThreadAllocatedBytes(tid);
+        churn(table, 20_000, 60_000);
+        final long allocated = threads.getThreadAllocatedBytes(tid) - before;
+        assertTrue(counter[0] > 0, "sessions expired and ended");
+        // 40k connections and 400k binds: an object per call would be megabytes
+        assertTrue(allocated < 4_096, "allocated " + allocated + " bytes");
+    }
+
+    private void churn(final SessionBindings table, final int from, final int to)
+    {
+        for (int c = from; c < to; c++)
+        {
+            final long connection = c + 1;
+            for (int i = 0; i < 10; i++)
+            {
+                final long client = (c * 3L + (i & 1)) & 31;
+                if (table.bind(7, client, connection, 0, 0, now) == Verdict.FULL)
+                {
+                    throw new AssertionError("full at " + c);
+                }
+            }
+            table.release(connection, now);
+            now += (c & 63) == 0 ? TTL : 1;
+        }
     }
 
     @Test
