@@ -298,7 +298,7 @@ final class PingHandshake
             return;
         }
         refused.incrementAndGet();
-        final long held = limiter.admit(side + reason.name(), System.nanoTime());
+        final long held = limiter.admit(side + " " + reason.name(), System.nanoTime());
         if (held >= 0)
         {
             LOG.log(Level.WARNING, "replica handshake refused (" + side + ") with " + connection.remoteAddress() +
