@@ -182,7 +182,7 @@ final class PingHandshake
             exchange.nonceDialer, exchange.nonceAcceptor, proof);
         if (!ReplicaAuth.macEquals(buffer, offset, proof, received[shard]))
         {
-            return refuse(connection, "the acceptor's proof does not match: it does not hold our cluster key");
+            return refuse(connection, "the acceptor's proof does not match: a wrong cluster key, or a replayed challenge");
         }
         auth[shard].proof(ReplicaAuth.ROLE_DIALER, self, peer, config.clusterHi(), config.clusterLo(),
             exchange.nonceDialer, exchange.nonceAcceptor, proof);

@@ -179,6 +179,23 @@ public abstract class ReplicaAuthSuite
         assertEquals(1, one.connected.get(0), "the replay did not replace the real link");
         assertEquals(0, one.lost.get(0));
         assertTrue(bus1.isReplicaConnected(0) && bus0.isReplicaConnected(1));
+
+        // The other direction: a stranger replays replica 1's recorded challenge to a dialing replica 0.
+        final byte[] recordedChallenge = Arrays.copyOf(relay.answered(), FrameHeader.HEADER_SIZE);
+        assertEquals(ReplicaAuth.STEP_CHALLENGE, ReplicaAuth.step(new UnsafeBuffer(recordedChallenge), 0));
+        final Map<Integer, InetSocketAddress> elsewhere = freeAddresses(2);
+        final ServerSocket stranger = new ServerSocket();
+        closeables.add(stranger);
+        stranger.bind(elsewhere.get(1));
+        final MessageBus dialer = start(0, elsewhere, new ReplicaPlaneSuite.Recorder(), key);
+        stranger.setSoTimeout((int)TIMEOUT.toMillis());
+        final Socket replayer = stranger.accept();
+        closeables.add(replayer);
+        readFrame(replayer);
+        replayer.getOutputStream().write(recordedChallenge);
+        assertEquals(0, drain(replayer), "the dialer refused the replayed challenge and sent nothing more");
+        Await.until(TIMEOUT, () -> dialer.replicaHandshakesRefused() >= 1, "the refusal was counted");
+        assertFalse(dialer.isReplicaConnected(1));
     }
 
     @Test
@@ -383,11 +400,12 @@ public abstract class ReplicaAuthSuite
         }
     }
 
-    /** Forwards one connection to {@code target}, recording what the client sends. */
+    /** Forwards one connection to {@code target}, recording what each side sends. */
     private static final class Relay implements Closeable
     {
         private final ServerSocket server = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
         private final ByteArrayOutputStream recorded = new ByteArrayOutputStream();
+        private final ByteArrayOutputStream answered = new ByteArrayOutputStream();
         private final List<Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final Thread acceptor;
 
@@ -401,7 +419,7 @@ public abstract class ReplicaAuthSuite
                     final Socket upstream = new Socket(target.getAddress(), target.getPort());
                     sockets.add(client);
                     sockets.add(upstream);
-                    pump(upstream.getInputStream(), client.getOutputStream(), null);
+                    pump(upstream.getInputStream(), client.getOutputStream(), answered);
                     pump(client.getInputStream(), upstream.getOutputStream(), recorded);
                 }
                 catch (final IOException ex)
@@ -418,11 +436,21 @@ public abstract class ReplicaAuthSuite
             return new InetSocketAddress(server.getInetAddress(), server.getLocalPort());
         }
 
+        /** What the client sent. */
         byte[] recorded()
         {
             synchronized (recorded)
             {
                 return recorded.toByteArray();
+            }
+        }
+
+        /** What the server answered. */
+        byte[] answered()
+        {
+            synchronized (answered)
+            {
+                return answered.toByteArray();
             }
         }
 
