@@ -39,6 +39,7 @@ import java.util.SortedMap;
  * @param replicas       {@code --replicas}, empty when not a replica
  * @param limits         {@code --peer-queue-max-bytes}, {@code --direct-memory-budget},
  *                       {@code --partial-frame-timeout}, {@code --idle-timeout}
+ * @param clusterKey     the key read from {@code --cluster-key FILE} ({@link KeygenCommand#read}), or null
  */
 public record ServeOptions(
     List<URI> listeners,
@@ -54,7 +55,8 @@ public record ServeOptions(
     long clusterLo,
     int replicaId,
     SortedMap<Integer, InetSocketAddress> replicas,
-    Limits limits)
+    Limits limits,
+    byte[] clusterKey)
 {
     /**
      * The memory and stall bounds of a node (issue 11), as BusConfig takes them.
@@ -99,6 +101,7 @@ public record ServeOptions(
         "                     [--replica-id I --replicas 0=HOST:PORT,1=HOST:PORT,...]",
         "                     [--peer-queue-max-bytes BYTES] [--direct-memory-budget BYTES]",
         "                     [--partial-frame-timeout MS] [--idle-timeout MS]",
+        "                     [--cluster-key FILE]",
         "  Runs one node of a replicated echo: a request is answered with its own body once a",
         "  majority of the replicas has it. Prints 'backend <nio|io_uring>', then",
         "  'listening <scheme> <host:port>' per listener, then 'ready'. SIGINT/SIGTERM stop it",
@@ -123,12 +126,15 @@ public record ServeOptions(
         "  needing a buffer beyond it closes (memory_budget). A frame or TLS/WebSocket record must",
         "  complete, and a write make progress, within --partial-frame-timeout ms (default 30000; 0",
         "  off); a client connection that sends and receives nothing for --idle-timeout ms closes",
-        "  (default 0: off).");
+        "  (default 0: off).",
+        "  --cluster-key FILE (from 'ringbus keygen FILE', mode 0600, the same on every replica) makes",
+        "  replicas prove to each other that they hold the key before any replica frame is accepted;",
+        "  without it the replica plane is unauthenticated (a warning says so).");
 
     private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key", "client-ca",
         "data-dir",
         "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas",
-        "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout");
+        "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout", "cluster-key");
     private static final Set<String> REPEATABLE = Set.of("tcp", "tls", "ws", "wss", "quic");
 
     /** Parse the arguments after {@code serve}. */
@@ -202,10 +208,12 @@ public record ServeOptions(
                 BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT.toMillis(), 0, Long.MAX_VALUE / 1_000_000L)),
             Duration.ofMillis(flags.longValue("idle-timeout", BusConfig.DEFAULT_IDLE_TIMEOUT.toMillis(), 0,
                 Long.MAX_VALUE / 1_000_000L)));
+        final byte[] clusterKey = flags.has("cluster-key") ?
+            KeygenCommand.read("--cluster-key", Path.of(flags.value("cluster-key"))) : null;
         final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners), cert, key, clientCa,
             dataDir,
             maxMessageSize, Duration.ofMillis(closeGraceMs), shards, backend, cluster[0], cluster[1], replicaId,
-            Collections.unmodifiableSortedMap(replicas), limits);
+            Collections.unmodifiableSortedMap(replicas), limits, clusterKey);
         options.config(); // every combination BusConfig rejects is a usage error too
         return options;
     }
@@ -215,7 +223,7 @@ public record ServeOptions(
         final int shards, final Duration closeGrace, final Backend backend)
     {
         return new ServeOptions(List.of(), null, null, null, DEFAULT_DATA_DIR, BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
-            closeGrace, shards, backend, 0, 0, replicaId, replicas, Limits.DEFAULTS);
+            closeGrace, shards, backend, 0, 0, replicaId, replicas, Limits.DEFAULTS, null);
     }
 
     /** True if a client listener runs over TLS, so the node needs a certificate. */
@@ -308,6 +316,7 @@ public record ServeOptions(
                 .directMemoryBudget(limits.directMemoryBudget())
                 .partialFrameTimeout(limits.partialFrameTimeout())
                 .idleTimeout(limits.idleTimeout())
+                .clusterKey(clusterKey)
                 .build();
         }
         catch (final InvalidConfigException ex)

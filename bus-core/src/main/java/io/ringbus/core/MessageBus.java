@@ -226,6 +226,16 @@ public final class MessageBus implements AutoCloseable
         return replicaPlane.broadcast(frame);
     }
 
+    /**
+     * Replica connections this bus closed because their handshake failed (a wrong cluster key, an
+     * unauthenticated ping to a keyed node, a wrong cluster, handshake_grace): see
+     * {@link ReplicaPlane#handshakesRefused()}. Any thread.
+     */
+    public long replicaHandshakesRefused()
+    {
+        return replicaPlane.handshakesRefused();
+    }
+
     /** True if the connection to {@code replica} is up now. Any thread. */
     public boolean isReplicaConnected(final int replica)
     {
