@@ -114,6 +114,9 @@ public abstract class ReplicaPlaneSuite
             .reconnectBackoffMin(Duration.ofMillis(20))
             .reconnectBackoffMax(Duration.ofMillis(200))
             .peerQueueCapacity(16_384)
+            // Queued bytes count each frame's pooled capacity (4 KiB at least): 5,000 broadcasts
+            // queued faster than a loaded machine writes them must not meet the 16 MiB default.
+            .peerQueueMaxBytes(64L * 1024 * 1024)
             .clusterKey(clusterKey())).build(), recorder);
         buses.add(bus);
         return bus;
@@ -268,7 +271,7 @@ public abstract class ReplicaPlaneSuite
             Frames.header().wrap(frame.buffer(), 0).clear().size(FrameHeader.HEADER_SIZE + 100)
                 .command(Command.PREPARE).replica(0).request(i);
             Frames.seal(frame.buffer(), 0);
-            assertEquals(2, bus[0].broadcastToReplicas(frame));
+            assertEquals(2, bus[0].broadcastToReplicas(frame), "broadcast " + i + " queued on both links");
         }
         Await.until(TIMEOUT, () -> recorders[1].frames.size() == count && recorders[2].frames.size() == count,
             "every broadcast arrived at both replicas");
