@@ -385,7 +385,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": open handler failed", ex);
+            final long held = logLimiter.admit("open_handler_failed", shard.nowNs());
+            if (held >= 0)
+            {
+                LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": open handler failed" +
+                    LogLimiter.suffix(held), ex);
+            }
             abort(CloseReason.IO_ERROR, "open handler failed: " + ex);
             return;
         }
@@ -1063,7 +1068,13 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             catch (final RuntimeException ex)
             {
                 // An application bug must not take the shard down: this connection pays for it.
-                LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": frame handler failed", ex);
+                // Rate-limited: a peer may keep sending whatever the bug trips on.
+                final long held = logLimiter.admit("frame_handler_failed", shard.nowNs());
+                if (held >= 0)
+                {
+                    LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": frame handler failed" +
+                        LogLimiter.suffix(held), ex);
+                }
                 close(CloseReason.IO_ERROR, "frame handler failed: " + ex);
             }
         }

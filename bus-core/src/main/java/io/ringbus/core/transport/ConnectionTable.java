@@ -336,7 +336,11 @@ public final class ConnectionTable
         }
         catch (final IOException ex)
         {
-            log.log(Level.WARNING, "registering " + socket.remoteAddress() + " failed", ex);
+            final long held = logLimiter.admit("register_failed", System.nanoTime());
+            if (held >= 0)
+            {
+                log.log(Level.WARNING, "registering " + socket.remoteAddress() + " failed" + LogLimiter.suffix(held), ex);
+            }
             socket.close();
             release(connection);
             return;
