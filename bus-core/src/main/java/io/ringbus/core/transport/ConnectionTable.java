@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -50,6 +51,8 @@ public final class ConnectionTable
     private static final int DISCARD_BUFFER_SIZE = 64 * 1024;
     /** Refusals are logged at most once per interval, with a count: a storm must not flood the log. */
     private static final long REFUSAL_LOG_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+    /** The source address a place is taken under when the peer's address is unknown: 0.0.0.0. */
+    private static final InetAddress UNKNOWN_PEER = unknownPeer();
 
     /**
      * A plane's part in taking an accepted socket: prepares the registered connection (attachment,
@@ -133,6 +136,18 @@ public final class ConnectionTable
         for (int i = 0; i < shards.length; i++)
         {
             slots[i] = new Slots(i);
+        }
+    }
+
+    private static InetAddress unknownPeer()
+    {
+        try
+        {
+            return InetAddress.getByAddress("unknown", new byte[4]);
+        }
+        catch (final UnknownHostException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
         }
     }
 
@@ -274,18 +289,15 @@ public final class ConnectionTable
     }
 
     /**
-     * A place in the limits for a client socket: its source address, or null if refused (or the
-     * peer is already gone) and the socket closed.
+     * A place in the limits for a client socket: its source address, or null if refused and the
+     * socket closed. A peer gone before its address could be read (a reset right after the accept,
+     * io_uring) still takes a place, under {@link #UNKNOWN_PEER}: the connection is registered and
+     * closed as any other.
      */
     private InetAddress takePlace(final AcceptedSocket socket)
     {
         final InetSocketAddress remote = socket.remoteAddress();
-        if (remote == null)
-        {
-            socket.close(); // the peer is gone before we knew its address: nothing to serve
-            return null;
-        }
-        final InetAddress address = remote.getAddress();
+        final InetAddress address = remote != null ? remote.getAddress() : UNKNOWN_PEER;
         final String refusal = limits.tryAcquire(address);
         if (refusal == null)
         {
