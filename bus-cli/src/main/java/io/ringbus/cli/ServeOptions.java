@@ -38,7 +38,8 @@ import java.util.SortedMap;
  * @param replicaId      {@code --replica-id}, or {@link BusConfig#NO_REPLICA}
  * @param replicas       {@code --replicas}, empty when not a replica
  * @param limits         {@code --peer-queue-max-bytes}, {@code --direct-memory-budget},
- *                       {@code --partial-frame-timeout}, {@code --idle-timeout}
+ *                       {@code --partial-frame-timeout}, {@code --idle-timeout}, {@code --max-connections},
+ *                       {@code --max-connections-per-address}
  * @param clusterKey     the key read from {@code --cluster-key FILE} ({@link KeygenCommand#read}), or null
  */
 public record ServeOptions(
@@ -59,19 +60,23 @@ public record ServeOptions(
     byte[] clusterKey)
 {
     /**
-     * The memory and stall bounds of a node (issue 11), as BusConfig takes them.
+     * The memory and stall bounds of a node (issue 11) and its connection limits (issue 13), as
+     * BusConfig takes them.
      *
      * @param peerQueueMaxBytes   {@code --peer-queue-max-bytes}: pooled bytes one connection's outbound frames may hold
      * @param directMemoryBudget  {@code --direct-memory-budget}: bytes the frame pool may hold; 0 = half the JVM's limit
      * @param partialFrameTimeout {@code --partial-frame-timeout}: a started frame or record must complete within it; 0 = off
      * @param idleTimeout         {@code --idle-timeout}: a client connection silent this long closes; 0 = off
+     * @param maxConnections      {@code --max-connections}: client connections open at once, over every listener
+     * @param maxConnectionsPerAddress {@code --max-connections-per-address}: of them from one source address; 0 = no limit
      */
     public record Limits(long peerQueueMaxBytes, long directMemoryBudget, Duration partialFrameTimeout,
-        Duration idleTimeout)
+        Duration idleTimeout, int maxConnections, int maxConnectionsPerAddress)
     {
         /** BusConfig's defaults. */
         public static final Limits DEFAULTS = new Limits(BusConfig.DEFAULT_PEER_QUEUE_MAX_BYTES,
-            BusConfig.AUTO_DIRECT_MEMORY_BUDGET, BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT, BusConfig.DEFAULT_IDLE_TIMEOUT);
+            BusConfig.AUTO_DIRECT_MEMORY_BUDGET, BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT, BusConfig.DEFAULT_IDLE_TIMEOUT,
+            BusConfig.DEFAULT_MAX_CONNECTIONS, BusConfig.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
     }
 
     /** The client transports, each a {@code --SCHEME HOST:PORT} flag. */
@@ -101,6 +106,7 @@ public record ServeOptions(
         "                     [--replica-id I --replicas 0=HOST:PORT,1=HOST:PORT,...]",
         "                     [--peer-queue-max-bytes BYTES] [--direct-memory-budget BYTES]",
         "                     [--partial-frame-timeout MS] [--idle-timeout MS]",
+        "                     [--max-connections N] [--max-connections-per-address N]",
         "                     [--cluster-key FILE]",
         "  Runs one node of a replicated echo: a request is answered with its own body once a",
         "  majority of the replicas has it. Prints 'backend <nio|io_uring>', then",
@@ -127,6 +133,10 @@ public record ServeOptions(
         "  complete, and a write make progress, within --partial-frame-timeout ms (default 30000; 0",
         "  off); a client connection that sends and receives nothing for --idle-timeout ms closes",
         "  (default 0: off).",
+        "  At most --max-connections client connections are open at once over every listener (default",
+        "  " + BusConfig.DEFAULT_MAX_CONNECTIONS + "), and at most --max-connections-per-address from one source IP address",
+        "  (default 0: no limit). A connection beyond either is closed as soon as it is accepted, before",
+        "  any TLS, WebSocket or QUIC handshake, counted, and logged at most once a second per limit.",
         "  --cluster-key FILE (from 'ringbus keygen FILE', mode 0600, the same on every replica) makes",
         "  replicas prove to each other that they hold the key before any replica frame is accepted;",
         "  without it the replica plane is unauthenticated (a warning says so).");
@@ -134,7 +144,8 @@ public record ServeOptions(
     private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key", "client-ca",
         "data-dir",
         "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas",
-        "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout", "cluster-key");
+        "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout",
+        "max-connections", "max-connections-per-address", "cluster-key");
     private static final Set<String> REPEATABLE = Set.of("tcp", "tls", "ws", "wss", "quic");
 
     /** Parse the arguments after {@code serve}. */
@@ -207,7 +218,10 @@ public record ServeOptions(
             Duration.ofMillis(flags.longValue("partial-frame-timeout",
                 BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT.toMillis(), 0, Long.MAX_VALUE / 1_000_000L)),
             Duration.ofMillis(flags.longValue("idle-timeout", BusConfig.DEFAULT_IDLE_TIMEOUT.toMillis(), 0,
-                Long.MAX_VALUE / 1_000_000L)));
+                Long.MAX_VALUE / 1_000_000L)),
+            flags.intValue("max-connections", BusConfig.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
+            flags.intValue("max-connections-per-address", BusConfig.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0,
+                Integer.MAX_VALUE));
         final byte[] clusterKey = flags.has("cluster-key") ?
             KeygenCommand.read("--cluster-key", Path.of(flags.value("cluster-key"))) : null;
         final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners), cert, key, clientCa,
@@ -317,6 +331,8 @@ public record ServeOptions(
                 .partialFrameTimeout(limits.partialFrameTimeout())
                 .idleTimeout(limits.idleTimeout())
                 .clusterKey(clusterKey)
+                .maxConnections(limits.maxConnections())
+                .maxConnectionsPerAddress(limits.maxConnectionsPerAddress())
                 .build();
         }
         catch (final InvalidConfigException ex)

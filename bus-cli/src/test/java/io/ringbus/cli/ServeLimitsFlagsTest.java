@@ -21,6 +21,20 @@ class ServeLimitsFlagsTest
         assertEquals(BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT, config.partialFrameTimeout());
         assertEquals(Duration.ZERO, config.idleTimeout());
         assertEquals(BusConfig.builder().build().directMemoryBudget(), config.directMemoryBudget(), "auto");
+        assertEquals(BusConfig.DEFAULT_MAX_CONNECTIONS, config.maxConnections());
+        assertEquals(0, config.maxConnectionsPerAddress(), "no per-address limit unless asked");
+    }
+
+    @Test
+    void connectionLimitFlagsReachTheConfigurationAndTheUsage() throws UsageException
+    {
+        final BusConfig config = ServeOptions.parse(List.of("--tcp", "127.0.0.1:0", "--max-connections", "1000",
+            "--max-connections-per-address", "16")).config();
+        assertEquals(1000, config.maxConnections());
+        assertEquals(16, config.maxConnectionsPerAddress());
+        assertTrue(ServeOptions.USAGE.contains("[--max-connections N] [--max-connections-per-address N]"));
+        assertMessage("--max-connections = 0: must be within 1..", "--max-connections", "0");
+        assertMessage("--max-connections-per-address = -1: must be within 0..", "--max-connections-per-address", "-1");
     }
 
     @Test

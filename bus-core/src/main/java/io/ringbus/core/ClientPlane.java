@@ -60,7 +60,11 @@ final class ClientPlane implements ConnectionHandler
         return (connection, socket, channel) -> prepare(connection, socket, channel, transport, uri);
     }
 
-    /** On shard 0 (every listener lives there): hand an accepted socket to its owner before a byte is read. */
+    /**
+     * On shard 0 (every listener lives there): take the socket's place in the connection limits and
+     * hand it to its owner before a byte is read; refused by the limits, it is closed unread, before
+     * any TLS or WebSocket handshake ({@link ConnectionTable#delegate}).
+     */
     void onAccepted(final AcceptedSocket socket, final ConnectionTable.Admission admission)
     {
         table.delegate(socket, table.pickShard(), this, true, admission);
@@ -90,7 +94,8 @@ final class ClientPlane implements ConnectionHandler
 
     /**
      * On shard 0: a connection of a transport with its own sockets (QUIC), its handshake done. Shard
-     * 0 owns it: its socket and connection-id demux live there.
+     * 0 owns it: its socket and connection-id demux live there. It takes no place in the connection
+     * limits here: the transport's endpoint took one before its handshake and gives it back itself.
      */
     void registerStream(final AcceptedStream stream, final TransportProvider transport)
     {

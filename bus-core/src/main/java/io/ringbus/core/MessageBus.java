@@ -266,7 +266,7 @@ public final class MessageBus implements AutoCloseable
     /** Counters summed over the shards. Any thread. */
     public BusStats stats()
     {
-        return shards.stats(table.openConnections());
+        return shards.stats(table.openConnections(), table.limits());
     }
 
     /**

@@ -6,6 +6,7 @@ import io.ringbus.core.backend.NioBackend;
 import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.transport.ConnectionLimits;
 import org.agrona.concurrent.AgentRunner;
 
 import java.io.IOException;
@@ -138,8 +139,8 @@ final class ShardGroup
         }
     }
 
-    /** The shards' write counters summed, with {@code openConnections}. */
-    BusStats stats(final int openConnections)
+    /** The shards' write counters summed, with {@code openConnections} and the counts of {@code limits}. */
+    BusStats stats(final int openConnections, final ConnectionLimits limits)
     {
         long writes = 0;
         long frames = 0;
@@ -150,7 +151,8 @@ final class ShardGroup
             frames += shard.framesWritten.get();
             maxBatch = Math.max(maxBatch, shard.maxFramesPerWrite.get());
         }
-        return new BusStats(writes, frames, maxBatch, openConnections);
+        return new BusStats(writes, frames, maxBatch, openConnections,
+            limits.open(), limits.refusedTotal(), limits.refusedPerAddress());
     }
 
     /**

@@ -72,6 +72,7 @@ public class AcceptStormTest
         {
             closeWithin(bus, TIMEOUT);
             assertEquals(0, bus.stats().openConnections(), "every connection closed");
+            assertEquals(0, bus.stats().limitedConnections(), "every place in the connection limits given back");
             bus.pool().assertNoLeaks();
         }
     }

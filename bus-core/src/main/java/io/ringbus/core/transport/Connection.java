@@ -11,6 +11,7 @@ import io.ringbus.core.frame.FrameError;
 import io.ringbus.core.frame.FrameHandler;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.PoolExhaustedException;
+import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.shard.Shard;
 import org.agrona.DirectBuffer;
 import org.jctools.queues.MessagePassingQueue;
@@ -20,6 +21,7 @@ import org.jctools.queues.MpscChunkedArrayQueue;
 import java.lang.System.Logger.Level;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 
@@ -50,6 +52,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private static final VarHandle FLUSH_REQUESTED;
     private static final VarHandle QUEUED_BYTES;
     private static final int INITIAL_QUEUE_CAPACITY = 16;
+    /** For connections outside a bus's table (the SDK client's): one limiter for the process. */
+    private static final LogLimiter DEFAULT_LOG_LIMITER = new LogLimiter();
+    /** The log limiter's reasons for a protocol error, one per {@link FrameError} (a fixed set of keys). */
+    private static final String[] FRAME_ERROR_LOG_KEYS = frameErrorLogKeys();
 
     static
     {
@@ -136,6 +142,8 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private String closeDetail;
     private Object attachment;
     private InetSocketAddress remoteAddress;
+    private InetAddress limitedAddress;
+    private LogLimiter logLimiter = DEFAULT_LOG_LIMITER;
 
     /**
      * @param id                 bus-wide id (client ids carry the shard in their top bits).
@@ -187,6 +195,17 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     {
         return capacity <= INITIAL_QUEUE_CAPACITY ? new MpscArrayQueue<>(Math.max(2, capacity)) :
             new MpscChunkedArrayQueue<>(INITIAL_QUEUE_CAPACITY, capacity);
+    }
+
+    private static String[] frameErrorLogKeys()
+    {
+        final FrameError[] errors = FrameError.values();
+        final String[] keys = new String[errors.length];
+        for (int i = 0; i < errors.length; i++)
+        {
+            keys[i] = CloseReason.PROTOCOL_ERROR.name() + " " + errors[i].name();
+        }
+        return keys;
     }
 
     /** Bus-wide id. Any thread. */
@@ -297,6 +316,29 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         return this;
     }
 
+    /**
+     * The limiter of this connection's close line (a peer can open and break connections at will):
+     * the bus's one limiter, so a thousand connections closed for one reason log one line per
+     * interval. Before {@link #open}; shard thread.
+     */
+    public Connection logLimiter(final LogLimiter limiter)
+    {
+        this.logLimiter = limiter;
+        return this;
+    }
+
+    /** The source address whose place in the bus's {@link ConnectionLimits} this connection holds, or null. */
+    InetAddress limitedAddress()
+    {
+        return limitedAddress;
+    }
+
+    /** Record the place this connection holds ({@link ConnectionTable} gives it back with the slot). */
+    void limitedAddress(final InetAddress address)
+    {
+        this.limitedAddress = address;
+    }
+
     /** The carrier layer, or null for plain tcp. */
     public Carrier carrier()
     {
@@ -343,7 +385,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": open handler failed", ex);
+            final long held = logLimiter.admit("open_handler_failed", shard.nowNs());
+            if (held >= 0)
+            {
+                LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": open handler failed" +
+                    LogLimiter.suffix(held), ex);
+            }
             abort(CloseReason.IO_ERROR, "open handler failed: " + ex);
             return;
         }
@@ -570,10 +617,26 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             releaseChannelBuffers();
         }
         // else a RECV or WRITEV the close could not stop may still use them: onQuiescent releases them
-        final Level level = closeReason.isAbnormal() ? Level.WARNING : Level.INFO;
-        LOG.log(level, "connection " + Long.toHexString(id) + " " + remoteAddress + " closed: " + closeReason +
-            (closeDetail != null ? ": " + closeDetail : ""));
+        logClose();
         handler.onClosed(this);
+    }
+
+    /**
+     * The close line, at most one per reason (a protocol error: per kind of frame error) per interval
+     * with the count of those held back, as a peer can make connections close at will (one garbage
+     * run logged 24,090 lines). The held-back lines go to DEBUG, for whoever follows one connection.
+     */
+    private void logClose()
+    {
+        final String key = closeFrameError != null && closeReason == CloseReason.PROTOCOL_ERROR ?
+            FRAME_ERROR_LOG_KEYS[closeFrameError.ordinal()] : closeReason.name();
+        final long held = logLimiter.admit(key, shard.nowNs());
+        final Level level = held >= 0 ? (closeReason.isAbnormal() ? Level.WARNING : Level.INFO) : Level.DEBUG;
+        if (LOG.isLoggable(level))
+        {
+            LOG.log(level, "connection " + Long.toHexString(id) + " " + remoteAddress + " closed: " + closeReason +
+                (closeDetail != null ? ": " + closeDetail : "") + (held > 0 ? LogLimiter.suffix(held) : ""));
+        }
     }
 
     /**
@@ -1005,7 +1068,13 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             catch (final RuntimeException ex)
             {
                 // An application bug must not take the shard down: this connection pays for it.
-                LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": frame handler failed", ex);
+                // Rate-limited: a peer may keep sending whatever the bug trips on.
+                final long held = logLimiter.admit("frame_handler_failed", shard.nowNs());
+                if (held >= 0)
+                {
+                    LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": frame handler failed" +
+                        LogLimiter.suffix(held), ex);
+                }
                 close(CloseReason.IO_ERROR, "frame handler failed: " + ex);
             }
         }

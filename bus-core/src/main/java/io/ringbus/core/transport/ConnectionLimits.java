@@ -10,7 +10,8 @@ import java.util.HashMap;
  * {@code max_connections_per_address} per source IP address, over every listener and scheme. A
  * transport takes a place with {@link #tryAcquire} before it spends any handshake work on a new
  * peer (the accept path for tcp, tls, ws and wss; the first Initial for quic) and gives it back
- * with {@link #release} exactly once when that connection (or handshake) is gone.
+ * with {@link #release} exactly once when that connection (or handshake) is gone. Each refusal is
+ * counted by reason ({@link #refusedTotal()}, {@link #refusedPerAddress()}), whichever transport asked.
  *
  * <p>Any thread: accepts (shard 0) and closes (owning shards) race, so the counts are under one lock.
  */
@@ -26,6 +27,8 @@ public final class ConnectionLimits
     /** Guarded by this; only addresses with open connections have an entry. */
     private final HashMap<InetAddress, int[]> perAddress = new HashMap<>();
     private int total;
+    private long refusedTotal;
+    private long refusedPerAddress;
 
     /**
      * @param maxTotal      at least 1
@@ -58,6 +61,7 @@ public final class ConnectionLimits
     {
         if (total >= maxTotal)
         {
+            refusedTotal++;
             return REFUSED_TOTAL;
         }
         if (maxPerAddress > 0)
@@ -70,6 +74,7 @@ public final class ConnectionLimits
             }
             else if (count[0] >= maxPerAddress)
             {
+                refusedPerAddress++;
                 return REFUSED_PER_ADDRESS;
             }
             count[0]++;
@@ -111,6 +116,18 @@ public final class ConnectionLimits
     {
         final int[] count = perAddress.get(address);
         return count != null ? count[0] : 0;
+    }
+
+    /** Connections refused since start because {@code max_connections} were open (every transport). */
+    public synchronized long refusedTotal()
+    {
+        return refusedTotal;
+    }
+
+    /** Connections refused since start because their address had {@code max_connections_per_address} open. */
+    public synchronized long refusedPerAddress()
+    {
+        return refusedPerAddress;
     }
 
     /** {@code max_connections}. */

@@ -4,11 +4,14 @@ import io.ringbus.core.backend.AcceptedSocket;
 import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.shard.Shard;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,6 +28,14 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@link #delegate}); a full mailbox or a full table refuses it ({@link #refusedConnections()},
  * logged at most once a second with a count). Once the bus stops, the table admits nothing new.
  *
+ * <p>A client socket first takes a place in the bus's {@link ConnectionLimits} (max_connections,
+ * max_connections_per_address), on shard 0 before it is handed on and before a byte is read or a
+ * handshake begins: refused, it is closed at once, counted by reason in the limits and logged
+ * through a {@link LogLimiter} (one line per reason per interval). A connection holds its place
+ * until its slot is {@link #release released}, which happens exactly once on every way out (close,
+ * abort, failed registration, bus stop); a socket that never got a connection gives it back on its
+ * own way out. Replica links and QUIC streams (whose endpoint takes their places) hold none.
+ *
  * <p>{@link #get}, {@link #openConnections()}, {@link #refusedConnections()}, {@link #isAdmitting()}
  * and {@link #stopAdmitting()}: any thread. Everything else on the shard named (or owning the
  * connection), as each shard's slots are its own.
@@ -40,6 +51,8 @@ public final class ConnectionTable
     private static final int DISCARD_BUFFER_SIZE = 64 * 1024;
     /** Refusals are logged at most once per interval, with a count: a storm must not flood the log. */
     private static final long REFUSAL_LOG_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+    /** The source address a place is taken under when the peer's address is unknown: 0.0.0.0. */
+    private static final InetAddress UNKNOWN_PEER = unknownPeer();
 
     /**
      * A plane's part in taking an accepted socket: prepares the registered connection (attachment,
@@ -102,6 +115,8 @@ public final class ConnectionTable
     private final AtomicInteger openConnections = new AtomicInteger();
     private final AtomicLong refusedConnections = new AtomicLong();
     private final ConnectionLimits limits;
+    /** Per-connection log lines a peer can cause at will (refusals by the limits, closes): the bus's one limiter. */
+    private final LogLimiter logLimiter = new LogLimiter();
     private volatile boolean admitting = true;
 
     /**
@@ -124,10 +139,28 @@ public final class ConnectionTable
         }
     }
 
+    private static InetAddress unknownPeer()
+    {
+        try
+        {
+            return InetAddress.getByAddress("unknown", new byte[4]);
+        }
+        catch (final UnknownHostException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
     /** The bus's client connection limits (max_connections, max_connections_per_address). */
     public ConnectionLimits limits()
     {
         return limits;
+    }
+
+    /** The bus's limiter of log lines a remote peer can cause (refusals, closes). Any thread. */
+    public LogLimiter logLimiter()
+    {
+        return logLimiter;
     }
 
     /** The owning shard's index of a connection id. */
@@ -197,12 +230,17 @@ public final class ConnectionTable
             config.peerQueueCapacity(), config.maxBatch(), closeGraceNs, state.discard);
         connection.limits(config.peerQueueMaxBytes(), client, config.partialFrameTimeout().toNanos(),
             client ? config.idleTimeout().toNanos() : 0);
+        connection.logLimiter(logLimiter);
         state.connections.set(slot, connection);
         openConnections.incrementAndGet();
         return connection;
     }
 
-    /** Free the connection's slot; harmless if already free. On the connection's shard (from onClosed). */
+    /**
+     * Free the connection's slot and give back its place in the {@link #limits()}, if it holds one;
+     * harmless if already free: the slot is freed once, and the place with it. On the connection's
+     * shard (from onClosed).
+     */
     public void release(final Connection connection)
     {
         final Slots state = slots[shardOf(connection.id())];
@@ -211,6 +249,11 @@ public final class ConnectionTable
         {
             state.free[state.freeCount++] = slot;
             openConnections.decrementAndGet();
+            final InetAddress place = connection.limitedAddress();
+            if (place != null)
+            {
+                limits.release(place);
+            }
         }
     }
 
@@ -219,6 +262,9 @@ public final class ConnectionTable
      * registers it and lets {@code admission} prepare it. Never waits: another shard whose mailbox is
      * full (or that has stopped) costs this connection a refusal rather than stalling the acceptor
      * and every connection shard 0 owns.
+     *
+     * <p>A {@code client} socket takes its place in the {@link #limits()} first, before any other
+     * work: refused, it is closed unread (see the class comment).
      */
     public void delegate(final AcceptedSocket socket, final int owner, final ConnectionHandler handler,
         final boolean client, final Admission admission)
@@ -226,30 +272,75 @@ public final class ConnectionTable
         if (!admitting)
         {
             socket.close();
+            return;
         }
-        else if (!shards[owner].tryExecute(() -> register(socket, owner, handler, client, admission)))
+        final InetAddress place = client ? takePlace(socket) : null;
+        if (client && place == null)
+        {
+            return;
+        }
+        if (!shards[owner].tryExecute(() -> register(socket, owner, handler, client, place, admission)))
         {
             socket.close();
+            releasePlace(place);
             refused(0, socket.remoteAddress(), shards[owner].isStopped() ? "shard " + owner + " has stopped" :
                 "shard " + owner + " mailbox full (mailbox_capacity " + shards[owner].mailboxCapacity() + ")");
         }
     }
 
+    /**
+     * A place in the limits for a client socket: its source address, or null if refused and the
+     * socket closed. A peer gone before its address could be read (a reset right after the accept,
+     * io_uring) still takes a place, under {@link #UNKNOWN_PEER}: the connection is registered and
+     * closed as any other.
+     */
+    private InetAddress takePlace(final AcceptedSocket socket)
+    {
+        final InetSocketAddress remote = socket.remoteAddress();
+        final InetAddress address = remote != null ? remote.getAddress() : UNKNOWN_PEER;
+        final String refusal = limits.tryAcquire(address);
+        if (refusal == null)
+        {
+            return address;
+        }
+        socket.close();
+        final long held = logLimiter.admit(refusal, System.nanoTime());
+        if (held >= 0)
+        {
+            log.log(Level.WARNING, "refused connection from " + remote + ": " + refusal + " " +
+                (refusal == ConnectionLimits.REFUSED_TOTAL ? limits.maxTotal() : limits.maxPerAddress()) +
+                " reached" + LogLimiter.suffix(held));
+        }
+        return null;
+    }
+
+    /** Give back a place taken by {@link #takePlace} for a socket that got no connection; null: none taken. */
+    private void releasePlace(final InetAddress place)
+    {
+        if (place != null)
+        {
+            limits.release(place);
+        }
+    }
+
     private void register(final AcceptedSocket socket, final int owner, final ConnectionHandler handler,
-        final boolean client, final Admission admission)
+        final boolean client, final InetAddress place, final Admission admission)
     {
         if (!admitting)
         {
             socket.close();
+            releasePlace(place);
             return;
         }
         final Connection connection = newConnection(owner, handler, client);
         if (connection == null)
         {
             socket.close();
+            releasePlace(place);
             refusedTableFull(owner, socket.remoteAddress());
             return;
         }
+        connection.limitedAddress(place); // from here the slot's release gives the place back
         final IoChannel channel;
         try
         {
@@ -257,14 +348,28 @@ public final class ConnectionTable
         }
         catch (final IOException ex)
         {
-            log.log(Level.WARNING, "registering " + socket.remoteAddress() + " failed", ex);
+            final long held = logLimiter.admit("register_failed", System.nanoTime());
+            if (held >= 0)
+            {
+                log.log(Level.WARNING, "registering " + socket.remoteAddress() + " failed" + LogLimiter.suffix(held), ex);
+            }
             socket.close();
             release(connection);
             return;
         }
-        if (admission.prepare(connection, socket, channel))
+        try
         {
-            connection.open(channel);
+            if (admission.prepare(connection, socket, channel))
+            {
+                connection.open(channel);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            // Not this shard's failure: this connection pays, and its slot and place come back.
+            log.log(Level.ERROR, "shard " + owner + ": opening " + socket.remoteAddress() + " failed", ex);
+            connection.abort(CloseReason.IO_ERROR, "open failed: " + ex);
+            release(connection);
         }
     }
 

@@ -27,6 +27,8 @@ class ConnectionLimitsTest
         limits.release(ip(1));
         assertEquals(1, limits.open(ip(1)));
         assertNull(limits.tryAcquire(ip(1)), "a released place is free again");
+        assertEquals(1, limits.refusedPerAddress());
+        assertEquals(0, limits.refusedTotal());
     }
 
     @Test
@@ -40,6 +42,8 @@ class ConnectionLimitsTest
         assertEquals(2, limits.open());
         limits.release(ip(2));
         assertNull(limits.tryAcquire(ip(3)));
+        assertEquals(2, limits.refusedTotal(), "each refusal counted by its reason");
+        assertEquals(0, limits.refusedPerAddress());
     }
 
     @Test

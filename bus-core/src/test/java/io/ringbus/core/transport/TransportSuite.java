@@ -102,6 +102,7 @@ public abstract class TransportSuite
         {
             bus.close();
             assertEquals(0, bus.stats().openConnections(), "every connection closed");
+            assertEquals(0, bus.stats().limitedConnections(), "every place in the connection limits given back");
             if (bus.pool().isLeakDetectionEnabled())
             {
                 bus.pool().assertNoLeaks();
