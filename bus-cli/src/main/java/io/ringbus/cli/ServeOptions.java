@@ -3,6 +3,7 @@ package io.ringbus.cli;
 import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.config.InvalidConfigException;
+import io.ringbus.quic.RetryMode;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -37,6 +38,7 @@ import java.util.SortedMap;
  * @param replicas       {@code --replicas}, empty when not a replica
  * @param limits         {@code --peer-queue-max-bytes}, {@code --direct-memory-budget},
  *                       {@code --partial-frame-timeout}, {@code --idle-timeout}
+ * @param quicRetry      {@code --quic-retry}: when the quic listeners send a Retry (default auto)
  */
 public record ServeOptions(
     List<URI> listeners,
@@ -51,7 +53,8 @@ public record ServeOptions(
     long clusterLo,
     int replicaId,
     SortedMap<Integer, InetSocketAddress> replicas,
-    Limits limits)
+    Limits limits,
+    RetryMode quicRetry)
 {
     /**
      * The memory and stall bounds of a node (issue 11), as BusConfig takes them.
@@ -95,6 +98,7 @@ public record ServeOptions(
         "                     [--replica-id I --replicas 0=HOST:PORT,1=HOST:PORT,...]",
         "                     [--peer-queue-max-bytes BYTES] [--direct-memory-budget BYTES]",
         "                     [--partial-frame-timeout MS] [--idle-timeout MS]",
+        "                     [--quic-retry always|auto|never]",
         "  Runs one node of a replicated echo: a request is answered with its own body once a",
         "  majority of the replicas has it. Prints 'backend <nio|io_uring>', then",
         "  'listening <scheme> <host:port>' per listener, then 'ready'. SIGINT/SIGTERM stop it",
@@ -112,11 +116,14 @@ public record ServeOptions(
         "  needing a buffer beyond it closes (memory_budget). A frame or TLS/WebSocket record must",
         "  complete, and a write make progress, within --partial-frame-timeout ms (default 30000; 0",
         "  off); a client connection that sends and receives nothing for --idle-timeout ms closes",
-        "  (default 0: off).");
+        "  (default 0: off).",
+        "  --quic-retry: when a quic listener checks a new client's address with a Retry before any",
+        "  handshake work (RFC 9000 8.1): always, never, or auto (default) once half its 1024",
+        "  handshake slots are in use.");
 
     private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key", "data-dir",
         "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas",
-        "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout");
+        "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout", "quic-retry");
     private static final Set<String> REPEATABLE = Set.of("tcp", "tls", "ws", "wss", "quic");
 
     /** Parse the arguments after {@code serve}. */
@@ -187,7 +194,7 @@ public record ServeOptions(
                 Long.MAX_VALUE / 1_000_000L)));
         final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners), cert, key, dataDir,
             maxMessageSize, Duration.ofMillis(closeGraceMs), shards, backend, cluster[0], cluster[1], replicaId,
-            Collections.unmodifiableSortedMap(replicas), limits);
+            Collections.unmodifiableSortedMap(replicas), limits, quicRetry(flags));
         options.config(); // every combination BusConfig rejects is a usage error too
         return options;
     }
@@ -197,7 +204,7 @@ public record ServeOptions(
         final int shards, final Duration closeGrace, final Backend backend)
     {
         return new ServeOptions(List.of(), null, null, DEFAULT_DATA_DIR, BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
-            closeGrace, shards, backend, 0, 0, replicaId, replicas, Limits.DEFAULTS);
+            closeGrace, shards, backend, 0, 0, replicaId, replicas, Limits.DEFAULTS, RetryMode.AUTO);
     }
 
     /** True if a client listener runs over TLS, so the node needs a certificate. */
@@ -226,6 +233,23 @@ public record ServeOptions(
             throw flags.error("--" + name + " = " + path + ": not a readable file");
         }
         return path;
+    }
+
+    private static RetryMode quicRetry(final Flags flags) throws UsageException
+    {
+        final String text = flags.value("quic-retry");
+        if (text == null)
+        {
+            return RetryMode.AUTO;
+        }
+        try
+        {
+            return RetryMode.parse(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw flags.error("--quic-retry = " + text + ": must be always, auto or never");
+        }
     }
 
     private static Backend backend(final Flags flags) throws UsageException
