@@ -584,8 +584,9 @@ public final class QuicConnection implements HandshakeListener
             {
                 // RFC 9000 10.3.1: a datagram that did not open and ends with the server's token: the
                 // server lost our connection. Drain, sending nothing more.
-                enterDraining(QuicException.NO_ERROR, "stateless reset from the server (RFC 9000 10.3): " +
-                    "it no longer knows this connection");
+                final String reason = "stateless reset from the server (RFC 9000 10.3): it no longer knows this connection";
+                LOG.log(Level.INFO, "QUIC connection " + HexFormat.of().formatHex(localCid) + ": " + reason);
+                enterDraining(QuicException.NO_ERROR, reason);
                 return;
             }
             stream.notifyWritable();
