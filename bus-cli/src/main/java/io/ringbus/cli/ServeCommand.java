@@ -1,7 +1,6 @@
 package io.ringbus.cli;
 
 import io.ringbus.core.config.BusConfig;
-import io.ringbus.quic.QuicSettings;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -70,7 +69,7 @@ public final class ServeCommand
         // One certificate for every TLS listener: registered for tls, wss and quic (each reads its own first).
         final BusConfig config = options.config(certificate == null ? Map.of() :
             Map.of("tls", certificate.settings(), "wss", certificate.settings(), "quic",
-                QuicSettings.builder().tls(certificate.settings()).retryMode(options.quicRetry()).build()));
+                options.quicSettings(certificate.settings())));
         final EchoNode node;
         try
         {

@@ -3,7 +3,9 @@ package io.ringbus.cli;
 import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.config.InvalidConfigException;
+import io.ringbus.quic.QuicSettings;
 import io.ringbus.quic.RetryMode;
+import io.ringbus.tls.TlsSettings;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -233,6 +235,12 @@ public record ServeOptions(
             throw flags.error("--" + name + " = " + path + ": not a readable file");
         }
         return path;
+    }
+
+    /** The settings of the quic listeners: the certificate's {@code tls}, and {@link #quicRetry()}. */
+    public QuicSettings quicSettings(final TlsSettings tls)
+    {
+        return QuicSettings.builder().tls(tls).retryMode(quicRetry).build();
     }
 
     private static RetryMode quicRetry(final Flags flags) throws UsageException

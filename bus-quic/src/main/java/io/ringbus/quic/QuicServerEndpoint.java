@@ -6,6 +6,8 @@ import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
 import io.ringbus.core.transport.ConnectionLimits;
 import io.ringbus.core.transport.HandshakeGrace;
+import io.ringbus.quic.frame.FrameWriter;
+import io.ringbus.quic.packet.CipherSuite;
 import io.ringbus.quic.packet.LongHeader;
 import io.ringbus.quic.packet.PacketProtection;
 import io.ringbus.quic.packet.QuicException;
@@ -37,7 +39,8 @@ import java.util.function.Consumer;
  * <p>Before any connection state is made for a client's Initial: a long-header packet of another
  * version (in a datagram of at least 1200 bytes) is answered with Version Negotiation (RFC 9000 6);
  * depending on the {@link RetryMode}, a client without a token is sent a Retry carrying a
- * {@link RetryToken} (RFC 9000 8.1.2) and one with a token that does not open is dropped; the
+ * {@link RetryToken} (RFC 9000 8.1.2) and one with a token that does not open is refused with a
+ * stateless INVALID_TOKEN close (8.1.2); the
  * client's address takes a {@link ConnectionLimits} place, given back exactly once when its
  * connection leaves the endpoint. A short-header packet for no known connection is answered with a
  * stateless reset (RFC 9000 10.3) whose token is derived from the listener's reset key, so a
@@ -60,7 +63,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
      * Bound on handshakes in progress: a flood of Initials (from spoofed addresses, say) holds at
      * most this many connections' handshake state, each a few KiB until its handshake is done.
      */
-    static final int MAX_HANDSHAKING = 1024;
+    static final int MAX_HANDSHAKING = QuicSettings.MAX_HANDSHAKES;
 
     /** Stateless replies (Version Negotiation, stateless resets) per second at most: none of them may be a flood. */
     static final int MAX_STATELESS_REPLIES_PER_SECOND = 200;
@@ -68,6 +71,8 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     /** Our connection ids in a Retry's Source Connection ID: the client's next DCID (and Initial keys). */
     private static final int RETRY_CID_LENGTH = 8;
     private static final int MAX_STATELESS_REPLY = 256;
+    private static final byte[] INVALID_TOKEN_REASON = "invalid address validation token".getBytes(
+        java.nio.charset.StandardCharsets.US_ASCII);
 
     private final Shard shard;
     private final QuicSessionFactory factory;
@@ -310,16 +315,18 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         RetryToken.Validated retried = null;
         if (tokenLength > 0)
         {
-            // Our tokens come only in Retry packets (we send no NEW_TOKEN). RFC 9000 8.1.2 lets a server
-            // discard an Initial whose Retry token is invalid: we do, before any state is made for it
-            // (a Retry's token can only be replayed from its own address within its lifetime).
+            // Our tokens come only in Retry packets (we send no NEW_TOKEN). RFC 9000 8.1.2: an Initial
+            // with an invalid Retry token is answered with an immediate close, INVALID_TOKEN, without
+            // any state (the client would not accept another Retry); a token replays only from its
+            // own address within its lifetime (8.1.4).
             datagram.get(tokenOffset, initialScratch, 0, (int)tokenLength);
             retried = tokens.open(initialScratch, 0, (int)tokenLength, sender, nowNs);
             if (retried == null || !sameCid(initialDcid, retried.retrySourceConnectionId()))
             {
                 tokensRefused++;
-                logLimited("token refused", "quic: dropping an Initial from " + sender + ": " +
-                    (retried == null ? tokens.failure() : "token issued for another connection id"), nowNs);
+                final String why = retried == null ? tokens.failure() : "token issued for another connection id";
+                logLimited("token refused", "quic: refusing an Initial from " + sender + ": " + why, nowNs);
+                sendInvalidToken(sender, initialDcid, clientScid, nowNs);
                 return null;
             }
         }
@@ -415,6 +422,49 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         final int length = RetryPacket.write(replyBytes, 0, clientScid, retryScid, token, originalDcid, random.nextInt());
         retriesSent++;
         sendReply(length, sender);
+    }
+
+    /**
+     * RFC 9000 8.1.2, 10.2: close at once with INVALID_TOKEN, statelessly: one Initial packet (keys of
+     * the client's Destination Connection ID, packet number 0) carrying CONNECTION_CLOSE; far smaller
+     * than the 1200-byte Initial that caused it, and rate-limited with the other stateless replies.
+     */
+    private void sendInvalidToken(final InetSocketAddress sender, final byte[] initialDcid, final byte[] clientScid,
+        final long nowNs)
+    {
+        if (!admitStatelessReply(nowNs))
+        {
+            return;
+        }
+        final byte[] serverScid = new byte[RETRY_CID_LENGTH];
+        random.nextBytes(serverScid);
+        final ByteBuffer out = ByteBuffer.wrap(replyBytes);
+        out.put((byte)0xC0); // Initial, a 1-byte packet number
+        out.putInt(LongHeader.VERSION_1);
+        out.put((byte)clientScid.length).put(clientScid);
+        out.put((byte)serverScid.length).put(serverScid);
+        out.put((byte)0); // no token
+        final int lengthOffset = out.position();
+        out.putShort((short)0);
+        final int pnOffset = out.position();
+        out.put((byte)0);
+        FrameWriter.connectionClose(out, QuicException.INVALID_TOKEN, 0, INVALID_TOKEN_REASON);
+        while (out.position() < pnOffset + 1 + 20)
+        {
+            out.put((byte)0); // PADDING: room for the header protection sample (RFC 9001 5.4.2)
+        }
+        final int payloadLength = out.position() - pnOffset - 1;
+        out.putShort(lengthOffset, (short)(0x4000 | (1 + payloadLength + CipherSuite.TAG_LENGTH)));
+        try
+        {
+            final int length = PacketProtection.initial(initialDcid, false)
+                .protect(replyBytes, 0, pnOffset, 1, 0, payloadLength);
+            sendReply(length, sender);
+        }
+        catch (final QuicException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, () -> "quic: cannot protect an INVALID_TOKEN close: " + ex);
+        }
     }
 
     /**

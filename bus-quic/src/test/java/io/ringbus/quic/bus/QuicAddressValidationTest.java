@@ -10,6 +10,8 @@ import io.ringbus.core.transport.Await;
 import io.ringbus.core.transport.EchoHandler;
 import io.ringbus.quic.QuicSettings;
 import io.ringbus.quic.RetryMode;
+import io.ringbus.quic.packet.PacketProtection;
+import io.ringbus.quic.packet.QuicException;
 import io.ringbus.quic.packet.StatelessReset;
 import io.ringbus.quic.packet.VersionNegotiation;
 import io.ringbus.tls.SelfSignedCertificate;
@@ -147,9 +149,19 @@ class QuicAddressValidationTest
             }
             assertNotNull(withToken, "after the Retry the client's Initials carry its token");
 
-            // The same Initial, token and all, from another port of the same host: refused (RFC 9000 8.1.4).
-            udp(address).write(ByteBuffer.wrap(withToken));
-            Await.until(TIMEOUT, () -> log.count(Level.WARNING, "token issued to another address") == 1, "refused");
+            // The same Initial, token and all, from another port of the same host: refused (RFC 9000 8.1.4)
+            // with an immediate INVALID_TOKEN close (8.1.2) in an Initial under the client's Initial keys.
+            final DatagramChannel other = udp(address);
+            other.write(ByteBuffer.wrap(withToken));
+            final byte[] close = receive(other);
+            Await.until(TIMEOUT, () -> log.count(Level.WARNING, "token issued to another address") == 1, "logged");
+            assertTrue(isInitial(close), "an Initial");
+            final byte[] dcid = Arrays.copyOfRange(withToken, 6, 6 + withToken[5]);
+            final int pnOffset = 6 + close[5] + 1 + close[6 + close[5]] + 1 + 2;
+            final PacketProtection keys = PacketProtection.initial(dcid, false);
+            assertTrue(keys.unprotect(close, 0, pnOffset, close.length, -1), "opens with the client's Initial keys");
+            assertEquals(0x1c, close[keys.payloadOffset()], "CONNECTION_CLOSE");
+            assertEquals(QuicException.INVALID_TOKEN, close[keys.payloadOffset() + 1], "INVALID_TOKEN");
             assertEquals(1, bus.stats().openConnections(), "no second connection: " + log.messages());
             echo(client, 2);
         }
