@@ -6,6 +6,8 @@ import io.ringbus.core.client.ClientOptions;
 import io.ringbus.core.client.Reply;
 import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.TestFrames;
 import io.ringbus.core.transport.Await;
 import io.ringbus.core.transport.EchoHandler;
 import io.ringbus.quic.QuicSettings;
@@ -276,6 +278,23 @@ class QuicAddressValidationTest
             assertEquals(1, log.count(Level.INFO, "stateless reset from the server"), log.messages());
         }
         assertEquals(0, restarted.stats().openConnections(), "the reset made no connection");
+    }
+
+    @Test
+    void aKwikClientRecognisesTheResetOfAListenerThatLostItsConnection() throws Exception
+    {
+        final MessageBus original = bus(BusConfig.builder().shards(1), QuicSettings.builder().statelessResetKey(RESET_KEY));
+        final UdpRelay relay = closeLater(new UdpRelay(listen(original)));
+        final KwikRawPeer kwik = closeLater(KwikRawPeer.connect(relay.address(), CERTIFICATE.certificate()));
+        final byte[] request = TestFrames.frame(Command.REQUEST, 10, 3);
+        kwik.write(request);
+        assertEquals(request.length, kwik.readFully(request.length, TIMEOUT).length);
+
+        final MessageBus restarted = bus(BusConfig.builder().shards(1), QuicSettings.builder().statelessResetKey(RESET_KEY));
+        relay.retarget(listen(restarted));
+        kwik.write(request);
+        final KwikRawPeer.Close close = kwik.awaitClose(TIMEOUT);
+        assertTrue(close.reason().contains("(StatelessReset)"), "Kwik's close reason: " + close);
     }
 
     // ---------------------------------------------------------------------------------------------
