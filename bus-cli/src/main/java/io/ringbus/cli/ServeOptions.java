@@ -158,6 +158,10 @@ public record ServeOptions(
         {
             throw flags.error("--cert and --key are for a TLS listener (--tls, --wss or --quic HOST:PORT); none was given");
         }
+        if (flags.has("quic-retry") && listeners.stream().noneMatch(uri -> "quic".equals(uri.getScheme())))
+        {
+            throw flags.error("--quic-retry is for a quic listener (--quic HOST:PORT); none was given");
+        }
         final Path dataDir = flags.has("data-dir") ? Path.of(flags.value("data-dir")) : DEFAULT_DATA_DIR;
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir))
         {

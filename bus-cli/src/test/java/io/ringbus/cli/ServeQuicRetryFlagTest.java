@@ -33,5 +33,8 @@ class ServeQuicRetryFlagTest
             () -> ServeOptions.parse(List.of("--quic", "127.0.0.1:0", "--quic-retry", "sometimes")));
         assertTrue(ex.getMessage().contains("--quic-retry = sometimes: must be always, auto or never"), ex.getMessage());
         assertTrue(ServeOptions.USAGE.contains("--quic-retry always|auto|never"), "in the usage text");
+        final UsageException noQuic = assertThrows(UsageException.class,
+            () -> ServeOptions.parse(List.of("--tcp", "127.0.0.1:0", "--quic-retry", "always")));
+        assertTrue(noQuic.getMessage().contains("--quic-retry is for a quic listener"), noQuic.getMessage());
     }
 }

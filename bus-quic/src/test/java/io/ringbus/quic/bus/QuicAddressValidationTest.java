@@ -225,11 +225,45 @@ class QuicAddressValidationTest
             assertFalse(third.isEstablished());
             assertEquals(2, bus.stats().openConnections());
 
+            // A flood of refused Initials logs one line per second at most (LogLimiter), not one each.
+            final long startNs = System.nanoTime();
+            final DatagramChannel flood = udp(address);
+            final HandClient captured = new HandClient(flood, CERTIFICATE.certificate()).mode(HandClient.Mode.CAPTURE);
+            captured.start();
+            final byte[] initial = captured.captured().get(0);
+            for (int i = 0; i < 200; i++)
+            {
+                flood.write(ByteBuffer.wrap(initial));
+            }
+            flood.write(ByteBuffer.wrap(longHeader(0x1a2a3a4a, 1200, (byte)9, new byte[] {9})));
+            assertTrue(VersionNegotiation.isVersionNegotiation(ByteBuffer.wrap(receive(flood))),
+                "the shard answered the datagram after the flood: it handled the flood");
+            final long elapsedSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs);
+            final long lines = log.count(Level.WARNING, "max_connections_per_address");
+            assertTrue(lines <= 2 + elapsedSeconds, lines + " lines in " + elapsedSeconds + " s:\n" + log.messages());
+            assertEquals(2, bus.stats().openConnections());
+
             one.close(); // its place comes back once its connection leaves the endpoint
             pump(channel, third::isEstablished, third::deliver, third); // the third's retransmitted Initial gets in
             assertTrue(third.isEstablished());
             echo(two, 3);
         }
+    }
+
+    @Test
+    void aHandshakeThatRunsOutOfGraceGivesItsPlaceBack() throws Exception
+    {
+        final MessageBus bus = bus(BusConfig.builder().shards(1).maxConnectionsPerAddress(1)
+            .handshakeGrace(Duration.ofMillis(300)), QuicSettings.builder().retryMode(RetryMode.NEVER));
+        final InetSocketAddress address = listen(bus);
+        final DatagramChannel channel = udp(address);
+        final HandClient stalled = new HandClient(channel, CERTIFICATE.certificate());
+        stalled.start();
+        stalled.mode(HandClient.Mode.MUTE); // holds the one place of 127.0.0.1 until handshake_grace
+        pump(channel, stalled::isClosed, stalled::deliver, stalled);
+        assertFalse(stalled.isEstablished());
+
+        echo(client(address), 1); // the place came back: the next client from 127.0.0.1 gets in
     }
 
     // ---------------------------------------------------------------------------------------------
