@@ -22,8 +22,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -40,9 +42,9 @@ import java.util.function.Consumer;
  * version (in a datagram of at least 1200 bytes) is answered with Version Negotiation (RFC 9000 6);
  * depending on the {@link RetryMode}, a client without a token is sent a Retry carrying a
  * {@link RetryToken} (RFC 9000 8.1.2) and one with a token that does not open is refused with a
- * stateless INVALID_TOKEN close (8.1.2); the
- * client's address takes a {@link ConnectionLimits} place, given back exactly once when its
- * connection leaves the endpoint. A short-header packet for no known connection is answered with a
+ * stateless INVALID_TOKEN close (8.1.2); the client's address takes a {@link ConnectionLimits}
+ * place (refused: the Initial is dropped and counted), given back exactly once when its connection
+ * leaves the endpoint (handshake failed or out of grace, closed). A short-header packet for no known connection is answered with a
  * stateless reset (RFC 9000 10.3) whose token is derived from the listener's reset key, so a
  * listener that lost the connection (a restart with the same key) still ends it for the client.
  * Stateless replies (Version Negotiation, resets) are rate-limited; every log line a peer can cause
@@ -71,8 +73,8 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     /** Our connection ids in a Retry's Source Connection ID: the client's next DCID (and Initial keys). */
     private static final int RETRY_CID_LENGTH = 8;
     private static final int MAX_STATELESS_REPLY = 256;
-    private static final byte[] INVALID_TOKEN_REASON = "invalid address validation token".getBytes(
-        java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] INVALID_TOKEN_REASON =
+        "invalid address validation token".getBytes(StandardCharsets.US_ASCII);
 
     private final Shard shard;
     private final QuicSessionFactory factory;
@@ -397,7 +399,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
 
     private static boolean sameCid(final byte[] a, final byte[] b)
     {
-        return java.util.Arrays.equals(a, b);
+        return Arrays.equals(a, b);
     }
 
     private void releasePlace(final InetAddress address)
