@@ -11,6 +11,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,7 +34,8 @@ import java.util.logging.Logger;
  * through each available transport in turn (connections spread over the three nodes, so each
  * node is primary for some requests) and prints one table of throughput and latency per
  * transport. The tls, wss and quic listeners present a self-signed certificate generated for the
- * run (kept in memory), which the demo's clients trust. Transports this build lacks are listed as
+ * run (kept in memory), which the demo's clients trust; the replicas authenticate each other with a
+ * cluster key generated for the run (kept in memory too). Transports this build lacks are listed as
  * "not available in this build". The whole run takes about the duration (default 10 s). Runs on the
  * calling thread.
  */
@@ -96,10 +98,13 @@ public final class DemoCommand
             final Object client = certificate.clientSettings().build();
             final Map<String, Object> serverSettings = Map.of("tls", server, "wss", server, "quic", server);
             final Map<String, Object> clientSettings = Map.of("tls", client, "wss", client, "quic", client);
+            // One fresh cluster key for the run, in memory only: the demo's replicas authenticate each other.
+            final byte[] clusterKey = new byte[KeygenCommand.KEY_BYTES];
+            new SecureRandom().nextBytes(clusterKey);
             for (int i = 0; i < REPLICAS; i++)
             {
                 final BusConfig config = ServeOptions.replica(i, replicas, shards, CLOSE_GRACE, Backend.AUTO)
-                    .config(serverSettings);
+                    .config(serverSettings).toBuilder().clusterKey(clusterKey).build();
                 nodes.add(EchoNode.start(config));
             }
             backend = nodes.get(0).bus().backendName();

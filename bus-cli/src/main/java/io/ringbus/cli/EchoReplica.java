@@ -5,13 +5,17 @@ import io.ringbus.core.MessageBus;
 import io.ringbus.core.SendResult;
 import io.ringbus.core.client.ClientConnMeta;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.dedup.ReplyStatus;
 import io.ringbus.core.dedup.RequestDedup;
+import io.ringbus.core.dedup.SessionBindings;
+import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.frame.Command;
 import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.Frames;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -20,9 +24,12 @@ import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -57,6 +64,19 @@ import java.util.function.Consumer;
  * {@link RequestDedup} table (DONE: the cached body, with the retry's header fields), dropped while
  * its first execution is in flight (the reply goes out when that completes), and never prepared
  * again. {@link RequestDedup#claim} decides and claims in one step.
+ *
+ * <p><b>Sessions are bound</b> (issue 13, point 6; docs/wire.md, "Client sessions"). Beside each
+ * dedup table a {@link SessionBindings} table binds every {@code client} id to the connection that
+ * first used it (or to that connection's client-certificate subject), before the dedup table is
+ * asked: a request of a session bound elsewhere is answered with a reply of status
+ * {@link ReplyStatus#SESSION_BOUND} (a reason as body, nothing executed, no cached reply), so a
+ * cached reply only ever goes to the session that made it. A connection's close releases its
+ * sessions; the next connection to use the id (with the same subject, if the session had one)
+ * reclaims the session and its cache within the dedup TTL, after which the session ends and its
+ * cache is dropped. The bindings live where the replies are cached: with the shard's table on a
+ * node without replicas, with the sequencer's in a cluster. Backups cache no replies (they only
+ * acknowledge prepares), so no other replica needs to learn a binding, and a prepare does not
+ * carry one; a client that moves to another node starts a new session there.
  *
  * <p><b>Threading: who owns what.</b> Handler methods run on the shards and never block or wait.
  * <ul>
@@ -102,9 +122,24 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     private static final int EVENT_PREPARE = 1;
     private static final int EVENT_PREPARE_OK = 2;
     private static final int EVENT_REPLICA_CONNECTED = 3;
+    /** A client connection closed: op = its connection id, incarnation = its shard's submitted count. */
+    private static final int EVENT_CLIENT_CLOSED = 4;
     /** An event record: op (u64), incarnation (u64), replica (i32). */
     private static final int EVENT_LENGTH = 2 * Long.BYTES + Integer.BYTES;
     private static final int DRAIN_LIMIT = 256;
+
+    /** The body of a {@link ReplyStatus#SESSION_BOUND} reply. */
+    static final String SESSION_BOUND_REASON = "client id bound to another session: it is in use by another " +
+        "connection (or certificate identity); retry after that connection closed, or use another client id";
+    /** The body of a {@link ReplyStatus#SESSION_LIMIT} reply. */
+    static final String SESSION_LIMIT_REASON = "no room for another client session on this node (or on this " +
+        "connection); retry later";
+    private static final UnsafeBuffer SESSION_BOUND_BODY =
+        new UnsafeBuffer(SESSION_BOUND_REASON.getBytes(StandardCharsets.UTF_8));
+    private static final UnsafeBuffer SESSION_LIMIT_BODY =
+        new UnsafeBuffer(SESSION_LIMIT_REASON.getBytes(StandardCharsets.UTF_8));
+    /** Refusals are caused by remote peers at will: one log line per reason per interval. */
+    private static final LogLimiter REFUSAL_LOG = new LogLimiter();
 
     /** Counters of one owner (a shard or the sequencer): one writer, ordered stores, any reader. */
     static final class Counts
@@ -118,6 +153,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         final AtomicLong duplicatePrepares = new AtomicLong();
         final AtomicLong droppedRequests = new AtomicLong();
         final AtomicLong pendingOps = new AtomicLong();
+        final AtomicLong refusedRequests = new AtomicLong();
 
         /** One writer: a plain read and an ordered store, no locked instruction. */
         static void increment(final AtomicLong counter)
@@ -126,24 +162,64 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         }
     }
 
+    /**
+     * What every shard keeps in both modes: the identity of its connections that have one (a
+     * digest computed once per connection, so a request allocates nothing) and, in a cluster, how
+     * many requests it handed the sequencer (so a connection's close is applied after its
+     * requests). Its shard only.
+     */
+    private static final class ShardSessions
+    {
+        private static final long[] NO_IDENTITY = {0, 0};
+
+        final Long2ObjectHashMap<long[]> identities = new Long2ObjectHashMap<>();
+        long submitted;
+
+        /** The connection's identity ({@link SessionBindings#identityOf}), {0, 0} without one. */
+        long[] identity(final ClientConnMeta client)
+        {
+            final String subject = client.peerSubject();
+            if (subject == null)
+            {
+                return NO_IDENTITY;
+            }
+            long[] identity = identities.get(client.clientId());
+            if (identity == null)
+            {
+                identity = SessionBindings.identityOf(subject);
+                identities.put(client.clientId(), identity);
+            }
+            return identity;
+        }
+    }
+
     /** What one shard owns on a node without replicas. Its shard only. */
     private final class ShardEcho
     {
         final Counts counts = new Counts();
         final RequestDedup<FrameBuffer> dedup;
+        final SessionBindings bindings;
 
-        ShardEcho(final RequestDedup<FrameBuffer> dedup)
+        ShardEcho(final RequestDedup<FrameBuffer> dedup, final SessionBindings bindings)
         {
             this.dedup = dedup;
+            this.bindings = bindings;
         }
 
-        void onRequest(final MessageBus bus, final long connectionId, final DirectBuffer buffer, final int offset,
-            final int length)
+        void onRequest(final MessageBus bus, final long connectionId, final long[] identity, final DirectBuffer buffer,
+            final int offset, final int length)
         {
             final long clientHi = FrameHeader.clientHi(buffer, offset);
             final long clientLo = FrameHeader.clientLo(buffer, offset);
             final long request = FrameHeader.request(buffer, offset);
-            final long nowNs = System.nanoTime(); // one reading per request, for the claim and the completion
+            final long nowNs = System.nanoTime(); // one reading per request, for the binding, claim and completion
+            final SessionBindings.Verdict verdict =
+                bindings.bind(clientHi, clientLo, connectionId, identity[0], identity[1], nowNs);
+            if (verdict != SessionBindings.Verdict.OWNER)
+            {
+                refuse(bus, counts, connectionId, verdict, buffer, offset, nowNs);
+                return;
+            }
             switch (dedup.claim(clientHi, clientLo, request, nowNs))
             {
                 case FRESH:
@@ -177,6 +253,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     private final long pendingTimeoutNs;
     private final ShardEcho[] shardEchoes;
     private final Counts[] shardCounts;
+    private final ShardSessions[] shardSessions;
     private final Sequencer sequencer;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile MessageBus bus;
@@ -201,13 +278,19 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         this.pendingTimeoutNs = pendingTimeout.toNanos();
         final int shards = config.shards();
         this.shardCounts = new Counts[shards];
+        this.shardSessions = new ShardSessions[shards];
+        for (int i = 0; i < shards; i++)
+        {
+            shardSessions[i] = new ShardSessions();
+        }
         if (self == BusConfig.NO_REPLICA)
         {
             this.sequencer = null;
             this.shardEchoes = new ShardEcho[shards];
             for (int i = 0; i < shards; i++)
             {
-                shardEchoes[i] = new ShardEcho(newDedup(config, shards));
+                final RequestDedup<FrameBuffer> dedup = newDedup(config, shards);
+                shardEchoes[i] = new ShardEcho(dedup, newBindings(config, shards, dedup));
                 shardCounts[i] = shardEchoes[i].counts;
             }
         }
@@ -218,7 +301,8 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             {
                 shardCounts[i] = new Counts();
             }
-            this.sequencer = new Sequencer(newDedup(config, 1));
+            final RequestDedup<FrameBuffer> dedup = newDedup(config, 1);
+            this.sequencer = new Sequencer(dedup, newBindings(config, 1, dedup), shards);
         }
     }
 
@@ -238,6 +322,21 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             System::nanoTime,
             FrameBuffer::release,
             FrameBuffer::capacity);
+    }
+
+    /**
+     * A session table beside {@code dedup}: as many sessions as the dedup table holds clients, held
+     * after their connection closed for the dedup TTL, and ending together with their cached
+     * replies.
+     */
+    private static SessionBindings newBindings(final BusConfig config, final int parts,
+        final RequestDedup<FrameBuffer> dedup)
+    {
+        return new SessionBindings(
+            Math.max(1, Math.min(SessionBindings.MAX_SESSIONS_LIMIT, config.dedupMaxClients() / parts)),
+            SessionBindings.DEFAULT_MAX_SESSIONS_PER_CONNECTION,
+            config.dedupTtl().toNanos(),
+            dedup::evictClient);
     }
 
     /**
@@ -269,13 +368,45 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                 " of " + shardCounts.length + ": bus-core changed its id layout; request dropped");
             return;
         }
+        final ShardSessions sessions = shardSessions[shard];
+        final long[] identity = sessions.identity(client);
         if (sequencer == null)
         {
-            shardEchoes[shard].onRequest(bus, connectionId, buffer, offset, length);
+            shardEchoes[shard].onRequest(bus, connectionId, identity, buffer, offset, length);
+        }
+        else if (sequencer.submit(bus, shardCounts[shard], connectionId, identity, buffer, offset, length))
+        {
+            sessions.submitted++;
+        }
+    }
+
+    /**
+     * Releases the connection's sessions: at once on a node without replicas (the shard owns its
+     * table); in a cluster the sequencer does, after it has taken every request the connection
+     * handed it before closing (otherwise a late request would bind a session to a closed
+     * connection for good).
+     */
+    @Override
+    public void onClientClosed(final MessageBus bus, final ClientConnMeta client)
+    {
+        final long connectionId = client.clientId();
+        final int shard = (int)(connectionId >>> CONNECTION_ID_SHARD_SHIFT);
+        if (shard >= shardSessions.length)
+        {
+            return; // logged by onClientRequest
+        }
+        final ShardSessions sessions = shardSessions[shard];
+        if (client.peerSubject() != null)
+        {
+            sessions.identities.remove(connectionId);
+        }
+        if (sequencer == null)
+        {
+            shardEchoes[shard].bindings.release(connectionId, System.nanoTime());
         }
         else
         {
-            sequencer.submit(bus, shardCounts[shard], connectionId, buffer, offset, length);
+            sequencer.clientClosed(shard, connectionId, sessions.submitted);
         }
     }
 
@@ -344,6 +475,31 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         bus.sendToClient(connectionId, reply);
     }
 
+    /**
+     * Refuse a request whose session this connection may not use: a reply with the refusal's
+     * status and reason, the request's header fields, and nothing executed or read from the cache.
+     */
+    private void refuse(final MessageBus bus, final Counts counts, final long connectionId,
+        final SessionBindings.Verdict verdict, final DirectBuffer request, final int requestOffset, final long nowNs)
+    {
+        final boolean bound = verdict == SessionBindings.Verdict.BOUND_ELSEWHERE;
+        final UnsafeBuffer reason = bound ? SESSION_BOUND_BODY : SESSION_LIMIT_BODY;
+        final FrameBuffer reply = Frames.reply(bus.pool(), request, requestOffset, reason, 0, reason.capacity(),
+            replicaField);
+        ReplyStatus.put(reply.buffer(), 0, bound ? ReplyStatus.SESSION_BOUND : ReplyStatus.SESSION_LIMIT);
+        Frames.seal(reply.buffer(), 0);
+        Counts.increment(counts.refusedRequests);
+        bus.sendToClient(connectionId, reply);
+        final String what = bound ? "session_bound" : "session_limit";
+        final long held = REFUSAL_LOG.admit(what, nowNs);
+        if (held >= 0)
+        {
+            LOG.log(Level.INFO, "refused a request of client " + Long.toHexString(FrameHeader.clientHi(request,
+                requestOffset)) + Long.toHexString(FrameHeader.clientLo(request, requestOffset)) + " on connection " +
+                Long.toHexString(connectionId) + ": " + what + LogLimiter.suffix(held));
+        }
+    }
+
     private static void logDedupFull(final long connectionId)
     {
         if (LOG.isLoggable(Level.DEBUG))
@@ -377,6 +533,13 @@ public final class EchoReplica implements BusHandler, AutoCloseable
 
         private final Counts counts = new Counts();
         private final RequestDedup<FrameBuffer> dedup;
+        private final SessionBindings bindings;
+        /** Requests taken from each shard: a shard's requests arrive in the order it queued them. */
+        private final long[] processed;
+        /** Closes that arrived before some of their connection's requests: {connection id, submitted, shard}. */
+        private final ArrayList<long[]> deferredCloses = new ArrayList<>();
+        /** Closes that found the event ring full (rare; allocates): applied like ring events. */
+        private final ConcurrentLinkedQueue<long[]> overflowCloses = new ConcurrentLinkedQueue<>();
         private final long incarnation;
         private final long retransmitNs = RETRANSMIT_INTERVAL.toNanos();
         private final long tickNs = TICK_INTERVAL.toNanos();
@@ -398,9 +561,11 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         private volatile Thread thread;
         private MessageBus bus;
 
-        Sequencer(final RequestDedup<FrameBuffer> dedup)
+        Sequencer(final RequestDedup<FrameBuffer> dedup, final SessionBindings bindings, final int shards)
         {
             this.dedup = dedup;
+            this.bindings = bindings;
+            this.processed = new long[shards];
             long random = 0;
             final SecureRandom secureRandom = new SecureRandom();
             while (random == 0)
@@ -422,18 +587,24 @@ public final class EchoReplica implements BusHandler, AutoCloseable
 
         // ---- producers: shards, any number, never blocking ----
 
-        /** On a shard: stage the request as a prepare and queue it; drop it (counted) if the queue is full. */
-        void submit(final MessageBus bus, final Counts shard, final long connectionId, final DirectBuffer buffer,
-            final int offset, final int length)
+        /**
+         * On a shard: stage the request as a prepare and queue it; drop it (counted) if the queue is
+         * full.
+         *
+         * @return true if it was queued (the shard counts it)
+         */
+        boolean submit(final MessageBus bus, final Counts shard, final long connectionId, final long[] identity,
+            final DirectBuffer buffer, final int offset, final int length)
         {
             if ((long)FrameHeader.HEADER_SIZE + length > maxMessageSize)
             {
                 Counts.increment(shard.droppedRequests);
                 LOG.log(Level.WARNING, "request of " + length + " bytes: its prepare would exceed max_message_size " +
                     maxMessageSize + " (a prepare adds a " + FrameHeader.HEADER_SIZE + "-byte header); dropped");
-                return;
+                return false;
             }
-            final FrameBuffer staged = PrepareFrame.stage(bus, connectionId, buffer, offset, length);
+            final FrameBuffer staged =
+                PrepareFrame.stage(bus, connectionId, identity[0], identity[1], buffer, offset, length);
             if (!requests.offer(staged))
             {
                 staged.release();
@@ -443,19 +614,40 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                     LOG.log(Level.DEBUG, REQUEST_QUEUE_CAPACITY + " requests wait for the sequencer: dropped one, " +
                         "the client retries");
                 }
-                return;
+                return false;
             }
             wake();
+            return true;
+        }
+
+        /**
+         * On a shard: its connection closed after it had queued {@code submitted} requests in all.
+         * Never lost: when the event ring is full it goes through an unbounded queue instead.
+         */
+        void clientClosed(final int shard, final long connectionId, final long submitted)
+        {
+            if (!tryPost(EVENT_CLIENT_CLOSED, shard, connectionId, submitted))
+            {
+                overflowCloses.offer(new long[] {connectionId, submitted, shard});
+                wake();
+            }
         }
 
         /** On a shard: queue a replica event; lost (counted, recovered by retransmission) if the ring is full. */
         void post(final int type, final int replica, final long op, final long eventIncarnation)
         {
+            if (!tryPost(type, replica, op, eventIncarnation))
+            {
+                lostEvents.incrementAndGet();
+            }
+        }
+
+        private boolean tryPost(final int type, final int replica, final long op, final long eventIncarnation)
+        {
             final int index = events.tryClaim(type, EVENT_LENGTH);
             if (index < 0)
             {
-                lostEvents.incrementAndGet();
-                return;
+                return false;
             }
             final MutableDirectBuffer buffer = events.buffer();
             buffer.putLong(index, op);
@@ -463,6 +655,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             buffer.putInt(index + 2 * Long.BYTES, replica);
             events.commit(index);
             wake();
+            return true;
         }
 
         /**
@@ -488,6 +681,8 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             {
                 int work = requests.drain(onStaged, DRAIN_LIMIT);
                 work += events.read(onEvent, DRAIN_LIMIT);
+                work += drainOverflowCloses();
+                applyDeferredCloses();
                 long nowNs = System.nanoTime();
                 if (nowNs - nextTickNs >= 0)
                 {
@@ -497,7 +692,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                 if (work == 0)
                 {
                     parked = true;
-                    if (running && requests.isEmpty() && events.size() == 0)
+                    if (running && requests.isEmpty() && events.size() == 0 && overflowCloses.isEmpty())
                     {
                         LockSupport.parkNanos(this, Math.max(1, nextTickNs - nowNs));
                     }
@@ -510,11 +705,21 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         {
             final MutableDirectBuffer buffer = staged.buffer();
             final long connectionId = PrepareFrame.stagedConnectionId(staged);
+            processed[(int)(connectionId >>> CONNECTION_ID_SHARD_SHIFT)]++;
             final int requestOffset = PrepareFrame.REQUEST_OFFSET;
             final long clientHi = FrameHeader.clientHi(buffer, requestOffset);
             final long clientLo = FrameHeader.clientLo(buffer, requestOffset);
             final long request = FrameHeader.request(buffer, requestOffset);
-            switch (dedup.claim(clientHi, clientLo, request))
+            final long nowNs = System.nanoTime();
+            final SessionBindings.Verdict verdict = bindings.bind(clientHi, clientLo, connectionId,
+                PrepareFrame.stagedIdentityHi(staged), PrepareFrame.stagedIdentityLo(staged), nowNs);
+            if (verdict != SessionBindings.Verdict.OWNER)
+            {
+                refuse(bus, counts, connectionId, verdict, buffer, requestOffset, nowNs);
+                staged.release();
+                return;
+            }
+            switch (dedup.claim(clientHi, clientLo, request, nowNs))
             {
                 case FRESH:
                     if (opNumber + 1 - lowOp >= MAX_PENDING_OPS)
@@ -558,6 +763,9 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                     break;
                 case EVENT_REPLICA_CONNECTED:
                     onReplicaConnected(replica);
+                    break;
+                case EVENT_CLIENT_CLOSED:
+                    onClientClosed(op, eventIncarnation, replica);
                     break;
                 default:
                     throw new IllegalStateException("event type " + type);
@@ -642,6 +850,50 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             {
                 commit(pending);
                 advanceLowOp();
+            }
+        }
+
+        /**
+         * A client connection closed after its shard had queued {@code submitted} requests: release
+         * its sessions once this thread has taken that many from the shard (a shard's requests come
+         * in the order it queued them, so the connection's last one is among them); until then the
+         * close waits, else a request still queued would bind a session to a closed connection.
+         */
+        private void onClientClosed(final long connectionId, final long submitted, final int shard)
+        {
+            if (processed[shard] - submitted >= 0)
+            {
+                bindings.release(connectionId, System.nanoTime());
+            }
+            else
+            {
+                deferredCloses.add(new long[] {connectionId, submitted, shard});
+            }
+        }
+
+        private int drainOverflowCloses()
+        {
+            int work = 0;
+            long[] close;
+            while (work < DRAIN_LIMIT && (close = overflowCloses.poll()) != null)
+            {
+                onClientClosed(close[0], close[1], (int)close[2]);
+                work++;
+            }
+            return work;
+        }
+
+        /** Releases the deferred closes whose requests have all been taken by now. */
+        private void applyDeferredCloses()
+        {
+            for (int i = deferredCloses.size() - 1; i >= 0; i--)
+            {
+                final long[] close = deferredCloses.get(i);
+                if (processed[(int)close[2]] - close[1] >= 0)
+                {
+                    deferredCloses.remove(i);
+                    bindings.release(close[0], System.nanoTime());
+                }
             }
         }
 
@@ -771,6 +1023,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             {
                 staged.release();
             }
+            bindings.close();
             dedup.close();
         }
     }
@@ -843,6 +1096,92 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     public int pendingOps()
     {
         return (int)sum(c -> c.pendingOps);
+    }
+
+    /** Requests refused because their session is bound elsewhere, or no session had room (point 6). */
+    public long refusedRequests()
+    {
+        return sum(c -> c.refusedRequests);
+    }
+
+    /** Requests refused with {@link ReplyStatus#SESSION_BOUND}: their client id was bound elsewhere. */
+    public long sessionRefusals()
+    {
+        long total = 0;
+        for (final SessionBindings bindings : bindingTables())
+        {
+            total += bindings.refusals();
+        }
+        return total;
+    }
+
+    /** Requests refused with {@link ReplyStatus#SESSION_LIMIT}: no room for another session. */
+    public long sessionLimitRefusals()
+    {
+        long total = 0;
+        for (final SessionBindings bindings : bindingTables())
+        {
+            total += bindings.limitRefusals();
+        }
+        return total;
+    }
+
+    /** Released sessions ended before their TTL to make room for new ones (their caches dropped with them). */
+    public long sessionEvictions()
+    {
+        long total = 0;
+        for (final SessionBindings bindings : bindingTables())
+        {
+            total += bindings.evictions();
+        }
+        return total;
+    }
+
+    /** Released sessions taken by a new connection (a client that reconnected). */
+    public long sessionReclaims()
+    {
+        long total = 0;
+        for (final SessionBindings bindings : bindingTables())
+        {
+            total += bindings.reclaims();
+        }
+        return total;
+    }
+
+    /** Sessions held now, bound and released. */
+    public long sessions()
+    {
+        long total = 0;
+        for (final SessionBindings bindings : bindingTables())
+        {
+            total += bindings.sessionCount();
+        }
+        return total;
+    }
+
+    /** Released sessions held now: their connection closed, reclaimable until the dedup TTL. */
+    public long releasedSessions()
+    {
+        long total = 0;
+        for (final SessionBindings bindings : bindingTables())
+        {
+            total += bindings.releasedCount();
+        }
+        return total;
+    }
+
+    private SessionBindings[] bindingTables()
+    {
+        if (sequencer != null)
+        {
+            return new SessionBindings[] {sequencer.bindings};
+        }
+        final SessionBindings[] tables = new SessionBindings[shardEchoes.length];
+        for (int i = 0; i < tables.length; i++)
+        {
+            tables[i] = shardEchoes[i].bindings;
+        }
+        return tables;
     }
 
     /** Cached replies the dedup tables dropped before their TTL to stay within their limits. */
@@ -934,6 +1273,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         {
             for (final ShardEcho echo : shardEchoes)
             {
+                echo.bindings.close();
                 echo.dedup.close();
             }
         }

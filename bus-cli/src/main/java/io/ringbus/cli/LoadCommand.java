@@ -20,7 +20,7 @@ import java.util.TreeSet;
 
 /**
  * {@code ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N] [--cluster ID]
- * [--trust FILE | --insecure]}: drives a {@link LoadGenerator} at the given nodes and prints
+ * [--trust FILE | --insecure] [--cert FILE --key FILE]}: drives a {@link LoadGenerator} at the given nodes and prints
  * throughput and latency percentiles. Runs on the calling thread and stops by itself.
  */
 public final class LoadCommand
@@ -28,7 +28,7 @@ public final class LoadCommand
     /** The usage text of {@code ringbus load}. */
     public static final String USAGE = String.join("\n",
         "usage: ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N]",
-        "                           [--cluster ID] [--trust FILE | --insecure]",
+        "                           [--cluster ID] [--trust FILE | --insecure] [--cert FILE --key FILE]",
         "  URI is scheme://host:port (tcp, tls, ws, wss or quic in this build; ws and wss URIs may add",
         "  a path for the upgrade request). Opens N connections (default 4) spread over the URIs,",
         "  keeps --window requests (default 32, at most " + LoadCommand.MAX_WINDOW + ") in flight on each, with --size",
@@ -37,7 +37,8 @@ public final class LoadCommand
         "  percentiles in microseconds. --cluster is the nodes' cluster id (default 0).",
         "  tls://, wss:// and quic:// URIs check the server's certificate and name: against the PEM",
         "  certificates of --trust (e.g. the cert.pem 'ringbus serve' wrote), else the JDK's trust",
-        "  store. --insecure checks nothing: for tests only.");
+        "  store. --insecure checks nothing: for tests only. --cert/--key (PEM chain and key) is the",
+        "  client certificate presented to a server that asks for one ('ringbus serve --client-ca').");
 
     /**
      * Largest --window: an echo node remembers {@link ServeOptions#ECHO_DEDUP_CAPACITY_PER_CLIENT}
@@ -46,7 +47,7 @@ public final class LoadCommand
     public static final int MAX_WINDOW = ServeOptions.ECHO_DEDUP_CAPACITY_PER_CLIENT;
 
     private static final Set<String> FLAGS = Set.of("connections", "window", "size", "duration-ms", "cluster",
-        "trust", "insecure");
+        "trust", "insecure", "cert", "key");
     private static final Set<String> SWITCHES = Set.of("insecure");
 
     private LoadCommand()
@@ -77,15 +78,21 @@ public final class LoadCommand
     }
 
     /**
-     * The clients' TLS settings from --trust or --insecure, under each TLS scheme the targets use
-     * (tls, wss, quic); none for the JDK's trust store.
+     * The clients' TLS settings from --trust or --insecure, and --cert/--key (the certificate a
+     * client presents when a server asks, mutual TLS), under each TLS scheme the targets use (tls,
+     * wss, quic); none for the JDK's trust store and no client certificate.
      */
     private static Map<String, Object> transportSettings(final Flags flags, final List<URI> targets)
         throws UsageException
     {
         final boolean insecure = flags.has("insecure");
         final boolean trust = flags.has("trust");
-        if (!insecure && !trust)
+        final boolean presents = flags.has("cert") || flags.has("key");
+        if (flags.has("cert") != flags.has("key"))
+        {
+            throw flags.error("--cert and --key go together");
+        }
+        if (!insecure && !trust && !presents)
         {
             return Map.of();
         }
@@ -103,25 +110,60 @@ public final class LoadCommand
         }
         if (schemes.isEmpty())
         {
-            throw flags.error("--" + (trust ? "trust" : "insecure") + " is for tls://, wss:// and quic:// URIs; none was given");
+            throw flags.error("--" + (trust ? "trust" : insecure ? "insecure" : "cert") +
+                " is for tls://, wss:// and quic:// URIs; none was given");
         }
+        final TlsSettings.Builder builder = TlsSettings.builder();
         if (insecure)
         {
-            return underEach(schemes, TlsSettings.builder().insecureForTestsOnly().build());
+            builder.insecureForTestsOnly();
         }
-        final Path file = Path.of(flags.value("trust"));
-        if (!Files.isRegularFile(file) || !Files.isReadable(file))
+        else if (trust)
         {
-            throw flags.error("--trust = " + file + ": " + (Files.exists(file) ? "not a readable file" : "no such file"));
+            final Path file = readable(flags, "trust");
+            try
+            {
+                builder.trustPem(file);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                throw flags.error("--trust = " + file + ": cannot load PEM certificates: " + ex.getMessage());
+            }
+        }
+        if (presents)
+        {
+            final Path cert = readable(flags, "cert");
+            final Path key = readable(flags, "key");
+            try
+            {
+                builder.pem(cert, key);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                throw flags.error("--cert = " + cert + ", --key = " + key + ": cannot load the client certificate: " +
+                    ex.getMessage());
+            }
         }
         try
         {
-            return underEach(schemes, TlsSettings.builder().trustPem(file).build());
+            return underEach(schemes, builder.build());
         }
-        catch (final IOException | RuntimeException ex)
+        catch (final RuntimeException ex)
         {
-            throw flags.error("--trust = " + file + ": cannot load PEM certificates: " + ex.getMessage());
+            // e.g. a --key that does not belong to --cert, named in the message
+            throw flags.error(ex.getMessage());
         }
+    }
+
+    /** {@code --name} as a regular, readable file. */
+    private static Path readable(final Flags flags, final String name) throws UsageException
+    {
+        final Path file = Path.of(flags.value(name));
+        if (!Files.isRegularFile(file) || !Files.isReadable(file))
+        {
+            throw flags.error("--" + name + " = " + file + ": " + (Files.exists(file) ? "not a readable file" : "no such file"));
+        }
+        return file;
     }
 
     private static Map<String, Object> underEach(final Set<String> schemes, final TlsSettings settings)

@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Entry point of the {@code ringbus} executable ({@code java -jar ringbus.jar COMMAND ...}):
- * {@code serve}, {@code load} or {@code demo}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE}
+ * {@code serve}, {@code load}, {@code demo} or {@code keygen}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE}
  * (the command ran and failed), {@link #EXIT_USAGE} (bad command line; nothing was started).
  * Runs on the main thread.
  */
@@ -26,13 +26,16 @@ public final class Main
         "  serve   run a replicated echo node",
         "  load    drive load at nodes and report throughput and latency",
         "  demo    run a three-replica cluster in this process and print a table per transport",
+        "  keygen  write a new cluster key for 'serve --cluster-key' (owner-only file)",
         "Run 'ringbus COMMAND --help' for a command's flags.",
         "",
         ServeOptions.USAGE,
         "",
         LoadCommand.USAGE,
         "",
-        DemoCommand.USAGE);
+        DemoCommand.USAGE,
+        "",
+        KeygenCommand.USAGE);
 
     private Main()
     {
@@ -74,7 +77,7 @@ public final class Main
         final String usage = usageOf(command);
         if (usage == null)
         {
-            err.println("ringbus: unknown command '" + command + "' (serve, load or demo)");
+            err.println("ringbus: unknown command '" + command + "' (serve, load, demo or keygen)");
             err.println(USAGE);
             return EXIT_USAGE;
         }
@@ -91,6 +94,8 @@ public final class Main
                     return ServeCommand.run(rest, out, err);
                 case "load":
                     return LoadCommand.run(rest, out, err);
+                case "keygen":
+                    return KeygenCommand.run(rest, out, err);
                 default:
                     return DemoCommand.run(rest, out, err);
             }
@@ -120,6 +125,8 @@ public final class Main
                 return LoadCommand.USAGE;
             case "demo":
                 return DemoCommand.USAGE;
+            case "keygen":
+                return KeygenCommand.USAGE;
             default:
                 return null;
         }

@@ -45,6 +45,11 @@ public final class PrepareFrame
     public static final int REQUEST_OFFSET = FrameHeader.HEADER_SIZE;
     /** Where a staged prepare parks the client connection id (reserved on the wire, cleared by finish). */
     static final int STAGED_CONNECTION_OFFSET = INCARNATION_OFFSET + Long.BYTES;
+    /**
+     * Where a staged prepare parks the client connection's identity, hi then lo (see
+     * {@link io.ringbus.core.dedup.SessionBindings#identityOf}; reserved on the wire, cleared by finish).
+     */
+    static final int STAGED_IDENTITY_OFFSET = STAGED_CONNECTION_OFFSET + Long.BYTES;
     /** A prepare is its own header plus the request's header, at least. */
     public static final int MIN_PREPARE_SIZE = FrameHeader.HEADER_SIZE + FrameHeader.HEADER_SIZE;
 
@@ -82,17 +87,19 @@ public final class PrepareFrame
 
     /**
      * Stage a prepare on the shard that received the request: a buffer of the prepare's size with
-     * the request frame copied into its body and the client connection's id parked in the
-     * (reserved, not yet written) header, for the thread that assigns the op ({@link #finish}).
-     * The caller checks that the result fits max_message_size.
+     * the request frame copied into its body and the client connection's id and identity (zero for
+     * none) parked in the (reserved, not yet written) header, for the thread that binds sessions
+     * and assigns the op ({@link #finish}). The caller checks that the result fits max_message_size.
      */
-    public static FrameBuffer stage(final MessageBus bus, final long connectionId, final DirectBuffer request,
-        final int requestOffset, final int requestLength)
+    public static FrameBuffer stage(final MessageBus bus, final long connectionId, final long identityHi,
+        final long identityLo, final DirectBuffer request, final int requestOffset, final int requestLength)
     {
         final int size = FrameHeader.HEADER_SIZE + requestLength;
         final FrameBuffer frame = bus.allocate(size);
         final MutableDirectBuffer out = frame.buffer();
         out.putLong(STAGED_CONNECTION_OFFSET, connectionId, FrameHeader.ORDER);
+        out.putLong(STAGED_IDENTITY_OFFSET, identityHi, FrameHeader.ORDER);
+        out.putLong(STAGED_IDENTITY_OFFSET + Long.BYTES, identityLo, FrameHeader.ORDER);
         out.putBytes(REQUEST_OFFSET, request, requestOffset, requestLength);
         return frame;
     }
@@ -103,9 +110,21 @@ public final class PrepareFrame
         return staged.buffer().getLong(STAGED_CONNECTION_OFFSET, FrameHeader.ORDER);
     }
 
+    /** High 64 bits of the connection identity parked in a {@link #stage staged} prepare (0: none). */
+    public static long stagedIdentityHi(final FrameBuffer staged)
+    {
+        return staged.buffer().getLong(STAGED_IDENTITY_OFFSET, FrameHeader.ORDER);
+    }
+
+    /** Low 64 bits of the connection identity parked in a {@link #stage staged} prepare (0: none). */
+    public static long stagedIdentityLo(final FrameBuffer staged)
+    {
+        return staged.buffer().getLong(STAGED_IDENTITY_OFFSET + Long.BYTES, FrameHeader.ORDER);
+    }
+
     /**
      * Turn a {@link #stage staged} prepare into the sealed prepare of op {@code op}: writes its
-     * header (which clears the parked connection id, never sent) and the checksums.
+     * header (which clears the parked connection id and identity, never sent) and the checksums.
      */
     public static void finish(final MessageBus bus, final FrameBuffer staged, final int primary, final long op,
         final long incarnation)

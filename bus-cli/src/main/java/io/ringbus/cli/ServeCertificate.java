@@ -5,33 +5,39 @@ import io.ringbus.tls.SelfSignedCertificate;
 import io.ringbus.tls.TlsSettings;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.util.List;
 
 /**
  * The certificate the TLS listeners of {@code ringbus serve} ({@code --tls}, {@code --wss} and
  * {@code --quic}) present: the PEM files given with {@code --cert}/{@code --key}, or a self-signed
- * certificate for localhost generated at start and written to the data directory, so that clients
- * can trust it ({@code ringbus load --trust}).
- * Immutable; any thread.
+ * certificate for localhost kept in the data directory ({@link #selfSigned}: generated on the first
+ * start, reused on the next ones, so the file a client trusts with {@code ringbus load --trust}
+ * survives restarts). With {@code --client-ca} the settings also require client certificates
+ * chained to that PEM bundle. {@link #reread} builds the same from the files again, for a reload
+ * on SIGHUP. Immutable; any thread.
  *
  * @param settings    server TLS settings presenting the certificate
  * @param path        the PEM file holding the certificate (absolute)
  * @param fingerprint SHA-256 of the leaf certificate, colon-separated upper-case hex
  * @param generated   true for a self-signed certificate generated at this start
+ * @param note        how it came about, for the log ("reused ...", "generated ...: no cert.pem"), or null
  */
-public record ServeCertificate(TlsSettings settings, Path path, String fingerprint, boolean generated)
+public record ServeCertificate(TlsSettings settings, Path path, String fingerprint, boolean generated, String note)
 {
+    /** A certificate without a note. */
+    public ServeCertificate(final TlsSettings settings, final Path path, final String fingerprint,
+        final boolean generated)
+    {
+        this(settings, path, fingerprint, generated, null);
+    }
+
     /** The certificate file written to the data directory. */
     public static final String CERT_FILE = "cert.pem";
     /** The key file written to the data directory. */
@@ -49,6 +55,18 @@ public record ServeCertificate(TlsSettings settings, Path path, String fingerpri
      * @throws UsageException if a file cannot be read or parsed, or the key does not match
      */
     public static ServeCertificate load(final Path cert, final Path key) throws UsageException
+    {
+        return load(cert, key, null);
+    }
+
+    /**
+     * As {@link #load(Path, Path)}, requiring client certificates chained to the PEM bundle
+     * {@code clientCa} when it is not null.
+     *
+     * @throws UsageException if a file cannot be read or parsed, the key does not match, or the
+     *                        bundle holds no certificate
+     */
+    public static ServeCertificate load(final Path cert, final Path key, final Path clientCa) throws UsageException
     {
         final List<X509Certificate> chain;
         final PrivateKey privateKey;
@@ -71,16 +89,126 @@ public record ServeCertificate(TlsSettings settings, Path path, String fingerpri
                 ex.getMessage(), ex);
         }
         final X509Certificate leaf = chain.get(0);
-        if (!matches(privateKey, leaf.getPublicKey()))
+        if (!TlsSettings.keyMatches(privateKey, leaf.getPublicKey()))
         {
             throw new UsageException("ringbus serve: --key = " + key + " does not belong to the first certificate " +
                 "of --cert = " + cert + " (" + leaf.getSubjectX500Principal() + ")");
         }
-        final TlsSettings settings = TlsSettings.builder()
-            .keyMaterial(chain.toArray(new X509Certificate[0]), privateKey)
-            .build();
-        return new ServeCertificate(settings, cert.toAbsolutePath().normalize(),
+        final TlsSettings.Builder settings = TlsSettings.builder()
+            .keyMaterial(chain.toArray(new X509Certificate[0]), privateKey);
+        withClientCa(settings, clientCa);
+        return new ServeCertificate(build(settings, cert), cert.toAbsolutePath().normalize(),
             SelfSignedCertificate.fingerprint(leaf), false);
+    }
+
+    /** Require client certificates chained to {@code clientCa} (a PEM bundle), if given. */
+    private static void withClientCa(final TlsSettings.Builder settings, final Path clientCa) throws UsageException
+    {
+        if (clientCa == null)
+        {
+            return;
+        }
+        try
+        {
+            settings.clientCertificateAuthoritiesPem(clientCa);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            throw new UsageException("ringbus serve: --client-ca = " + clientCa + ": cannot load a PEM certificate " +
+                "bundle: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static TlsSettings build(final TlsSettings.Builder settings, final Path cert) throws UsageException
+    {
+        try
+        {
+            return settings.build();
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new UsageException("ringbus serve: --cert = " + cert + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * The same certificate built again from its files (this one's {@link #path} and the key
+     * beside it, or the given {@code --cert}/{@code --key}), with {@code clientCa}: what a SIGHUP
+     * reloads. A self-signed certificate is re-read from the data directory, never regenerated.
+     *
+     * @throws UsageException naming the file and the problem; nothing changes then
+     */
+    public static ServeCertificate reread(final Path cert, final Path key, final Path clientCa) throws UsageException
+    {
+        final ServeCertificate loaded = load(cert, key, clientCa);
+        final X509Certificate leaf = loaded.settings().certificate();
+        try
+        {
+            leaf.checkValidity();
+        }
+        catch (final java.security.cert.CertificateException ex)
+        {
+            throw new UsageException("ringbus serve: --cert = " + cert + ": certificate " +
+                leaf.getSubjectX500Principal().getName() + " is not valid now (" + leaf.getNotBefore() + " to " +
+                leaf.getNotAfter() + ")", ex);
+        }
+        return loaded;
+    }
+
+    /**
+     * The self-signed certificate kept in {@code dataDir}: the {@value #CERT_FILE} and
+     * {@value #KEY_FILE} written by an earlier start when they are there, readable, belong together
+     * and are valid now; else a new one is generated and written ({@link #generate}), the note
+     * saying why. With {@code clientCa}, client certificates chained to it are required.
+     *
+     * @throws IOException if a new certificate cannot be written
+     * @throws UsageException if {@code clientCa} cannot be loaded
+     */
+    public static ServeCertificate selfSigned(final Path dataDir, final Path clientCa) throws IOException, UsageException
+    {
+        final Path directory = dataDir.toAbsolutePath().normalize();
+        final Path cert = directory.resolve(CERT_FILE);
+        final Path key = directory.resolve(KEY_FILE);
+        ServeCertificate kept = null;
+        String reason = null;
+        if (!Files.exists(cert) || !Files.exists(key))
+        {
+            reason = "no " + (Files.exists(cert) ? KEY_FILE : CERT_FILE) + " in " + directory;
+        }
+        else
+        {
+            try
+            {
+                kept = reread(cert, key, null);
+            }
+            catch (final UsageException ex)
+            {
+                reason = ex.getMessage().substring(ex.getMessage().indexOf(": ") + 2); // without "ringbus serve: "
+            }
+        }
+        if (kept != null)
+        {
+            try
+            {
+                restrictToOwner(key);
+            }
+            catch (final IOException ex)
+            {
+                // Not ours to change (another owner): it was written owner-only by the start that made it.
+            }
+            final TlsSettings.Builder settings = TlsSettings.builder()
+                .keyMaterial(kept.settings().certificateChain(), kept.settings().privateKey());
+            withClientCa(settings, clientCa);
+            return new ServeCertificate(build(settings, cert), cert, kept.fingerprint(), false,
+                "reused the self-signed certificate in " + directory + " (valid until " +
+                kept.settings().certificate().getNotAfter().toInstant() + ")");
+        }
+        final ServeCertificate fresh = generate(directory);
+        final TlsSettings.Builder settings = TlsSettings.builder()
+            .keyMaterial(fresh.settings().certificateChain(), fresh.settings().privateKey());
+        withClientCa(settings, clientCa);
+        return new ServeCertificate(build(settings, fresh.path()), fresh.path(), fresh.fingerprint(), true,
+            "generated a new self-signed certificate: " + reason);
     }
 
     /**
@@ -135,44 +263,6 @@ public record ServeCertificate(TlsSettings settings, Path path, String fingerpri
         catch (final AtomicMoveNotSupportedException ex)
         {
             Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    /** True if {@code key} signs what {@code publicKey} verifies (RSA, EC or EdDSA). */
-    private static boolean matches(final PrivateKey key, final PublicKey publicKey)
-    {
-        final String algorithm;
-        switch (key.getAlgorithm())
-        {
-            case "RSA":
-                algorithm = "SHA256withRSA";
-                break;
-            case "EC":
-                algorithm = "SHA256withECDSA";
-                break;
-            case "Ed25519":
-            case "Ed448":
-            case "EdDSA":
-                algorithm = key.getAlgorithm();
-                break;
-            default:
-                return true; // an algorithm we cannot probe: the handshake will tell
-        }
-        try
-        {
-            final byte[] probe = "ringbus key check".getBytes(StandardCharsets.US_ASCII);
-            final Signature signer = Signature.getInstance(algorithm);
-            signer.initSign(key);
-            signer.update(probe);
-            final byte[] signature = signer.sign();
-            final Signature verifier = Signature.getInstance(algorithm);
-            verifier.initVerify(publicKey);
-            verifier.update(probe);
-            return verifier.verify(signature);
-        }
-        catch (final GeneralSecurityException ex)
-        {
-            return false; // e.g. an EC key and an RSA certificate
         }
     }
 }

@@ -2,13 +2,20 @@ package io.ringbus.cli;
 
 import io.ringbus.core.config.BusConfig;
 
+import sun.misc.Signal;
+
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * {@code ringbus serve}: one replicated echo node (DESIGN.md, "The ringbus CLI"). Starts the bus
@@ -19,6 +26,8 @@ import java.util.concurrent.CountDownLatch;
  * for each (client listeners, then the replica listener as {@code listening replica HOST:PORT}) and
  * {@code ready} once they are bound (it does not wait for peers), then runs until SIGINT/SIGTERM,
  * whose shutdown hook closes the bus gracefully within close_grace and prints {@code stopped}.
+ * SIGHUP reloads the certificate, key and {@code --client-ca} from their files (new handshakes use
+ * them; open connections continue) and prints one line saying what was loaded or why not.
  * Runs on the calling thread.
  */
 public final class ServeCommand
@@ -50,13 +59,13 @@ public final class ServeCommand
         {
             if (options.cert() != null)
             {
-                certificate = ServeCertificate.load(options.cert(), options.key());
+                certificate = ServeCertificate.load(options.cert(), options.key(), options.clientCa());
             }
             else
             {
                 try
                 {
-                    certificate = ServeCertificate.generate(options.dataDir());
+                    certificate = ServeCertificate.selfSigned(options.dataDir(), options.clientCa());
                 }
                 catch (final IOException | RuntimeException ex)
                 {
@@ -85,6 +94,14 @@ public final class ServeCommand
         if (certificate != null)
         {
             out.println(certificate.describe());
+            if (certificate.note() != null)
+            {
+                out.println("self-signed certificate: " + certificate.note());
+            }
+            if (options.clientCa() != null)
+            {
+                out.println(describeClientCa(options.clientCa(), certificate));
+            }
         }
         try
         {
@@ -123,6 +140,10 @@ public final class ServeCommand
                 stopped.countDown();
             }
         }, "ringbus-serve-shutdown"));
+        if (certificate != null)
+        {
+            reloadOnSighup(options, certificate, node, out, err);
+        }
         out.println("ready");
         out.flush();
         boolean interrupted = false;
@@ -142,5 +163,70 @@ public final class ServeCommand
             Thread.currentThread().interrupt();
         }
         return Main.EXIT_OK;
+    }
+
+    /** The line naming the client certificate authorities the TLS listeners require. */
+    private static String describeClientCa(final Path clientCa, final ServeCertificate certificate)
+    {
+        final List<X509Certificate> authorities = certificate.settings().clientCertificateAuthorities();
+        final StringBuilder line = new StringBuilder("tls client-ca ").append(clientCa.toAbsolutePath().normalize())
+            .append(": ").append(authorities.size()).append(" authorit").append(authorities.size() == 1 ? "y" : "ies");
+        for (final X509Certificate authority : authorities)
+        {
+            line.append(", ").append(authority.getSubjectX500Principal().getName());
+        }
+        return line.toString();
+    }
+
+    /**
+     * SIGHUP reloads the certificate, key and client CAs from their files (sun.misc.Signal; it
+     * replaces the JVM's default SIGHUP handling, a shutdown). The reload runs on its own daemon
+     * thread, not the signal's, one at a time; it prints one line: {@code tls reloaded ...} on
+     * stdout, or why it was refused on stderr (the certificate in use then stays).
+     */
+    private static void reloadOnSighup(final ServeOptions options, final ServeCertificate initial, final EchoNode node,
+        final PrintStream out, final PrintStream err)
+    {
+        final ExecutorService reloader = Executors.newSingleThreadExecutor(task ->
+        {
+            final Thread thread = new Thread(task, "ringbus-serve-reload");
+            thread.setDaemon(true);
+            return thread;
+        });
+        final AtomicReference<ServeCertificate> current = new AtomicReference<>(initial);
+        final Runnable reload = () -> reload(options, current, node, out, err);
+        try
+        {
+            Signal.handle(new Signal("HUP"), signal -> reloader.execute(reload));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            // No SIGHUP here (Windows), or the JVM runs with -Xrs.
+            err.println("ringbus serve: certificate reload on SIGHUP unavailable: " + ex.getMessage());
+        }
+    }
+
+    private static void reload(final ServeOptions options, final AtomicReference<ServeCertificate> current,
+        final EchoNode node, final PrintStream out, final PrintStream err)
+    {
+        final ServeCertificate previous = current.get();
+        final Path cert = options.cert() != null ? options.cert() : previous.path();
+        final Path key = options.key() != null ? options.key() : previous.path().resolveSibling(ServeCertificate.KEY_FILE);
+        try
+        {
+            final ServeCertificate next = ServeCertificate.reread(cert, key, options.clientCa());
+            // One TlsSettings object serves tls, wss and quic: reloading it reaches every TLS listener.
+            node.bus().reloadTransportSettings("tls", next.settings());
+            current.set(next);
+            out.println("tls reloaded: " + next.describe() +
+                (options.clientCa() != null ? "; " + describeClientCa(options.clientCa(), next) : ""));
+            out.flush();
+        }
+        catch (final UsageException | RuntimeException ex)
+        {
+            err.println("ringbus serve: SIGHUP: reload refused, still serving sha256 " + previous.fingerprint() + ": " +
+                ex.getMessage());
+            err.flush();
+        }
     }
 }

@@ -29,6 +29,8 @@ import java.util.SortedMap;
  * @param cert           {@code --cert} (a readable file), or null: a TLS listener then presents a
  *                       self-signed certificate written to {@code dataDir}
  * @param key            {@code --key} (a readable file), or null
+ * @param clientCa       {@code --client-ca} (a readable PEM bundle), or null: the TLS listeners then
+ *                       require a client certificate chained to it (mutual TLS)
  * @param dataDir        {@code --data-dir}, default {@link #DEFAULT_DATA_DIR}
  * @param maxMessageSize {@code --max-message-size}
  * @param closeGrace     {@code --close-grace}
@@ -40,12 +42,14 @@ import java.util.SortedMap;
  * @param replicas       {@code --replicas}, empty when not a replica
  * @param limits         {@code --peer-queue-max-bytes}, {@code --direct-memory-budget},
  *                       {@code --partial-frame-timeout}, {@code --idle-timeout}
+ * @param clusterKey     the key read from {@code --cluster-key FILE} ({@link KeygenCommand#read}), or null
  * @param quicRetry      {@code --quic-retry}: when the quic listeners send a Retry (default auto)
  */
 public record ServeOptions(
     List<URI> listeners,
     Path cert,
     Path key,
+    Path clientCa,
     Path dataDir,
     int maxMessageSize,
     Duration closeGrace,
@@ -56,6 +60,7 @@ public record ServeOptions(
     int replicaId,
     SortedMap<Integer, InetSocketAddress> replicas,
     Limits limits,
+    byte[] clusterKey,
     RetryMode quicRetry)
 {
     /**
@@ -95,12 +100,13 @@ public record ServeOptions(
     /** The usage text of {@code ringbus serve}. */
     public static final String USAGE = String.join("\n",
         "usage: ringbus serve [--tcp|--tls|--ws|--wss|--quic HOST:PORT]... [--cert FILE --key FILE]",
+        "                     [--client-ca FILE]",
         "                     [--data-dir DIR] [--max-message-size BYTES] [--close-grace MS] [--shards N]",
         "                     [--backend auto|nio|io_uring] [--cluster ID]",
         "                     [--replica-id I --replicas 0=HOST:PORT,1=HOST:PORT,...]",
         "                     [--peer-queue-max-bytes BYTES] [--direct-memory-budget BYTES]",
         "                     [--partial-frame-timeout MS] [--idle-timeout MS]",
-        "                     [--quic-retry always|auto|never]",
+        "                     [--cluster-key FILE] [--quic-retry always|auto|never]",
         "  Runs one node of a replicated echo: a request is answered with its own body once a",
         "  majority of the replicas has it. Prints 'backend <nio|io_uring>', then",
         "  'listening <scheme> <host:port>' per listener, then 'ready'. SIGINT/SIGTERM stop it",
@@ -109,7 +115,14 @@ public record ServeOptions(
         "  new self-signed certificate for localhost written as cert.pem and key.pem into --data-dir",
         "  (default ./" + DEFAULT_DATA_DIR + "; give each node its own). Either way it prints",
         "  'tls certificate <path> sha256 <fingerprint>'; clients trust it with",
-        "  'ringbus load tls://HOST:PORT --trust <path>' (or wss:// or quic://HOST:PORT).",
+        "  'ringbus load tls://HOST:PORT --trust <path>' (or wss:// or quic://HOST:PORT). The self-signed",
+        "  certificate is kept and reused on the next start (a new one only when it is missing, unreadable",
+        "  or expired), so a client's --trust file survives restarts.",
+        "  --client-ca FILE (a PEM bundle of CA certificates) makes the tls, wss and quic listeners require a",
+        "  client certificate chained to it (mutual TLS; 'ringbus load --cert FILE --key FILE' presents one).",
+        "  SIGHUP reloads --cert/--key (or the data dir's cert.pem/key.pem) and --client-ca from their files",
+        "  without a restart: new handshakes use them, open connections continue; a bad file is refused with",
+        "  a message and the current certificate stays.",
         "  --backend auto (default) takes io_uring where the kernel allows it, else nio; io_uring",
         "  where it is unavailable fails at start.",
         "  A client that does not read its replies is held by its own queue: at --peer-queue-max-bytes",
@@ -119,13 +132,18 @@ public record ServeOptions(
         "  complete, and a write make progress, within --partial-frame-timeout ms (default 30000; 0",
         "  off); a client connection that sends and receives nothing for --idle-timeout ms closes",
         "  (default 0: off).",
+        "  --cluster-key FILE (from 'ringbus keygen FILE', mode 0600, the same on every replica) makes",
+        "  replicas prove to each other that they hold the key before any replica frame is accepted;",
+        "  without it the replica plane is unauthenticated (a warning says so).",
         "  --quic-retry: when a quic listener checks a new client's address with a Retry before any",
         "  handshake work (RFC 9000 8.1): always, never, or auto (default) once half its 1024",
         "  handshake slots are in use.");
 
-    private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key", "data-dir",
+    private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key", "client-ca",
+        "data-dir",
         "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas",
-        "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout", "quic-retry");
+        "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout", "cluster-key",
+        "quic-retry");
     private static final Set<String> REPEATABLE = Set.of("tcp", "tls", "ws", "wss", "quic");
 
     /** Parse the arguments after {@code serve}. */
@@ -157,6 +175,11 @@ public record ServeOptions(
         if (cert != null && listeners.stream().noneMatch(uri -> TLS_TRANSPORTS.contains(uri.getScheme())))
         {
             throw flags.error("--cert and --key are for a TLS listener (--tls, --wss or --quic HOST:PORT); none was given");
+        }
+        final Path clientCa = flags.has("client-ca") ? readableFile(flags, "client-ca") : null;
+        if (clientCa != null && listeners.stream().noneMatch(uri -> TLS_TRANSPORTS.contains(uri.getScheme())))
+        {
+            throw flags.error("--client-ca is for a TLS listener (--tls, --wss or --quic HOST:PORT); none was given");
         }
         if (flags.has("quic-retry") && listeners.stream().noneMatch(uri -> "quic".equals(uri.getScheme())))
         {
@@ -198,9 +221,12 @@ public record ServeOptions(
                 BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT.toMillis(), 0, Long.MAX_VALUE / 1_000_000L)),
             Duration.ofMillis(flags.longValue("idle-timeout", BusConfig.DEFAULT_IDLE_TIMEOUT.toMillis(), 0,
                 Long.MAX_VALUE / 1_000_000L)));
-        final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners), cert, key, dataDir,
+        final byte[] clusterKey = flags.has("cluster-key") ?
+            KeygenCommand.read("--cluster-key", Path.of(flags.value("cluster-key"))) : null;
+        final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners), cert, key, clientCa,
+            dataDir,
             maxMessageSize, Duration.ofMillis(closeGraceMs), shards, backend, cluster[0], cluster[1], replicaId,
-            Collections.unmodifiableSortedMap(replicas), limits, quicRetry(flags));
+            Collections.unmodifiableSortedMap(replicas), limits, clusterKey, quicRetry(flags));
         options.config(); // every combination BusConfig rejects is a usage error too
         return options;
     }
@@ -209,8 +235,9 @@ public record ServeOptions(
     public static ServeOptions replica(final int replicaId, final SortedMap<Integer, InetSocketAddress> replicas,
         final int shards, final Duration closeGrace, final Backend backend)
     {
-        return new ServeOptions(List.of(), null, null, DEFAULT_DATA_DIR, BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
-            closeGrace, shards, backend, 0, 0, replicaId, replicas, Limits.DEFAULTS, RetryMode.AUTO);
+        return new ServeOptions(List.of(), null, null, null, DEFAULT_DATA_DIR, BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
+            closeGrace, shards, backend, 0, 0, replicaId, replicas, Limits.DEFAULTS, null,
+            RetryMode.AUTO);
     }
 
     /** True if a client listener runs over TLS, so the node needs a certificate. */
@@ -326,6 +353,7 @@ public record ServeOptions(
                 .directMemoryBudget(limits.directMemoryBudget())
                 .partialFrameTimeout(limits.partialFrameTimeout())
                 .idleTimeout(limits.idleTimeout())
+                .clusterKey(clusterKey)
                 .build();
         }
         catch (final InvalidConfigException ex)

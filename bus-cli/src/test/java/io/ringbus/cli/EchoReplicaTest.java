@@ -4,6 +4,7 @@ import io.ringbus.core.MessageBus;
 import io.ringbus.core.client.ClientConnMeta;
 import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.dedup.SessionBindings;
 import io.ringbus.core.frame.Command;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.Frames;
@@ -11,7 +12,21 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
+import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+
+import java.math.BigInteger;
 import java.net.InetSocketAddress;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.cert.X509Certificate;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,14 +76,78 @@ class EchoReplicaTest
 
     private void request(final int shard, final long clientHi, final long clientLo, final long number)
     {
+        request(new ClientConnMeta(connectionId(shard, 0), new InetSocketAddress(0), "tcp"), clientHi, clientLo,
+            number);
+    }
+
+    private void request(final ClientConnMeta meta, final long clientHi, final long clientLo, final long number)
+    {
         Frames.header().wrap(request, 0).clear()
             .size(request.capacity())
             .command(Command.REQUEST)
             .client(clientHi, clientLo)
             .request(number);
         Frames.seal(request, 0);
-        final ClientConnMeta meta = new ClientConnMeta(connectionId(shard, 0), new InetSocketAddress(0), "tcp");
         echo.onClientRequest(bus, meta, request, 0, request.capacity());
+    }
+
+    /** A connection on shard 0, slot {@code slot}, with a client certificate of {@code subject} (null: none). */
+    private static ClientConnMeta connection(final int slot, final String subject) throws Exception
+    {
+        final ClientConnMeta meta = new ClientConnMeta(connectionId(0, slot), new InetSocketAddress(0), "tls");
+        if (subject != null)
+        {
+            meta.peerCertificate(certificate(subject));
+        }
+        return meta;
+    }
+
+    private static X509Certificate certificate(final String subject) throws Exception
+    {
+        final KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        final KeyPair keys = generator.generateKeyPair();
+        final X500Name name = new X500Name(subject);
+        final Instant now = Instant.now();
+        return new JcaX509CertificateConverter().getCertificate(new JcaX509v3CertificateBuilder(name, BigInteger.ONE,
+            Date.from(now.minusSeconds(60)), Date.from(now.plusSeconds(3600)), name, keys.getPublic())
+            .build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+    }
+
+    /**
+     * Issue 13, point 6, with client certificates: a session belongs to the certificate subject of
+     * the connection that first used it. Another subject, or a connection without one, is refused
+     * while the session lives, even after its connections closed; a new connection of the same
+     * subject takes it over at once (no need to wait for the old connection's close) and gets the
+     * cached reply.
+     */
+    @Test
+    void aSessionOfAClientCertificateStaysWithItsSubject() throws Exception
+    {
+        start(BusConfig.builder().shards(1).backend(Backend.NIO).build());
+        final ClientConnMeta alice = connection(0, "CN=alice,O=Example");
+        final ClientConnMeta stranger = connection(1, null);
+        final ClientConnMeta mallory = connection(2, "CN=mallory,O=Example");
+        request(alice, 5, 5, 1);
+        assertEquals(1, echo.committedOps());
+        request(stranger, 5, 5, 1);
+        request(mallory, 5, 5, 1);
+        assertEquals(2, echo.sessionRefusals());
+        assertEquals(0, echo.dedupHits(), "no cached reply to another subject");
+
+        final ClientConnMeta aliceAgain = connection(3, "CN=alice,O=Example");
+        request(aliceAgain, 5, 5, 1);
+        assertEquals(1, echo.dedupHits(), "the same subject on a new connection: its session, its cache");
+        echo.onClientClosed(bus, aliceAgain);
+        echo.onClientClosed(bus, alice);
+        request(stranger, 5, 5, 1);
+        request(mallory, 5, 5, 1);
+        assertEquals(4, echo.sessionRefusals(), "released, and still held for its subject");
+        final ClientConnMeta aliceThird = connection(4, "CN=alice,O=Example");
+        request(aliceThird, 5, 5, 1);
+        assertEquals(2, echo.dedupHits());
+        assertEquals(1, echo.sessionReclaims());
+        assertEquals(1, echo.committedOps(), "executed once throughout");
     }
 
     /**
@@ -93,9 +172,45 @@ class EchoReplicaTest
     }
 
     /**
-     * Memory A: opening ever new client ids (each connection a new session) keeps the echo's
-     * per-client state within its limits; the oldest sessions' replies are evicted and counted,
-     * and every pooled reply buffer is released (the pool's leak check in {@link #close()}).
+     * In a cluster the sequencer binds sessions, and a connection's close reaches it by another
+     * queue than its requests. A close that overtakes requests of its connection still waiting in
+     * the request queue must wait for them: else they would bind the session again to the closed
+     * connection, for good, and its owner could never reclaim it. Here 300 requests and then the
+     * close are queued before the sequencer starts; it takes 256 requests per turn, so it sees the
+     * close with 44 requests of the connection still queued.
+     */
+    @Test
+    void aCloseThatOvertakesItsConnectionsRequestsWaitsForThem() throws Exception
+    {
+        final TreeMap<Integer, InetSocketAddress> replicas = new TreeMap<>();
+        replicas.put(0, new InetSocketAddress("127.0.0.1", 0));
+        final BusConfig config = ServeOptions.replica(0, replicas, 1, Duration.ofMillis(500), Backend.NIO)
+            .config();
+        echo = new EchoReplica(config);
+        bus = MessageBus.start(config, echo);
+        final ClientConnMeta first = connection(0, null);
+        final int requests = 300;
+        for (int i = 1; i <= requests; i++)
+        {
+            request(first, 6, 6, i);
+        }
+        echo.onClientClosed(bus, first);
+        echo.start(bus);
+        Await.until("the queued requests committed", Duration.ofSeconds(20),
+            () -> echo.committedOps() == requests);
+        final ClientConnMeta reconnected = connection(1, null);
+        request(reconnected, 6, 6, requests);
+        Await.until("the retry answered or refused", Duration.ofSeconds(20),
+            () -> echo.dedupHits() + echo.sessionRefusals() > 0);
+        assertEquals(0, echo.sessionRefusals(), "the session is still bound to the closed connection");
+        assertEquals(1, echo.dedupHits(), "reclaimed with its cache");
+    }
+
+    /**
+     * Memory A: opening ever new client ids (each connection a new session, closed after its two
+     * requests) keeps the echo's per-client state within its limits: the oldest released sessions
+     * end, each with its cached replies, and are counted; every pooled reply buffer is released
+     * (the pool's leak check in {@link #close()}).
      */
     @Test
     void newClientIdsWithoutEndStayWithinTheDedupLimits()
@@ -105,14 +220,41 @@ class EchoReplicaTest
         final int sessions = 20_000;
         for (int i = 0; i < sessions; i++)
         {
-            request(i & 1, 0x77, i, 1);
-            request(i & 1, 0x77, i, 2);
+            final ClientConnMeta meta = new ClientConnMeta(connectionId(i & 1, i), new InetSocketAddress(0), "tcp");
+            request(meta, 0x77, i, 1);
+            request(meta, 0x77, i, 2);
+            echo.onClientClosed(bus, meta);
             assertTrue(echo.dedupEntries() <= 2L * maxClients, "entries " + echo.dedupEntries());
+            assertTrue(echo.sessions() <= maxClients, "sessions " + echo.sessions());
         }
         assertEquals(2L * sessions, echo.committedOps());
         assertEquals(2L * maxClients, echo.dedupEntries(), "each shard holds its share of the clients");
-        assertEquals(2L * sessions - 2L * maxClients, echo.dedupEvictions(), "every dropped reply is counted");
+        assertEquals(sessions - maxClients, echo.sessionEvictions(), "every session ended early is counted");
         assertTrue(echo.dedupReplyBytes() <= echo.dedupMaxReplyBytes());
         assertEquals(0, echo.droppedRequests());
+        assertEquals(0, echo.refusedRequests());
+    }
+
+    /**
+     * A connection that opens ever new client ids without closing holds at most
+     * {@link SessionBindings#DEFAULT_MAX_SESSIONS_PER_CONNECTION} sessions; its further new ids are
+     * refused (counted), its own sessions and other connections are unaffected.
+     */
+    @Test
+    void oneConnectionHoldsABoundedNumberOfSessions()
+    {
+        start(BusConfig.builder().shards(1).backend(Backend.NIO).build());
+        final int limit = SessionBindings.DEFAULT_MAX_SESSIONS_PER_CONNECTION;
+        for (int i = 0; i < 10 * limit; i++)
+        {
+            request(0, 0x88, i, 1);
+        }
+        assertEquals(limit, echo.committedOps());
+        assertEquals(9L * limit, echo.sessionLimitRefusals());
+        assertEquals(9L * limit, echo.refusedRequests());
+        request(0, 0x88, 0, 2);
+        assertEquals(limit + 1, echo.committedOps(), "its own sessions go on");
+        request(new ClientConnMeta(connectionId(0, 1), new InetSocketAddress(0), "tcp"), 0x99, 1, 1);
+        assertEquals(limit + 2, echo.committedOps(), "another connection goes on");
     }
 }

@@ -227,6 +227,9 @@ class ReplicatedEchoTest
         Await.until("both backups accepting op 1", TIMEOUT,
             () -> nodes.get(1).echo().acceptedPrepares() == 1 && nodes.get(2).echo().acceptedPrepares() == 1);
         first.close();
+        // Sessions are bound to their connection (issue 13, point 6): the retry's connection takes
+        // the session once the node has seen the first one close.
+        Await.until("the first connection's session released", TIMEOUT, () -> echo.releasedSessions() == 1);
 
         final BusClient retry = connect(primary, session);
         final Reply again = await(retry.requestAsync(3, bytes("a retry with another body")));
@@ -282,6 +285,8 @@ class ReplicatedEchoTest
         // it was dropped, not completed, so the dedup table no longer holds it.
         startReplica(1, replicas);
         Await.until("replica 1 to connect", TIMEOUT, () -> node.bus().isReplicaConnected(1));
+        client.close(); // the session is bound to its connection while it is open (issue 13, point 6)
+        Await.until("the session released", TIMEOUT, () -> node.echo().releasedSessions() == 1);
         final BusClient retry = connect(uri, session);
         assertArrayEquals(bytes("no majority"), await(retry.requestAsync(1, bytes("no majority"))).body());
         assertEquals(2, node.echo().preparedOps());
@@ -314,6 +319,7 @@ class ReplicatedEchoTest
         Await.until("request 2 to time out", TIMEOUT, () -> node.echo().droppedRequests() == 1);
         assertFalse(lost.isDone());
         first.close();
+        Await.until("the session released", TIMEOUT, () -> node.echo().releasedSessions() == 1);
 
         // The same session again: its request 1 is a retry of the committed request.
         final BusClient retry = connect(uri, session);

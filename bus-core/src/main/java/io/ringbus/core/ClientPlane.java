@@ -20,6 +20,7 @@ import io.ringbus.core.transport.TransportProvider;
 import org.agrona.DirectBuffer;
 
 import java.net.URI;
+import java.security.cert.X509Certificate;
 
 /**
  * The client plane of a bus: takes client connections of every transport (a TCP-based one through
@@ -107,6 +108,11 @@ final class ClientPlane implements ConnectionHandler
         }
         final ClientConnMeta meta = new ClientConnMeta(connection.id(), stream.remoteAddress(), transport.scheme());
         stream.describe(meta::detail);
+        final X509Certificate peer = stream.peerCertificate();
+        if (peer != null)
+        {
+            meta.peerCertificate(peer);
+        }
         connection.attachment(meta);
         connection.open(stream.bind(connection));
     }
@@ -117,7 +123,13 @@ final class ClientPlane implements ConnectionHandler
         final Carrier carrier = connection.carrier();
         if (carrier != null)
         {
-            carrier.describe(((ClientConnMeta)connection.attachment())::detail);
+            final ClientConnMeta meta = (ClientConnMeta)connection.attachment();
+            carrier.describe(meta::detail);
+            final X509Certificate peer = carrier.peerCertificate(); // mutual TLS: before the first request
+            if (peer != null)
+            {
+                meta.peerCertificate(peer);
+            }
         }
     }
 

@@ -9,6 +9,7 @@ import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
 import io.ringbus.core.transport.ConnectionTable;
+import io.ringbus.core.transport.TransportProvider;
 
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
@@ -110,6 +111,26 @@ public final class MessageBus implements AutoCloseable
     }
 
     /**
+     * Reload the settings of a transport without a restart (a renewed certificate and key, new
+     * client certificate authorities): handshakes that start afterwards use {@code replacement};
+     * connections already open continue untouched. For tls, wss and quic the settings are the
+     * {@code TlsSettings} (or {@code QuicSettings}) registered in the configuration, replaced in
+     * place; a listener that falls back to the "tls" settings (wss, quic without their own) follows
+     * them. The replacement is checked before anything changes. Any thread.
+     *
+     * @param scheme      tcp, tls, ws, wss, quic
+     * @param replacement the new settings, of the type registered for {@code scheme}
+     * @throws IllegalArgumentException naming the problem when the replacement is refused (the old
+     *                                  settings stay), or the scheme has no transport
+     * @throws UnsupportedOperationException if the transport has no reloadable settings
+     */
+    public void reloadTransportSettings(final String scheme, final Object replacement)
+    {
+        TransportProvider.forScheme(scheme).reloadSettings(config, replacement);
+        LOG.log(Level.INFO, "transport settings of " + scheme + " reloaded");
+    }
+
+    /**
      * Give idle pooled buffers back to the system once connections are gone (receive buffers of
      * closed connections, a burst's replies): every {@link FramePool#DEFAULT_TRIM_INTERVAL_NS}, on shard 0.
      */
@@ -203,6 +224,16 @@ public final class MessageBus implements AutoCloseable
     public int broadcastToReplicas(final FrameBuffer frame)
     {
         return replicaPlane.broadcast(frame);
+    }
+
+    /**
+     * Replica connections this bus closed because their handshake failed (a wrong cluster key, an
+     * unauthenticated ping to a keyed node, a wrong cluster, handshake_grace): see
+     * {@link ReplicaPlane#handshakesRefused()}. Any thread.
+     */
+    public long replicaHandshakesRefused()
+    {
+        return replicaPlane.handshakesRefused();
     }
 
     /** True if the connection to {@code replica} is up now. Any thread. */

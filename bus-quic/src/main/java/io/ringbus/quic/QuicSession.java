@@ -11,6 +11,7 @@ import io.ringbus.quic.packet.QuicException;
 
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.security.cert.X509Certificate;
 import java.util.function.BiConsumer;
 
 /**
@@ -340,6 +341,12 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
     public void describe(final BiConsumer<String, String> details)
     {
         connection.describe(details);
+    }
+
+    @Override
+    public X509Certificate peerCertificate()
+    {
+        return connection.peerCertificate();
     }
 
     // ---------------------------------------------------------------------------------------------

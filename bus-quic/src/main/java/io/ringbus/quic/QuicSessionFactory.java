@@ -35,8 +35,13 @@ final class QuicSessionFactory
     /** WIRE.md, QUIC specifics: the application error code of a Ringbus protocol error. */
     static final long APPLICATION_PROTOCOL_ERROR = 0x1;
 
+    /** How many times a reload may race one rebuild of the server's TLS configuration before the connection takes what it has. */
+    private static final int MAX_REBUILDS = 8;
+
     private final QuicSettings settings;
-    private final QuicTlsConfig tls;
+    private QuicTlsConfig tls;
+    /** settings.tls().generation() that {@link #tls} was built from; -1 until a server connection checked it. */
+    private long tlsGeneration = -1;
     private final boolean server;
     private final QuicConnectionConfig connectionConfig;
     private final SecureRandom random = new SecureRandom();
@@ -63,8 +68,9 @@ final class QuicSessionFactory
         final byte[] clientScid, final RetryToken.Validated retried, final byte[] resetToken)
     {
         final TransportParameters params = localParameters();
+        final QuicTlsConfig current = currentServerTls();
         final QuicConnection connection = QuicConnection.server(connectionConfig, cidBytes(localCid), initialDcid,
-            clientScid, params, listener -> QuicTls.server(tls, params, listener), session, session);
+            clientScid, params, listener -> QuicTls.server(current, params, listener), session, session);
         params.statelessResetToken = resetToken;
         if (retried != null)
         {
@@ -73,6 +79,28 @@ final class QuicSessionFactory
             params.retrySourceConnectionId = retried.retrySourceConnectionId();
         }
         return connection;
+    }
+
+    /**
+     * The server's TLS configuration for a new connection: rebuilt from the settings when their
+     * TlsSettings were reloaded since (a renewed certificate), so new handshakes present it while
+     * open connections keep theirs. The generation is read before and after the build, as a
+     * reload may land between reading the chain and the key.
+     */
+    private QuicTlsConfig currentServerTls()
+    {
+        final TlsSettings tlsSettings = settings.tls();
+        for (int i = 0; i < MAX_REBUILDS && tlsSettings.generation() != tlsGeneration; i++)
+        {
+            final long generation = tlsSettings.generation();
+            final QuicTlsConfig rebuilt = server(settings, 0).tls;
+            if (tlsSettings.generation() == generation)
+            {
+                tls = rebuilt;
+                tlsGeneration = generation;
+            }
+        }
+        return tls;
     }
 
     /** A client connection to {@code serverName} (checked against the server's certificate). */
@@ -98,6 +126,7 @@ final class QuicSessionFactory
         final QuicTlsConfig tls = QuicTlsConfig.builder()
             .keyMaterial(tlsSettings.certificateChain(), tlsSettings.privateKey())
             .cipherSuites(settings.cipherSuites().toArray(new CipherSuite[0]))
+            .clientCertificateAuthorities(tlsSettings.clientCertificateAuthorities().toArray(new X509Certificate[0]))
             .build();
         return new QuicSessionFactory(settings, tls, true);
     }
@@ -108,6 +137,11 @@ final class QuicSessionFactory
         final TlsSettings tlsSettings = settings.tls();
         final QuicTlsConfig.Builder builder = QuicTlsConfig.builder()
             .cipherSuites(settings.cipherSuites().toArray(new CipherSuite[0]));
+        if (tlsSettings.hasKeyMaterial())
+        {
+            // mutual TLS: presented when a server asks (RFC 8446 4.3.2)
+            builder.keyMaterial(tlsSettings.certificateChain(), tlsSettings.privateKey());
+        }
         if (tlsSettings.isInsecure())
         {
             builder.insecureForTestsOnly();

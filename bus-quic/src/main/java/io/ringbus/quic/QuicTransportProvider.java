@@ -8,6 +8,7 @@ import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
 import io.ringbus.core.transport.ConnectionLimits;
 import io.ringbus.core.transport.TransportProvider;
+import io.ringbus.tls.TlsSettings;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -94,6 +95,32 @@ public final class QuicTransportProvider implements TransportProvider
         final byte[] key = new byte[32];
         new SecureRandom().nextBytes(key);
         return key;
+    }
+
+    /**
+     * Reload the TLS side of the settings a quic listener reads ("quic", else "tls") in place: the
+     * next connection's handshake uses the new certificate and key (the QUIC side, windows and
+     * suites, stays as started). {@code replacement}: TlsSettings, or QuicSettings whose TLS side is taken.
+     */
+    @Override
+    public void reloadSettings(final BusConfig config, final Object replacement)
+    {
+        final Object own = config.transportSettings("quic");
+        final Object current = own != null ? own : config.transportSettings("tls");
+        final TlsSettings target = current instanceof QuicSettings ? ((QuicSettings)current).tls() :
+            current instanceof TlsSettings ? (TlsSettings)current : null;
+        if (target == null)
+        {
+            throw new IllegalArgumentException("quic: no QuicSettings or TlsSettings registered under \"quic\" or \"tls\" to reload");
+        }
+        final TlsSettings next = replacement instanceof QuicSettings ? ((QuicSettings)replacement).tls() :
+            replacement instanceof TlsSettings ? (TlsSettings)replacement : null;
+        if (next == null)
+        {
+            throw new IllegalArgumentException("quic: the replacement must be TlsSettings or QuicSettings, not " +
+                (replacement == null ? "null" : replacement.getClass().getName()));
+        }
+        target.reload(next);
     }
 
     @Override

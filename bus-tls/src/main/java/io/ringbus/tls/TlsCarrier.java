@@ -5,12 +5,15 @@ import io.ringbus.core.frame.FrameError;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.LeasedBuffer;
 import io.ringbus.core.frame.ReceiveSizer;
+import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CarrierException;
 import io.ringbus.core.transport.CloseReason;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteBuffer;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.function.BiConsumer;
 
@@ -21,6 +24,7 @@ import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 
 /**
@@ -50,6 +54,8 @@ final class TlsCarrier implements Carrier
     /** RFC 8446 5.1: content type (1), legacy version (2), length (2). */
     private static final int RECORD_HEADER_SIZE = 5;
     private static final ByteBuffer[] NO_DATA = {ByteBuffer.allocate(0)};
+    /** Handshake failures are the peer's doing: at most one line per reason per second, with a count. */
+    static final LogLimiter LOG_LIMITER = new LogLimiter();
 
     private final SSLEngine engine;
     private final boolean client;
@@ -79,11 +85,14 @@ final class TlsCarrier implements Carrier
     private boolean closeStarted;
     private String failure;
     private List<SNIServerName> serverNames;
+    private final boolean clientCertificateRequired;
+    private X509Certificate peerCertificate;
 
     TlsCarrier(final SSLEngine engine, final boolean client)
     {
         this.engine = engine;
         this.client = client;
+        this.clientCertificateRequired = !client && engine.getNeedClientAuth();
         this.packetSize = engine.getSession().getPacketBufferSize();
         this.sizer = new ReceiveSizer(FramePool.MIN_CLASS_SIZE, 2 * packetSize);
         this.appBufferSize = engine.getSession().getApplicationBufferSize();
@@ -104,7 +113,11 @@ final class TlsCarrier implements Carrier
         {
             // Nothing has been read yet, so only a local set-up problem can land here.
             failure = "TLS handshake could not start: " + ex.getMessage();
-            LOG.log(System.Logger.Level.WARNING, failure);
+            final long held = LOG_LIMITER.admit("tls_start", System.nanoTime());
+            if (held >= 0)
+            {
+                LOG.log(System.Logger.Level.WARNING, failure + LogLimiter.suffix(held));
+            }
         }
     }
 
@@ -176,6 +189,17 @@ final class TlsCarrier implements Carrier
         }
         catch (final SSLException ex)
         {
+            if (!handshakeDone && clientCertificateRequired)
+            {
+                // Mutual TLS: a client without a certificate, or with one no --client-ca vouches
+                // for, fails here. Said once per interval; the connection's close carries the detail.
+                final long held = LOG_LIMITER.admit("tls_client_certificate", System.nanoTime());
+                if (held >= 0)
+                {
+                    LOG.log(System.Logger.Level.WARNING, "TLS handshake failed where a client certificate is " +
+                        "required: " + ex.getMessage() + LogLimiter.suffix(held));
+                }
+            }
             throw new CarrierException(CloseReason.PROTOCOL_ERROR,
                 (handshakeDone ? "TLS: " : "TLS handshake failed: ") + ex.getMessage(), ex);
         }
@@ -427,6 +451,28 @@ final class TlsCarrier implements Carrier
     public boolean isOpen()
     {
         return handshakeDone;
+    }
+
+    /** The client's verified leaf certificate (a server requiring one), read once the handshake is done. */
+    @Override
+    public X509Certificate peerCertificate()
+    {
+        if (peerCertificate == null && handshakeDone && !client)
+        {
+            try
+            {
+                final Certificate[] chain = engine.getSession().getPeerCertificates();
+                if (chain.length > 0 && chain[0] instanceof X509Certificate)
+                {
+                    peerCertificate = (X509Certificate)chain[0];
+                }
+            }
+            catch (final SSLPeerUnverifiedException ex)
+            {
+                return null; // the client presented no certificate (none was asked for)
+            }
+        }
+        return peerCertificate;
     }
 
     @Override

@@ -47,15 +47,55 @@ public final class TlsTransportProvider implements TransportProvider
         return new TlsCarrier(serverEngine((TlsSettings)settings), false);
     }
 
-    /** A server-side engine: TLS 1.3 only, no client authentication. */
+    /**
+     * A server-side engine: TLS 1.3 only (a TLS 1.2 or older ClientHello is answered with a
+     * protocol_version alert, RFC 8446 4.2.1 and D.2), a client certificate required when the
+     * settings name client certificate authorities. Everything comes from one snapshot of the
+     * settings, so a reload at the same moment cannot mix two certificates.
+     */
     static SSLEngine serverEngine(final TlsSettings settings)
     {
-        final SSLEngine engine = settings.sslContext().createSSLEngine();
+        final TlsSettings.Material material = settings.material();
+        final SSLEngine engine = material.context().createSSLEngine();
         engine.setUseClientMode(false);
         engine.setEnabledProtocols(TLS13);
-        engine.setNeedClientAuth(false);
-        engine.setWantClientAuth(false);
+        if (material.requiresClientCertificate())
+        {
+            engine.setNeedClientAuth(true); // RFC 8446 4.4.2.4: no certificate is a certificate_required alert
+        }
+        else
+        {
+            engine.setWantClientAuth(false);
+        }
         return engine;
+    }
+
+    /** Reload the TlsSettings registered under "tls" in place ({@link TlsSettings#reload}). */
+    @Override
+    public void reloadSettings(final BusConfig config, final Object replacement)
+    {
+        reloadIn(config, "tls", "tls", replacement);
+    }
+
+    /**
+     * Reload {@code config}'s TlsSettings registered under {@code key} with {@code replacement}
+     * (TlsSettings): the shared step of the tls and wss (and quic) reloads.
+     *
+     * @throws IllegalArgumentException naming the problem
+     */
+    public static void reloadIn(final BusConfig config, final String scheme, final String key, final Object replacement)
+    {
+        final Object current = config.transportSettings(key);
+        if (!(current instanceof TlsSettings))
+        {
+            throw new IllegalArgumentException(scheme + ": no TlsSettings registered under \"" + key + "\" to reload");
+        }
+        if (!(replacement instanceof TlsSettings))
+        {
+            throw new IllegalArgumentException(scheme + ": the replacement must be TlsSettings, not " +
+                (replacement == null ? "null" : replacement.getClass().getName()));
+        }
+        ((TlsSettings)current).reload((TlsSettings)replacement);
     }
 
     @Override

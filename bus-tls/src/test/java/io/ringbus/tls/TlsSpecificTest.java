@@ -242,6 +242,36 @@ public class TlsSpecificTest
     }
 
     @Test
+    void opensslSClientLimitedToTls12GetsAProtocolVersionAlert() throws Exception
+    {
+        assumeTrue(OPENSSL, "no openssl binary on the PATH");
+        startBus(BusConfig.builder().shards(1));
+        final Process process = new ProcessBuilder("openssl", "s_client", "-tls1_2", "-connect",
+            "127.0.0.1:" + address.getPort()).redirectErrorStream(true).start();
+        toClose.add(() -> destroy(process));
+        process.getOutputStream().close();
+        final CompletableFuture<String> output = CompletableFuture.supplyAsync(() ->
+        {
+            try
+            {
+                return new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            }
+            catch (final IOException ex)
+            {
+                return "<output failed: " + ex + ">";
+            }
+        });
+        assertTrue(process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS), "openssl s_client -tls1_2 ended");
+        final String text = output.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        assertTrue(process.exitValue() != 0, text);
+        // RFC 8446 D.2 / 6.2: alert 70, protocol_version; OpenSSL prints "alert protocol version ... alert number 70".
+        assertTrue(text.contains("alert protocol version") && text.contains("alert number 70"), text);
+        final ClientConnMeta meta = handler.awaitClose();
+        assertEquals(CloseReason.PROTOCOL_ERROR, meta.closeReason(), meta.closeDetail());
+        assertEquals(0, handler.requests.get());
+    }
+
+    @Test
     void plaintextToTheTlsPortIsClosedWithAReasonNamingTls() throws Exception
     {
         startBus(BusConfig.builder().shards(1));

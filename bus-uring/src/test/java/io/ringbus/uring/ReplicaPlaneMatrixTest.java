@@ -1,30 +1,34 @@
 package io.ringbus.uring;
 
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.replica.Keying;
 import io.ringbus.core.replica.ReplicaPlaneSuite;
 import io.ringbus.core.transport.TransportPermutation;
 import io.ringbus.core.transport.TransportPermutations;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.util.stream.Stream;
 
-/** The replica plane (tcp) on every backend: bus-core's class path has only NIO. */
-@ParameterizedClass(name = "{0}")
+/** The replica plane (tcp) on every backend, without and with a cluster key: bus-core's class path has only NIO. */
+@ParameterizedClass(name = "{0} {1}")
 @MethodSource("permutations")
 class ReplicaPlaneMatrixTest extends ReplicaPlaneSuite
 {
     private final TransportPermutation permutation;
+    private final Keying keying;
 
-    ReplicaPlaneMatrixTest(final TransportPermutation permutation)
+    ReplicaPlaneMatrixTest(final TransportPermutation permutation, final Keying keying)
     {
         this.permutation = permutation;
+        this.keying = keying;
     }
 
-    static Stream<TransportPermutation> permutations()
+    static Stream<Arguments> permutations()
     {
-        return TransportPermutations.of(TransportPermutation.Scheme.TCP);
+        return Keying.times(TransportPermutations.of(TransportPermutation.Scheme.TCP));
     }
 
     @BeforeEach
@@ -37,5 +41,11 @@ class ReplicaPlaneMatrixTest extends ReplicaPlaneSuite
     protected BusConfig.Builder configure(final BusConfig.Builder builder)
     {
         return permutation.configure(builder);
+    }
+
+    @Override
+    protected byte[] clusterKey()
+    {
+        return keying.key();
     }
 }

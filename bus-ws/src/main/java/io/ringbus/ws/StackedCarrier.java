@@ -9,6 +9,7 @@ import io.ringbus.core.transport.CloseReason;
 import org.agrona.DirectBuffer;
 
 import java.nio.ByteBuffer;
+import java.security.cert.X509Certificate;
 import java.util.function.BiConsumer;
 
 /**
@@ -146,6 +147,13 @@ public final class StackedCarrier implements Carrier
     {
         lower.describe(details);
         upper.describe(details);
+    }
+
+    /** The lower carrier's (TLS): the client certificate of a wss connection. */
+    @Override
+    public X509Certificate peerCertificate()
+    {
+        return lower.peerCertificate();
     }
 
     @Override

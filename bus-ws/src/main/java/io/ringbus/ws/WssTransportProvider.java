@@ -74,6 +74,16 @@ public final class WssTransportProvider implements TransportProvider
         return tlsConfig;
     }
 
+    /**
+     * Reload the TlsSettings a wss listener reads in place: those under "wss", else those under
+     * "tls" (which the tls listeners share).
+     */
+    @Override
+    public void reloadSettings(final BusConfig config, final Object replacement)
+    {
+        TlsTransportProvider.reloadIn(config, "wss", config.transportSettings("wss") != null ? "wss" : "tls", replacement);
+    }
+
     @Override
     public Carrier clientCarrier(final URI uri, final Object settings, final int maxMessageSize)
     {

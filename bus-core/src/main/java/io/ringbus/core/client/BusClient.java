@@ -4,6 +4,7 @@ import io.ringbus.core.SendResult;
 import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.backend.NioBackend;
 import io.ringbus.core.config.IdleMode;
+import io.ringbus.core.dedup.ReplyStatus;
 import io.ringbus.core.frame.Command;
 import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
@@ -24,6 +25,7 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Map;
@@ -363,6 +365,13 @@ public final class BusClient implements AutoCloseable
             }
             final byte[] body = new byte[length - FrameHeader.HEADER_SIZE];
             buffer.getBytes(offset + FrameHeader.HEADER_SIZE, body);
+            final int status = ReplyStatus.of(buffer, offset);
+            if (status != ReplyStatus.OK)
+            {
+                future.completeExceptionally(new RequestRefusedException(request, status,
+                    new String(body, StandardCharsets.UTF_8)));
+                return;
+            }
             future.complete(new Reply(request, FrameHeader.operation(buffer, offset),
                 FrameHeader.timestamp(buffer, offset), FrameHeader.replica(buffer, offset), body));
         }

@@ -8,8 +8,8 @@ import io.ringbus.core.transport.ConnectionTable;
 import org.agrona.DirectBuffer;
 
 /**
- * Accepted replica connections (from lower ids): a valid ping within handshake_grace, then replica
- * frames on the link. {@link #onAccepted} runs on shard 0 (the replica listener lives there); the
+ * Accepted replica connections (from lower ids): the handshake within handshake_grace (a valid
+ * ping, or with a cluster key hello, challenge and proof), then replica frames on the link. {@link #onAccepted} runs on shard 0 (the replica listener lives there); the
  * connection's events on its owning shard, picked round-robin.
  */
 final class ReplicaAcceptor implements ConnectionHandler
@@ -19,10 +19,16 @@ final class ReplicaAcceptor implements ConnectionHandler
     private final PingHandshake handshake;
     private final ConnectionTable.Admission admission;
 
-    /** The handshake state of one accepted connection: the dialer's id once its ping was valid. */
+    /** The handshake state of one accepted connection: the dialer's id once its handshake is done. */
     private static final class AcceptedReplica
     {
+        final PingHandshake.Exchange exchange;
         int replica = -1;
+
+        AcceptedReplica(final PingHandshake.Exchange exchange)
+        {
+            this.exchange = exchange;
+        }
     }
 
     ReplicaAcceptor(final ConnectionTable table, final ReplicaLinks links, final PingHandshake handshake)
@@ -42,7 +48,7 @@ final class ReplicaAcceptor implements ConnectionHandler
     private boolean prepare(final Connection connection, final AcceptedSocket socket,
         final IoChannel channel)
     {
-        connection.attachment(new AcceptedReplica());
+        connection.attachment(new AcceptedReplica(handshake.newExchange()));
         handshake.await(connection);
         return true;
     }
@@ -61,8 +67,10 @@ final class ReplicaAcceptor implements ConnectionHandler
             links.deliver(state.replica, connection, buffer, offset, length);
             return;
         }
-        final int replica = handshake.accept(connection, buffer, offset);
-        if (replica >= 0 && links.register(replica, connection))
+        final int replica = handshake.accept(connection, state.exchange, buffer, offset);
+        // An authenticated newcomer replaces a stale link of its replica (half-open after a crash);
+        // without a key anyone could claim the id, so the first connection keeps it.
+        if (replica >= 0 && links.register(replica, connection, handshake.isKeyed()))
         {
             state.replica = replica;
         }
@@ -74,6 +82,7 @@ final class ReplicaAcceptor implements ConnectionHandler
         final AcceptedReplica state = (AcceptedReplica)connection.attachment();
         if (state != null)
         {
+            handshake.onClosed(connection, state.exchange, "as acceptor");
             links.unregister(state.replica, connection);
         }
         table.release(connection);

@@ -13,7 +13,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 
 /**
- * Dials one higher replica from its owning shard, opens with the ping, and redials with capped
+ * Dials one higher replica from its owning shard, opens with the handshake (the ping; with a
+ * cluster key hello, then the acceptor's challenge is checked before the link is up), and redials with capped
  * exponential backoff (reconnect_backoff_min .. reconnect_backoff_max) whenever the link closes.
  * Everything runs on its shard.
  */
@@ -29,6 +30,8 @@ final class ReplicaDialer implements ConnectionHandler
     private final Runnable dial = this::dial; // one instance: redials without allocation
     private int failures;
     private boolean registered;
+    /** The handshake state of the current connection: one at a time. */
+    private PingHandshake.Exchange exchange;
 
     ReplicaDialer(final int peer, final InetSocketAddress address, final Shard shard, final BusConfig config,
         final ConnectionTable table, final ReplicaLinks links, final PingHandshake handshake)
@@ -61,6 +64,8 @@ final class ReplicaDialer implements ConnectionHandler
             return;
         }
         registered = false;
+        exchange = handshake.newExchange();
+        handshake.awaitChallenge(connection);
         try
         {
             final IoChannel channel = shard.backend().connect(address, connection);
@@ -75,8 +80,15 @@ final class ReplicaDialer implements ConnectionHandler
     @Override
     public void onOpen(final Connection connection)
     {
-        handshake.sendPing(connection);
-        registered = links.register(peer, connection);
+        if (handshake.open(connection, exchange, peer))
+        {
+            register(connection);
+        }
+    }
+
+    private void register(final Connection connection)
+    {
+        registered = links.register(peer, connection, false);
         if (registered)
         {
             failures = 0;
@@ -86,12 +98,20 @@ final class ReplicaDialer implements ConnectionHandler
     @Override
     public void onFrame(final Connection connection, final DirectBuffer buffer, final int offset, final int length)
     {
-        links.deliver(peer, connection, buffer, offset, length);
+        if (exchange.done)
+        {
+            links.deliver(peer, connection, buffer, offset, length);
+        }
+        else if (handshake.onChallenge(connection, exchange, peer, buffer, offset))
+        {
+            register(connection);
+        }
     }
 
     @Override
     public void onClosed(final Connection connection)
     {
+        handshake.onClosed(connection, exchange, "as dialer");
         if (registered)
         {
             links.unregister(peer, connection);

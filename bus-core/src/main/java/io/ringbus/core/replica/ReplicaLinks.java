@@ -53,12 +53,29 @@ final class ReplicaLinks
     }
 
     /**
-     * {@code connection} becomes the link to {@code replica}, unless it already has one: then
-     * {@code connection} closes as a duplicate and this returns false.
+     * {@code connection} becomes the link to {@code replica}. If the replica already has one: with
+     * {@code replaceStale} (an authenticated newcomer) the old link is taken to be stale (its peer
+     * crashed and came back; a live replica keeps one connection per pair) and closes, reported as
+     * lost before the newcomer is reported connected; without it {@code connection} closes as a
+     * duplicate and this returns false.
      */
-    boolean register(final int replica, final Connection connection)
+    boolean register(final int replica, final Connection connection, final boolean replaceStale)
     {
-        if (!links.compareAndSet(replica, null, connection))
+        if (replaceStale)
+        {
+            final Connection stale = links.getAndSet(replica, connection);
+            if (stale != null)
+            {
+                final String detail = "stale: replaced by a newer authenticated connection of replica " + replica +
+                    " from " + connection.remoteAddress();
+                LOG.log(Level.WARNING, "replica " + replica + " reconnected from " + connection.remoteAddress() +
+                    ": closing its previous connection (" + stale.remoteAddress() + "), which was stale");
+                // The stale connection's own cleanup finds the entry taken and reports nothing: report its loss here.
+                handler.onReplicaLost(bus, replica);
+                stale.shard().execute(() -> stale.close(CloseReason.DUPLICATE, detail));
+            }
+        }
+        else if (!links.compareAndSet(replica, null, connection))
         {
             connection.close(CloseReason.DUPLICATE, "replica " + replica + " already has a connection");
             return false;
@@ -79,13 +96,17 @@ final class ReplicaLinks
         }
     }
 
-    /** A frame on an established link: to the handler, unless it breaks the handshake rule. */
+    /** A frame on an established link: to the handler, unless it breaks the handshake rule or the link was replaced. */
     void deliver(final int replica, final Connection connection, final DirectBuffer buffer, final int offset,
         final int length)
     {
         if (PingHandshake.rejectAfterHandshake(connection, buffer, offset))
         {
             return;
+        }
+        if (links.get(replica) != connection)
+        {
+            return; // a link replaced by a newer one (its close is on the way): its loss was already reported
         }
         handler.onReplicaFrame(bus, replica, buffer, offset, length);
     }

@@ -10,6 +10,7 @@ import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.ConnectionTable;
 
+import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.util.Map;
 
@@ -24,6 +25,14 @@ import java.util.Map;
  */
 public final class ReplicaPlane
 {
+    /** The warning a replica without a cluster key logs once at start. */
+    public static final String UNAUTHENTICATED_WARNING = "the replica plane is unauthenticated: anyone who can " +
+        "reach the replica port can claim a replica id; set a cluster key (write one with 'ringbus keygen FILE', " +
+        "then 'ringbus serve --cluster-key FILE' on every replica, or BusConfig.Builder.clusterKey)";
+
+    /** The bus's logger, where operators look. */
+    private static final System.Logger LOG = System.getLogger(MessageBus.class.getName());
+
     private final BusConfig config;
     private final Shard[] shards;
     private final ConnectionTable table;
@@ -39,7 +48,7 @@ public final class ReplicaPlane
         this.shards = shards;
         this.table = table;
         this.links = new ReplicaLinks(bus, handler);
-        this.handshake = new PingHandshake(config, pool);
+        this.handshake = new PingHandshake(config, pool, shards.length);
         this.acceptor = new ReplicaAcceptor(table, links, handshake);
     }
 
@@ -49,10 +58,17 @@ public final class ReplicaPlane
         acceptor.onAccepted(socket);
     }
 
-    /** Dial every replica with a higher id than ours (lower dials higher), each from its shard. */
+    /**
+     * Dial every replica with a higher id than ours (lower dials higher), each from its shard. Once,
+     * at start; without a cluster key it warns (once) that the replica plane is unauthenticated.
+     */
     public void startDialers()
     {
         final Map<Integer, InetSocketAddress> replicas = config.replicas();
+        if (!handshake.isKeyed() && !replicas.isEmpty())
+        {
+            LOG.log(Level.WARNING, UNAUTHENTICATED_WARNING);
+        }
         for (int peer = config.replicaId() + 1; peer < replicas.size(); peer++)
         {
             new ReplicaDialer(peer, replicas.get(peer), shards[peer % shards.length], config, table, links,
@@ -83,6 +99,16 @@ public final class ReplicaPlane
         }
         frame.release();
         return queued;
+    }
+
+    /**
+     * Replica connections closed because their handshake failed, as acceptor or dialer: a wrong or
+     * missing proof (an unauthenticated ping to a keyed node), a wrong cluster or another protocol
+     * error before the handshake completed, or handshake_grace. Any thread.
+     */
+    public long handshakesRefused()
+    {
+        return handshake.refused();
     }
 
     /** True if the link to {@code replica} is up now. Any thread. */

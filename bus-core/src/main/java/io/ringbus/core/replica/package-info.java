@@ -2,8 +2,10 @@
  * The replica plane (DESIGN.md, two planes): replica-to-replica links over plain TCP. The lower id
  * dials the higher ({@link io.ringbus.core.replica.ReplicaDialer}, reconnecting with capped
  * exponential backoff), the higher accepts ({@link io.ringbus.core.replica.ReplicaAcceptor}) and
- * admits a dialer by its ping ({@link io.ringbus.core.replica.PingHandshake}) within handshake_grace;
- * {@link io.ringbus.core.replica.ReplicaLinks} keeps one connection per pair. The bus uses it through
- * {@link io.ringbus.core.replica.ReplicaPlane}.
+ * admits a dialer by its handshake ({@link io.ringbus.core.replica.PingHandshake}) within
+ * handshake_grace: the ping, or with a cluster key the mutual challenge-response of
+ * {@link io.ringbus.core.replica.ReplicaAuth} (docs/replica-auth.md).
+ * {@link io.ringbus.core.replica.ReplicaLinks} keeps one connection per pair (an authenticated
+ * newcomer replaces a stale one). The bus uses it through {@link io.ringbus.core.replica.ReplicaPlane}.
  */
 package io.ringbus.core.replica;

@@ -4,6 +4,7 @@ import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.backend.IoChannelHandler;
 
 import java.net.InetSocketAddress;
+import java.security.cert.X509Certificate;
 import java.util.function.BiConsumer;
 
 /**
@@ -24,4 +25,10 @@ public interface AcceptedStream
 
     /** Details for ClientConnMeta (TLS protocol, cipher suite, ALPN ...). */
     void describe(BiConsumer<String, String> details);
+
+    /** The client's verified certificate (mutual TLS), for ClientConnMeta; null when it presented none. */
+    default X509Certificate peerCertificate()
+    {
+        return null;
+    }
 }

@@ -6,6 +6,7 @@ import io.ringbus.core.frame.FramePool;
 import org.agrona.DirectBuffer;
 
 import java.nio.ByteBuffer;
+import java.security.cert.X509Certificate;
 import java.util.function.BiConsumer;
 
 /**
@@ -112,6 +113,15 @@ public interface Carrier
 
     /** Details for ClientConnMeta (protocol, cipher suite, SNI, ALPN, WebSocket path ...). */
     void describe(BiConsumer<String, String> details);
+
+    /**
+     * The leaf certificate the peer presented and the handshake verified (mutual TLS), or null
+     * when it presented none or the carrier has no certificates. Asked once the carrier is open.
+     */
+    default X509Certificate peerCertificate()
+    {
+        return null;
+    }
 
     /**
      * Release buffers; the connection is closed. Buffers lent to the backend (the one from

@@ -116,6 +116,22 @@ public interface TransportProvider
     }
 
     /**
+     * Replace the settings the listeners of this scheme read for new handshakes (a reloaded
+     * certificate and key, client certificate authorities) without a restart: connections already
+     * open continue untouched. Called by {@code MessageBus.reloadTransportSettings}; any thread.
+     *
+     * @param config      the bus's configuration, whose settings for this scheme are replaced in place
+     * @param replacement the new settings, of the type this transport takes
+     * @throws IllegalArgumentException naming the problem if the replacement is refused (the
+     *                                  current settings then stay)
+     * @throws UnsupportedOperationException if this transport has no reloadable settings (the default)
+     */
+    default void reloadSettings(final BusConfig config, final Object replacement)
+    {
+        throw new UnsupportedOperationException(scheme() + ": this transport has no settings to reload");
+    }
+
+    /**
      * The provider for {@code scheme}.
      *
      * @throws IllegalArgumentException naming the scheme and the schemes available.

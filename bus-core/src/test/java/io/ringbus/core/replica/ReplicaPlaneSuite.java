@@ -33,7 +33,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The replica plane on one backend: lower id dials higher, a valid ping within handshake_grace,
+ * The replica plane on one backend, with and without a cluster key ({@link #clusterKey()}): lower id
+ * dials higher, a valid handshake within handshake_grace,
  * exactly one connection per pair, reconnect after a late start and after a kill, one lost
  * notification per loss, FIFO per connection. Run per backend from {@code TransportPermutations}
  * (the replica plane is tcp): {@code ReplicaPlaneTest} here, {@code ReplicaPlaneMatrixTest} in bus-uring.
@@ -50,6 +51,12 @@ public abstract class ReplicaPlaneSuite
     protected BusConfig.Builder configure(final BusConfig.Builder builder)
     {
         return builder;
+    }
+
+    /** The cluster key every replica of a test shares, or null for the unauthenticated plane. */
+    protected byte[] clusterKey()
+    {
+        return null;
     }
 
     /** Records what a replica saw. */
@@ -106,7 +113,8 @@ public abstract class ReplicaPlaneSuite
             .handshakeGrace(Duration.ofMillis(300))
             .reconnectBackoffMin(Duration.ofMillis(20))
             .reconnectBackoffMax(Duration.ofMillis(200))
-            .peerQueueCapacity(16_384)).build(), recorder);
+            .peerQueueCapacity(16_384)
+            .clusterKey(clusterKey())).build(), recorder);
         buses.add(bus);
         return bus;
     }
@@ -311,12 +319,16 @@ public abstract class ReplicaPlaneSuite
         final MessageBus bus1 = start(1, one);
         Await.until(TIMEOUT, () -> one.connected.get(0) == 1, "connected");
 
+        // Without a key the first connection keeps the id (anyone could claim it); with a key the
+        // unauthenticated ping is refused before it could claim anything (ReplicaAuthSuite has the rest).
         final Socket impostor = connect(replicas.get(1));
         impostor.getOutputStream().write(ping(0));
         assertTrue(closedByPeer(impostor), "the duplicate was closed");
         assertTrue(bus1.isReplicaConnected(0) && bus0.isReplicaConnected(1), "the first connection stays");
         assertEquals(0, one.lost.get(0), "no loss was reported for the duplicate");
         assertEquals(1, one.connected.get(0));
+        Await.until(TIMEOUT, () -> bus1.replicaHandshakesRefused() == (clusterKey() == null ? 0 : 1),
+            "a keyless duplicate passed the handshake, a keyed one did not: " + bus1.replicaHandshakesRefused());
     }
 
     @Test
@@ -324,7 +336,7 @@ public abstract class ReplicaPlaneSuite
     {
         replicas = freeAddresses(2);
         final Recorder one = new Recorder();
-        start(1, one);
+        final MessageBus bus1 = start(1, one);
 
         final Socket silent = connect(replicas.get(1));
         assertTrue(closedByPeer(silent), "a silent dialer is closed at handshake_grace");
@@ -341,6 +353,9 @@ public abstract class ReplicaPlaneSuite
         garbage.getOutputStream().write(new byte[512]);
         assertTrue(closedByPeer(garbage), "garbage is refused");
         assertEquals(0, one.connected.get(0));
+        assertTrue(one.frames.isEmpty(), "no frame was delivered");
+        Await.until(TIMEOUT, () -> bus1.replicaHandshakesRefused() == 4, "every refusal counted: " +
+            bus1.replicaHandshakesRefused());
     }
 
     private Socket connect(final InetSocketAddress address) throws IOException
@@ -350,7 +365,7 @@ public abstract class ReplicaPlaneSuite
         return socket;
     }
 
-    private static byte[] ping(final int replica)
+    static byte[] ping(final int replica)
     {
         final byte[] frame = TestFrames.frame(Command.PING, 0, 1);
         frame[FrameHeader.REPLICA_OFFSET] = (byte)replica;
@@ -359,7 +374,7 @@ public abstract class ReplicaPlaneSuite
         return frame;
     }
 
-    private static boolean closedByPeer(final Socket socket) throws IOException
+    static boolean closedByPeer(final Socket socket) throws IOException
     {
         socket.setSoTimeout((int)TIMEOUT.toMillis());
         final InputStream in = socket.getInputStream();

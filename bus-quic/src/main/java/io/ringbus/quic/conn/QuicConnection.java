@@ -15,6 +15,7 @@ import io.ringbus.quic.tls.TransportParameters;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.function.BiConsumer;
@@ -389,6 +390,12 @@ public final class QuicConnection implements HandshakeListener
     public boolean isClosed()
     {
         return state == ConnectionState.CLOSED;
+    }
+
+    /** The peer's verified leaf certificate once the handshake is complete (mutual TLS on a server), else null. */
+    public X509Certificate peerCertificate()
+    {
+        return tls.peerCertificate();
     }
 
     /** Details for ClientConnMeta: the TLS engine's, and the QUIC version. */

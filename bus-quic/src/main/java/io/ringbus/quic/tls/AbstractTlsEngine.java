@@ -3,9 +3,18 @@ package io.ringbus.quic.tls;
 import io.ringbus.quic.packet.CipherSuite;
 import io.ringbus.quic.packet.QuicException;
 
+import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.PrivateKey;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.function.BiConsumer;
 
 /**
@@ -22,6 +31,8 @@ abstract class AbstractTlsEngine implements TlsEngine
     private static final int CERTIFICATE_VERIFY_PAD = 64;
     private static final byte[] SERVER_CERTIFICATE_VERIFY_CONTEXT =
         "TLS 1.3, server CertificateVerify".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] CLIENT_CERTIFICATE_VERIFY_CONTEXT =
+        "TLS 1.3, client CertificateVerify".getBytes(StandardCharsets.US_ASCII);
 
     protected final QuicTlsConfig config;
     protected final TransportParameters localParameters;
@@ -34,6 +45,7 @@ abstract class AbstractTlsEngine implements TlsEngine
     protected String applicationProtocol;
     protected String serverName;
     protected String peerSubject;
+    protected X509Certificate peerLeaf;
     protected TransportParameters peerParameters;
     protected boolean complete;
 
@@ -220,16 +232,175 @@ abstract class AbstractTlsEngine implements TlsEngine
         }
     }
 
-    /** The content a server's CertificateVerify signs (RFC 8446 4.4.3). */
-    protected static byte[] certificateVerifyContent(final byte[] transcriptHash)
+    /** The content a CertificateVerify signs (RFC 8446 4.4.3): the server's, or the client's. */
+    protected static byte[] certificateVerifyContent(final byte[] transcriptHash, final boolean server)
     {
-        final byte[] content = new byte[CERTIFICATE_VERIFY_PAD + SERVER_CERTIFICATE_VERIFY_CONTEXT.length + 1 +
-            transcriptHash.length];
+        final byte[] context = server ? SERVER_CERTIFICATE_VERIFY_CONTEXT : CLIENT_CERTIFICATE_VERIFY_CONTEXT;
+        final byte[] content = new byte[CERTIFICATE_VERIFY_PAD + context.length + 1 + transcriptHash.length];
         Arrays.fill(content, 0, CERTIFICATE_VERIFY_PAD, (byte)0x20);
-        System.arraycopy(SERVER_CERTIFICATE_VERIFY_CONTEXT, 0, content, CERTIFICATE_VERIFY_PAD,
-            SERVER_CERTIFICATE_VERIFY_CONTEXT.length);
+        System.arraycopy(context, 0, content, CERTIFICATE_VERIFY_PAD, context.length);
         System.arraycopy(transcriptHash, 0, content, content.length - transcriptHash.length, transcriptHash.length);
         return content;
+    }
+
+    /**
+     * A Certificate message (RFC 8446 4.4.2) with an empty certificate_request_context (the only
+     * kind during the handshake, 4.3.2) carrying {@code chain}, or none if it is empty.
+     */
+    protected static byte[] certificateMessage(final X509Certificate[] chain) throws QuicException
+    {
+        final TlsWriter out = new TlsWriter(2048);
+        out.u8(Tls13.CERTIFICATE);
+        final int message = out.begin(3);
+        out.u8(0);
+        final int list = out.begin(3);
+        for (int i = 0; i < chain.length; i++)
+        {
+            try
+            {
+                final byte[] der = chain[i].getEncoded();
+                out.u24(der.length).bytes(der).u16(0);
+            }
+            catch (final CertificateEncodingException ex)
+            {
+                throw TlsAlert.error(TlsAlert.INTERNAL_ERROR, "cannot encode certificate " + i + " of the chain: " +
+                    ex.getMessage());
+            }
+        }
+        out.end(list);
+        out.end(message);
+        return out.toByteArray();
+    }
+
+    /** A CertificateVerify (RFC 8446 4.4.3) signed with {@code key} over {@code transcriptHash}. */
+    protected static byte[] certificateVerifyMessage(final SignatureScheme scheme, final PrivateKey key,
+        final byte[] transcriptHash, final boolean server) throws QuicException
+    {
+        final byte[] signature;
+        try
+        {
+            signature = scheme.sign(key, certificateVerifyContent(transcriptHash, server));
+        }
+        catch (final GeneralSecurityException ex)
+        {
+            throw TlsAlert.error(TlsAlert.INTERNAL_ERROR, "cannot sign the CertificateVerify with " + scheme + ": " +
+                ex.getMessage());
+        }
+        final TlsWriter out = new TlsWriter(signature.length + 8);
+        out.u8(Tls13.CERTIFICATE_VERIFY);
+        final int message = out.begin(3);
+        out.u16(scheme.code()).u16(signature.length).bytes(signature);
+        out.end(message);
+        return out.toByteArray();
+    }
+
+    /**
+     * Read the peer's Certificate message (RFC 8446 4.4.2): an empty certificate_request_context
+     * (4.3.2: no post-handshake authentication), then the chain, leaf first, possibly empty.
+     * Certificate entries carry no extensions here: 4.2's table allows only status_request and
+     * signed_certificate_timestamp in them, and 4.4.2 only in answer to an offer, which this engine
+     * never makes; anything else is an unsolicited extension, aborted with unsupported_extension.
+     */
+    protected static X509Certificate[] readCertificates(final byte[] message, final String whose) throws QuicException
+    {
+        final TlsReader in = new TlsReader(message, 4, message.length - 4);
+        final int contextLength = in.u8("Certificate.certificate_request_context length");
+        if (contextLength != 0)
+        {
+            throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "the " + whose + "'s Certificate has a " +
+                "certificate_request_context (RFC 8446 4.3.2: empty during the handshake)");
+        }
+        final TlsReader list = in.sub24("Certificate.certificate_list");
+        in.expectEnd("Certificate");
+        final List<X509Certificate> chain = new ArrayList<>();
+        final CertificateFactory factory;
+        try
+        {
+            factory = CertificateFactory.getInstance("X.509");
+        }
+        catch (final CertificateException ex)
+        {
+            throw TlsAlert.error(TlsAlert.INTERNAL_ERROR, "no X.509 certificate factory: " + ex.getMessage());
+        }
+        while (list.hasRemaining())
+        {
+            final int length = list.u24("Certificate.cert_data length");
+            if (length == 0)
+            {
+                throw TlsAlert.error(TlsAlert.DECODE_ERROR, "an empty cert_data in the " + whose + "'s Certificate");
+            }
+            final byte[] der = list.bytes(length, "Certificate.cert_data");
+            final TlsReader extensions = list.sub16("Certificate.extensions");
+            if (extensions.hasRemaining())
+            {
+                final int type = extensions.u16("Certificate entry extension type");
+                throw TlsAlert.error(TlsAlert.UNSUPPORTED_EXTENSION, "entry " + chain.size() + " of the " + whose +
+                    "'s Certificate carries extension " + type + ", which was not requested (RFC 8446 4.2, 4.4.2)");
+            }
+            try
+            {
+                chain.add((X509Certificate)factory.generateCertificate(new ByteArrayInputStream(der)));
+            }
+            catch (final CertificateException | RuntimeException ex)
+            {
+                throw TlsAlert.error(TlsAlert.BAD_CERTIFICATE, "certificate " + chain.size() + " of the " + whose +
+                    "'s chain cannot be parsed: " + ex.getMessage());
+            }
+        }
+        return chain.toArray(new X509Certificate[0]);
+    }
+
+    /**
+     * Check the peer's CertificateVerify (RFC 8446 4.4.3) against {@code leaf} and the transcript
+     * hash before it; {@code server} names the signer's role (the context string).
+     */
+    protected final void verifyCertificateVerify(final byte[] message, final X509Certificate leaf,
+        final byte[] transcriptHash, final boolean server) throws QuicException
+    {
+        final TlsReader in = new TlsReader(message, 4, message.length - 4);
+        final int code = in.u16("CertificateVerify.algorithm");
+        final byte[] signature = in.vector16("CertificateVerify.signature");
+        in.expectEnd("CertificateVerify");
+        final SignatureScheme scheme = SignatureScheme.of(code);
+        if (scheme == null || !scheme.forCertificateVerify())
+        {
+            throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "CertificateVerify with signature scheme 0x" +
+                Integer.toHexString(code) + ", which was not offered for it");
+        }
+        if (!scheme.fits(leaf.getPublicKey()))
+        {
+            throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "CertificateVerify uses " + scheme + ", which does not fit the " +
+                leaf.getPublicKey().getAlgorithm() + " key of " + CertificateChecks.subject(leaf));
+        }
+        final byte[] content = certificateVerifyContent(transcriptHash, server);
+        boolean verified;
+        try
+        {
+            verified = scheme.verify(leaf.getPublicKey(), content, signature);
+        }
+        catch (final GeneralSecurityException | RuntimeException ex)
+        {
+            verified = false; // a malformed signature (bad DER, wrong length) is a failed one
+        }
+        if (!verified)
+        {
+            throw TlsAlert.error(TlsAlert.DECRYPT_ERROR, "the CertificateVerify signature (" + scheme +
+                ") does not verify with the key of " + CertificateChecks.subject(leaf));
+        }
+    }
+
+    /** The signature_algorithms extension body this engine offers (RFC 8446 4.2.3): every scheme it knows. */
+    protected static void writeSignatureAlgorithms(final TlsWriter out)
+    {
+        out.u16(Tls13.SIGNATURE_ALGORITHMS);
+        final int extension = out.begin(2);
+        final int schemes = out.begin(2);
+        for (final SignatureScheme scheme : SignatureScheme.values())
+        {
+            out.u16(scheme.code());
+        }
+        out.end(schemes);
+        out.end(extension);
     }
 
     /** A Finished message carrying {@code verifyData}. */
@@ -299,6 +470,12 @@ abstract class AbstractTlsEngine implements TlsEngine
     public final String applicationProtocol()
     {
         return applicationProtocol;
+    }
+
+    @Override
+    public final X509Certificate peerCertificate()
+    {
+        return complete ? peerLeaf : null;
     }
 
     @Override

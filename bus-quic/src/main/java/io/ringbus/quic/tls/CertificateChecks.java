@@ -22,15 +22,19 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * A client's checks of a server certificate chain: PKIX path validation against the configured
- * anchors (revocation off) and the server name against the leaf's subjectAltName (RFC 6125: dNSName
- * with at most a leftmost wildcard label, iPAddress for IP literals, no CN fallback). Failures are
+ * The checks of a peer's certificate chain: PKIX path validation against the configured anchors
+ * (revocation off), the leaf's keyUsage and extendedKeyUsage for its role (a TLS server or a TLS
+ * client), and, for a server, the name against the leaf's subjectAltName (RFC 6125: dNSName with
+ * at most a leftmost wildcard label, iPAddress for IP literals, no CN fallback). Failures are
  * certificate_unknown, certificate_expired or bad_certificate naming the subject and the problem.
  * Stateless; any thread.
  */
 final class CertificateChecks
 {
     private static final String SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
+    private static final String CLIENT_AUTH = "1.3.6.1.5.5.7.3.2";
+    /** RFC 5280 4.2.1.3: bit 0 of KeyUsage. */
+    private static final int DIGITAL_SIGNATURE = 0;
     private static final String ANY_EXTENDED_KEY_USAGE = "2.5.29.37.0";
     private static final int SAN_DNS = 2;
     private static final int SAN_IP = 7;
@@ -39,8 +43,12 @@ final class CertificateChecks
     {
     }
 
-    /** Validate {@code chain} (leaf first) up to one of {@code anchors}. */
-    static void validatePath(final X509Certificate[] chain, final X509Certificate[] anchors) throws QuicException
+    /**
+     * Validate {@code chain} (leaf first) up to one of {@code anchors}, and the leaf's key usages
+     * for a TLS server ({@code server}) or a TLS client.
+     */
+    static void validatePath(final X509Certificate[] chain, final X509Certificate[] anchors, final boolean server)
+        throws QuicException
     {
         final String subject = subject(chain[0]);
         final Set<TrustAnchor> trustAnchors = new HashSet<>();
@@ -75,7 +83,22 @@ final class CertificateChecks
             throw TlsAlert.error(TlsAlert.CERTIFICATE_UNKNOWN, "certificate of " + subject + " cannot be validated: " +
                 ex.getMessage());
         }
-        checkServerAuthUsage(chain[0]);
+        checkSigningKeyUsage(chain[0]);
+        checkExtendedKeyUsage(chain[0], server);
+    }
+
+    /**
+     * RFC 8446 4.4.2.2 and RFC 5280 4.2.1.3: a TLS 1.3 leaf signs the CertificateVerify, so a
+     * keyUsage extension, if present, must assert digitalSignature.
+     */
+    static void checkSigningKeyUsage(final X509Certificate leaf) throws QuicException
+    {
+        final boolean[] usage = leaf.getKeyUsage();
+        if (usage != null && (usage.length <= DIGITAL_SIGNATURE || !usage[DIGITAL_SIGNATURE]))
+        {
+            throw TlsAlert.error(TlsAlert.BAD_CERTIFICATE, "certificate of " + subject(leaf) + " cannot sign a " +
+                "CertificateVerify: its keyUsage lacks digitalSignature (RFC 8446 4.4.2.2, RFC 5280 4.2.1.3)");
+        }
     }
 
     private static boolean isAnchor(final X509Certificate certificate, final X509Certificate[] anchors)
@@ -90,7 +113,7 @@ final class CertificateChecks
         return false;
     }
 
-    private static void checkServerAuthUsage(final X509Certificate leaf) throws QuicException
+    private static void checkExtendedKeyUsage(final X509Certificate leaf, final boolean server) throws QuicException
     {
         final List<String> usages;
         try
@@ -102,10 +125,12 @@ final class CertificateChecks
             throw TlsAlert.error(TlsAlert.BAD_CERTIFICATE, "certificate of " + subject(leaf) +
                 ": unreadable extendedKeyUsage: " + ex.getMessage());
         }
-        if (usages != null && !usages.contains(SERVER_AUTH) && !usages.contains(ANY_EXTENDED_KEY_USAGE))
+        final String wanted = server ? SERVER_AUTH : CLIENT_AUTH;
+        if (usages != null && !usages.contains(wanted) && !usages.contains(ANY_EXTENDED_KEY_USAGE))
         {
-            throw TlsAlert.error(TlsAlert.CERTIFICATE_UNKNOWN, "certificate of " + subject(leaf) +
-                " is not for TLS servers: extendedKeyUsage " + usages + " lacks serverAuth");
+            throw TlsAlert.error(TlsAlert.CERTIFICATE_UNKNOWN, "certificate of " + subject(leaf) + " is not for TLS " +
+                (server ? "servers: extendedKeyUsage " + usages + " lacks serverAuth" :
+                "clients: extendedKeyUsage " + usages + " lacks clientAuth"));
         }
     }
 

@@ -3,23 +3,19 @@ package io.ringbus.quic.tls;
 import io.ringbus.quic.packet.CipherSuite;
 import io.ringbus.quic.packet.QuicException;
 
-import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * The client side of the TLS 1.3 handshake for QUIC (RFC 8446 4, RFC 9001 4): ClientHello, an
- * optional HelloRetryRequest, then the server's flight checked message by message, and the client
- * Finished. Not thread-safe: the connection's thread only.
+ * optional HelloRetryRequest, then the server's flight checked message by message (only the
+ * extensions the client offered and RFC 8446 4.2 allows; a leaf fit for signing), an optional
+ * CertificateRequest answered with the configured key material or an empty Certificate, and the
+ * client Finished. Not thread-safe: the connection's thread only.
  */
 final class ClientTlsEngine extends AbstractTlsEngine
 {
@@ -46,6 +42,10 @@ final class ClientTlsEngine extends AbstractTlsEngine
     private CipherSuite retrySuite;
     private byte[] cookie;
     private X509Certificate[] serverChain;
+    /** RFC 8446 4.3.2: the server asked for our certificate; answered after its Finished. */
+    private boolean certificateRequested;
+    /** The scheme our CertificateVerify uses, or null to answer with an empty Certificate. */
+    private SignatureScheme clientScheme;
 
     ClientTlsEngine(final QuicTlsConfig config, final String serverName, final TransportParameters local,
         final HandshakeListener listener)
@@ -188,15 +188,7 @@ final class ClientTlsEngine extends AbstractTlsEngine
         out.u16(share.length).bytes(share);
         out.end(shares);
         out.end(shareExtension);
-        out.u16(Tls13.SIGNATURE_ALGORITHMS);
-        final int signatureExtension = out.begin(2);
-        final int schemes = out.begin(2);
-        for (final SignatureScheme scheme : SignatureScheme.values())
-        {
-            out.u16(scheme.code());
-        }
-        out.end(schemes);
-        out.end(signatureExtension);
+        writeSignatureAlgorithms(out);
         out.u16(Tls13.ALPN);
         final int alpnExtension = out.begin(2);
         final int protocols = out.begin(2);
@@ -228,10 +220,10 @@ final class ClientTlsEngine extends AbstractTlsEngine
                 onEncryptedExtensions(message);
                 break;
             case WAIT_CERTIFICATE:
-                if (type == Tls13.CERTIFICATE_REQUEST)
+                if (type == Tls13.CERTIFICATE_REQUEST && !certificateRequested)
                 {
-                    throw TlsAlert.error(TlsAlert.HANDSHAKE_FAILURE,
-                        "the server asked for a client certificate (CertificateRequest); client authentication is not supported");
+                    onCertificateRequest(message);
+                    break;
                 }
                 expect(type, Tls13.CERTIFICATE);
                 onCertificate(message);
@@ -450,20 +442,30 @@ final class ClientTlsEngine extends AbstractTlsEngine
                 case Tls13.QUIC_TRANSPORT_PARAMETERS:
                     parameters = decodeParameters(data, true);
                     break;
-                case Tls13.EARLY_DATA:
-                    throw TlsAlert.error(TlsAlert.UNSUPPORTED_EXTENSION, "EncryptedExtensions accepts early_data, " +
-                        "which the client did not offer");
+                case Tls13.SERVER_NAME:
+                    // RFC 6066 3: the acknowledgement of an offered name, with empty extension_data
+                    if (serverName == null)
+                    {
+                        throw TlsAlert.error(TlsAlert.UNSUPPORTED_EXTENSION, "EncryptedExtensions acknowledges " +
+                            "server_name, which the client did not send (RFC 8446 4.2)");
+                    }
+                    data.expectEnd("EncryptedExtensions server_name (RFC 6066 3: empty)");
+                    break;
+                case Tls13.SUPPORTED_GROUPS:
+                    // RFC 8446 4.2.7: the server's preferences, for later connections; not acted upon
+                    break;
                 case Tls13.SUPPORTED_VERSIONS:
                 case Tls13.KEY_SHARE:
-                case Tls13.PRE_SHARED_KEY:
                 case Tls13.SIGNATURE_ALGORITHMS:
-                case Tls13.SIGNATURE_ALGORITHMS_CERT:
                 case Tls13.COOKIE:
-                case Tls13.PSK_KEY_EXCHANGE_MODES:
-                    // RFC 8446 4.2: a known extension in a message it does not belong to
-                    throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "extension " + type + " in EncryptedExtensions");
+                    // RFC 8446 4.2: offered, but its table allows it in other messages only
+                    throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "extension " + type + " in EncryptedExtensions " +
+                        "(RFC 8446 4.2 allows it in other messages only)");
                 default:
-                    break; // server_name acknowledgement, supported_groups, unknown: ignored
+                    // RFC 8446 4.2: an extension response the client did not request (early_data, PSK,
+                    // status_request, anything unknown), or one the table does not allow here
+                    throw TlsAlert.error(TlsAlert.UNSUPPORTED_EXTENSION, "EncryptedExtensions carries extension " +
+                        type + ", which the client did not offer (RFC 8446 4.2)");
             }
         }
         final String wanted = config.applicationProtocol();
@@ -488,51 +490,97 @@ final class ClientTlsEngine extends AbstractTlsEngine
         state = State.WAIT_CERTIFICATE;
     }
 
-    private void onCertificate(final byte[] message) throws QuicException
+    /**
+     * RFC 8446 4.3.2: the server wants our certificate. Its signature_algorithms decide the scheme
+     * of our CertificateVerify; without key material, or without a scheme our key can make, the
+     * answer is an empty Certificate (4.4.2.4) and the server decides.
+     */
+    private void onCertificateRequest(final byte[] message) throws QuicException
     {
         final TlsReader in = new TlsReader(message, 4, message.length - 4);
-        final int contextLength = in.u8("Certificate.certificate_request_context length");
-        if (contextLength != 0)
+        if (in.u8("CertificateRequest.certificate_request_context length") != 0)
         {
-            throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "the server's Certificate has a certificate_request_context");
+            throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "a CertificateRequest with a certificate_request_context " +
+                "(RFC 8446 4.3.2: empty during the handshake)");
         }
-        final TlsReader list = in.sub24("Certificate.certificate_list");
-        in.expectEnd("Certificate");
-        final List<X509Certificate> chain = new ArrayList<>();
-        final CertificateFactory factory;
-        try
+        final TlsReader extensions = in.sub16("CertificateRequest.extensions");
+        in.expectEnd("CertificateRequest");
+        final long[] seen = extensionSet();
+        TlsReader algorithms = null;
+        while (extensions.hasRemaining())
         {
-            factory = CertificateFactory.getInstance("X.509");
-        }
-        catch (final CertificateException ex)
-        {
-            throw TlsAlert.error(TlsAlert.INTERNAL_ERROR, "no X.509 certificate factory: " + ex.getMessage());
-        }
-        while (list.hasRemaining())
-        {
-            final int length = list.u24("Certificate.cert_data length");
-            if (length == 0)
+            final int type = extensions.u16("CertificateRequest extension type");
+            final TlsReader data = extensions.sub16("CertificateRequest extension " + type);
+            checkDuplicate(seen, type, "CertificateRequest");
+            switch (type)
             {
-                throw TlsAlert.error(TlsAlert.DECODE_ERROR, "an empty cert_data in the server's Certificate");
-            }
-            final byte[] der = list.bytes(length, "Certificate.cert_data");
-            list.sub16("Certificate.extensions"); // OCSP staples and SCTs: not used
-            try
-            {
-                chain.add((X509Certificate)factory.generateCertificate(new ByteArrayInputStream(der)));
-            }
-            catch (final CertificateException | RuntimeException ex)
-            {
-                throw TlsAlert.error(TlsAlert.BAD_CERTIFICATE, "certificate " + chain.size() +
-                    " of the server's chain cannot be parsed: " + ex.getMessage());
+                case Tls13.SIGNATURE_ALGORITHMS:
+                    algorithms = data;
+                    break;
+                case Tls13.SERVER_NAME:
+                case Tls13.SUPPORTED_GROUPS:
+                case Tls13.ALPN:
+                case Tls13.PRE_SHARED_KEY:
+                case Tls13.EARLY_DATA:
+                case Tls13.SUPPORTED_VERSIONS:
+                case Tls13.COOKIE:
+                case Tls13.PSK_KEY_EXCHANGE_MODES:
+                case Tls13.KEY_SHARE:
+                case Tls13.QUIC_TRANSPORT_PARAMETERS:
+                    // RFC 8446 4.2: a known extension its table does not allow in a CertificateRequest
+                    throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "extension " + type + " in a CertificateRequest");
+                default:
+                    // RFC 8446 4.3.2: certificate_authorities, oid_filters, signature_algorithms_cert,
+                    // unknown ones: clients ignore what they do not use
+                    break;
             }
         }
-        if (chain.isEmpty())
+        if (algorithms == null)
+        {
+            throw TlsAlert.error(TlsAlert.MISSING_EXTENSION, "a CertificateRequest without signature_algorithms " +
+                "(RFC 8446 4.3.2)");
+        }
+        final TlsReader list = algorithms.sub16("CertificateRequest.signature_algorithms");
+        algorithms.expectEnd("CertificateRequest.signature_algorithms");
+        if (list.remaining() < 2 || (list.remaining() & 1) != 0)
+        {
+            throw TlsAlert.error(TlsAlert.DECODE_ERROR, "CertificateRequest.signature_algorithms of " + list.remaining() +
+                " bytes");
+        }
+        final SignatureScheme[] ours = config.signatureSchemes();
+        for (int i = 0; i < ours.length && clientScheme == null; i++)
+        {
+            final TlsReader scan = new TlsReader(list.array(), list.position(), list.remaining());
+            while (scan.hasRemaining())
+            {
+                if (scan.u16("CertificateRequest.signature_algorithms") == ours[i].code())
+                {
+                    clientScheme = ours[i];
+                    break;
+                }
+            }
+        }
+        if (clientScheme == null)
+        {
+            LOG.log(Level.WARNING, config.hasKeyMaterial() ?
+                "the server of {0} asked for a client certificate and accepts no signature scheme our key can make; " +
+                "answering without one" :
+                "the server of {0} asked for a client certificate and none is configured; answering without one",
+                verifiedName);
+        }
+        certificateRequested = true;
+        transcript.add(message);
+    }
+
+    private void onCertificate(final byte[] message) throws QuicException
+    {
+        final X509Certificate[] chain = readCertificates(message, "server");
+        if (chain.length == 0)
         {
             // RFC 8446 4.4.2.4
             throw TlsAlert.error(TlsAlert.DECODE_ERROR, "the server sent an empty Certificate");
         }
-        serverChain = chain.toArray(new X509Certificate[0]);
+        serverChain = chain;
         final X509Certificate leaf = serverChain[0];
         peerSubject = CertificateChecks.subject(leaf);
         if (config.isInsecure())
@@ -542,11 +590,12 @@ final class ClientTlsEngine extends AbstractTlsEngine
         }
         else
         {
-            CertificateChecks.validatePath(serverChain, config.trustAnchors());
+            CertificateChecks.validatePath(serverChain, config.trustAnchors(), true);
             if (config.hostnameVerification())
             {
                 CertificateChecks.verifyHostname(leaf, verifiedName);
             }
+            peerLeaf = leaf;
         }
         transcript.add(message);
         state = State.WAIT_CERTIFICATE_VERIFY;
@@ -554,43 +603,9 @@ final class ClientTlsEngine extends AbstractTlsEngine
 
     private void onCertificateVerify(final byte[] message) throws QuicException
     {
-        final TlsReader in = new TlsReader(message, 4, message.length - 4);
-        final int code = in.u16("CertificateVerify.algorithm");
-        final byte[] signature = in.vector16("CertificateVerify.signature");
-        in.expectEnd("CertificateVerify");
-        final SignatureScheme scheme = SignatureScheme.of(code);
-        if (scheme == null || !scheme.forCertificateVerify())
-        {
-            throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "CertificateVerify with signature scheme 0x" +
-                Integer.toHexString(code) + ", which the client did not offer for it");
-        }
-        final X509Certificate leaf = serverChain[0];
-        if (!scheme.fits(leaf.getPublicKey()))
-        {
-            throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "CertificateVerify uses " + scheme + ", which does not fit the " +
-                leaf.getPublicKey().getAlgorithm() + " key of " + peerSubject);
-        }
-        final byte[] content = certificateVerifyContent(transcript.hash());
-        if (!verifies(scheme, leaf, content, signature))
-        {
-            throw TlsAlert.error(TlsAlert.DECRYPT_ERROR, "the CertificateVerify signature (" + scheme +
-                ") does not verify with the key of " + peerSubject);
-        }
+        verifyCertificateVerify(message, serverChain[0], transcript.hash(), true);
         transcript.add(message);
         state = State.WAIT_FINISHED;
-    }
-
-    private static boolean verifies(final SignatureScheme scheme, final X509Certificate leaf, final byte[] content,
-        final byte[] signature)
-    {
-        try
-        {
-            return scheme.verify(leaf.getPublicKey(), content, signature);
-        }
-        catch (final GeneralSecurityException | RuntimeException ex)
-        {
-            return false; // a malformed signature (bad DER, wrong length) is a failed one
-        }
     }
 
     private void onFinished(final byte[] message) throws QuicException
@@ -608,15 +623,33 @@ final class ClientTlsEngine extends AbstractTlsEngine
             throw TlsAlert.error(TlsAlert.DECRYPT_ERROR, "the server's Finished does not match the transcript");
         }
         transcript.add(message);
+        // RFC 8446 7.1: the application secrets cover the transcript up to the server Finished
         schedule.onServerFinished(transcript.hash());
+        final TlsWriter flight = new TlsWriter(1024);
+        if (certificateRequested)
+        {
+            // RFC 8446 4.4.2 and 4.4.3: our Certificate (empty if we have none to offer), and a
+            // CertificateVerify for a non-empty one, both in the transcript of our Finished
+            final byte[] certificate = certificateMessage(clientScheme == null ?
+                new X509Certificate[0] : config.certificateChain());
+            transcript.add(certificate);
+            flight.bytes(certificate);
+            if (clientScheme != null)
+            {
+                final byte[] verify = certificateVerifyMessage(clientScheme, config.privateKey(), transcript.hash(), false);
+                transcript.add(verify);
+                flight.bytes(verify);
+            }
+        }
         final byte[] clientFinished = finished(
             KeySchedule.finishedVerifyData(schedule.clientHandshakeTrafficSecret(), transcript.hash()));
         transcript.add(clientFinished);
+        flight.bytes(clientFinished);
         state = State.CONNECTED;
         // keys of a level before its bytes: the client Finished travels at HANDSHAKE, 1-RTT keys go first
         emitKeys(EncryptionLevel.APPLICATION, schedule.serverApplicationTrafficSecret(),
             schedule.clientApplicationTrafficSecret());
-        emitBytes(EncryptionLevel.HANDSHAKE, clientFinished);
+        emitBytes(EncryptionLevel.HANDSHAKE, flight.toByteArray());
         emitComplete();
     }
 

@@ -11,7 +11,9 @@ import java.util.EnumSet;
 
 /**
  * The TLS settings of QUIC endpoints (RFC 9001): a server's certificate chain and key, a client's
- * trust anchors and hostname check, and the cipher suites, groups and ALPN protocol both offer.
+ * trust anchors and hostname check, and the cipher suites, groups and ALPN protocol both offer;
+ * for mutual TLS, the authorities a server requires a client certificate to chain to, and the
+ * chain and key a client presents when asked.
  * Built once with {@link #builder()}; immutable and shared by any number of engines on any thread.
  */
 public final class QuicTlsConfig
@@ -23,6 +25,7 @@ public final class QuicTlsConfig
     private final PrivateKey privateKey;
     private final SignatureScheme[] signatureSchemes;
     private final X509Certificate[] trustAnchors;
+    private final X509Certificate[] clientCertificateAuthorities;
     private final boolean hostnameVerification;
     private final boolean insecure;
     private final CipherSuite[] cipherSuites;
@@ -37,6 +40,7 @@ public final class QuicTlsConfig
         this.privateKey = builder.privateKey;
         this.signatureSchemes = signatureSchemes;
         this.trustAnchors = builder.trustAnchors;
+        this.clientCertificateAuthorities = builder.clientCertificateAuthorities;
         this.hostnameVerification = builder.hostnameVerification;
         this.insecure = builder.insecure;
         this.cipherSuites = builder.cipherSuites;
@@ -56,6 +60,12 @@ public final class QuicTlsConfig
     public boolean hasKeyMaterial()
     {
         return privateKey != null;
+    }
+
+    /** True if a server requires a client certificate chained to one of its client certificate authorities. */
+    public boolean requiresClientCertificate()
+    {
+        return clientCertificateAuthorities.length > 0;
     }
 
     /** True if a client can be built from this configuration (trust anchors, or insecure). */
@@ -114,6 +124,11 @@ public final class QuicTlsConfig
         return trustAnchors;
     }
 
+    X509Certificate[] clientCertificateAuthorities()
+    {
+        return clientCertificateAuthorities;
+    }
+
     byte[] applicationProtocolBytes()
     {
         return applicationProtocolBytes;
@@ -133,6 +148,7 @@ public final class QuicTlsConfig
         private X509Certificate[] certificateChain;
         private PrivateKey privateKey;
         private X509Certificate[] trustAnchors = new X509Certificate[0];
+        private X509Certificate[] clientCertificateAuthorities = new X509Certificate[0];
         private boolean hostnameVerification = true;
         private boolean insecure;
         private CipherSuite[] cipherSuites = {CipherSuite.AES_128_GCM_SHA256, CipherSuite.CHACHA20_POLY1305_SHA256};
@@ -143,7 +159,10 @@ public final class QuicTlsConfig
         {
         }
 
-        /** A server's certificate chain, leaf first, and the leaf's private key (EC P-256/P-384, RSA or Ed25519). */
+        /**
+         * The certificate chain, leaf first, and the leaf's private key (EC P-256/P-384, RSA or
+         * Ed25519): what a server presents, or what a client presents when a server asks.
+         */
         public Builder keyMaterial(final X509Certificate[] chain, final PrivateKey key)
         {
             if (chain == null || chain.length == 0)
@@ -181,6 +200,27 @@ public final class QuicTlsConfig
                 }
             }
             this.trustAnchors = anchors.clone();
+            return this;
+        }
+
+        /**
+         * A server requires every client to present a certificate chained to one of these
+         * (RFC 8446 4.3.2 CertificateRequest); none, the default, asks for no certificate.
+         */
+        public Builder clientCertificateAuthorities(final X509Certificate... authorities)
+        {
+            if (authorities == null)
+            {
+                throw new IllegalArgumentException("clientCertificateAuthorities: the authorities are null");
+            }
+            for (int i = 0; i < authorities.length; i++)
+            {
+                if (authorities[i] == null)
+                {
+                    throw new IllegalArgumentException("clientCertificateAuthorities: authority " + i + " is null");
+                }
+            }
+            this.clientCertificateAuthorities = authorities.clone();
             return this;
         }
 

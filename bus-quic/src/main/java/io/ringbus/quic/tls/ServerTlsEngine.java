@@ -4,17 +4,17 @@ import io.ringbus.quic.packet.CipherSuite;
 import io.ringbus.quic.packet.QuicException;
 
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 
 /**
  * The server side of the TLS 1.3 handshake for QUIC (RFC 8446 4, RFC 9001 4): checks the
  * ClientHello, answers with a HelloRetryRequest when the client has no share for a group we accept,
- * sends ServerHello and the server flight, and verifies the client Finished. No PSK, no 0-RTT, no
- * NewSessionTicket. Not thread-safe: the connection's thread only.
+ * sends ServerHello and the server flight (with a CertificateRequest when the configuration
+ * requires client certificates), checks the client's Certificate and CertificateVerify if asked
+ * for, and verifies the client Finished. No PSK, no 0-RTT, no NewSessionTicket. Not thread-safe:
+ * the connection's thread only.
  */
 final class ServerTlsEngine extends AbstractTlsEngine
 {
@@ -23,14 +23,21 @@ final class ServerTlsEngine extends AbstractTlsEngine
     {
         WAIT_CLIENT_HELLO,
         WAIT_SECOND_CLIENT_HELLO,
+        WAIT_CLIENT_CERTIFICATE,
+        WAIT_CLIENT_CERTIFICATE_VERIFY,
         WAIT_FINISHED,
         CONNECTED
     }
 
+    /** RFC 6066 3: NameType host_name. */
+    private static final int HOST_NAME = 0;
+    /** The most bytes of DistinguishedNames sent in certificate_authorities (RFC 8446 4.2.4). */
+    private static final int MAX_AUTHORITY_NAMES_LENGTH = 16 * 1024;
+
     private State state = State.WAIT_CLIENT_HELLO;
     private CipherSuite retrySuite;
     private NamedGroup retryGroup;
-    private byte[] expectedClientFinished;
+    private X509Certificate[] clientChain;
 
     ServerTlsEngine(final QuicTlsConfig config, final TransportParameters local, final HandshakeListener listener)
     {
@@ -49,6 +56,8 @@ final class ServerTlsEngine extends AbstractTlsEngine
             case WAIT_CLIENT_HELLO:
             case WAIT_SECOND_CLIENT_HELLO:
                 return EncryptionLevel.INITIAL;
+            case WAIT_CLIENT_CERTIFICATE:
+            case WAIT_CLIENT_CERTIFICATE_VERIFY:
             case WAIT_FINISHED:
                 return EncryptionLevel.HANDSHAKE;
             default:
@@ -74,6 +83,16 @@ final class ServerTlsEngine extends AbstractTlsEngine
         if (state == State.WAIT_FINISHED && type == Tls13.FINISHED)
         {
             onClientFinished(message);
+        }
+        else if (state == State.WAIT_CLIENT_CERTIFICATE && type == Tls13.CERTIFICATE)
+        {
+            onClientCertificate(message);
+        }
+        else if (state == State.WAIT_CLIENT_CERTIFICATE_VERIFY && type == Tls13.CERTIFICATE_VERIFY)
+        {
+            verifyCertificateVerify(message, clientChain[0], transcript.hash(), false);
+            transcript.add(message);
+            state = State.WAIT_FINISHED;
         }
         else if ((state == State.WAIT_CLIENT_HELLO || state == State.WAIT_SECOND_CLIENT_HELLO) &&
             type == Tls13.CLIENT_HELLO)
@@ -350,6 +369,13 @@ final class ServerTlsEngine extends AbstractTlsEngine
             Arrays.toString(ours) + " the server's " + config.privateKey().getAlgorithm() + " key can make");
     }
 
+    /**
+     * RFC 6066 3: one host_name, an ASCII DNS host name without a trailing dot, never an IP
+     * literal. Only a name of LDH labels (RFC 1123 2.1, RFC 5890 2.3.1: letters, digits, inner
+     * hyphens, 1 to 63 bytes each, at most 255 in all) is accepted; anything else is refused with
+     * illegal_parameter (RFC 8446 6.2: a field incorrectly formatted) before it is stored or logged.
+     * Other name types are skipped, as RFC 6066 3 lets a server do with types it does not know.
+     */
     private static String readServerName(final TlsReader data) throws QuicException
     {
         final TlsReader list = data.sub16("ClientHello.server_name list");
@@ -358,11 +384,28 @@ final class ServerTlsEngine extends AbstractTlsEngine
         while (list.hasRemaining())
         {
             final int type = list.u8("ClientHello.server_name type");
-            final byte[] name = list.vector16("ClientHello.server_name");
-            if (type == 0 && host == null)
+            final TlsReader name = list.sub16("ClientHello.server_name");
+            if (type != HOST_NAME)
             {
-                host = new String(name, StandardCharsets.ISO_8859_1);
+                continue;
             }
+            if (host != null)
+            {
+                throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "ClientHello.server_name lists two host names " +
+                    "(RFC 6066 3: at most one name of a type)");
+            }
+            if (!name.hasRemaining())
+            {
+                throw TlsAlert.error(TlsAlert.DECODE_ERROR, "an empty ClientHello.server_name (RFC 6066 3: HostName<1..2^16-1>)");
+            }
+            final String problem = HostNames.ldhProblem(name.array(), name.position(), name.remaining());
+            if (problem != null)
+            {
+                throw TlsAlert.error(TlsAlert.ILLEGAL_PARAMETER, "ClientHello.server_name " +
+                    HostNames.printable(name.array(), name.position(), name.remaining()) + " is not an LDH host name: " +
+                    problem + " (RFC 6066 3)");
+            }
+            host = new String(name.array(), name.position(), name.remaining(), StandardCharsets.US_ASCII);
         }
         return host;
     }
@@ -467,21 +510,26 @@ final class ServerTlsEngine extends AbstractTlsEngine
         transcript.add(serverHello);
         schedule.onServerHello(sharedSecret, transcript.hash());
 
+        final TlsWriter flight = new TlsWriter(4096);
         final byte[] encryptedExtensions = encryptedExtensions();
         transcript.add(encryptedExtensions);
-        final byte[] certificate = certificate();
+        flight.bytes(encryptedExtensions);
+        if (config.requiresClientCertificate())
+        {
+            final byte[] request = certificateRequest();
+            transcript.add(request);
+            flight.bytes(request);
+        }
+        final byte[] certificate = certificateMessage(config.certificateChain());
         transcript.add(certificate);
-        final byte[] certificateVerify = certificateVerify(scheme, transcript.hash());
+        final byte[] certificateVerify = certificateVerifyMessage(scheme, config.privateKey(), transcript.hash(), true);
         transcript.add(certificateVerify);
         final byte[] serverFinished = finished(
             KeySchedule.finishedVerifyData(schedule.serverHandshakeTrafficSecret(), transcript.hash()));
         transcript.add(serverFinished);
-        final TlsWriter flight = new TlsWriter(encryptedExtensions.length + certificate.length +
-            certificateVerify.length + serverFinished.length);
-        flight.bytes(encryptedExtensions).bytes(certificate).bytes(certificateVerify).bytes(serverFinished);
+        flight.bytes(certificate).bytes(certificateVerify).bytes(serverFinished);
         schedule.onServerFinished(transcript.hash());
-        expectedClientFinished = KeySchedule.finishedVerifyData(schedule.clientHandshakeTrafficSecret(), transcript.hash());
-        state = State.WAIT_FINISHED;
+        state = config.requiresClientCertificate() ? State.WAIT_CLIENT_CERTIFICATE : State.WAIT_FINISHED;
 
         emitBytes(EncryptionLevel.INITIAL, serverHello);
         emitKeys(EncryptionLevel.HANDSHAKE, schedule.clientHandshakeTrafficSecret(), schedule.serverHandshakeTrafficSecret());
@@ -522,56 +570,72 @@ final class ServerTlsEngine extends AbstractTlsEngine
         return out.toByteArray();
     }
 
-    private byte[] certificate() throws QuicException
+    /**
+     * RFC 8446 4.3.2: ask for the client's certificate, with an empty context, the signature
+     * schemes we verify, and the names of the authorities we accept (4.2.4) while they fit.
+     */
+    private byte[] certificateRequest()
     {
-        final TlsWriter out = new TlsWriter(2048);
-        out.u8(Tls13.CERTIFICATE);
+        final TlsWriter out = new TlsWriter(512);
+        out.u8(Tls13.CERTIFICATE_REQUEST);
         final int message = out.begin(3);
-        out.u8(0); // certificate_request_context: empty for server authentication
-        final int list = out.begin(3);
-        final X509Certificate[] chain = config.certificateChain();
-        for (int i = 0; i < chain.length; i++)
+        out.u8(0);
+        final int extensions = out.begin(2);
+        writeSignatureAlgorithms(out);
+        final X509Certificate[] authorities = config.clientCertificateAuthorities();
+        int namesLength = 0;
+        for (int i = 0; i < authorities.length; i++)
         {
-            try
-            {
-                final byte[] der = chain[i].getEncoded();
-                out.u24(der.length).bytes(der).u16(0);
-            }
-            catch (final CertificateEncodingException ex)
-            {
-                throw TlsAlert.error(TlsAlert.INTERNAL_ERROR, "cannot encode certificate " + i + " of the chain: " +
-                    ex.getMessage());
-            }
+            namesLength += 2 + authorities[i].getSubjectX500Principal().getEncoded().length;
         }
-        out.end(list);
+        // a hint only: a bundle too large for one message goes without it (the client then offers what it has)
+        if (namesLength <= MAX_AUTHORITY_NAMES_LENGTH)
+        {
+            out.u16(Tls13.CERTIFICATE_AUTHORITIES);
+            final int extension = out.begin(2);
+            final int names = out.begin(2);
+            for (int i = 0; i < authorities.length; i++)
+            {
+                final byte[] name = authorities[i].getSubjectX500Principal().getEncoded();
+                out.u16(name.length).bytes(name);
+            }
+            out.end(names);
+            out.end(extension);
+        }
+        out.end(extensions);
         out.end(message);
         return out.toByteArray();
     }
 
-    private byte[] certificateVerify(final SignatureScheme scheme, final byte[] transcriptHash) throws QuicException
+    /**
+     * RFC 8446 4.4.2: the client's answer to our CertificateRequest. An empty one is refused with
+     * certificate_required (4.4.2.4); a chain must lead to one of our client certificate
+     * authorities and be fit for a TLS client. No hostname check: the client's names are reported,
+     * not matched.
+     */
+    private void onClientCertificate(final byte[] message) throws QuicException
     {
-        final byte[] signature;
-        try
+        final X509Certificate[] chain = readCertificates(message, "client");
+        if (chain.length == 0)
         {
-            signature = scheme.sign(config.privateKey(), certificateVerifyContent(transcriptHash));
+            throw TlsAlert.error(TlsAlert.CERTIFICATE_REQUIRED, "the client presented no certificate; this server " +
+                "requires one (RFC 8446 4.4.2.4)");
         }
-        catch (final GeneralSecurityException ex)
-        {
-            throw TlsAlert.error(TlsAlert.INTERNAL_ERROR, "cannot sign the CertificateVerify with " + scheme + ": " +
-                ex.getMessage());
-        }
-        final TlsWriter out = new TlsWriter(signature.length + 8);
-        out.u8(Tls13.CERTIFICATE_VERIFY);
-        final int message = out.begin(3);
-        out.u16(scheme.code()).u16(signature.length).bytes(signature);
-        out.end(message);
-        return out.toByteArray();
+        CertificateChecks.validatePath(chain, config.clientCertificateAuthorities(), false);
+        clientChain = chain;
+        peerLeaf = chain[0];
+        peerSubject = CertificateChecks.subject(chain[0]);
+        transcript.add(message);
+        state = State.WAIT_CLIENT_CERTIFICATE_VERIFY;
     }
 
     private void onClientFinished(final byte[] message) throws QuicException
     {
         final TlsReader in = new TlsReader(message, 4, message.length - 4);
         final byte[] verifyData = in.bytes(in.remaining(), "Finished.verify_data");
+        // RFC 8446 4.4.4: over the transcript through the client's Certificate and CertificateVerify, if any
+        final byte[] expectedClientFinished =
+            KeySchedule.finishedVerifyData(schedule.clientHandshakeTrafficSecret(), transcript.hash());
         if (verifyData.length != expectedClientFinished.length)
         {
             throw TlsAlert.error(TlsAlert.DECODE_ERROR, "client Finished of " + verifyData.length + " bytes, expected " +

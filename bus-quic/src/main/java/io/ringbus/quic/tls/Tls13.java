@@ -36,6 +36,7 @@ final class Tls13
     static final int EARLY_DATA = 42;
     static final int SUPPORTED_VERSIONS = 43;
     static final int COOKIE = 44;
+    static final int CERTIFICATE_AUTHORITIES = 47;
     static final int PSK_KEY_EXCHANGE_MODES = 45;
     static final int SIGNATURE_ALGORITHMS_CERT = 50;
     static final int KEY_SHARE = 51;

@@ -24,6 +24,7 @@ public final class TlsAlert
     public static final int INTERNAL_ERROR = 80;
     public static final int MISSING_EXTENSION = 109;
     public static final int UNSUPPORTED_EXTENSION = 110;
+    public static final int CERTIFICATE_REQUIRED = 116;
     public static final int NO_APPLICATION_PROTOCOL = 120;
 
     private TlsAlert()
@@ -67,6 +68,8 @@ public final class TlsAlert
                 return "missing_extension";
             case UNSUPPORTED_EXTENSION:
                 return "unsupported_extension";
+            case CERTIFICATE_REQUIRED:
+                return "certificate_required";
             case NO_APPLICATION_PROTOCOL:
                 return "no_application_protocol";
             default:

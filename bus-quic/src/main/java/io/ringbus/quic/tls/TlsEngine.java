@@ -4,6 +4,7 @@ import io.ringbus.quic.packet.CipherSuite;
 import io.ringbus.quic.packet.QuicException;
 
 import java.nio.ByteBuffer;
+import java.security.cert.X509Certificate;
 import java.util.function.BiConsumer;
 
 /**
@@ -36,6 +37,15 @@ public interface TlsEngine
 
     /** The negotiated ALPN protocol once known, else null. */
     String applicationProtocol();
+
+    /**
+     * The peer's verified leaf certificate once the handshake is complete: the server's, on a
+     * client; the client's, on a server that required one (RFC 8446 4.3.2); else null.
+     */
+    default X509Certificate peerCertificate()
+    {
+        return null;
+    }
 
     /** Details for ClientConnMeta: protocol, cipher suite, group, SNI, ALPN, peer certificate subject. */
     void describe(BiConsumer<String, String> details);

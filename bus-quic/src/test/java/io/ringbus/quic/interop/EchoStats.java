@@ -18,6 +18,13 @@ public final class EchoStats
     final AtomicLong protocolErrors = new AtomicLong();
     final AtomicReference<String> lastError = new AtomicReference<>();
     final AtomicReference<String> lastCipherSuite = new AtomicReference<>();
+    final AtomicReference<String> lastPeerSubject = new AtomicReference<>();
+
+    /** The subject of the last client certificate a server saw (RFC 2253), or null; servers that check one only. */
+    public String lastPeerSubject()
+    {
+        return lastPeerSubject.get();
+    }
 
     /** Connections whose handshake completed. */
     public long connections()

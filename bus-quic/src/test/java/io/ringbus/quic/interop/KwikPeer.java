@@ -102,7 +102,14 @@ public final class KwikPeer
     public static Client client(final String host, final int port, final X509Certificate trusted,
         final PeerOptions options) throws IOException
     {
-        return new Client(host, port, trusted, options);
+        return new Client(host, port, trusted, options, null, null);
+    }
+
+    /** As {@link #client(String, int, X509Certificate, PeerOptions)}, presenting {@code certificate} and {@code key} when asked. */
+    public static Client client(final String host, final int port, final X509Certificate trusted,
+        final PeerOptions options, final X509Certificate certificate, final PrivateKey key) throws IOException
+    {
+        return new Client(host, port, trusted, options, certificate, key);
     }
 
     private static Logger logger(final PeerOptions options)
@@ -354,8 +361,8 @@ public final class KwikPeer
         private final ExecutorService sender = Executors.newSingleThreadExecutor(task -> daemon(task, "kwik-send"));
         private final KwikSendKicker kicker = new KwikSendKicker("kwik-client-kick");
 
-        private Client(final String host, final int port, final X509Certificate trusted, final PeerOptions options)
-            throws IOException
+        private Client(final String host, final int port, final X509Certificate trusted, final PeerOptions options,
+            final X509Certificate certificate, final PrivateKey key) throws IOException
         {
             this.options = options;
             this.receiver = new FrameReceiver(options);
@@ -385,6 +392,10 @@ public final class KwikPeer
             else
             {
                 builder.noServerCertificateCheck();
+            }
+            if (key != null)
+            {
+                builder.clientCertificate(certificate).clientCertificateKey(key);
             }
             this.connection = builder.build();
             connection.setConnectionListener(this::onTerminated);

@@ -26,6 +26,7 @@ import io.netty.handler.codec.quic.QuicSslContextBuilder;
 import io.netty.handler.codec.quic.QuicStreamChannel;
 import io.netty.handler.codec.quic.QuicStreamFrame;
 import io.netty.handler.codec.quic.QuicStreamType;
+import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
 import io.netty.util.concurrent.Future;
 import io.ringbus.core.frame.FramePool;
@@ -44,6 +45,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 
 /**
  * Interop peers on Netty's QUIC codec (quiche with BoringSSL, native, linux-x86_64 here): an echo
@@ -77,7 +80,17 @@ public final class NettyQuicPeer
     public static Server server(final X509Certificate[] chain, final PrivateKey key, final PeerOptions options)
         throws IOException
     {
-        return new Server(chain, key, options);
+        return new Server(chain, key, options, new X509Certificate[0]);
+    }
+
+    /**
+     * An echo server that requires every client to present a certificate chained to one of
+     * {@code clientAuthorities} (BoringSSL's client authentication, ClientAuth.REQUIRE).
+     */
+    public static Server server(final X509Certificate[] chain, final PrivateKey key, final PeerOptions options,
+        final X509Certificate... clientAuthorities) throws IOException
+    {
+        return new Server(chain, key, options, clientAuthorities);
     }
 
     /**
@@ -102,7 +115,14 @@ public final class NettyQuicPeer
     public static Client client(final String host, final int port, final X509Certificate trusted,
         final PeerOptions options) throws IOException
     {
-        return new Client(host, port, trusted, options);
+        return new Client(host, port, trusted, options, null, null);
+    }
+
+    /** As {@link #client(String, int, X509Certificate, PeerOptions)}, presenting {@code chain} and {@code key} when asked. */
+    public static Client client(final String host, final int port, final X509Certificate trusted,
+        final PeerOptions options, final X509Certificate[] chain, final PrivateKey key) throws IOException
+    {
+        return new Client(host, port, trusted, options, chain, key);
     }
 
     private static QuicSslContextBuilder groups(final QuicSslContextBuilder builder, final PeerOptions options)
@@ -163,15 +183,19 @@ public final class NettyQuicPeer
         private final Channel channel;
         private final InetSocketAddress address;
 
-        private Server(final X509Certificate[] chain, final PrivateKey key, final PeerOptions options)
-            throws IOException
+        private Server(final X509Certificate[] chain, final PrivateKey key, final PeerOptions options,
+            final X509Certificate[] clientAuthorities) throws IOException
         {
             this.options = options;
             this.pool = new FramePool(options.maxMessageSize());
-            final QuicSslContext ssl = groups(QuicSslContextBuilder.forServer(key, null, chain), options)
+            final QuicSslContextBuilder sslBuilder = groups(QuicSslContextBuilder.forServer(key, null, chain), options)
                 .applicationProtocols(options.alpn())
-                .earlyData(false)
-                .build();
+                .earlyData(false);
+            if (clientAuthorities.length > 0)
+            {
+                sslBuilder.trustManager(clientAuthorities).clientAuth(ClientAuth.REQUIRE);
+            }
+            final QuicSslContext ssl = sslBuilder.build();
             final ChannelHandler codec = new QuicServerCodecBuilder()
                 .sslContext(ssl)
                 .maxIdleTimeout(options.idleTimeout().toMillis(), TimeUnit.MILLISECONDS)
@@ -254,7 +278,17 @@ public final class NettyQuicPeer
             {
                 // A server QuicChannel becomes active once the handshake is done.
                 stats.connections.incrementAndGet();
-                stats.lastCipherSuite.set(((QuicChannel)ctx.channel()).sslEngine().getSession().getCipherSuite());
+                final SSLSession session = ((QuicChannel)ctx.channel()).sslEngine().getSession();
+                stats.lastCipherSuite.set(session.getCipherSuite());
+                try
+                {
+                    stats.lastPeerSubject.set(((X509Certificate)session.getPeerCertificates()[0])
+                        .getSubjectX500Principal().getName());
+                }
+                catch (final SSLPeerUnverifiedException ex)
+                {
+                    stats.lastPeerSubject.set(null); // no client certificate asked for or given
+                }
                 ctx.fireChannelActive();
             }
 
@@ -406,8 +440,8 @@ public final class NettyQuicPeer
         private final QuicChannel connection;
         private final QuicStreamChannel stream;
 
-        private Client(final String host, final int port, final X509Certificate trusted, final PeerOptions options)
-            throws IOException
+        private Client(final String host, final int port, final X509Certificate trusted, final PeerOptions options,
+            final X509Certificate[] chain, final PrivateKey key) throws IOException
         {
             this.options = options;
             this.receiver = new FrameReceiver(options);
@@ -421,6 +455,10 @@ public final class NettyQuicPeer
             else
             {
                 sslBuilder.trustManager(InsecureTrustManagerFactory.INSTANCE);
+            }
+            if (key != null)
+            {
+                sslBuilder.keyManager(key, null, chain);
             }
             final QuicSslContext ssl = groups(sslBuilder, options).build();
             // SNI only for a DNS name (RFC 6066 3: literal IP addresses are not permitted).

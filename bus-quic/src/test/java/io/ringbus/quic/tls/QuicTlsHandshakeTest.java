@@ -648,25 +648,6 @@ class QuicTlsHandshakeTest
     }
 
     @Test
-    void aCertificateRequestIsRefusedClearly()
-    {
-        final HandshakePump pump = pump(clientConfig().build(), serverConfig(TestCertificates.EC_LEAF).build());
-        pump.interceptor = (from, level, bytes) ->
-        {
-            if (from == pump.server && level == EncryptionLevel.HANDSHAKE)
-            {
-                final List<byte[]> messages = TlsMessages.split(bytes);
-                messages.add(1, new byte[] {Tls13.CERTIFICATE_REQUEST, 0, 0, 11, 0, 0, 8, 0, 13, 0, 4, 0, 2, 4, 3});
-                return TlsMessages.join(messages);
-            }
-            return bytes;
-        };
-        final QuicException ex = failure(pump);
-        assertError(0x128, ex);
-        assertTrue(ex.getMessage().contains("CertificateRequest"), ex.getMessage());
-    }
-
-    @Test
     void describeNamesTheNegotiatedDetails() throws QuicException
     {
         final HandshakePump pump = pump(clientConfig().build(), serverConfig(TestCertificates.EC_LEAF).build()).run();

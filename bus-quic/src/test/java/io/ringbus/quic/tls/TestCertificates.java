@@ -27,15 +27,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * Certificates for the handshake tests, made with BouncyCastle: a test CA (EC P-256) and leaves it
  * signs with EC P-256, RSA and Ed25519 keys, made once per JVM.
  */
-final class TestCertificates
+public final class TestCertificates
 {
     private static final AtomicLong SERIAL = new AtomicLong(1);
 
     /** A certificate chain (leaf first) and the leaf's key. */
-    static final class Identity
+    public static final class Identity
     {
-        final X509Certificate[] chain;
-        final PrivateKey key;
+        public final X509Certificate[] chain;
+        public final PrivateKey key;
 
         Identity(final X509Certificate[] chain, final PrivateKey key)
         {
@@ -43,15 +43,21 @@ final class TestCertificates
             this.key = key;
         }
 
-        X509Certificate leaf()
+        public X509Certificate leaf()
         {
             return chain[0];
         }
     }
 
-    static final Identity CA = selfSigned("CN=Ringbus Test CA", ecKey(), true);
-    static final Identity OTHER_CA = selfSigned("CN=Somebody Else's CA", ecKey(), true);
-    static final Identity EC_LEAF = leaf(CA, "CN=localhost", ecKey(), false, "localhost", "127.0.0.1", "::1");
+    public static final Identity CA = selfSigned("CN=Ringbus Test CA", ecKey(), true);
+    public static final Identity OTHER_CA = selfSigned("CN=Somebody Else's CA", ecKey(), true);
+    public static final Identity EC_LEAF = leaf(CA, "CN=localhost", ecKey(), false, "localhost", "127.0.0.1", "::1");
+    /** A client's certificate (clientAuth, digitalSignature), signed by {@link #CA}. */
+    public static final Identity CLIENT_LEAF = leaf(CA, "CN=client-7,O=Ringbus Tests", ecKey(), KeyPurposeId.id_kp_clientAuth,
+        KeyUsage.digitalSignature, Instant.now().plus(Duration.ofDays(30)), false, "client-7.example", "10.0.0.7");
+    /** A client's certificate signed by {@link #OTHER_CA}. */
+    public static final Identity STRANGER_LEAF = leaf(OTHER_CA, "CN=stranger", ecKey(), KeyPurposeId.id_kp_clientAuth,
+        KeyUsage.digitalSignature, Instant.now().plus(Duration.ofDays(30)), false, "stranger.example");
 
     private static Identity rsaLeaf;
     private static Identity ed25519Leaf;
@@ -78,7 +84,7 @@ final class TestCertificates
         return ed25519Leaf;
     }
 
-    static KeyPair ecKey()
+    public static KeyPair ecKey()
     {
         try
         {
@@ -92,7 +98,7 @@ final class TestCertificates
         }
     }
 
-    static KeyPair keyPair(final String algorithm, final int size)
+    public static KeyPair keyPair(final String algorithm, final int size)
     {
         try
         {
@@ -109,43 +115,50 @@ final class TestCertificates
         }
     }
 
-    static Identity selfSigned(final String subject, final KeyPair keys, final boolean ca)
+    public static Identity selfSigned(final String subject, final KeyPair keys, final boolean ca)
     {
         final X509Certificate certificate = build(subject, keys, subject, keys.getPrivate(), ca,
-            ca ? null : KeyPurposeId.id_kp_serverAuth, Instant.now().minus(Duration.ofMinutes(5)), Instant.now().plus(Duration.ofDays(30)), "localhost");
+            ca ? null : KeyPurposeId.id_kp_serverAuth, -1, Instant.now().minus(Duration.ofMinutes(5)), Instant.now().plus(Duration.ofDays(30)), "localhost");
         return new Identity(new X509Certificate[] {certificate}, keys.getPrivate());
     }
 
     /** An intermediate CA (EC P-256) signed by {@code issuer}. */
-    static Identity intermediate(final Identity issuer, final String subject)
+    public static Identity intermediate(final Identity issuer, final String subject)
     {
         final KeyPair keys = ecKey();
         final X509Certificate certificate = build(subject, keys, issuer.leaf().getSubjectX500Principal().getName(),
-            issuer.key, true, null, Instant.now().minus(Duration.ofMinutes(5)), Instant.now().plus(Duration.ofDays(30)),
+            issuer.key, true, null, -1, Instant.now().minus(Duration.ofMinutes(5)), Instant.now().plus(Duration.ofDays(30)),
             "unused.invalid");
         return new Identity(new X509Certificate[] {certificate}, keys.getPrivate());
     }
 
     /** A leaf signed by {@code issuer}, valid now, for TLS servers, naming {@code names}. */
-    static Identity leaf(final Identity issuer, final String subject, final KeyPair keys, final boolean withIssuer,
+    public static Identity leaf(final Identity issuer, final String subject, final KeyPair keys, final boolean withIssuer,
         final String... names)
     {
         return leaf(issuer, subject, keys, KeyPurposeId.id_kp_serverAuth, Instant.now().plus(Duration.ofDays(30)),
             withIssuer, names);
     }
 
-    static Identity leaf(final Identity issuer, final String subject, final KeyPair keys, final KeyPurposeId purpose,
+    public static Identity leaf(final Identity issuer, final String subject, final KeyPair keys, final KeyPurposeId purpose,
         final Instant notAfter, final boolean withIssuer, final String... names)
     {
+        return leaf(issuer, subject, keys, purpose, -1, notAfter, withIssuer, names);
+    }
+
+    /** A leaf for {@code purpose} with the keyUsage bits {@code keyUsage} (BouncyCastle KeyUsage flags), or none if negative. */
+    public static Identity leaf(final Identity issuer, final String subject, final KeyPair keys, final KeyPurposeId purpose,
+        final int keyUsage, final Instant notAfter, final boolean withIssuer, final String... names)
+    {
         final X509Certificate certificate = build(subject, keys, issuer.leaf().getSubjectX500Principal().getName(),
-            issuer.key, false, purpose, notAfter.minus(Duration.ofDays(60)), notAfter, names);
+            issuer.key, false, purpose, keyUsage, notAfter.minus(Duration.ofDays(60)), notAfter, names);
         final X509Certificate[] chain = withIssuer ?
             new X509Certificate[] {certificate, issuer.leaf()} : new X509Certificate[] {certificate};
         return new Identity(chain, keys.getPrivate());
     }
 
     private static X509Certificate build(final String subject, final KeyPair keys, final String issuer,
-        final PrivateKey issuerKey, final boolean ca, final KeyPurposeId purpose, final Instant notBefore,
+        final PrivateKey issuerKey, final boolean ca, final KeyPurposeId purpose, final int keyUsage, final Instant notBefore,
         final Instant notAfter, final String... names)
     {
         try
@@ -158,9 +171,16 @@ final class TestCertificates
             {
                 builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             }
-            else if (purpose != null)
+            else
             {
-                builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+                if (purpose != null)
+                {
+                    builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(purpose));
+                }
+                if (keyUsage >= 0)
+                {
+                    builder.addExtension(Extension.keyUsage, true, new KeyUsage(keyUsage));
+                }
             }
             final GeneralName[] sans = new GeneralName[names.length];
             for (int i = 0; i < names.length; i++)

@@ -1,0 +1,40 @@
+package io.ringbus.core.replica;
+
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.transport.TransportPermutation;
+import io.ringbus.core.transport.TransportPermutations;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.stream.Stream;
+
+/** The authenticated replica handshake on every backend this module's class path has (NIO; bus-uring adds io_uring). */
+@ParameterizedClass(name = "{0}")
+@MethodSource("permutations")
+class ReplicaAuthTest extends ReplicaAuthSuite
+{
+    private final TransportPermutation permutation;
+
+    ReplicaAuthTest(final TransportPermutation permutation)
+    {
+        this.permutation = permutation;
+    }
+
+    static Stream<TransportPermutation> permutations()
+    {
+        return TransportPermutations.of(TransportPermutation.Scheme.TCP);
+    }
+
+    @BeforeEach
+    void assumeRunnable()
+    {
+        permutation.assumeRunnable();
+    }
+
+    @Override
+    protected BusConfig.Builder configure(final BusConfig.Builder builder)
+    {
+        return permutation.configure(builder);
+    }
+}
