@@ -77,7 +77,8 @@ public final class ServeCommand
         }
         // One certificate for every TLS listener: registered for tls, wss and quic (each reads its own first).
         final BusConfig config = options.config(certificate == null ? Map.of() :
-            Map.of("tls", certificate.settings(), "wss", certificate.settings(), "quic", certificate.settings()));
+            Map.of("tls", certificate.settings(), "wss", certificate.settings(), "quic",
+                options.quicSettings(certificate.settings())));
         final EchoNode node;
         try
         {

@@ -3,6 +3,9 @@ package io.ringbus.cli;
 import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.config.InvalidConfigException;
+import io.ringbus.quic.QuicSettings;
+import io.ringbus.quic.RetryMode;
+import io.ringbus.tls.TlsSettings;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -41,6 +44,7 @@ import java.util.SortedMap;
  *                       {@code --partial-frame-timeout}, {@code --idle-timeout}, {@code --max-connections},
  *                       {@code --max-connections-per-address}
  * @param clusterKey     the key read from {@code --cluster-key FILE} ({@link KeygenCommand#read}), or null
+ * @param quicRetry      {@code --quic-retry}: when the quic listeners send a Retry (default auto)
  */
 public record ServeOptions(
     List<URI> listeners,
@@ -57,7 +61,8 @@ public record ServeOptions(
     int replicaId,
     SortedMap<Integer, InetSocketAddress> replicas,
     Limits limits,
-    byte[] clusterKey)
+    byte[] clusterKey,
+    RetryMode quicRetry)
 {
     /**
      * The memory and stall bounds of a node (issue 11) and its connection limits (issue 13), as
@@ -107,7 +112,7 @@ public record ServeOptions(
         "                     [--peer-queue-max-bytes BYTES] [--direct-memory-budget BYTES]",
         "                     [--partial-frame-timeout MS] [--idle-timeout MS]",
         "                     [--max-connections N] [--max-connections-per-address N]",
-        "                     [--cluster-key FILE]",
+        "                     [--cluster-key FILE] [--quic-retry always|auto|never]",
         "  Runs one node of a replicated echo: a request is answered with its own body once a",
         "  majority of the replicas has it. Prints 'backend <nio|io_uring>', then",
         "  'listening <scheme> <host:port>' per listener, then 'ready'. SIGINT/SIGTERM stop it",
@@ -139,13 +144,16 @@ public record ServeOptions(
         "  any TLS, WebSocket or QUIC handshake, counted, and logged at most once a second per limit.",
         "  --cluster-key FILE (from 'ringbus keygen FILE', mode 0600, the same on every replica) makes",
         "  replicas prove to each other that they hold the key before any replica frame is accepted;",
-        "  without it the replica plane is unauthenticated (a warning says so).");
+        "  without it the replica plane is unauthenticated (a warning says so).",
+        "  --quic-retry: when a quic listener checks a new client's address with a Retry before any",
+        "  handshake work (RFC 9000 8.1): always, never, or auto (default) once half its 1024",
+        "  handshake slots are in use.");
 
     private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key", "client-ca",
         "data-dir",
         "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas",
         "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout",
-        "max-connections", "max-connections-per-address", "cluster-key");
+        "max-connections", "max-connections-per-address", "cluster-key", "quic-retry");
     private static final Set<String> REPEATABLE = Set.of("tcp", "tls", "ws", "wss", "quic");
 
     /** Parse the arguments after {@code serve}. */
@@ -182,6 +190,10 @@ public record ServeOptions(
         if (clientCa != null && listeners.stream().noneMatch(uri -> TLS_TRANSPORTS.contains(uri.getScheme())))
         {
             throw flags.error("--client-ca is for a TLS listener (--tls, --wss or --quic HOST:PORT); none was given");
+        }
+        if (flags.has("quic-retry") && listeners.stream().noneMatch(uri -> "quic".equals(uri.getScheme())))
+        {
+            throw flags.error("--quic-retry is for a quic listener (--quic HOST:PORT); none was given");
         }
         final Path dataDir = flags.has("data-dir") ? Path.of(flags.value("data-dir")) : DEFAULT_DATA_DIR;
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir))
@@ -227,7 +239,7 @@ public record ServeOptions(
         final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners), cert, key, clientCa,
             dataDir,
             maxMessageSize, Duration.ofMillis(closeGraceMs), shards, backend, cluster[0], cluster[1], replicaId,
-            Collections.unmodifiableSortedMap(replicas), limits, clusterKey);
+            Collections.unmodifiableSortedMap(replicas), limits, clusterKey, quicRetry(flags));
         options.config(); // every combination BusConfig rejects is a usage error too
         return options;
     }
@@ -237,7 +249,8 @@ public record ServeOptions(
         final int shards, final Duration closeGrace, final Backend backend)
     {
         return new ServeOptions(List.of(), null, null, null, DEFAULT_DATA_DIR, BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
-            closeGrace, shards, backend, 0, 0, replicaId, replicas, Limits.DEFAULTS, null);
+            closeGrace, shards, backend, 0, 0, replicaId, replicas, Limits.DEFAULTS, null,
+            RetryMode.AUTO);
     }
 
     /** True if a client listener runs over TLS, so the node needs a certificate. */
@@ -266,6 +279,29 @@ public record ServeOptions(
             throw flags.error("--" + name + " = " + path + ": not a readable file");
         }
         return path;
+    }
+
+    /** The settings of the quic listeners: the certificate's {@code tls}, and {@link #quicRetry()}. */
+    public QuicSettings quicSettings(final TlsSettings tls)
+    {
+        return QuicSettings.builder().tls(tls).retryMode(quicRetry).build();
+    }
+
+    private static RetryMode quicRetry(final Flags flags) throws UsageException
+    {
+        final String text = flags.value("quic-retry");
+        if (text == null)
+        {
+            return RetryMode.AUTO;
+        }
+        try
+        {
+            return RetryMode.parse(text);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw flags.error("--quic-retry = " + text + ": must be always, auto or never");
+        }
     }
 
     private static Backend backend(final Flags flags) throws UsageException

@@ -4,6 +4,9 @@ import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.backend.IoChannelHandler;
 import io.ringbus.core.backend.IoResult;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.quic.conn.QuicConnection;
+import io.ringbus.quic.packet.LongHeader;
+import io.ringbus.quic.packet.VersionNegotiation;
 
 import java.io.IOException;
 import java.net.Inet6Address;
@@ -61,7 +64,32 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, Da
     @Override
     public void onDatagram(final ByteBuffer datagram, final InetSocketAddress sender, final long nowNs)
     {
+        if (VersionNegotiation.isVersionNegotiation(datagram))
+        {
+            onVersionNegotiation(datagram);
+            return;
+        }
         session.connection.onDatagram(datagram, nowNs);
+    }
+
+    /**
+     * RFC 9000 6.2: a Version Negotiation for our connection id that does not list v1, before any
+     * other packet of the server, ends the attempt (we speak v1 only); one that lists v1 (the version
+     * we used: a forgery or a stale reply) or comes after the server's first packet is ignored.
+     */
+    private void onVersionNegotiation(final ByteBuffer datagram)
+    {
+        final QuicConnection connection = session.connection;
+        if (!connection.hasReceivedNothing() || connection.isClosed())
+        {
+            return;
+        }
+        final int lists = VersionNegotiation.lists(datagram, connection.localConnectionId(), LongHeader.VERSION_1);
+        if (lists == 0)
+        {
+            connection.abandon("the server does not support QUIC v1 (Version Negotiation, RFC 9000 6.2)");
+            markDirty(session);
+        }
     }
 
     @Override

@@ -1,19 +1,31 @@
 package io.ringbus.quic;
 
 import io.ringbus.core.backend.IoListener;
+import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.transport.AcceptedStream;
+import io.ringbus.core.transport.ConnectionLimits;
 import io.ringbus.core.transport.HandshakeGrace;
+import io.ringbus.quic.frame.FrameWriter;
+import io.ringbus.quic.packet.CipherSuite;
 import io.ringbus.quic.packet.LongHeader;
 import io.ringbus.quic.packet.PacketProtection;
 import io.ringbus.quic.packet.QuicException;
+import io.ringbus.quic.packet.RetryPacket;
+import io.ringbus.quic.packet.RetryToken;
+import io.ringbus.quic.packet.StatelessReset;
+import io.ringbus.quic.packet.VarInt;
+import io.ringbus.quic.packet.VersionNegotiation;
 import org.agrona.collections.Long2ObjectHashMap;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -25,6 +37,18 @@ import java.util.function.Consumer;
  * ID while its first Initials still carry it. A client Initial in a datagram under 1200 bytes is
  * dropped (RFC 9000 14.1), as is one that does not open with its Initial keys, and any packet for no
  * known connection.
+ *
+ * <p>Before any connection state is made for a client's Initial: a long-header packet of another
+ * version (in a datagram of at least 1200 bytes) is answered with Version Negotiation (RFC 9000 6);
+ * depending on the {@link RetryMode}, a client without a token is sent a Retry carrying a
+ * {@link RetryToken} (RFC 9000 8.1.2) and one with a token that does not open is refused with a
+ * stateless INVALID_TOKEN close (8.1.2); the client's address takes a {@link ConnectionLimits}
+ * place (refused: the Initial is dropped and counted), given back exactly once when its connection
+ * leaves the endpoint (handshake failed or out of grace, closed). A short-header packet for no known connection is answered with a
+ * stateless reset (RFC 9000 10.3) whose token is derived from the listener's reset key, so a
+ * listener that lost the connection (a restart with the same key) still ends it for the client.
+ * Stateless replies (Version Negotiation, resets) are rate-limited; every log line a peer can cause
+ * goes through a {@link LogLimiter}.
  *
  * <p>A connection whose handshake is not done within {@code handshake_grace} is closed with
  * CONNECTION_REFUSED; once it is, its stream is handed to the bus as an {@link AcceptedStream}.
@@ -41,10 +65,32 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
      * Bound on handshakes in progress: a flood of Initials (from spoofed addresses, say) holds at
      * most this many connections' handshake state, each a few KiB until its handshake is done.
      */
-    static final int MAX_HANDSHAKING = 1024;
+    static final int MAX_HANDSHAKING = QuicSettings.MAX_HANDSHAKES;
+
+    /** Stateless replies (Version Negotiation, stateless resets) per second at most: none of them may be a flood. */
+    static final int MAX_STATELESS_REPLIES_PER_SECOND = 200;
+    private static final long NANOS_PER_SECOND = 1_000_000_000L;
+    /** Our connection ids in a Retry's Source Connection ID: the client's next DCID (and Initial keys). */
+    private static final int RETRY_CID_LENGTH = 8;
+    private static final int MAX_STATELESS_REPLY = 256;
+    private static final byte[] INVALID_TOKEN_REASON =
+        "invalid address validation token".getBytes(StandardCharsets.US_ASCII);
 
     private final Shard shard;
     private final QuicSessionFactory factory;
+    /** Bus-wide connection places, or null for none (a bare endpoint in tests). */
+    private final ConnectionLimits limits;
+    private final RetryMode retryMode;
+    private final int autoRetryThreshold;
+    private final RetryToken tokens;
+    private final StatelessReset resets;
+    private final LogLimiter logLimiter = new LogLimiter();
+    private final byte[] replyBytes = new byte[MAX_STATELESS_REPLY];
+    private final ByteBuffer reply = ByteBuffer.allocateDirect(MAX_STATELESS_REPLY);
+    private final byte[] resetRandom = new byte[StatelessReset.MAX_LENGTH];
+    private final byte[] cidScratch = new byte[VersionNegotiation.MAX_INVARIANT_CID_LENGTH];
+    private long statelessWindowStartNs;
+    private int statelessInWindow;
     private final Consumer<AcceptedStream> onStream;
     private final long handshakeGraceNs;
     private final DatagramLoop socket;
@@ -61,12 +107,29 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private boolean stopping;
     private int handshaking;
     long datagramsDropped;
+    /** Initials dropped because the bus's connection limits refused their address. */
+    long initialsRefused;
+    /** Initials dropped because their token did not open (forged, expired, another address). */
+    long tokensRefused;
+    long retriesSent;
+    long resetsSent;
+    long versionNegotiationsSent;
 
+    /**
+     * @param limits            the bus's connection places (null for none)
+     * @param statelessResetKey the key of our stateless reset tokens (RFC 9000 10.3.2), at least 32 bytes
+     */
     QuicServerEndpoint(final Shard shard, final InetSocketAddress address, final QuicSessionFactory factory,
+        final QuicSettings settings, final byte[] statelessResetKey, final ConnectionLimits limits,
         final long handshakeGraceNs, final Consumer<AcceptedStream> onStream) throws IOException
     {
         this.shard = shard;
         this.factory = factory;
+        this.limits = limits;
+        this.retryMode = settings.retryMode();
+        this.autoRetryThreshold = settings.autoRetryThreshold();
+        this.tokens = new RetryToken(random, RetryToken.DEFAULT_LIFETIME_NS);
+        this.resets = new StatelessReset(statelessResetKey);
         this.onStream = onStream;
         this.handshakeGraceNs = handshakeGraceNs;
         this.socket = new DatagramLoop(shard, address, null, this);
@@ -118,7 +181,12 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     @Override
     public void onReceiveFailed(final IOException ex)
     {
-        LOG.log(System.Logger.Level.WARNING, "quic receive failed", ex);
+        // an ICMP error for an earlier send can surface here: a peer can cause it
+        final long held = logLimiter.admit("receive failed", System.nanoTime());
+        if (held >= 0)
+        {
+            LOG.log(System.Logger.Level.WARNING, "quic receive failed: " + ex + LogLimiter.suffix(held));
+        }
     }
 
     @Override
@@ -150,12 +218,28 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
                 return;
             }
             session = byLocalCid.get(datagram.getLong(1));
+            if (session == null)
+            {
+                datagramsDropped++;
+                statelessReset(datagram, sender, nowNs);
+                return;
+            }
         }
         else
         {
             if (length < 7)
             {
                 datagramsDropped++;
+                return;
+            }
+            final int version = datagram.getInt(1);
+            if (version != LongHeader.VERSION_1)
+            {
+                datagramsDropped++;
+                if (version != VersionNegotiation.VERSION_NEGOTIATION)
+                {
+                    versionNegotiation(datagram, sender, nowNs); // RFC 9000 6.1; never in reply to a VN (6.1, 17.2.1)
+                }
                 return;
             }
             final int dcidLength = datagram.get(5) & 0xFF;
@@ -184,7 +268,11 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         markDirty(session);
     }
 
-    /** A long-header datagram for no known connection: a new client's first Initial, or dropped. */
+    /**
+     * A long-header datagram for no known connection: a new client's Initial, or dropped. In order,
+     * the cheap checks first: size and shape, the Initial keys, the token (or a Retry instead of any
+     * state), the handshake slots, the bus's connection places; only then a connection.
+     */
     private QuicSession accept(final ByteBuffer datagram, final InetSocketAddress sender, final int first,
         final int dcidLength, final long nowNs)
     {
@@ -192,35 +280,82 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         {
             return null; // the listener is closed: no new connection
         }
-        final boolean initial = (first & 0x30) == 0 && datagram.getInt(1) == 1;
+        final boolean initial = (first & 0x30) == 0;
         if (!initial || datagram.remaining() < MIN_INITIAL_DATAGRAM || dcidLength < 8)
         {
             return null; // RFC 9000 14.1 (size), 7.2 (an original DCID of at least 8 bytes)
         }
+        final int scidOffset = 6 + dcidLength;
+        final int scidLength = datagram.get(scidOffset) & 0xFF;
+        final int tokenLengthOffset = scidOffset + 1 + scidLength;
+        if (scidLength > 20 || datagram.remaining() < tokenLengthOffset + 1)
+        {
+            return null;
+        }
+        final long tokenLength;
+        try
+        {
+            tokenLength = VarInt.read(datagram.duplicate().position(tokenLengthOffset), "token length");
+        }
+        catch (final QuicException ex)
+        {
+            return null;
+        }
+        final int tokenOffset = tokenLengthOffset + VarInt.lengthOf(datagram.get(tokenLengthOffset));
+        if (tokenLength > datagram.remaining() - tokenOffset)
+        {
+            return null;
+        }
+        final byte[] initialDcid = new byte[dcidLength];
+        datagram.get(6, initialDcid);
+        final byte[] clientScid = new byte[scidLength];
+        datagram.get(scidOffset + 1, clientScid);
+        if (!opensWithInitialKeys(datagram, initialDcid))
+        {
+            return null;
+        }
+        RetryToken.Validated retried = null;
+        if (tokenLength > 0)
+        {
+            // Our tokens come only in Retry packets (we send no NEW_TOKEN). RFC 9000 8.1.2: an Initial
+            // with an invalid Retry token is answered with an immediate close, INVALID_TOKEN, without
+            // any state (the client would not accept another Retry); a token replays only from its
+            // own address within its lifetime (8.1.4).
+            datagram.get(tokenOffset, initialScratch, 0, (int)tokenLength);
+            retried = tokens.open(initialScratch, 0, (int)tokenLength, sender, nowNs);
+            if (retried == null || !sameCid(initialDcid, retried.retrySourceConnectionId()))
+            {
+                tokensRefused++;
+                final String why = retried == null ? tokens.failure() : "token issued for another connection id";
+                logLimited("token refused", "quic: refusing an Initial from " + sender + ": " + why, nowNs);
+                sendInvalidToken(sender, initialDcid, clientScid, nowNs);
+                return null;
+            }
+        }
+        else if (retryMode == RetryMode.ALWAYS || (retryMode == RetryMode.AUTO && handshaking >= autoRetryThreshold))
+        {
+            sendRetry(sender, initialDcid, clientScid, nowNs);
+            return null;
+        }
         if (handshaking >= MAX_HANDSHAKING)
         {
-            LOG.log(System.Logger.Level.WARNING, "quic: " + MAX_HANDSHAKING + " handshakes in progress already, dropping an " +
-                "Initial from " + sender);
+            logLimited("handshake slots full", "quic: " + MAX_HANDSHAKING + " handshakes in progress already, " +
+                "dropping an Initial from " + sender, nowNs);
             return null;
         }
         if (byLocalCid.size() >= MAX_SESSIONS)
         {
-            LOG.log(System.Logger.Level.WARNING, "quic: " + MAX_SESSIONS + " connections already, dropping an Initial from " +
-                sender);
+            logLimited("sessions full", "quic: " + MAX_SESSIONS + " connections already, dropping an Initial from " +
+                sender, nowNs);
             return null;
         }
-        final int scidOffset = 6 + dcidLength;
-        final int scidLength = datagram.get(scidOffset) & 0xFF;
-        if (scidLength > 20 || datagram.remaining() < scidOffset + 1 + scidLength)
+        final InetAddress address = sender.getAddress();
+        final String refused = limits == null ? null : limits.tryAcquire(address);
+        if (refused != null)
         {
-            return null;
-        }
-        final byte[] originalDcid = new byte[dcidLength];
-        datagram.get(6, originalDcid);
-        final byte[] clientScid = new byte[scidLength];
-        datagram.get(scidOffset + 1, clientScid);
-        if (!opensWithInitialKeys(datagram, originalDcid))
-        {
+            // dropped silently: the client retransmits its Initial and may get in once a place is free
+            initialsRefused++;
+            logLimited(refused, "quic: " + refused + " reached, dropping an Initial from " + sender, nowNs);
             return null;
         }
         long localCid;
@@ -232,16 +367,19 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         final QuicSession session = new QuicSession(this, sender, localCid);
         try
         {
-            session.connection = factory.server(session, localCid, originalDcid, clientScid);
+            final byte[] cid = QuicSessionFactory.cidBytes(localCid);
+            session.connection = factory.server(session, localCid, initialDcid, clientScid, retried,
+                resets.token(cid, 0, cid.length));
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(System.Logger.Level.WARNING, "quic: cannot start a connection for " + sender, ex);
+            releasePlace(address);
+            logLimited("cannot start", "quic: cannot start a connection for " + sender + ": " + ex, nowNs);
             return null;
         }
-        byLocalCid.put(localCid, session);
+        byLocalCid.put(localCid, session); // from here the place is given back in onClosed
         handshaking++;
-        final ByteBuffer key = ByteBuffer.wrap(originalDcid);
+        final ByteBuffer key = ByteBuffer.wrap(initialDcid);
         byOriginalCid.put(key, session);
         originalCidOf.put(session, key);
         final QuicSession handshaking = session;
@@ -250,13 +388,185 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         {
             if (!handshaking.isAnnounced() && !handshaking.connection.isClosed())
             {
-                LOG.log(System.Logger.Level.INFO, "quic " + sender + ": " + detail);
+                logLimited("handshake grace", "quic " + sender + ": " + detail, System.nanoTime(), System.Logger.Level.INFO);
                 handshaking.connection.close(QuicException.CONNECTION_REFUSED, "handshake not done in time", false);
                 markDirty(handshaking);
                 serviceDirty(System.nanoTime());
             }
         }).arm(handshakeGraceNs, "handshake not done");
         return session;
+    }
+
+    private static boolean sameCid(final byte[] a, final byte[] b)
+    {
+        return Arrays.equals(a, b);
+    }
+
+    private void releasePlace(final InetAddress address)
+    {
+        if (limits != null)
+        {
+            limits.release(address);
+        }
+    }
+
+    /**
+     * RFC 9000 8.1.2, 17.2.5: answer a token-less Initial with a Retry instead of any state. The
+     * token seals the client's address, its Initial's DCID and the Retry's new SCID; the Retry is
+     * smaller than the Initial that caused it (no amplification).
+     */
+    private void sendRetry(final InetSocketAddress sender, final byte[] originalDcid, final byte[] clientScid,
+        final long nowNs)
+    {
+        final byte[] retryScid = new byte[RETRY_CID_LENGTH];
+        random.nextBytes(retryScid);
+        final byte[] token = tokens.seal(sender, originalDcid, retryScid, nowNs);
+        final int length = RetryPacket.write(replyBytes, 0, clientScid, retryScid, token, originalDcid, random.nextInt());
+        retriesSent++;
+        sendReply(length, sender);
+    }
+
+    /**
+     * RFC 9000 8.1.2, 10.2: close at once with INVALID_TOKEN, statelessly: one Initial packet (keys of
+     * the client's Destination Connection ID, packet number 0) carrying CONNECTION_CLOSE; far smaller
+     * than the 1200-byte Initial that caused it, and rate-limited with the other stateless replies.
+     */
+    private void sendInvalidToken(final InetSocketAddress sender, final byte[] initialDcid, final byte[] clientScid,
+        final long nowNs)
+    {
+        if (!admitStatelessReply(nowNs))
+        {
+            return;
+        }
+        final byte[] serverScid = new byte[RETRY_CID_LENGTH];
+        random.nextBytes(serverScid);
+        final ByteBuffer out = ByteBuffer.wrap(replyBytes);
+        out.put((byte)0xC0); // Initial, a 1-byte packet number
+        out.putInt(LongHeader.VERSION_1);
+        out.put((byte)clientScid.length).put(clientScid);
+        out.put((byte)serverScid.length).put(serverScid);
+        out.put((byte)0); // no token
+        final int lengthOffset = out.position();
+        out.putShort((short)0);
+        final int pnOffset = out.position();
+        out.put((byte)0);
+        FrameWriter.connectionClose(out, QuicException.INVALID_TOKEN, 0, INVALID_TOKEN_REASON);
+        while (out.position() < pnOffset + 1 + 20)
+        {
+            out.put((byte)0); // PADDING: room for the header protection sample (RFC 9001 5.4.2)
+        }
+        final int payloadLength = out.position() - pnOffset - 1;
+        out.putShort(lengthOffset, (short)(0x4000 | (1 + payloadLength + CipherSuite.TAG_LENGTH)));
+        try
+        {
+            final int length = PacketProtection.initial(initialDcid, false)
+                .protect(replyBytes, 0, pnOffset, 1, 0, payloadLength);
+            sendReply(length, sender);
+        }
+        catch (final QuicException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, () -> "quic: cannot protect an INVALID_TOKEN close: " + ex);
+        }
+    }
+
+    /**
+     * RFC 9000 10.3: a short-header datagram for no connection we know is answered with a stateless
+     * reset carrying the token of its Destination Connection ID, so a client of a listener that lost
+     * its state (restarted with the same key) learns at once that its connection is gone. Never for a
+     * datagram of 21 bytes or less and always shorter than it (10.3.3: two endpoints cannot loop on
+     * each other's resets), and rate-limited.
+     */
+    private void statelessReset(final ByteBuffer datagram, final InetSocketAddress sender, final long nowNs)
+    {
+        final int length = datagram.remaining();
+        if (StatelessReset.lengthFor(length) == 0 || !admitStatelessReply(nowNs))
+        {
+            return;
+        }
+        datagram.get(1, cidScratch, 0, QuicSessionFactory.CID_LENGTH);
+        random.nextBytes(resetRandom);
+        final int resetLength = resets.write(replyBytes, length, cidScratch, 0, QuicSessionFactory.CID_LENGTH, resetRandom);
+        resetsSent++;
+        sendReply(resetLength, sender);
+    }
+
+    /**
+     * RFC 9000 6.1: a long-header packet of a version we do not support, in a datagram large enough
+     * to be a client's first (14.1: at least 1200 bytes, so the answer is never an amplification), is
+     * answered with Version Negotiation listing v1 and a greased version; rate-limited.
+     */
+    private void versionNegotiation(final ByteBuffer datagram, final InetSocketAddress sender, final long nowNs)
+    {
+        final int length = datagram.remaining();
+        if (length < MIN_INITIAL_DATAGRAM)
+        {
+            return;
+        }
+        // RFC 8999 5.1: any version's long header carries connection ids of up to 255 bytes
+        final int dcidLength = datagram.get(5) & 0xFF;
+        if (length < 6 + dcidLength + 1)
+        {
+            return;
+        }
+        final int scidLength = datagram.get(6 + dcidLength) & 0xFF;
+        if (length < 7 + dcidLength + scidLength || 7 + dcidLength + scidLength + 8 > MAX_STATELESS_REPLY ||
+            !admitStatelessReply(nowNs))
+        {
+            return;
+        }
+        final byte[] dcid = new byte[dcidLength];
+        datagram.get(6, dcid);
+        final byte[] scid = new byte[scidLength];
+        datagram.get(7 + dcidLength, scid);
+        final ByteBuffer out = ByteBuffer.wrap(replyBytes);
+        final int written = VersionNegotiation.write(out, dcid, scid, random.nextInt(),
+            VersionNegotiation.greasedVersion(random.nextInt()));
+        versionNegotiationsSent++;
+        sendReply(written, sender);
+    }
+
+    /** At most {@link #MAX_STATELESS_REPLIES_PER_SECOND} stateless replies per second. */
+    private boolean admitStatelessReply(final long nowNs)
+    {
+        if (nowNs - statelessWindowStartNs >= NANOS_PER_SECOND)
+        {
+            statelessWindowStartNs = nowNs;
+            statelessInWindow = 0;
+        }
+        if (statelessInWindow >= MAX_STATELESS_REPLIES_PER_SECOND)
+        {
+            return false;
+        }
+        statelessInWindow++;
+        return true;
+    }
+
+    private void sendReply(final int length, final InetSocketAddress target)
+    {
+        reply.clear();
+        reply.put(replyBytes, 0, length).flip();
+        try
+        {
+            socket.send(reply, target);
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, () -> "quic send to " + target + " failed: " + ex);
+        }
+    }
+
+    private void logLimited(final String reason, final String message, final long nowNs)
+    {
+        logLimited(reason, message, nowNs, System.Logger.Level.WARNING);
+    }
+
+    private void logLimited(final String reason, final String message, final long nowNs, final System.Logger.Level level)
+    {
+        final long held = logLimiter.admit(reason, nowNs);
+        if (held >= 0)
+        {
+            LOG.log(level, message + LogLimiter.suffix(held));
+        }
     }
 
     /**
@@ -359,7 +669,10 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         {
             handshaking--;
         }
-        byLocalCid.remove(session.localCid);
+        if (byLocalCid.remove(session.localCid) != null)
+        {
+            releasePlace(session.remoteAddress().getAddress()); // the place accept() took, given back once
+        }
         final ByteBuffer key = originalCidOf.remove(session);
         if (key != null)
         {

@@ -3,6 +3,7 @@ package io.ringbus.quic;
 import io.ringbus.quic.conn.QuicConnection;
 import io.ringbus.quic.conn.QuicConnectionConfig;
 import io.ringbus.quic.packet.CipherSuite;
+import io.ringbus.quic.packet.RetryToken;
 import io.ringbus.quic.tls.QuicTls;
 import io.ringbus.quic.tls.QuicTlsConfig;
 import io.ringbus.quic.tls.TransportParameters;
@@ -56,14 +57,28 @@ final class QuicSessionFactory
             .build();
     }
 
-    /** A server connection for the client whose first Initial carried these connection ids. */
-    QuicConnection server(final QuicSession session, final long localCid, final byte[] originalDcid,
-        final byte[] clientScid)
+    /**
+     * A server connection for the client whose Initial carried these connection ids.
+     *
+     * @param initialDcid the Initial's Destination Connection ID (its Initial keys)
+     * @param retried     the connection ids of the Retry token the Initial carried, or null without a Retry
+     * @param resetToken  the stateless_reset_token of our connection id (RFC 9000 10.3, 18.2)
+     */
+    QuicConnection server(final QuicSession session, final long localCid, final byte[] initialDcid,
+        final byte[] clientScid, final RetryToken.Validated retried, final byte[] resetToken)
     {
         final TransportParameters params = localParameters();
         final QuicTlsConfig current = currentServerTls();
-        return QuicConnection.server(connectionConfig, cidBytes(localCid), originalDcid, clientScid, params,
-            listener -> QuicTls.server(current, params, listener), session, session);
+        final QuicConnection connection = QuicConnection.server(connectionConfig, cidBytes(localCid), initialDcid,
+            clientScid, params, listener -> QuicTls.server(current, params, listener), session, session);
+        params.statelessResetToken = resetToken;
+        if (retried != null)
+        {
+            // RFC 9000 7.3: after a Retry the client checks both ids (the parameters are encoded later, in the handshake)
+            params.originalDestinationConnectionId = retried.originalDestinationConnectionId();
+            params.retrySourceConnectionId = retried.retrySourceConnectionId();
+        }
+        return connection;
     }
 
     /**

@@ -11,7 +11,8 @@ import java.util.Objects;
 /**
  * Settings of a quic listener or client: the TLS side ({@link TlsSettings}: the certificate chain
  * and key a server presents, the certificates a client trusts, hostname checking) and the QUIC
- * side (cipher suites in order of preference, idle timeout, flow-control windows). Registered with
+ * side (cipher suites in order of preference, idle timeout, flow-control windows, a listener's
+ * Retry policy and stateless reset key). Registered with
  * {@code BusConfig.Builder.transportSettings("quic", s)} or
  * {@code ClientOptions.withTransportSettings("quic", s)}; plain {@link TlsSettings} registered there
  * are taken with the QUIC defaults. Immutable; any thread.
@@ -24,12 +25,19 @@ public final class QuicSettings
     public static final int DEFAULT_STREAM_WINDOW = 1 << 20;
     /** Default receive window of the connection (initial_max_data). */
     public static final int DEFAULT_CONNECTION_WINDOW = 4 << 20;
+    /** Handshakes in progress a listener holds at most (a further Initial is dropped). */
+    public static final int MAX_HANDSHAKES = 1024;
+    /** Default {@link RetryMode#AUTO} threshold: half the handshake slots. */
+    public static final int DEFAULT_AUTO_RETRY_THRESHOLD = MAX_HANDSHAKES / 2;
 
     private final TlsSettings tls;
     private final List<CipherSuite> cipherSuites;
     private final Duration idleTimeout;
     private final int streamWindow;
     private final int connectionWindow;
+    private final RetryMode retryMode;
+    private final int autoRetryThreshold;
+    private final byte[] statelessResetKey;
 
     private QuicSettings(final Builder builder)
     {
@@ -38,6 +46,9 @@ public final class QuicSettings
         this.idleTimeout = builder.idleTimeout;
         this.streamWindow = builder.streamWindow;
         this.connectionWindow = builder.connectionWindow;
+        this.retryMode = builder.retryMode;
+        this.autoRetryThreshold = builder.autoRetryThreshold;
+        this.statelessResetKey = builder.statelessResetKey;
     }
 
     /** A builder: default TLS settings (the JDK's trust store), both suites, AES-128-GCM first. */
@@ -95,6 +106,24 @@ public final class QuicSettings
         return connectionWindow;
     }
 
+    /** When a listener sends a Retry (RFC 9000 8.1.2); {@link RetryMode#AUTO} by default. */
+    public RetryMode retryMode()
+    {
+        return retryMode;
+    }
+
+    /** {@link RetryMode#AUTO}: the handshakes in progress from which new clients get a Retry. */
+    public int autoRetryThreshold()
+    {
+        return autoRetryThreshold;
+    }
+
+    /** The listener's stateless reset key (RFC 9000 10.3.2; a copy), or null: a random one per listener. */
+    public byte[] statelessResetKey()
+    {
+        return statelessResetKey == null ? null : statelessResetKey.clone();
+    }
+
     /** Builds {@link QuicSettings}; each setter checks its value and names it when wrong. */
     public static final class Builder
     {
@@ -103,6 +132,9 @@ public final class QuicSettings
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private int streamWindow = DEFAULT_STREAM_WINDOW;
         private int connectionWindow = DEFAULT_CONNECTION_WINDOW;
+        private RetryMode retryMode = RetryMode.AUTO;
+        private int autoRetryThreshold = DEFAULT_AUTO_RETRY_THRESHOLD;
+        private byte[] statelessResetKey;
 
         private Builder()
         {
@@ -160,6 +192,40 @@ public final class QuicSettings
                 throw new IllegalArgumentException("connectionWindow = " + bytes + ": must be between 16 KiB and 256 MiB");
             }
             this.connectionWindow = bytes;
+            return this;
+        }
+
+        /** A listener's Retry policy (RFC 9000 8.1.2). */
+        public Builder retryMode(final RetryMode mode)
+        {
+            this.retryMode = Objects.requireNonNull(mode, "retryMode");
+            return this;
+        }
+
+        /** {@link RetryMode#AUTO}: send Retry once this many handshakes are in progress, 1 to 1024. */
+        public Builder autoRetryThreshold(final int handshakes)
+        {
+            if (handshakes < 1 || handshakes > MAX_HANDSHAKES)
+            {
+                throw new IllegalArgumentException("autoRetryThreshold = " + handshakes + ": must be between 1 and " +
+                    MAX_HANDSHAKES);
+            }
+            this.autoRetryThreshold = handshakes;
+            return this;
+        }
+
+        /**
+         * The key a listener derives its stateless reset tokens from (RFC 9000 10.3.2), at least 32
+         * bytes: listeners sharing it (one restarted on the same port) can reset each other's
+         * clients. Without it each listener draws a random one.
+         */
+        public Builder statelessResetKey(final byte[] key)
+        {
+            if (key.length < 32)
+            {
+                throw new IllegalArgumentException("statelessResetKey of " + key.length + " bytes: at least 32 are needed");
+            }
+            this.statelessResetKey = key.clone();
             return this;
         }
 

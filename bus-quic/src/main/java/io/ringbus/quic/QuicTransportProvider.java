@@ -13,7 +13,12 @@ import io.ringbus.tls.TlsSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.util.function.Consumer;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The {@code quic} transport: QUIC v1 over one UDP socket per listener, terminated on shard 0
@@ -59,7 +64,37 @@ public final class QuicTransportProvider implements TransportProvider
                 "BusConfig.builder().transportSettings(\"quic\", QuicSettings or TlsSettings with keyMaterial)");
         }
         return new QuicServerEndpoint(shard, address, QuicSessionFactory.server(settings, config.maxMessageSize()),
-            config.handshakeGrace().toNanos(), onStream);
+            settings, statelessResetKey(settings, config), limits, config.handshakeGrace().toNanos(), onStream);
+    }
+
+    /**
+     * The listener's stateless reset key (RFC 9000 10.3.2): the settings' own; else one derived from
+     * the cluster key, so a node restarted with its configuration resets the clients of its previous
+     * run; else a random one (resets then only reach clients of this listener's own lifetime).
+     */
+    static byte[] statelessResetKey(final QuicSettings settings, final BusConfig config)
+    {
+        final byte[] own = settings.statelessResetKey();
+        if (own != null)
+        {
+            return own;
+        }
+        if (config.hasClusterKey())
+        {
+            try
+            {
+                final Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(new SecretKeySpec(config.clusterKey(), "HmacSHA256"));
+                return mac.doFinal("ringbus quic stateless reset key".getBytes(StandardCharsets.US_ASCII));
+            }
+            catch (final GeneralSecurityException ex)
+            {
+                throw new IllegalStateException("HmacSHA256 is unavailable: " + ex.getMessage(), ex);
+            }
+        }
+        final byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return key;
     }
 
     /**

@@ -55,6 +55,8 @@ final class PacketAssembler
     private int openCount;
     private boolean handshakeDonePending;
     private boolean pathResponsePending;
+    /** A client's Initial token: empty, or the token of the server's Retry (RFC 9000 17.2.5.2). */
+    private byte[] initialToken = NO_REASON;
     private long pathResponseData;
 
     PacketAssembler(final QuicConnection connection, final byte[] localCid, final TransportParameters localParams,
@@ -206,7 +208,14 @@ final class PacketAssembler
         {
             return 1 + remoteCid.length;
         }
-        return 1 + 4 + 1 + remoteCid.length + 1 + localCid.length + (index == INITIAL ? 1 : 0) + 2;
+        return 1 + 4 + 1 + remoteCid.length + 1 + localCid.length +
+            (index == INITIAL ? VarInt.length(initialToken.length) + initialToken.length : 0) + 2;
+    }
+
+    /** A client after a Retry: its Initials carry {@code token} from now on (RFC 9000 17.2.5.2). */
+    void setInitialToken(final byte[] token)
+    {
+        initialToken = token.clone();
     }
 
     /** Write the header of a packet in {@code index} at {@code offset}; leaves txBuffer at the payload. */
@@ -241,7 +250,8 @@ final class PacketAssembler
             txBuffer.put((byte)localCid.length).put(localCid);
             if (index == INITIAL)
             {
-                txBuffer.put((byte)0); // no token
+                VarInt.write(txBuffer, initialToken.length); // RFC 9000 17.2.2: empty unless a Retry gave one
+                txBuffer.put(initialToken);
             }
             packet.lengthOffset = txBuffer.position();
             txBuffer.putShort((short)0x4000);

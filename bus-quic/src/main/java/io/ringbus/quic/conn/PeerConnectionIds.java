@@ -58,6 +58,12 @@ final class PeerConnectionIds
         return handshakeCid;
     }
 
+    /** RFC 9000 17.2.5.2: after a Retry the client sends to the Retry's Source Connection ID (not yet the handshake id). */
+    void onRetry(final byte[] cid)
+    {
+        current = cid.clone();
+    }
+
     /** RFC 9000 7.2: the client switches to the Source Connection ID of the server's first Initial. */
     void onServerHandshakeCid(final byte[] cid)
     {

@@ -5,6 +5,8 @@ import io.ringbus.quic.packet.CipherSuite;
 import io.ringbus.quic.packet.LongHeader;
 import io.ringbus.quic.packet.PacketProtection;
 import io.ringbus.quic.packet.QuicException;
+import io.ringbus.quic.packet.RetryPacket;
+import io.ringbus.quic.packet.StatelessReset;
 import io.ringbus.quic.tls.EncryptionLevel;
 import io.ringbus.quic.tls.HandshakeListener;
 import io.ringbus.quic.tls.TlsEngine;
@@ -116,6 +118,8 @@ public final class QuicConnection implements HandshakeListener
     private final FrameDispatcher dispatcher;
     private final PacketOpener opener;
     private TransportParameters peerParams;
+    /** Client: the Source Connection ID of the one Retry we followed (RFC 9000 17.2.5.2), else null. */
+    private byte[] retryScid;
     private long peerMaxAckDelayNs = 25 * NANOS_PER_MS;
 
     private ConnectionState state = ConnectionState.HANDSHAKING;
@@ -575,7 +579,23 @@ public final class QuicConnection implements HandshakeListener
                 amplification.onReceived(length);
                 return;
             }
+            if (client && RetryPacket.isRetry(datagram))
+            {
+                onRetry(datagram, nowNs);
+                return;
+            }
+            final long packetsBefore = stats.packetsReceived;
             opener.onDatagram(datagram, nowNs);
+            if (client && stats.packetsReceived == packetsBefore && peerParams != null &&
+                StatelessReset.matches(datagram, peerParams.statelessResetToken))
+            {
+                // RFC 9000 10.3.1: a datagram that did not open and ends with the server's token: the
+                // server lost our connection. Drain, sending nothing more.
+                final String reason = "stateless reset from the server (RFC 9000 10.3): it no longer knows this connection";
+                LOG.log(Level.INFO, "QUIC connection " + HexFormat.of().formatHex(localCid) + ": " + reason);
+                enterDraining(QuicException.NO_ERROR, reason);
+                return;
+            }
             stream.notifyWritable();
         }
         catch (final QuicException ex)
@@ -586,6 +606,65 @@ public final class QuicConnection implements HandshakeListener
         {
             handleFailure(ex);
         }
+    }
+
+    /**
+     * Client: a Retry (RFC 9000 17.2.5.2, 8.1.2). Followed once, before any server Initial, if its
+     * integrity tag checks (RFC 9001 5.8) under our original Destination Connection ID, it is for
+     * our connection id, it carries a token and a new connection id: then our Initials go to that
+     * id, carry the token and use the Initial keys of that id (RFC 9001 5.2), and the ClientHello
+     * is sent again in full (the CRYPTO stream continues; packet numbers continue, 17.2.5.3). The
+     * server's transport parameters must then name both ids (7.3). Otherwise dropped.
+     */
+    private void onRetry(final ByteBuffer datagram, final long nowNs)
+    {
+        if (retryScid != null || peerCids.handshakeCid() != null || state != ConnectionState.HANDSHAKING)
+        {
+            stats.packetsDropped++; // one Retry only, and none after a server Initial (17.2.5.2)
+            return;
+        }
+        final byte[] packet = new byte[datagram.remaining()];
+        datagram.get(datagram.position(), packet);
+        final RetryPacket.Retry retry = RetryPacket.read(packet, 0, packet.length, originalDcid);
+        if (retry == null || !Arrays.equals(retry.destinationConnectionId(), localCid) ||
+            Arrays.equals(retry.sourceConnectionId(), originalDcid) || retry.token().length == 0)
+        {
+            stats.packetsDropped++;
+            return;
+        }
+        final byte[] newDcid = retry.sourceConnectionId();
+        retryScid = newDcid.clone();
+        spaces[INITIAL].read = PacketProtection.initial(newDcid, false);
+        spaces[INITIAL].write = PacketProtection.initial(newDcid, true);
+        peerCids.onRetry(newDcid);
+        assembler.setInitialToken(retry.token());
+        // RFC 9002 6.3: the Initials sent were not processed; their ClientHello goes again, now.
+        recovery.discardSpace(INITIAL, nowNs);
+        final SendBuffer crypto = spaces[INITIAL].cryptoTx;
+        if (crypto != null)
+        {
+            crypto.requeueUnacked();
+        }
+    }
+
+    /**
+     * Client: give up the connection attempt without sending anything (RFC 9000 6.2: a Version
+     * Negotiation that does not list our version). CLOSED at once; the listener hears {@code reason}.
+     */
+    public void abandon(final String reason)
+    {
+        if (state == ConnectionState.CLOSED)
+        {
+            return;
+        }
+        state = ConnectionState.CLOSED;
+        notifyClosed(QuicException.NO_ERROR, reason, true);
+    }
+
+    /** True until the client processed a packet of the server (then a Version Negotiation is ignored, RFC 9000 6.2). */
+    public boolean hasReceivedNothing()
+    {
+        return stats.packetsReceived == 0 && retryScid == null;
     }
 
     /** Initiate a key update (RFC 9001 6.1); tests only: the transport itself never initiates one. */
@@ -661,7 +740,11 @@ public final class QuicConnection implements HandshakeListener
         {
             expectCid("original_destination_connection_id", peer.originalDestinationConnectionId, originalDcid);
             expectCid("initial_source_connection_id", peer.initialSourceConnectionId, peerCids.handshakeCid());
-            if (peer.retrySourceConnectionId != null)
+            if (retryScid != null)
+            {
+                expectCid("retry_source_connection_id", peer.retrySourceConnectionId, retryScid);
+            }
+            else if (peer.retrySourceConnectionId != null)
             {
                 throw new QuicException(QuicException.TRANSPORT_PARAMETER_ERROR,
                     "retry_source_connection_id sent without a Retry (RFC 9000 7.3)");

@@ -25,6 +25,8 @@ public final class QuicException extends Exception
     public static final long CONNECTION_ID_LIMIT_ERROR = 0x09;
     /** RFC 9000 20.1: the application or application protocol caused the connection to be closed. */
     public static final long APPLICATION_ERROR = 0x0c;
+    /** RFC 9000 20.1: a server received a client Initial with an invalid token (8.1.2). */
+    public static final long INVALID_TOKEN = 0x0b;
     /** RFC 9000 20.1: an endpoint received more data in CRYPTO frames than it can buffer. */
     public static final long CRYPTO_BUFFER_EXCEEDED = 0x0d;
     /** RFC 9000 20.1: an endpoint detected errors in performing key updates. */

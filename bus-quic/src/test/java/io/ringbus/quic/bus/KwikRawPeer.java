@@ -304,7 +304,7 @@ final class KwikRawPeer implements RawPeer
         final Long code = application ? event.applicationErrorCode() : event.transportErrorCode();
         final String description = event.errorDescription();
         return new Close(event.closedByPeer(), application, !event.hasError() ? 0 : code != null ? code : -1,
-            description != null ? description : event.closeReason().name());
+            (description != null ? description + " " : "") + "(" + event.closeReason().name() + ")");
     }
 
     /** True once Kwik reported the connection's end. */

@@ -31,13 +31,15 @@ final class UdpRelay implements AutoCloseable
     private final Thread thread;
     private final List<byte[]> clientDatagrams = new ArrayList<>();
     private volatile SocketAddress client;
+    /** Where client datagrams go: the server, or another one after {@link #retarget}. */
+    private volatile InetSocketAddress server;
     private volatile IOException failure;
 
     UdpRelay(final InetSocketAddress server) throws IOException
     {
         this.clientSide = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         this.serverSide = DatagramChannel.open().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        serverSide.connect(server);
+        this.server = server;
         clientSide.configureBlocking(false);
         serverSide.configureBlocking(false);
         this.selector = Selector.open();
@@ -66,7 +68,13 @@ final class UdpRelay implements AutoCloseable
     /** Send {@code datagram} to the server from the relay's server-side socket (the client's address, to the server). */
     void inject(final byte[] datagram) throws IOException
     {
-        serverSide.write(ByteBuffer.wrap(datagram));
+        serverSide.send(ByteBuffer.wrap(datagram), server);
+    }
+
+    /** From now on relay the client's datagrams to {@code other} (a server that never saw the client). */
+    void retarget(final InetSocketAddress other)
+    {
+        server = other;
     }
 
     private void run()
@@ -84,14 +92,15 @@ final class UdpRelay implements AutoCloseable
                     client = from;
                     buffer.flip();
                     keep(buffer);
-                    serverSide.write(buffer);
+                    serverSide.send(buffer, server);
                 }
-                while (serverSide.read(buffer.clear()) > 0)
+                while (serverSide.receive(buffer.clear()) != null)
                 {
+                    buffer.flip();
                     final SocketAddress to = client;
                     if (to != null)
                     {
-                        clientSide.send(buffer.flip(), to);
+                        clientSide.send(buffer, to);
                     }
                 }
             }
