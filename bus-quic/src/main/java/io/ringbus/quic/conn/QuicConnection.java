@@ -159,7 +159,7 @@ public final class QuicConnection implements HandshakeListener
         this.spaces[APPLICATION] = new PacketSpace(APPLICATION, PacketKind.ONE_RTT);
         this.spaces[INITIAL].read = PacketProtection.initial(originalDcid, !client);
         this.spaces[INITIAL].write = PacketProtection.initial(originalDcid, client);
-        this.keyPhases = new KeyPhases(spaces[APPLICATION], stats);
+        this.keyPhases = new KeyPhases(spaces[APPLICATION], stats, recovery, config);
         this.idle = new IdleTimer(recovery);
         this.amplification = new AmplificationLimit(!client);
         this.peerCids = new PeerConnectionIds(client, remoteCid, localParams.activeConnectionIdLimit);
@@ -309,6 +309,24 @@ public final class QuicConnection implements HandshakeListener
     int writeKeyPhase()
     {
         return keyPhases.writePhase();
+    }
+
+    /** True once the next read keys are derived (RFC 9001 6.3), for tests. */
+    boolean hasNextReadKeys()
+    {
+        return keyPhases.hasNextReadKeys();
+    }
+
+    /** When the previous read keys go (RFC 9001 6.5), Long.MAX_VALUE if there are none; for tests. */
+    long previousReadKeysDeadlineNs()
+    {
+        return keyPhases.previousReadDeadlineNs();
+    }
+
+    /** The probe timeout now, for tests. */
+    long ptoNs()
+    {
+        return recovery.ptoNs();
     }
 
     /** The congestion controller, for tests. */
@@ -462,7 +480,7 @@ public final class QuicConnection implements HandshakeListener
             default:
                 long next = Math.min(idle.deadlineNs(), recovery.timerNs());
                 next = Math.min(next, spaces[APPLICATION].ackDueNs());
-                return next;
+                return Math.min(next, keyPhases.previousReadDeadlineNs());
         }
     }
 
@@ -494,6 +512,7 @@ public final class QuicConnection implements HandshakeListener
                 notifyClosed(QuicException.NO_ERROR, "idle timeout (" + idle.timeoutNs() / NANOS_PER_MS + " ms)", false);
                 return;
             }
+            keyPhases.expire(nowNs);
             if (nowNs >= recovery.timerNs())
             {
                 recovery.onTimeout(nowNs);
@@ -581,14 +600,17 @@ public final class QuicConnection implements HandshakeListener
         }
     }
 
-    /** Initiate a key update (RFC 9001 6.1); tests only: the transport itself never initiates one. */
+    /**
+     * Initiate a key update now (RFC 9001 6.1), for tests; the connection itself initiates one
+     * before the confidentiality limit of its keys (see {@link QuicConnectionConfig#confidentialityLimitPackets()}).
+     */
     void initiateKeyUpdate()
     {
         if (!handshakeConfirmed || !keyPhases.isSettled())
         {
             throw new IllegalStateException("a key update needs a confirmed handshake and no update in progress");
         }
-        keyPhases.updateWriteKeys();
+        keyPhases.initiateUpdate();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -734,8 +756,9 @@ public final class QuicConnection implements HandshakeListener
             }
             if (state == ConnectionState.CLOSING)
             {
-                if (closeSendPending)
+                if (closeSendPending && !keyPhases.writeKeysExhausted())
                 {
+                    // RFC 9001 6.6: keys used up to their confidentiality limit protect nothing more
                     closeSendPending = false;
                     final int length = assembler.buildDatagram(nowNs, true, closeErrorCode, closeReason,
                         closeApplication);
@@ -748,6 +771,7 @@ public final class QuicConnection implements HandshakeListener
             }
             for (int i = 0; i < MAX_DATAGRAMS_PER_FLUSH && isOpen(); i++)
             {
+                keyPhases.beforeSend(handshakeConfirmed); // RFC 9001 6.6: update the keys before their limit
                 final int length = assembler.buildDatagram(nowNs, false, 0, NO_REASON, false);
                 if (length == 0)
                 {

@@ -20,6 +20,8 @@ public final class QuicConnectionConfig
     private final int cryptoBufferBytes;
     private final int streamReceiveRanges;
     private final int cryptoReceiveRanges;
+    private final long confidentialityLimitPackets;
+    private final long integrityLimitPackets;
     private final Supplier<CongestionController> congestionControllers;
 
     private QuicConnectionConfig(final Builder builder)
@@ -30,6 +32,8 @@ public final class QuicConnectionConfig
         this.cryptoBufferBytes = builder.cryptoBufferBytes;
         this.streamReceiveRanges = builder.streamReceiveRanges;
         this.cryptoReceiveRanges = builder.cryptoReceiveRanges;
+        this.confidentialityLimitPackets = builder.confidentialityLimitPackets;
+        this.integrityLimitPackets = builder.integrityLimitPackets;
         this.congestionControllers = builder.congestionControllers;
     }
 
@@ -86,6 +90,27 @@ public final class QuicConnectionConfig
         return cryptoReceiveRanges;
     }
 
+    /**
+     * Packets we protect with one set of 1-RTT keys at most (RFC 9001 6.6); a key update is
+     * initiated at three quarters of it. 0, the default, is the AEAD's limit: 2^23 for AES-128-GCM,
+     * none for ChaCha20-Poly1305 (its limit exceeds 2^62 packets). Smaller values are for tests
+     * (system property {@code ringbus.quic.confidentialityLimitPackets} sets the default).
+     */
+    public long confidentialityLimitPackets()
+    {
+        return confidentialityLimitPackets;
+    }
+
+    /**
+     * Received packets that fail authentication, across all keys, at which the connection closes
+     * with AEAD_LIMIT_REACHED (RFC 9001 6.6). 0, the default, is the AEAD's limit: 2^52 for
+     * AES-128-GCM, 2^36 for ChaCha20-Poly1305. Smaller values are for tests.
+     */
+    public long integrityLimitPackets()
+    {
+        return integrityLimitPackets;
+    }
+
     /** A new congestion controller for one connection. */
     public CongestionController newCongestionController()
     {
@@ -101,6 +126,8 @@ public final class QuicConnectionConfig
         private int cryptoBufferBytes = 64 << 10;
         private int streamReceiveRanges = 256;
         private int cryptoReceiveRanges = 32;
+        private long confidentialityLimitPackets = Long.getLong("ringbus.quic.confidentialityLimitPackets", 0);
+        private long integrityLimitPackets;
         private Supplier<CongestionController> congestionControllers =
             () -> new NewRenoCongestionController(MAX_DATAGRAM_SIZE);
 
@@ -144,6 +171,18 @@ public final class QuicConnectionConfig
             return this;
         }
 
+        public Builder confidentialityLimitPackets(final long packets)
+        {
+            this.confidentialityLimitPackets = packets;
+            return this;
+        }
+
+        public Builder integrityLimitPackets(final long packets)
+        {
+            this.integrityLimitPackets = packets;
+            return this;
+        }
+
         public Builder congestionControllers(final Supplier<CongestionController> factory)
         {
             this.congestionControllers = factory;
@@ -178,6 +217,16 @@ public final class QuicConnectionConfig
             if (cryptoReceiveRanges < 8)
             {
                 throw new IllegalArgumentException("cryptoReceiveRanges = " + cryptoReceiveRanges + ": at least 8");
+            }
+            if (confidentialityLimitPackets != 0 && confidentialityLimitPackets < 16)
+            {
+                throw new IllegalArgumentException("confidentialityLimitPackets = " + confidentialityLimitPackets +
+                    ": 0 (the AEAD's) or at least 16");
+            }
+            if (integrityLimitPackets < 0)
+            {
+                throw new IllegalArgumentException("integrityLimitPackets = " + integrityLimitPackets +
+                    ": 0 (the AEAD's) or more");
             }
             if (congestionControllers == null)
             {
