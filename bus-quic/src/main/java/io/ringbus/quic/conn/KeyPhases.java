@@ -186,6 +186,12 @@ final class KeyPhases
         writePackets++;
     }
 
+    /** Packets protected with the current write keys so far. */
+    long writePackets()
+    {
+        return writePackets;
+    }
+
     /** True if the write keys were used up to their confidentiality limit: nothing more may be sent with them. */
     boolean writeKeysExhausted()
     {
@@ -195,37 +201,43 @@ final class KeyPhases
     /**
      * Before a datagram is built on a connection whose handshake is {@code confirmed}: past three
      * quarters of the confidentiality limit, initiate a key update if one may be (RFC 9001 6.1,
-     * 6.6); if none may be and the limit is near, the connection must close.
+     * 6.6); past seven eighths without waiting for the previous read keys to go (6.5 is a SHOULD,
+     * the limit a MUST); if none may be and the limit is near, the connection must close.
      *
+     * @return true if a key update was initiated.
      * @throws QuicException AEAD_LIMIT_REACHED when the keys are about to be used up and cannot be updated.
      */
-    void beforeSend(final boolean confirmed) throws QuicException
+    boolean beforeSend(final boolean confirmed) throws QuicException
     {
         if (writePackets < confidentialityLimit - confidentialityLimit / 4)
         {
-            return;
+            return false;
         }
-        if (mayInitiate(confirmed))
+        final boolean urgent = writePackets >= confidentialityLimit - confidentialityLimit / 8;
+        if (mayInitiate(confirmed) && (urgent || previousRead == null))
         {
             initiateUpdate();
-            return;
+            return true;
         }
         if (writePackets >= confidentialityLimit - Math.min(CLOSE_RESERVE, confidentialityLimit / 8))
         {
-            throw new QuicException(AEAD_LIMIT_REACHED, writePackets + " packets protected with one key, " +
-                "the limit is " + confidentialityLimit + ", and the previous key update is not acknowledged " +
-                "(RFC 9001 6.6)");
+            throw new QuicException(AEAD_LIMIT_REACHED, writePackets + " packets protected with one key, the limit " +
+                "is " + confidentialityLimit + ", and no key update may start: " + (!confirmed ?
+                "the handshake is not confirmed" : !isSettled() ? "the peer has not followed the previous one" :
+                "no packet of the current phase was acknowledged") + " (RFC 9001 6.1, 6.6)");
         }
+        return false;
     }
 
     /**
      * RFC 9001 6.1: not before the handshake is confirmed, nor before the peer followed our last
-     * update and acknowledged a packet of the current phase; 6.5: nor while the previous read keys
-     * are kept (three PTOs after the last update), so that the peer can still open our old packets.
+     * update and acknowledged a packet of the current phase. (6.5 also asks to wait until the
+     * previous read keys are gone, three PTOs after the last update, so that the peer can still
+     * open our old packets; {@link #beforeSend} does, unless the limit is close.)
      */
     boolean mayInitiate(final boolean confirmed)
     {
-        return confirmed && isSettled() && previousRead == null &&
+        return confirmed && isSettled() &&
             recovery.largestAcked(LossDetector.APPLICATION) >= writePhaseStartPacketNumber;
     }
 

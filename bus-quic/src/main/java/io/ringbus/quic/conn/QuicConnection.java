@@ -771,7 +771,12 @@ public final class QuicConnection implements HandshakeListener
             }
             for (int i = 0; i < MAX_DATAGRAMS_PER_FLUSH && isOpen(); i++)
             {
-                keyPhases.beforeSend(handshakeConfirmed); // RFC 9001 6.6: update the keys before their limit
+                if (keyPhases.beforeSend(handshakeConfirmed) && LOG.isLoggable(Level.DEBUG))
+                {
+                    // RFC 9001 6.6: the keys are updated before their confidentiality limit
+                    LOG.log(Level.DEBUG, "QUIC connection " + HexFormat.of().formatHex(localCid) +
+                        ": key update initiated, to phase " + keyPhases.writePhase());
+                }
                 final int length = assembler.buildDatagram(nowNs, false, 0, NO_REASON, false);
                 if (length == 0)
                 {
