@@ -69,7 +69,7 @@ public final class QuicConnectionConfig
 
     /**
      * Disjoint ranges of out-of-order stream data the reassembly buffer holds; one more closes the
-     * connection with PROTOCOL_VIOLATION (RFC 9000 21.6, 21.9). Each range beyond the first is a
+     * connection with PROTOCOL_VIOLATION (RFC 9000 21.7, 21.9). Each range beyond the first is a
      * gap: a lost or reordered packet not yet retransmitted. A burst of losses is one gap, so 256
      * is a quarter of the packets of a full 1 MiB window lost one by one, while the cost of an
      * insert (moving up to 256 ranges, 4 KiB) stays bounded.

@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
  * <p>The bytes held are at most {@code maxRanges} disjoint ranges: a piece that would make one
  * more is refused ({@link #insert} returns false) and the caller closes the connection. Without
  * the cap 1-byte frames with gaps, highest offset first, grow the range array by one range per
- * frame and copy all of it each time (RFC 9000 21.6: a sender fragmenting the stream to make the
+ * frame and copy all of it each time (RFC 9000 21.7: a sender fragmenting the stream to make the
  * receiver build a large, inefficient structure).
  */
 final class ReceiveBuffer

@@ -342,9 +342,9 @@ final class StreamFlow
         }
         if (!rx.insert(offset, data))
         {
-            // RFC 9000 21.6, 21.9: a stream fragmented into more gaps than we track is an attack
+            // RFC 9000 21.7, 21.9: a stream fragmented into more gaps than we track is an attack
             throw new QuicException(QuicException.PROTOCOL_VIOLATION, "STREAM data at " + offset + ": more than " +
-                rx.maxRanges() + " disjoint ranges ahead of " + rx.readOffset() + " (RFC 9000 21.6)");
+                rx.maxRanges() + " disjoint ranges ahead of " + rx.readOffset() + " (RFC 9000 21.7)");
         }
         if (fin)
         {

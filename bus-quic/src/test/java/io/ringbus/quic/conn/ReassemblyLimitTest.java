@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * frames with gaps, highest offset first, used to grow the receive buffer's range array without
  * bound (and cost a whole-array copy each). Beyond the cap of disjoint ranges the connection
  * closes: CRYPTO_BUFFER_EXCEEDED for CRYPTO (RFC 9000 7.5), PROTOCOL_VIOLATION for STREAM (RFC
- * 9000 21.6, 21.9).
+ * 9000 21.7, 21.9).
  */
 class ReassemblyLimitTest
 {
