@@ -18,8 +18,9 @@ import java.util.function.BiConsumer;
  * One QUIC connection on its endpoint's shard, and its one bidirectional stream seen by the bus
  * as an {@link IoChannel}: a read takes in-order stream bytes, a gathering write queues stream
  * bytes, FIN is the stream's FIN and close sends CONNECTION_CLOSE. When the bus closes its
- * connection for a protocol error, the FIN is replaced by an application CONNECTION_CLOSE with
- * error 0x1 and the bus's reason (WIRE.md, QUIC specifics).
+ * connection for a protocol error (including a peer's stream that ended inside a frame, the bus's
+ * PEER_VANISHED_MID_FRAME), the FIN is replaced by an application CONNECTION_CLOSE with error 0x1
+ * and the bus's reason (WIRE.md, QUIC specifics).
  *
  * <p>Completions never run inside the QUIC connection's own calls: the connection's callbacks only
  * note what changed and mark the session dirty, and the endpoint's service pass

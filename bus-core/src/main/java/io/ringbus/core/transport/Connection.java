@@ -581,6 +581,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             channel.peerProtocolError(closeDetail);
         }
+        else if (closeReason == CloseReason.PEER_VANISHED_MID_FRAME)
+        {
+            // A stream that ends inside a frame broke the protocol as much (QUIC: 0x1 with this reason,
+            // in the words of the close's log line, rather than NO_ERROR).
+            channel.peerProtocolError(closeReason + ": " + closeDetail);
+        }
     }
 
     private void onCloseGraceExpired()

@@ -101,7 +101,7 @@ final class FrameDispatcher implements FrameVisitor
         }
         if (space.cryptoRx == null)
         {
-            space.cryptoRx = new ReceiveBuffer(config.cryptoBufferBytes());
+            space.cryptoRx = new ReceiveBuffer(config.cryptoBufferBytes(), config.cryptoReceiveRanges());
         }
         final ReceiveBuffer buffer = space.cryptoRx;
         final long end = offset + data.remaining();
@@ -111,7 +111,13 @@ final class FrameDispatcher implements FrameVisitor
                 " at " + LEVELS[spaceIndex] + ": more than " + buffer.capacity() +
                 " bytes ahead of " + buffer.readOffset() + " (RFC 9000 7.5)");
         }
-        buffer.insert(offset, data);
+        if (!buffer.insert(offset, data))
+        {
+            // RFC 9000 7.5: data we will not buffer is CRYPTO_BUFFER_EXCEEDED, be it bytes or gaps
+            throw new QuicException(QuicException.CRYPTO_BUFFER_EXCEEDED, "CRYPTO data at " + offset + " at " +
+                LEVELS[spaceIndex] + ": more than " + buffer.maxRanges() + " disjoint ranges ahead of " +
+                buffer.readOffset() + " (RFC 9000 7.5)");
+        }
         final EncryptionLevel level = LEVELS[spaceIndex];
         ByteBuffer chunk;
         while (!space.discarded && (chunk = buffer.poll()) != null)

@@ -453,6 +453,10 @@ final class PacketAssembler
         final int size = packet.keys.protect(tx, packet.start, packet.pnOffset, packet.pnLength, packet.packetNumber,
             payloadLength);
         stats.packetsSent++;
+        if (packet.space == APPLICATION)
+        {
+            keyPhases.onPacketProtected(); // RFC 9001 6.6: the confidentiality limit counts per key
+        }
         final SentPacket record = packet.record;
         record.size = size;
         if (record.streamLength > 0 && record.streamOffset + record.streamLength > stats.streamBytesSent)

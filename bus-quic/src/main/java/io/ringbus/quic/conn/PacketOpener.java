@@ -171,6 +171,7 @@ final class PacketOpener
         {
             if (!keys.unprotect(rx, start, longHeader.packetNumberOffset(), end, space.largestReceived))
             {
+                keyPhases.onAuthenticationFailure();
                 return drop(end);
             }
         }
@@ -244,10 +245,19 @@ final class PacketOpener
         }
         final int payloadOffset = pnOffset + space.read.packetNumberLength();
         final int phase = (rx[start] & 0x04) >>> 2;
+        keyPhases.expire(nowNs);
         final PacketProtection keys = keyPhases.readKeys(phase, packetNumber);
         final int payloadLength = keys.openPayload(rx, start, payloadOffset, end, packetNumber);
         if (payloadLength < 0)
         {
+            final PacketProtection older = keyPhases.olderKeys(phase, packetNumber);
+            if (older != null && older.openPayload(rx, start, payloadOffset, end, packetNumber) >= 0)
+            {
+                throw new QuicException(QuicException.KEY_UPDATE_ERROR, "packet " + packetNumber +
+                    " protected with the old keys after a packet of the new key phase with a lower number " +
+                    "(RFC 9001 6.4)");
+            }
+            keyPhases.onAuthenticationFailure();
             drop(-1);
             return;
         }
@@ -262,7 +272,7 @@ final class PacketOpener
         }
         if (keyPhases.isUpdate(keys))
         {
-            keyPhases.applyUpdate(packetNumber);
+            keyPhases.applyUpdate(packetNumber, nowNs, recovery.ptoNs());
         }
         processFrames(space, payloadOffset, payloadLength, packetNumber, nowNs);
     }

@@ -164,7 +164,7 @@ public final class QuicConnection implements HandshakeListener
         this.spaces[APPLICATION] = new PacketSpace(APPLICATION, PacketKind.ONE_RTT);
         this.spaces[INITIAL].read = PacketProtection.initial(originalDcid, !client);
         this.spaces[INITIAL].write = PacketProtection.initial(originalDcid, client);
-        this.keyPhases = new KeyPhases(spaces[APPLICATION], stats);
+        this.keyPhases = new KeyPhases(spaces[APPLICATION], stats, recovery, config);
         this.idle = new IdleTimer(recovery);
         this.amplification = new AmplificationLimit(!client);
         this.peerCids = new PeerConnectionIds(client, remoteCid, localParams.activeConnectionIdLimit);
@@ -314,6 +314,24 @@ public final class QuicConnection implements HandshakeListener
     int writeKeyPhase()
     {
         return keyPhases.writePhase();
+    }
+
+    /** True once the next read keys are derived (RFC 9001 6.3), for tests. */
+    boolean hasNextReadKeys()
+    {
+        return keyPhases.hasNextReadKeys();
+    }
+
+    /** When the previous read keys go (RFC 9001 6.5), Long.MAX_VALUE if there are none; for tests. */
+    long previousReadKeysDeadlineNs()
+    {
+        return keyPhases.previousReadDeadlineNs();
+    }
+
+    /** The probe timeout now, for tests. */
+    long ptoNs()
+    {
+        return recovery.ptoNs();
     }
 
     /** The congestion controller, for tests. */
@@ -473,7 +491,7 @@ public final class QuicConnection implements HandshakeListener
             default:
                 long next = Math.min(idle.deadlineNs(), recovery.timerNs());
                 next = Math.min(next, spaces[APPLICATION].ackDueNs());
-                return next;
+                return Math.min(next, keyPhases.previousReadDeadlineNs());
         }
     }
 
@@ -505,6 +523,7 @@ public final class QuicConnection implements HandshakeListener
                 notifyClosed(QuicException.NO_ERROR, "idle timeout (" + idle.timeoutNs() / NANOS_PER_MS + " ms)", false);
                 return;
             }
+            keyPhases.expire(nowNs);
             if (nowNs >= recovery.timerNs())
             {
                 recovery.onTimeout(nowNs);
@@ -667,14 +686,17 @@ public final class QuicConnection implements HandshakeListener
         return stats.packetsReceived == 0 && retryScid == null;
     }
 
-    /** Initiate a key update (RFC 9001 6.1); tests only: the transport itself never initiates one. */
+    /**
+     * Initiate a key update now (RFC 9001 6.1), for tests; the connection itself initiates one
+     * before the confidentiality limit of its keys (see {@link QuicConnectionConfig#confidentialityLimitPackets()}).
+     */
     void initiateKeyUpdate()
     {
         if (!handshakeConfirmed || !keyPhases.isSettled())
         {
             throw new IllegalStateException("a key update needs a confirmed handshake and no update in progress");
         }
-        keyPhases.updateWriteKeys();
+        keyPhases.initiateUpdate();
     }
 
     // ---------------------------------------------------------------------------------------------
@@ -824,8 +846,9 @@ public final class QuicConnection implements HandshakeListener
             }
             if (state == ConnectionState.CLOSING)
             {
-                if (closeSendPending)
+                if (closeSendPending && !keyPhases.writeKeysExhausted())
                 {
+                    // RFC 9001 6.6: keys used up to their confidentiality limit protect nothing more
                     closeSendPending = false;
                     final int length = assembler.buildDatagram(nowNs, true, closeErrorCode, closeReason,
                         closeApplication);
@@ -838,6 +861,12 @@ public final class QuicConnection implements HandshakeListener
             }
             for (int i = 0; i < MAX_DATAGRAMS_PER_FLUSH && isOpen(); i++)
             {
+                if (keyPhases.beforeSend(handshakeConfirmed) && LOG.isLoggable(Level.DEBUG))
+                {
+                    // RFC 9001 6.6: the keys are updated before their confidentiality limit
+                    LOG.log(Level.DEBUG, "QUIC connection " + HexFormat.of().formatHex(localCid) +
+                        ": key update initiated, to phase " + keyPhases.writePhase());
+                }
                 final int length = assembler.buildDatagram(nowNs, false, 0, NO_REASON, false);
                 if (length == 0)
                 {

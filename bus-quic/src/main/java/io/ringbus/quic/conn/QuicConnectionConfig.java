@@ -18,6 +18,10 @@ public final class QuicConnectionConfig
     private final int connectionWindowBytes;
     private final int sendBufferBytes;
     private final int cryptoBufferBytes;
+    private final int streamReceiveRanges;
+    private final int cryptoReceiveRanges;
+    private final long confidentialityLimitPackets;
+    private final long integrityLimitPackets;
     private final Supplier<CongestionController> congestionControllers;
 
     private QuicConnectionConfig(final Builder builder)
@@ -26,6 +30,10 @@ public final class QuicConnectionConfig
         this.connectionWindowBytes = builder.connectionWindowBytes;
         this.sendBufferBytes = builder.sendBufferBytes;
         this.cryptoBufferBytes = builder.cryptoBufferBytes;
+        this.streamReceiveRanges = builder.streamReceiveRanges;
+        this.cryptoReceiveRanges = builder.cryptoReceiveRanges;
+        this.confidentialityLimitPackets = builder.confidentialityLimitPackets;
+        this.integrityLimitPackets = builder.integrityLimitPackets;
         this.congestionControllers = builder.congestionControllers;
     }
 
@@ -59,6 +67,50 @@ public final class QuicConnectionConfig
         return cryptoBufferBytes;
     }
 
+    /**
+     * Disjoint ranges of out-of-order stream data the reassembly buffer holds; one more closes the
+     * connection with PROTOCOL_VIOLATION (RFC 9000 21.7, 21.9). Each range beyond the first is a
+     * gap: a lost or reordered packet not yet retransmitted. A burst of losses is one gap, so 256
+     * is a quarter of the packets of a full 1 MiB window lost one by one, while the cost of an
+     * insert (moving up to 256 ranges, 4 KiB) stays bounded.
+     */
+    public int streamReceiveRanges()
+    {
+        return streamReceiveRanges;
+    }
+
+    /**
+     * Disjoint ranges of out-of-order CRYPTO data held per encryption level; one more closes the
+     * connection with CRYPTO_BUFFER_EXCEEDED (RFC 9000 7.5). A TLS flight is a few packets, so 32
+     * gaps leave ample room; before the handshake anyone can send CRYPTO frames (the Initial keys
+     * are public), so this bound is kept small.
+     */
+    public int cryptoReceiveRanges()
+    {
+        return cryptoReceiveRanges;
+    }
+
+    /**
+     * Packets we protect with one set of 1-RTT keys at most (RFC 9001 6.6); a key update is
+     * initiated at three quarters of it. 0, the default, is the AEAD's limit: 2^23 for AES-128-GCM,
+     * none for ChaCha20-Poly1305 (its limit exceeds 2^62 packets). Smaller values are for tests
+     * (system property {@code ringbus.quic.confidentialityLimitPackets} sets the default).
+     */
+    public long confidentialityLimitPackets()
+    {
+        return confidentialityLimitPackets;
+    }
+
+    /**
+     * Received packets that fail authentication, across all keys, at which the connection closes
+     * with AEAD_LIMIT_REACHED (RFC 9001 6.6). 0, the default, is the AEAD's limit: 2^52 for
+     * AES-128-GCM, 2^36 for ChaCha20-Poly1305. Smaller values are for tests.
+     */
+    public long integrityLimitPackets()
+    {
+        return integrityLimitPackets;
+    }
+
     /** A new congestion controller for one connection. */
     public CongestionController newCongestionController()
     {
@@ -72,6 +124,10 @@ public final class QuicConnectionConfig
         private int connectionWindowBytes = 4 << 20;
         private int sendBufferBytes = 1 << 20;
         private int cryptoBufferBytes = 64 << 10;
+        private int streamReceiveRanges = 256;
+        private int cryptoReceiveRanges = 32;
+        private long confidentialityLimitPackets = Long.getLong("ringbus.quic.confidentialityLimitPackets", 0);
+        private long integrityLimitPackets;
         private Supplier<CongestionController> congestionControllers =
             () -> new NewRenoCongestionController(MAX_DATAGRAM_SIZE);
 
@@ -103,6 +159,30 @@ public final class QuicConnectionConfig
             return this;
         }
 
+        public Builder streamReceiveRanges(final int ranges)
+        {
+            this.streamReceiveRanges = ranges;
+            return this;
+        }
+
+        public Builder cryptoReceiveRanges(final int ranges)
+        {
+            this.cryptoReceiveRanges = ranges;
+            return this;
+        }
+
+        public Builder confidentialityLimitPackets(final long packets)
+        {
+            this.confidentialityLimitPackets = packets;
+            return this;
+        }
+
+        public Builder integrityLimitPackets(final long packets)
+        {
+            this.integrityLimitPackets = packets;
+            return this;
+        }
+
         public Builder congestionControllers(final Supplier<CongestionController> factory)
         {
             this.congestionControllers = factory;
@@ -129,6 +209,24 @@ public final class QuicConnectionConfig
             {
                 // RFC 9000 7.5: at least 4096 bytes of out-of-order CRYPTO data must be buffered
                 throw new IllegalArgumentException("cryptoBufferBytes = " + cryptoBufferBytes + ": at least 4096");
+            }
+            if (streamReceiveRanges < 16)
+            {
+                throw new IllegalArgumentException("streamReceiveRanges = " + streamReceiveRanges + ": at least 16");
+            }
+            if (cryptoReceiveRanges < 8)
+            {
+                throw new IllegalArgumentException("cryptoReceiveRanges = " + cryptoReceiveRanges + ": at least 8");
+            }
+            if (confidentialityLimitPackets != 0 && confidentialityLimitPackets < 16)
+            {
+                throw new IllegalArgumentException("confidentialityLimitPackets = " + confidentialityLimitPackets +
+                    ": 0 (the AEAD's) or at least 16");
+            }
+            if (integrityLimitPackets < 0)
+            {
+                throw new IllegalArgumentException("integrityLimitPackets = " + integrityLimitPackets +
+                    ": 0 (the AEAD's) or more");
             }
             if (congestionControllers == null)
             {

@@ -18,6 +18,8 @@ public final class QuicConnectionStats
     long streamBytesSent;
     long streamBytesReceived;
     long keyUpdates;
+    long keyUpdatesInitiated;
+    long authenticationFailures;
 
     /** UDP datagrams handed to the sink. */
     public long datagramsSent()
@@ -91,6 +93,18 @@ public final class QuicConnectionStats
         return keyUpdates;
     }
 
+    /** Key updates we initiated (RFC 9001 6.1), before the confidentiality limit of the keys. */
+    public long keyUpdatesInitiated()
+    {
+        return keyUpdatesInitiated;
+    }
+
+    /** Received packets that failed authentication, across all keys (RFC 9001 6.6: the integrity limit). */
+    public long authenticationFailures()
+    {
+        return authenticationFailures;
+    }
+
     @Override
     public String toString()
     {
@@ -98,6 +112,6 @@ public final class QuicConnectionStats
             bytesSent + " out / " + bytesReceived + " in, packets " + packetsSent + " out / " + packetsReceived +
             " in, dropped " + packetsDropped + ", lost " + packetsLost + ", probes " + probesSent +
             ", stream bytes " + streamBytesSent + " out / " + streamBytesReceived + " in, key updates " +
-            keyUpdates + '}';
+            keyUpdates + " (" + keyUpdatesInitiated + " ours), failed authentication " + authenticationFailures + '}';
     }
 }

@@ -5,11 +5,20 @@ package io.ringbus.quic.conn;
  * {@code [low, high)} in one growable array: received packet numbers for ACK frames, acknowledged
  * and lost byte ranges of a send buffer, received byte ranges of a reassembly buffer. Allocates only
  * when it grows. Not thread-safe.
+ *
+ * <p>Finding a range is a binary search; inserting or removing one moves the ranges after it. A
+ * set that a peer can fragment at will must therefore be bounded with
+ * {@link #add(long, long, int)}: with at most {@code maxRanges} ranges a change moves at most
+ * {@code 2 * maxRanges} longs, so n changes cost O(n (log maxRanges + maxRanges)), linear in n,
+ * where an unbounded set costs O(n^2) (issue 13: 128K ranges made highest offset first took
+ * seconds).
  */
 final class RangeSet
 {
     private long[] bounds;
     private int count;
+    /** Ranges moved by inserts and removals so far: the cost the cap bounds, for tests. */
+    private long rangesMoved;
 
     RangeSet(final int initialRanges)
     {
@@ -51,14 +60,31 @@ final class RangeSet
         return i < count && bounds[2 * i] <= value;
     }
 
+    /** Ranges moved by inserts and removals since construction (an operation count for tests). */
+    long rangesMoved()
+    {
+        return rangesMoved;
+    }
+
     /** Add {@code [low, high)}, merging with overlapping and adjacent ranges. */
     void add(final long low, final long high)
     {
+        add(low, high, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Add {@code [low, high)}, merging with overlapping and adjacent ranges, unless the set would
+     * then hold more than {@code maxRanges} ranges.
+     *
+     * @return false, the set unchanged, if the range was refused.
+     */
+    boolean add(final long low, final long high, final int maxRanges)
+    {
         if (low >= high)
         {
-            return;
+            return true;
         }
-        int i = firstHighAtLeast(low);
+        final int i = firstHighAtLeast(low);
         int j = i;
         long newLow = low;
         long newHigh = high;
@@ -68,9 +94,14 @@ final class RangeSet
             newHigh = Math.max(newHigh, bounds[2 * j + 1]);
             j++;
         }
+        if (j == i && count >= maxRanges)
+        {
+            return false; // a new disjoint range beyond the cap
+        }
         splice(i, j, 1);
         bounds[2 * i] = newLow;
         bounds[2 * i + 1] = newHigh;
+        return true;
     }
 
     /** Remove {@code [low, high)}, splitting a range that spans it. */
@@ -177,7 +208,11 @@ final class RangeSet
             System.arraycopy(bounds, 0, grown, 0, 2 * count);
             bounds = grown;
         }
-        System.arraycopy(bounds, 2 * to, bounds, 2 * (from + replacements), 2 * (count - to));
+        if (to != from + replacements && to < count)
+        {
+            System.arraycopy(bounds, 2 * to, bounds, 2 * (from + replacements), 2 * (count - to));
+            rangesMoved += count - to;
+        }
         count = newCount;
     }
 

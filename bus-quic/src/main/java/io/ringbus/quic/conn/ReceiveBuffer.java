@@ -8,6 +8,12 @@ import java.nio.ByteBuffer;
  * the read offset, and hands the in-order bytes out as views of the ring. The caller refuses data
  * beyond {@code readOffset() + capacity()} first (flow control or the CRYPTO buffer limit). Not
  * thread-safe.
+ *
+ * <p>The bytes held are at most {@code maxRanges} disjoint ranges: a piece that would make one
+ * more is refused ({@link #insert} returns false) and the caller closes the connection. Without
+ * the cap 1-byte frames with gaps, highest offset first, grow the range array by one range per
+ * frame and copy all of it each time (RFC 9000 21.7: a sender fragmenting the stream to make the
+ * receiver build a large, inefficient structure).
  */
 final class ReceiveBuffer
 {
@@ -17,13 +23,38 @@ final class ReceiveBuffer
     private byte[] data = NONE;
     private ByteBuffer view;
     private final int capacity;
+    private final int maxRanges;
     private final RangeSet received = new RangeSet(8);
     private long readOffset;
     private long highestOffset;
 
-    ReceiveBuffer(final int capacity)
+    /** A buffer of {@code capacity} bytes past the read offset holding at most {@code maxRanges} disjoint ranges. */
+    ReceiveBuffer(final int capacity, final int maxRanges)
     {
+        if (maxRanges < 1)
+        {
+            throw new IllegalArgumentException("maxRanges = " + maxRanges + ": at least 1");
+        }
         this.capacity = capacity;
+        this.maxRanges = maxRanges;
+    }
+
+    /** The most disjoint ranges of received bytes it holds. */
+    int maxRanges()
+    {
+        return maxRanges;
+    }
+
+    /** Disjoint ranges of received bytes held now (the first may be readable). */
+    int rangeCount()
+    {
+        return received.size();
+    }
+
+    /** Ranges moved in the range set so far: the reassembly's operation count, for tests. */
+    long rangesMoved()
+    {
+        return received.rangesMoved();
     }
 
     int capacity()
@@ -43,14 +74,19 @@ final class ReceiveBuffer
         return highestOffset;
     }
 
-    /** Store {@code src} (position to limit) at stream offset {@code offset}; bytes already read are skipped. */
-    void insert(final long offset, final ByteBuffer src)
+    /**
+     * Store {@code src} (position to limit) at stream offset {@code offset}; bytes already read are
+     * skipped.
+     *
+     * @return false, nothing stored, if the bytes would make more than {@code maxRanges} disjoint ranges.
+     */
+    boolean insert(final long offset, final ByteBuffer src)
     {
         final long end = offset + src.remaining();
-        highestOffset = Math.max(highestOffset, end);
         if (end <= readOffset)
         {
-            return;
+            highestOffset = Math.max(highestOffset, end);
+            return true;
         }
         long at = offset;
         if (at < readOffset)
@@ -62,12 +98,16 @@ final class ReceiveBuffer
         {
             throw new IllegalStateException("offset " + end + " beyond the buffer (read " + readOffset + ")");
         }
+        if (!received.add(at, end, maxRanges))
+        {
+            return false;
+        }
+        highestOffset = Math.max(highestOffset, end);
         if (data.length == 0)
         {
             data = new byte[capacity];
             view = ByteBuffer.wrap(data);
         }
-        final long start = at;
         while (at < end)
         {
             final int index = (int)(at % data.length);
@@ -75,7 +115,7 @@ final class ReceiveBuffer
             src.get(data, index, piece);
             at += piece;
         }
-        received.add(start, end);
+        return true;
     }
 
     /** How many in-order bytes can be read now. */

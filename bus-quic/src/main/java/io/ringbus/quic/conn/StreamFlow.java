@@ -54,7 +54,7 @@ final class StreamFlow
         this.stats = stats;
         this.listener = listener;
         this.tx = new SendBuffer(config.sendBufferBytes(), false);
-        this.rx = new ReceiveBuffer(config.streamWindowBytes());
+        this.rx = new ReceiveBuffer(config.streamWindowBytes(), config.streamReceiveRanges());
         this.localMaxData = config.connectionWindowBytes();
         this.localMaxStreamData = config.streamWindowBytes();
     }
@@ -340,11 +340,16 @@ final class StreamFlow
             throw new QuicException(QuicException.FLOW_CONTROL_ERROR,
                 "stream data up to " + end + " beyond the connection limit " + localMaxData + " (RFC 9000 4.1)");
         }
+        if (!rx.insert(offset, data))
+        {
+            // RFC 9000 21.7, 21.9: a stream fragmented into more gaps than we track is an attack
+            throw new QuicException(QuicException.PROTOCOL_VIOLATION, "STREAM data at " + offset + ": more than " +
+                rx.maxRanges() + " disjoint ranges ahead of " + rx.readOffset() + " (RFC 9000 21.7)");
+        }
         if (fin)
         {
             finalSize = end;
         }
-        rx.insert(offset, data);
         deliver();
     }
 

@@ -7,8 +7,10 @@ import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -120,7 +122,7 @@ class BuffersTest
     @Test
     void receiveBufferReassemblesOutOfOrderAndOverlapping()
     {
-        final ReceiveBuffer buffer = new ReceiveBuffer(16);
+        final ReceiveBuffer buffer = new ReceiveBuffer(16, 8);
         buffer.insert(4, ByteBuffer.wrap(new byte[] {4, 5, 6}));
         assertNull(buffer.poll());
         buffer.insert(0, ByteBuffer.wrap(new byte[] {0, 1, 2, 3, 4}));
@@ -143,5 +145,155 @@ class BuffersTest
         }
         assertEquals(19, next, "wrapped around the ring");
         assertEquals(19, buffer.readOffset());
+    }
+
+    @Test
+    void receiveBufferRefusesARangeBeyondTheCapAndKeepsWhatItHas()
+    {
+        final ReceiveBuffer buffer = new ReceiveBuffer(1 << 20, 64);
+        int accepted = 0;
+        // 1-byte pieces with gaps, highest offset first: each one a new range at the front
+        for (long offset = 2 * 16_384 + 1; offset > 0; offset -= 2)
+        {
+            if (!buffer.insert(offset, ByteBuffer.wrap(new byte[] {(byte)offset})))
+            {
+                break;
+            }
+            accepted++;
+        }
+        assertEquals(64, accepted, "the 65th disjoint range is refused");
+        assertEquals(64, buffer.rangeCount());
+        assertTrue(buffer.insert(2 * 16_384 - 126, ByteBuffer.wrap(new byte[] {1, 2, 3})),
+            "a piece that joins ranges is taken at the cap");
+        assertEquals(63, buffer.rangeCount());
+        assertTrue(buffer.insert(2 * 16_384 + 1, ByteBuffer.wrap(new byte[] {7})), "so is a duplicate");
+        assertNull(buffer.poll(), "nothing is in order yet");
+        assertTrue(buffer.insert(0, ByteBuffer.allocate(2 * 16_384 - 125)));
+        assertEquals(63, buffer.rangeCount(), "joined the lowest range");
+        assertEquals(2 * 16_384 - 122, buffer.poll().remaining());
+    }
+
+    @Test
+    void aCappedRangeSetMovesABoundedNumberOfRangesPerInsert()
+    {
+        // the operation count behind the linear bound: n inserts at the front move at most cap ranges each
+        final int cap = 256;
+        final int inserts = 16_384;
+        final RangeSet capped = new RangeSet(8);
+        final RangeSet unbounded = new RangeSet(8);
+        for (int i = 0; i < inserts; i++)
+        {
+            final long low = 2L * (inserts - i);
+            capped.add(low, low + 1, cap);
+            unbounded.add(low, low + 1);
+        }
+        assertEquals(cap, capped.size());
+        assertTrue(capped.rangesMoved() <= (long)cap * cap, "moves stop at the cap: " + capped.rangesMoved());
+        assertEquals((long)inserts * (inserts - 1) / 2, unbounded.rangesMoved(),
+            "without a cap every insert at the front moves every range: quadratic");
+    }
+
+    @Property(tries = 200)
+    void receiveBufferMatchesASortedListModel(@ForAll final long seed)
+    {
+        final Random random = new Random(seed);
+        final int capacity = 512;
+        final int maxRanges = 1 + random.nextInt(12);
+        final ReceiveBuffer buffer = new ReceiveBuffer(capacity, maxRanges);
+        final List<long[]> model = new ArrayList<>(); // sorted, disjoint, non-adjacent [low, high)
+        long readOffset = 0;
+        final byte[] stream = new byte[1 << 16];
+        random.nextBytes(stream);
+        for (int step = 0; step < 300; step++)
+        {
+            if (random.nextInt(4) == 0)
+            {
+                ByteBuffer chunk = buffer.poll();
+                final long expected = !model.isEmpty() && model.get(0)[0] <= readOffset ?
+                    model.get(0)[1] - readOffset : 0;
+                if (expected == 0)
+                {
+                    assertNull(chunk);
+                    continue;
+                }
+                int got = 0;
+                while (chunk != null)
+                {
+                    while (chunk.hasRemaining())
+                    {
+                        assertEquals(stream[(int)readOffset + got], chunk.get(), "byte " + (readOffset + got));
+                        got++;
+                    }
+                    chunk = got < expected ? buffer.poll() : null;
+                }
+                assertEquals(expected, got);
+                readOffset += got;
+                model.remove(0);
+                continue;
+            }
+            final long offset = readOffset + random.nextInt(capacity - 16);
+            final int length = random.nextInt(16);
+            final List<long[]> next = modelAdd(model, Math.max(offset, readOffset), offset + length);
+            final boolean fits = next.size() <= maxRanges;
+            final boolean taken = buffer.insert(offset, ByteBuffer.wrap(stream, (int)offset, length));
+            assertEquals(fits, taken, "insert " + offset + "+" + length + " into " + show(model) + ", cap " + maxRanges);
+            if (taken)
+            {
+                model.clear();
+                model.addAll(next);
+            }
+            assertEquals(model.size(), buffer.rangeCount(), show(model));
+            assertTrue(buffer.rangeCount() <= maxRanges);
+        }
+    }
+
+    /** The plain model: a copy of {@code ranges} with {@code [low, high)} merged in. */
+    private static List<long[]> modelAdd(final List<long[]> ranges, final long low, final long high)
+    {
+        final List<long[]> out = new ArrayList<>();
+        if (low >= high)
+        {
+            out.addAll(ranges);
+            return out;
+        }
+        long newLow = low;
+        long newHigh = high;
+        boolean placed = false;
+        for (final long[] range : ranges)
+        {
+            if (range[1] < newLow)
+            {
+                out.add(range);
+            }
+            else if (range[0] > newHigh)
+            {
+                if (!placed)
+                {
+                    out.add(new long[] {newLow, newHigh});
+                    placed = true;
+                }
+                out.add(range);
+            }
+            else
+            {
+                newLow = Math.min(newLow, range[0]);
+                newHigh = Math.max(newHigh, range[1]);
+            }
+        }
+        if (!placed)
+        {
+            out.add(new long[] {newLow, newHigh});
+        }
+        return out;
+    }
+
+    private static String show(final List<long[]> ranges)
+    {
+        final StringBuilder out = new StringBuilder("[");
+        for (final long[] range : ranges)
+        {
+            out.append(range[0]).append("..").append(range[1]).append(' ');
+        }
+        return out.append(']').toString();
     }
 }

@@ -40,15 +40,32 @@ final class Packets
     static byte[] shortHeader(final byte[] secret, final byte[] dcid, final long packetNumber, final byte[] payload)
         throws QuicException
     {
+        return shortHeader(secret, 0, secret, dcid, packetNumber, payload);
+    }
+
+    /**
+     * A 1-RTT packet of key phase bit {@code keyPhase} protected with the packet keys of
+     * {@code packetSecret} and the header protection key of {@code headerSecret} (the first
+     * generation's: RFC 9001 6.1, header protection keys are not updated).
+     */
+    static byte[] shortHeader(final byte[] packetSecret, final int keyPhase, final byte[] headerSecret,
+        final byte[] dcid, final long packetNumber, final byte[] payload) throws QuicException
+    {
         final byte[] padded = payload.length < 4 ? Arrays.copyOf(payload, 4) : payload;
         final ByteBuffer out = ByteBuffer.allocate(1 + dcid.length + 4 + padded.length + CipherSuite.TAG_LENGTH);
-        out.put((byte)(0x40 | 3)).put(dcid);
+        out.put((byte)(0x40 | keyPhase << 2 | 3)).put(dcid);
         final int pnOffset = out.position();
         out.putInt((int)packetNumber).put(padded);
         final byte[] packet = out.array();
-        new PacketProtection(CipherSuite.AES_128_GCM_SHA256, secret).protect(packet, 0, pnOffset, 4, packetNumber,
-            padded.length);
+        new PacketProtection(CipherSuite.AES_128_GCM_SHA256, headerSecret).withPacketKeys(packetSecret)
+            .protect(packet, 0, pnOffset, 4, packetNumber, padded.length);
         return packet;
+    }
+
+    /** The traffic secret of the next key phase (RFC 9001 6.1: "quic ku"). */
+    static byte[] nextSecret(final byte[] secret)
+    {
+        return io.ringbus.quic.packet.Hkdf.expandLabel(secret, "quic ku", new byte[0], io.ringbus.quic.packet.Hkdf.HASH_LENGTH);
     }
 
     /**

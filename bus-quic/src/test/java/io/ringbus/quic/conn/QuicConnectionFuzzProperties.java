@@ -32,7 +32,11 @@ class QuicConnectionFuzzProperties
 
     private static void assertNoInternalError(final TestPeer peer)
     {
-        assertNotEquals(QuicException.INTERNAL_ERROR, peer.closeCode, peer::toString);
+        // a random payload may be a CONNECTION_CLOSE carrying INTERNAL_ERROR: that is the peer's word, not ours
+        if (!peer.closedByPeer)
+        {
+            assertNotEquals(QuicException.INTERNAL_ERROR, peer.closeCode, peer::toString);
+        }
     }
 
     @Property(tries = 300)
