@@ -160,6 +160,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
             if (!session.isAnnounced() && !session.connection.isClosed())
             {
                 session.connection.close(QuicException.CONNECTION_REFUSED, "server stopping", false);
+                releasePlaceOf(session); // the shard may stop before its closing period ends
                 markDirty(session);
             }
         }
@@ -377,7 +378,8 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
             logLimited("cannot start", "quic: cannot start a connection for " + sender + ": " + ex, nowNs);
             return null;
         }
-        byLocalCid.put(localCid, session); // from here the place is given back in onClosed
+        session.holdsPlace = true; // given back once: when the bus or the endpoint is done with it, or in onClosed
+        byLocalCid.put(localCid, session);
         handshaking++;
         final ByteBuffer key = ByteBuffer.wrap(initialDcid);
         byOriginalCid.put(key, session);
@@ -400,6 +402,26 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private static boolean sameCid(final byte[] a, final byte[] b)
     {
         return Arrays.equals(a, b);
+    }
+
+    /**
+     * The bus is done with an announced session: its place goes back now rather than after the QUIC
+     * closing period (3 PTO, longer than the bus's own life when the bus is closing).
+     */
+    @Override
+    public void onChannelClosed(final QuicSession session)
+    {
+        releasePlaceOf(session);
+    }
+
+    /** Give back the place accept() took for {@code session}, once. */
+    private void releasePlaceOf(final QuicSession session)
+    {
+        if (session.holdsPlace)
+        {
+            session.holdsPlace = false;
+            releasePlace(session.remoteAddress().getAddress());
+        }
     }
 
     private void releasePlace(final InetAddress address)
@@ -671,7 +693,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         }
         if (byLocalCid.remove(session.localCid) != null)
         {
-            releasePlace(session.remoteAddress().getAddress()); // the place accept() took, given back once
+            releasePlaceOf(session);
         }
         final ByteBuffer key = originalCidOf.remove(session);
         if (key != null)

@@ -41,6 +41,14 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
         /** The connection reached CLOSED (after its closing or draining period): forget it. */
         void onClosed(QuicSession session);
 
+        /**
+         * The bus closed its side of the session (its connection is gone from the bus); the QUIC
+         * connection may still linger in its closing period.
+         */
+        default void onChannelClosed(final QuicSession session)
+        {
+        }
+
         /** The shard the session lives on (its timers run there). */
         Shard shard();
 
@@ -57,6 +65,8 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
     private final Owner owner;
     private final InetSocketAddress remote;
     final long localCid;
+    /** The server endpoint's connection-limits place is still held for this session. Shard 0's. */
+    boolean holdsPlace;
     QuicConnection connection;
     boolean queued;
     private long timerId = -1;
@@ -467,6 +477,7 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
                 connection.close(QuicSessionFactory.NO_ERROR, "", true);
             }
         }
+        owner.onChannelClosed(this);
         owner.markDirty(this);
     }
 
