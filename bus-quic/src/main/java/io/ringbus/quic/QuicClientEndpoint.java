@@ -3,6 +3,7 @@ package io.ringbus.quic;
 import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.backend.IoChannelHandler;
 import io.ringbus.core.backend.IoResult;
+import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.quic.conn.QuicConnection;
 import io.ringbus.quic.packet.LongHeader;
@@ -22,6 +23,7 @@ import java.security.SecureRandom;
  */
 final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, DatagramLoop.Handler
 {
+    private final LogLimiter logLimiter = new LogLimiter();
     private static final System.Logger LOG = System.getLogger(QuicClientEndpoint.class.getName());
 
     private final Shard shard;
@@ -199,5 +201,11 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, Da
         {
             LOG.log(System.Logger.Level.DEBUG, () -> "quic send failed: " + ex);
         }
+    }
+
+    @Override
+    public LogLimiter logLimiter()
+    {
+        return logLimiter;
     }
 }

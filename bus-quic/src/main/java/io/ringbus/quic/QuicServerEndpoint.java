@@ -732,4 +732,10 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
             LOG.log(System.Logger.Level.DEBUG, () -> "quic send to " + session.remoteAddress() + " failed: " + ex);
         }
     }
+
+    @Override
+    public LogLimiter logLimiter()
+    {
+        return logLimiter;
+    }
 }

@@ -1,6 +1,7 @@
 package io.ringbus.quic;
 
 import io.ringbus.core.backend.IoChannel;
+import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.backend.IoChannelHandler;
 import io.ringbus.core.backend.IoResult;
 import io.ringbus.core.shard.Shard;
@@ -48,6 +49,9 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
         default void onChannelClosed(final QuicSession session)
         {
         }
+
+        /** The limiter for log lines a peer can cause at will (one per reason per interval). */
+        LogLimiter logLimiter();
 
         /** The shard the session lives on (its timers run there). */
         Shard shard();
@@ -162,9 +166,14 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
             {
                 // A QUIC-level error of the peer (a stream it may not open, a flow-control or TLS
                 // violation): the bus only sees the stream reset, so the reason is logged here.
-                LOG.log(announced ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "quic " + remote +
-                    ": closing the connection with error 0x" + Long.toHexString(errorCode) +
-                    (reason.isEmpty() ? "" : ": " + reason));
+                // The peer chooses when to cause one: rate-limited per endpoint, by error code.
+                final long held = owner.logLimiter().admit("quic error 0x" + Long.toHexString(errorCode), System.nanoTime());
+                if (held >= 0)
+                {
+                    LOG.log(announced ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "quic " + remote +
+                        ": closing the connection with error 0x" + Long.toHexString(errorCode) +
+                        (reason.isEmpty() ? "" : ": " + reason) + LogLimiter.suffix(held));
+                }
             }
             else if (errorCode != 0 || !byPeer)
             {

@@ -347,6 +347,32 @@ class QuicServerBusTest
         assertEquals(1, closed.size());
     }
 
+    @Test
+    void manyPeersBreakingTheStreamRuleLogAFewLinesWhileEachIsClosed() throws Exception
+    {
+        // A peer can make this error at will: its WARNING is rate-limited per listener, one line
+        // per reason per second with the count of held lines (issue 13 point 7).
+        startBus(BusConfig.builder().shards(1));
+        final int peers = 6;
+        final long startNs = System.nanoTime();
+        try (LogCapture log = new LogCapture(SESSION_LOGGER))
+        {
+            for (int i = 0; i < peers; i++)
+            {
+                final KwikRawPeer peer = kwik();
+                final byte[] request = TestFrames.frame(Command.REQUEST, 8, 1);
+                peer.write(request);
+                assertEquals(request.length, peer.readFully(request.length, TIMEOUT).length, "stream 0 works");
+                peer.sendStreamFrame(4, new byte[] {1, 2, 3});
+                assertEquals(QuicException.STREAM_LIMIT_ERROR, peer.awaitClose(TIMEOUT).code());
+            }
+            Await.until(TIMEOUT, () -> closed.size() == peers, "the bus closed every connection");
+            final long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startNs);
+            final long lines = log.count(Level.WARNING, "error 0x4");
+            assertTrue(lines >= 1 && lines <= seconds + 1, lines + " WARNING lines in " + seconds + " s: " + log.messages());
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
     // (e) what the application learns
 
