@@ -12,6 +12,12 @@ import io.ringbus.quic.tls.QuicTls;
 import io.ringbus.quic.tls.QuicTlsConfig;
 import io.ringbus.quic.tls.TransportParameters;
 
+import java.util.concurrent.TimeUnit;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.function.Consumer;
+import java.util.function.BooleanSupplier;
+import java.time.Duration;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
@@ -277,5 +283,46 @@ final class HandClient implements QuicConnection.Listener, DatagramSink
             out.put(Arrays.copyOfRange(packet, start, in.position()));
         }
         return Arrays.copyOf(out.array(), out.position());
+    }
+
+    /**
+     * Receive datagrams from the server on {@code channel} and hand each to {@code onDatagram}, running
+     * the clients' timers, until {@code done} holds; fails after {@code timeout}.
+     */
+    static void pump(final DatagramChannel channel, final Duration timeout, final BooleanSupplier done,
+        final Consumer<ByteBuffer> onDatagram, final HandClient... clients) throws IOException
+    {
+        final long deadlineNs = System.nanoTime() + timeout.toNanos();
+        final ByteBuffer buffer = ByteBuffer.allocate(65_536);
+        try (Selector selector = Selector.open())
+        {
+            channel.register(selector, SelectionKey.OP_READ);
+            while (!done.getAsBoolean())
+            {
+                final long nowNs = System.nanoTime();
+                if (nowNs - deadlineNs > 0)
+                {
+                    throw new AssertionError("timed out after " + timeout.toMillis() + " ms");
+                }
+                long waitNs = deadlineNs - nowNs;
+                for (final HandClient client : clients)
+                {
+                    waitNs = Math.min(waitNs, client.nextTimeoutNs() - nowNs);
+                }
+                if (waitNs > 0)
+                {
+                    selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNs)));
+                    selector.selectedKeys().clear();
+                }
+                while (channel.receive(buffer.clear()) != null)
+                {
+                    onDatagram.accept(buffer.flip());
+                }
+                for (final HandClient client : clients)
+                {
+                    client.service();
+                }
+            }
+        }
     }
 }

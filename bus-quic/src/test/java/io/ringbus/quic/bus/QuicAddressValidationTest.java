@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 
@@ -193,9 +192,9 @@ class QuicAddressValidationTest
 
         first.start();
         first.mode(HandClient.Mode.MUTE); // its ClientHello is out, nothing more: its handshake stays in progress
-        pump(channel, () -> received[0] > 0, route, first); // the server made its connection and answered
+        HandClient.pump(channel, TIMEOUT, () -> received[0] > 0, route, first); // the server made its connection and answered
         second.start();
-        pump(channel, second::isEstablished, route, second);
+        HandClient.pump(channel, TIMEOUT, second::isEstablished, route, second);
 
         assertEquals(0, retries[0], "under the threshold: no Retry");
         assertEquals(1, retries[1], "at the threshold: one Retry, followed");
@@ -244,7 +243,7 @@ class QuicAddressValidationTest
             assertEquals(2, bus.stats().openConnections());
 
             one.close(); // its place comes back once its connection leaves the endpoint
-            pump(channel, third::isEstablished, third::deliver, third); // the third's retransmitted Initial gets in
+            HandClient.pump(channel, TIMEOUT, third::isEstablished, third::deliver, third); // the third's retransmitted Initial gets in
             assertTrue(third.isEstablished());
             echo(two, 3);
         }
@@ -260,7 +259,7 @@ class QuicAddressValidationTest
         final HandClient stalled = new HandClient(channel, CERTIFICATE.certificate());
         stalled.start();
         stalled.mode(HandClient.Mode.MUTE); // holds the one place of 127.0.0.1 until handshake_grace
-        pump(channel, stalled::isClosed, stalled::deliver, stalled);
+        HandClient.pump(channel, TIMEOUT, stalled::isClosed, stalled::deliver, stalled);
         assertFalse(stalled.isEstablished());
 
         echo(client(address), 1); // the place came back: the next client from 127.0.0.1 gets in
@@ -461,41 +460,4 @@ class QuicAddressValidationTest
         return Arrays.copyOfRange(datagram.array(), start + 6, start + 6 + length);
     }
 
-    /** As QuicServerBusTest's: receive and route until {@code done}, running the clients' timers. */
-    private static void pump(final DatagramChannel channel, final BooleanSupplier done, final Consumer<ByteBuffer> onDatagram,
-        final HandClient... clients) throws IOException
-    {
-        final long deadlineNs = System.nanoTime() + TIMEOUT.toNanos();
-        final ByteBuffer buffer = ByteBuffer.allocate(65_536);
-        try (Selector selector = Selector.open())
-        {
-            channel.register(selector, SelectionKey.OP_READ);
-            while (!done.getAsBoolean())
-            {
-                final long nowNs = System.nanoTime();
-                if (nowNs - deadlineNs > 0)
-                {
-                    throw new AssertionError("timed out after " + TIMEOUT.toMillis() + " ms");
-                }
-                long waitNs = deadlineNs - nowNs;
-                for (final HandClient client : clients)
-                {
-                    waitNs = Math.min(waitNs, client.nextTimeoutNs() - nowNs);
-                }
-                if (waitNs > 0)
-                {
-                    selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNs)));
-                    selector.selectedKeys().clear();
-                }
-                while (channel.receive(buffer.clear()) != null)
-                {
-                    onDatagram.accept(buffer.flip());
-                }
-                for (final HandClient client : clients)
-                {
-                    client.service();
-                }
-            }
-        }
-    }
 }

@@ -28,8 +28,6 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -38,8 +36,6 @@ import java.util.Queue;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.logging.Level;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -153,7 +149,7 @@ class QuicServerBusTest
         channel.write(ByteBuffer.wrap(tooSmall));
         channel.write(ByteBuffer.wrap(justRight)); // handled after the small one by the same shard
         final int[] toSmall = {0};
-        pump(channel, full::isEstablished, datagram ->
+        HandClient.pump(channel, TIMEOUT, full::isEstablished, datagram ->
         {
             if (Arrays.equals(destination(datagram), small.localCid()))
             {
@@ -184,7 +180,7 @@ class QuicServerBusTest
             client.start(); // the ClientHello goes out ...
             client.mode(HandClient.Mode.MUTE); // ... and nothing more: no ACK, no Finished
 
-            pump(channel, client::isClosed, client::deliver, client);
+            HandClient.pump(channel, TIMEOUT, client::isClosed, client::deliver, client);
 
             assertTrue(client.closedByPeer(), "the server sent CONNECTION_CLOSE");
             assertEquals(QuicException.CONNECTION_REFUSED, client.closeCode(), "reason: " + client.closeReason());
@@ -273,7 +269,7 @@ class QuicServerBusTest
                 final HandClient stalled = new HandClient(channel, CERTIFICATE.certificate());
                 stalled.start();
                 stalled.mode(HandClient.Mode.MUTE);
-                pump(channel, stalled::isClosed, stalled::deliver, stalled);
+                HandClient.pump(channel, TIMEOUT, stalled::isClosed, stalled::deliver, stalled);
             }
             final long lines = log.count(Level.INFO, "handshake not done within handshake_grace");
             assertTrue(lines >= 1, log.messages());
@@ -460,47 +456,6 @@ class QuicServerBusTest
 
     // ---------------------------------------------------------------------------------------------
     // Driving hand clients
-
-    /**
-     * Receive datagrams from the server on {@code channel} and hand each to {@code onDatagram}, running
-     * the clients' timers, until {@code done} holds; fails after {@link #TIMEOUT}.
-     */
-    private static void pump(final DatagramChannel channel, final BooleanSupplier done, final Consumer<ByteBuffer> onDatagram,
-        final HandClient... clients) throws IOException
-    {
-        final long deadlineNs = System.nanoTime() + TIMEOUT.toNanos();
-        final ByteBuffer buffer = ByteBuffer.allocate(65_536);
-        try (Selector selector = Selector.open())
-        {
-            channel.register(selector, SelectionKey.OP_READ);
-            while (!done.getAsBoolean())
-            {
-                final long nowNs = System.nanoTime();
-                if (nowNs - deadlineNs > 0)
-                {
-                    throw new AssertionError("timed out after " + TIMEOUT.toMillis() + " ms");
-                }
-                long waitNs = deadlineNs - nowNs;
-                for (final HandClient client : clients)
-                {
-                    waitNs = Math.min(waitNs, client.nextTimeoutNs() - nowNs);
-                }
-                if (waitNs > 0)
-                {
-                    selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(waitNs)));
-                    selector.selectedKeys().clear();
-                }
-                while (channel.receive(buffer.clear()) != null)
-                {
-                    onDatagram.accept(buffer.flip());
-                }
-                for (final HandClient client : clients)
-                {
-                    client.service();
-                }
-            }
-        }
-    }
 
     /** The Destination Connection ID of a server datagram (8 bytes after a short header's first byte). */
     private static byte[] destination(final ByteBuffer datagram)
