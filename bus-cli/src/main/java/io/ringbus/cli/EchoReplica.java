@@ -32,6 +32,7 @@ import java.util.Arrays;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -73,19 +74,30 @@ import java.util.function.Consumer;
  * cached reply only ever goes to the session that made it. A connection's close releases its
  * sessions; the next connection to use the id (with the same subject, if the session had one)
  * reclaims the session and its cache within the dedup TTL, after which the session ends and its
- * cache is dropped. The bindings live where the replies are cached: with the shard's table on a
- * node without replicas, with the sequencer's in a cluster. Backups cache no replies (they only
+ * cache is dropped. The bindings live where the replies are cached, and are node-wide: in the
+ * node's striped tables on a node without replicas (whatever shard a connection lands on), with
+ * the sequencer's in a cluster. Backups cache no replies (they only
  * acknowledge prepares), so no other replica needs to learn a binding, and a prepare does not
  * carry one; a client that moves to another node starts a new session there.
  *
- * <p><b>Threading: who owns what.</b> Handler methods run on the shards and never block or wait.
+ * <p><b>Threading: who owns what.</b> Handler methods run on the shards and never block (the only
+ * wait is for a stripe lock of a node without replicas, held by another shard for one request's
+ * work).
  * <ul>
- *   <li>Without replicas, each shard owns its own state: a {@link RequestDedup} and counters,
- *       chosen by the shard index that bus-core carries in the top bits of every client connection
- *       id (DESIGN.md, "Client ids carry their owning shard in the top bits"). No lock, no queue,
- *       no timer: the request is answered inside its callback. The node's dedup limits are split
- *       evenly over the shards. A session that reconnects onto another shard is not known there,
- *       so a retry on it runs again (harmless for an echo; replicated nodes have one table).</li>
+ *   <li>Without replicas, the sessions and cached replies are node-wide, split into stripes by
+ *       a hash of the client id: each stripe is one {@link SessionBindings} and one
+ *       {@link RequestDedup}, and the node's dedup and session limits are split evenly over the
+ *       stripes ({@link #stripeCount}: {@link #STRIPES_PER_SHARD} per shard, a power of two). A
+ *       request is bound, claimed and answered inside its callback under its stripe's spin lock;
+ *       shards rarely want one stripe at the same instant, so the lock is one uncontended CAS in
+ *       the common case, and with one shard there is one stripe and no lock at all. No queue, no
+ *       timer. So a client id is refused on every shard while it is bound, and a client that
+ *       reconnects onto another shard keeps its session and cache (issue 13, point 6). A
+ *       connection's close releases its sessions in every stripe. The per-connection session
+ *       limit is enforced per stripe (a connection may hold that many in each stripe). Counters
+ *       stay per shard, chosen by the shard index that bus-core carries in the top bits of every
+ *       client connection id (DESIGN.md, "Client ids carry their owning shard in the top
+ *       bits").</li>
  *   <li>With replicas, the op sequence, the pending ops, the backups' order per primary and the
  *       dedup table belong to one sequencer thread ({@code ringbus-echo-<id>}), the only thread
  *       that reads or writes them. Shards hand it work through bounded lock-free queues: a client
@@ -113,6 +125,18 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     public static final Duration TICK_INTERVAL = Duration.ofMillis(100);
     /** Client requests that may wait for the sequencer at once (a power of two). */
     public static final int REQUEST_QUEUE_CAPACITY = 1 << 14;
+
+    /**
+     * Stripes of the session and dedup state per shard on a node without replicas: enough that
+     * two shards rarely want the same stripe at the same instant.
+     */
+    static final int STRIPES_PER_SHARD = 4;
+    /** The most stripes (a power of two). */
+    static final int MAX_STRIPES = 1024;
+    /** Ints between two stripe locks: 64 bytes, a cache line. */
+    private static final int LOCK_STRIDE = 16;
+    /** Failed attempts at a held stripe lock spent spinning before the shard yields its core. */
+    private static final int LOCK_SPINS = 100;
 
     /** Where bus-core keeps the owning shard in a client connection id (DESIGN.md, Threading). */
     static final int CONNECTION_ID_SHARD_SHIFT = 56;
@@ -193,55 +217,20 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         }
     }
 
-    /** What one shard owns on a node without replicas. Its shard only. */
-    private final class ShardEcho
+    /**
+     * One stripe of a node without replicas: the sessions and cached replies of the client ids
+     * that hash to it ({@link #stripeOf}). Guarded by its lock in {@link #stripeLocks} when the
+     * node has more than one shard; with one shard only that shard touches it, without a lock.
+     */
+    private static final class Stripe
     {
-        final Counts counts = new Counts();
         final RequestDedup<FrameBuffer> dedup;
         final SessionBindings bindings;
 
-        ShardEcho(final RequestDedup<FrameBuffer> dedup, final SessionBindings bindings)
+        Stripe(final RequestDedup<FrameBuffer> dedup, final SessionBindings bindings)
         {
             this.dedup = dedup;
             this.bindings = bindings;
-        }
-
-        void onRequest(final MessageBus bus, final long connectionId, final long[] identity, final DirectBuffer buffer,
-            final int offset, final int length)
-        {
-            final long clientHi = FrameHeader.clientHi(buffer, offset);
-            final long clientLo = FrameHeader.clientLo(buffer, offset);
-            final long request = FrameHeader.request(buffer, offset);
-            final long nowNs = System.nanoTime(); // one reading per request, for the binding, claim and completion
-            final SessionBindings.Verdict verdict =
-                bindings.bind(clientHi, clientLo, connectionId, identity[0], identity[1], nowNs);
-            if (verdict != SessionBindings.Verdict.OWNER)
-            {
-                refuse(bus, counts, connectionId, verdict, buffer, offset, nowNs);
-                return;
-            }
-            switch (dedup.claim(clientHi, clientLo, request, nowNs))
-            {
-                case FRESH:
-                {
-                    final FrameBuffer reply = Frames.reply(bus.pool(), buffer, offset, buffer,
-                        offset + FrameHeader.HEADER_SIZE, length - FrameHeader.HEADER_SIZE, replicaField);
-                    Counts.increment(counts.committedOps);
-                    complete(bus, dedup, connectionId, clientHi, clientLo, request, reply, nowNs);
-                    break;
-                }
-                case DONE:
-                    Counts.increment(counts.dedupHits);
-                    answerFromCache(bus, connectionId, dedup.reply(), buffer, offset);
-                    break;
-                case IN_FLIGHT:
-                    Counts.increment(counts.retriesInFlight); // the first execution's reply answers it
-                    break;
-                default:
-                    Counts.increment(counts.droppedRequests);
-                    logDedupFull(connectionId);
-                    break;
-            }
         }
     }
 
@@ -251,7 +240,15 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     private final int replicaField;
     private final int maxMessageSize;
     private final long pendingTimeoutNs;
-    private final ShardEcho[] shardEchoes;
+    /** Without replicas: the node's sessions and caches, striped by client id; null in a cluster. */
+    private final Stripe[] stripes;
+    /** {@code 64 - log2(stripes.length)}: the stripe is the top bits of a hash of the client id. */
+    private final int stripeShift;
+    /**
+     * One spin lock per stripe (0 free, 1 held), {@link #LOCK_STRIDE} ints apart so that two
+     * stripes' locks never share a cache line; null when the node has one shard (no lock needed).
+     */
+    private final AtomicIntegerArray stripeLocks;
     private final Counts[] shardCounts;
     private final ShardSessions[] shardSessions;
     private final Sequencer sequencer;
@@ -283,27 +280,48 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         {
             shardSessions[i] = new ShardSessions();
         }
+        for (int i = 0; i < shards; i++)
+        {
+            shardCounts[i] = new Counts();
+        }
         if (self == BusConfig.NO_REPLICA)
         {
             this.sequencer = null;
-            this.shardEchoes = new ShardEcho[shards];
-            for (int i = 0; i < shards; i++)
+            final int stripeCount = stripeCount(shards, config.dedupMaxClients());
+            this.stripes = new Stripe[stripeCount];
+            for (int i = 0; i < stripeCount; i++)
             {
-                final RequestDedup<FrameBuffer> dedup = newDedup(config, shards);
-                shardEchoes[i] = new ShardEcho(dedup, newBindings(config, shards, dedup));
-                shardCounts[i] = shardEchoes[i].counts;
+                final RequestDedup<FrameBuffer> dedup = newDedup(config, stripeCount);
+                stripes[i] = new Stripe(dedup, newBindings(config, stripeCount, dedup));
             }
+            this.stripeShift = Long.SIZE - Integer.numberOfTrailingZeros(stripeCount);
+            this.stripeLocks = shards == 1 ? null : new AtomicIntegerArray((stripeCount + 1) * LOCK_STRIDE);
         }
         else
         {
-            this.shardEchoes = null;
-            for (int i = 0; i < shards; i++)
-            {
-                shardCounts[i] = new Counts();
-            }
+            this.stripes = null;
+            this.stripeShift = Long.SIZE;
+            this.stripeLocks = null;
             final RequestDedup<FrameBuffer> dedup = newDedup(config, 1);
             this.sequencer = new Sequencer(dedup, newBindings(config, 1, dedup), shards);
         }
+    }
+
+    /**
+     * The stripes of a node without replicas: one for one shard (no lock); else
+     * {@link #STRIPES_PER_SHARD} per shard, rounded up to a power of two, at most
+     * {@link #MAX_STRIPES}, and at most dedup_max_clients (rounded down to a power of two) so that
+     * every stripe holds at least one session and the stripes' shares add up to no more than the
+     * node's limit.
+     */
+    static int stripeCount(final int shards, final int dedupMaxClients)
+    {
+        if (shards <= 1)
+        {
+            return 1;
+        }
+        final int wanted = Math.min(MAX_STRIPES, Integer.highestOneBit(STRIPES_PER_SHARD * shards - 1) << 1);
+        return Math.max(1, Math.min(wanted, Integer.highestOneBit(Math.max(1, dedupMaxClients))));
     }
 
     /**
@@ -372,7 +390,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         final long[] identity = sessions.identity(client);
         if (sequencer == null)
         {
-            shardEchoes[shard].onRequest(bus, connectionId, identity, buffer, offset, length);
+            onStandaloneRequest(bus, shardCounts[shard], connectionId, identity, buffer, offset, length);
         }
         else if (sequencer.submit(bus, shardCounts[shard], connectionId, identity, buffer, offset, length))
         {
@@ -381,10 +399,142 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     }
 
     /**
-     * Releases the connection's sessions: at once on a node without replicas (the shard owns its
-     * table); in a cluster the sequencer does, after it has taken every request the connection
-     * handed it before closing (otherwise a late request would bind a session to a closed
-     * connection for good).
+     * On a node without replicas: bind, claim and answer a request under its client id's stripe
+     * lock; the answer is sent, and a refusal built and sent, after the lock is let go. The clock is
+     * read under the lock, so that a stripe's readings never go back in time (its tables order
+     * releases and completions by them).
+     */
+    private void onStandaloneRequest(final MessageBus bus, final Counts counts, final long connectionId,
+        final long[] identity, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final long clientHi = FrameHeader.clientHi(buffer, offset);
+        final long clientLo = FrameHeader.clientLo(buffer, offset);
+        final long request = FrameHeader.request(buffer, offset);
+        final int index = stripeOf(clientHi, clientLo);
+        final Stripe stripe = stripes[index];
+        final long nowNs;
+        final SessionBindings.Verdict verdict;
+        RequestDedup.Status status = null;
+        FrameBuffer answer = null;
+        lockStripe(index);
+        try
+        {
+            nowNs = System.nanoTime(); // one reading per request, for the binding, claim and completion
+            verdict = stripe.bindings.bind(clientHi, clientLo, connectionId, identity[0], identity[1], nowNs);
+            if (verdict == SessionBindings.Verdict.OWNER)
+            {
+                status = stripe.dedup.claim(clientHi, clientLo, request, nowNs);
+                if (status == RequestDedup.Status.FRESH)
+                {
+                    answer = Frames.reply(bus.pool(), buffer, offset, buffer, offset + FrameHeader.HEADER_SIZE,
+                        length - FrameHeader.HEADER_SIZE, replicaField);
+                    // One reference for the table, one for the send below.
+                    stripe.dedup.complete(clientHi, clientLo, request, answer.retain(), nowNs);
+                }
+                else if (status == RequestDedup.Status.DONE)
+                {
+                    // Copied under the lock: once it is let go, another shard may evict the cached reply.
+                    answer = cachedAnswer(bus, stripe.dedup.reply(), buffer, offset);
+                }
+            }
+        }
+        finally
+        {
+            unlockStripe(index);
+        }
+        if (verdict != SessionBindings.Verdict.OWNER)
+        {
+            refuse(bus, counts, connectionId, verdict, buffer, offset, nowNs);
+            return;
+        }
+        switch (status)
+        {
+            case FRESH:
+                Counts.increment(counts.committedOps);
+                send(bus, connectionId, answer);
+                break;
+            case DONE:
+                Counts.increment(counts.dedupHits);
+                bus.sendToClient(connectionId, answer);
+                break;
+            case IN_FLIGHT:
+                Counts.increment(counts.retriesInFlight); // the first execution's reply answers it
+                break;
+            default:
+                Counts.increment(counts.droppedRequests);
+                logDedupFull(connectionId);
+                break;
+        }
+    }
+
+    /**
+     * The stripe of client id (hi, lo): the top bits of a 64-bit mix of both halves. The tables in
+     * a stripe index by the low bits of another mix of the id, so the ids of one stripe still
+     * spread over their tables.
+     */
+    private int stripeOf(final long clientHi, final long clientLo)
+    {
+        // One stripe: 0 (a shift by 64 would shift by 0 in Java, and the mix is not needed).
+        return stripeShift == Long.SIZE ? 0 : (int)(mix(clientHi ^ mix(clientLo)) >>> stripeShift);
+    }
+
+    /** The finalizer of MurmurHash3 (fmix64): every input bit affects every output bit. */
+    private static long mix(final long value)
+    {
+        long h = value;
+        h ^= h >>> 33;
+        h *= 0xFF51AFD7ED558CCDL;
+        h ^= h >>> 33;
+        h *= 0xC4CEB9FE1A85EC53L;
+        h ^= h >>> 33;
+        return h;
+    }
+
+    /**
+     * Takes the stripe's lock (no-op with one shard). The common case is one uncontended CAS. A
+     * lock held by another shard is held for one request's bind, claim and reply copy (well under
+     * a microsecond), so the shard spins rather than parks; after {@link #LOCK_SPINS} failed tries
+     * it yields between tries, in case the holder lost its core.
+     */
+    private void lockStripe(final int stripe)
+    {
+        final AtomicIntegerArray locks = stripeLocks;
+        if (locks != null && !locks.compareAndSet((stripe + 1) * LOCK_STRIDE, 0, 1))
+        {
+            lockContended(locks, (stripe + 1) * LOCK_STRIDE);
+        }
+    }
+
+    private static void lockContended(final AtomicIntegerArray locks, final int index)
+    {
+        int spins = 0;
+        while (locks.get(index) != 0 || !locks.compareAndSet(index, 0, 1))
+        {
+            if (++spins < LOCK_SPINS)
+            {
+                Thread.onSpinWait();
+            }
+            else
+            {
+                Thread.yield();
+            }
+        }
+    }
+
+    private void unlockStripe(final int stripe)
+    {
+        final AtomicIntegerArray locks = stripeLocks;
+        if (locks != null)
+        {
+            locks.setRelease((stripe + 1) * LOCK_STRIDE, 0);
+        }
+    }
+
+    /**
+     * Releases the connection's sessions: on a node without replicas at once, in every stripe
+     * (see {@link #releaseStandalone}); in a cluster the sequencer does, after it has taken every
+     * request the connection handed it before closing (otherwise a late request would bind a
+     * session to a closed connection for good).
      */
     @Override
     public void onClientClosed(final MessageBus bus, final ClientConnMeta client)
@@ -402,11 +552,35 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         }
         if (sequencer == null)
         {
-            shardEchoes[shard].bindings.release(connectionId, System.nanoTime());
+            releaseStandalone(connectionId);
         }
         else
         {
             sequencer.clientClosed(shard, connectionId, sessions.submitted);
+        }
+    }
+
+    /**
+     * Releases a closed connection's sessions in every stripe, each under its lock. A connection
+     * is not tracked to the stripes it used: that would cost a map update on the frame path of
+     * every request, where releasing everywhere costs each close one uncontended lock and one
+     * failed map lookup per stripe ({@link #STRIPES_PER_SHARD} per shard, at most
+     * {@link #MAX_STRIPES}), small beside closing a socket. A connection's requests and its close
+     * come on its own shard, in order, so no request binds a session to it after this.
+     */
+    private void releaseStandalone(final long connectionId)
+    {
+        for (int i = 0; i < stripes.length; i++)
+        {
+            lockStripe(i);
+            try
+            {
+                stripes[i].bindings.release(connectionId, System.nanoTime());
+            }
+            finally
+            {
+                unlockStripe(i);
+            }
         }
     }
 
@@ -458,6 +632,12 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     {
         reply.retain();
         dedup.complete(clientHi, clientLo, request, reply, nowNs);
+        send(bus, connectionId, reply);
+    }
+
+    /** Send a new reply (its reference goes with it); a reply that cannot go is answered from dedup on retry. */
+    private static void send(final MessageBus bus, final long connectionId, final FrameBuffer reply)
+    {
         final SendResult result = bus.sendToClient(connectionId, reply);
         if (result != SendResult.OK && LOG.isLoggable(Level.DEBUG))
         {
@@ -469,10 +649,15 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     private void answerFromCache(final MessageBus bus, final long connectionId, final FrameBuffer cached,
         final DirectBuffer retry, final int retryOffset)
     {
-        // The cached body, with the retry's header fields (its timestamp, as WIRE.md asks of a reply).
-        final FrameBuffer reply = Frames.reply(bus.pool(), retry, retryOffset, cached.buffer(), FrameHeader.HEADER_SIZE,
+        bus.sendToClient(connectionId, cachedAnswer(bus, cached, retry, retryOffset));
+    }
+
+    /** The cached body, with the retry's header fields (its timestamp, as WIRE.md asks of a reply). */
+    private FrameBuffer cachedAnswer(final MessageBus bus, final FrameBuffer cached, final DirectBuffer retry,
+        final int retryOffset)
+    {
+        return Frames.reply(bus.pool(), retry, retryOffset, cached.buffer(), FrameHeader.HEADER_SIZE,
             cached.frameLength() - FrameHeader.HEADER_SIZE, replicaField);
-        bus.sendToClient(connectionId, reply);
     }
 
     /**
@@ -1176,10 +1361,10 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         {
             return new SessionBindings[] {sequencer.bindings};
         }
-        final SessionBindings[] tables = new SessionBindings[shardEchoes.length];
+        final SessionBindings[] tables = new SessionBindings[stripes.length];
         for (int i = 0; i < tables.length; i++)
         {
-            tables[i] = shardEchoes[i].bindings;
+            tables[i] = stripes[i].bindings;
         }
         return tables;
     }
@@ -1246,10 +1431,10 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         {
             return new RequestDedup[] {sequencer.dedup};
         }
-        final RequestDedup<FrameBuffer>[] tables = new RequestDedup[shardEchoes.length];
+        final RequestDedup<FrameBuffer>[] tables = new RequestDedup[stripes.length];
         for (int i = 0; i < tables.length; i++)
         {
-            tables[i] = shardEchoes[i].dedup;
+            tables[i] = stripes[i].dedup;
         }
         return tables;
     }
@@ -1271,10 +1456,10 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         }
         else
         {
-            for (final ShardEcho echo : shardEchoes)
+            for (final Stripe stripe : stripes)
             {
-                echo.bindings.close();
-                echo.dedup.close();
+                stripe.bindings.close();
+                stripe.dedup.close();
             }
         }
     }
