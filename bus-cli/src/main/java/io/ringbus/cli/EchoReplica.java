@@ -5,6 +5,7 @@ import io.ringbus.core.MessageBus;
 import io.ringbus.core.SendResult;
 import io.ringbus.core.client.ClientConnMeta;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.dedup.Mix;
 import io.ringbus.core.dedup.ReplyStatus;
 import io.ringbus.core.dedup.RequestDedup;
 import io.ringbus.core.dedup.SessionBindings;
@@ -475,19 +476,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     private int stripeOf(final long clientHi, final long clientLo)
     {
         // One stripe: 0 (a shift by 64 would shift by 0 in Java, and the mix is not needed).
-        return stripeShift == Long.SIZE ? 0 : (int)(mix(clientHi ^ mix(clientLo)) >>> stripeShift);
-    }
-
-    /** The finalizer of MurmurHash3 (fmix64): every input bit affects every output bit. */
-    private static long mix(final long value)
-    {
-        long h = value;
-        h ^= h >>> 33;
-        h *= 0xFF51AFD7ED558CCDL;
-        h ^= h >>> 33;
-        h *= 0xC4CEB9FE1A85EC53L;
-        h ^= h >>> 33;
-        return h;
+        return stripeShift == Long.SIZE ? 0 : (int)(Mix.fmix64(clientHi ^ Mix.fmix64(clientLo)) >>> stripeShift);
     }
 
     /**

@@ -1189,19 +1189,7 @@ public final class RequestDedup<R> implements AutoCloseable
 
     private static int hash(final long hi, final long lo)
     {
-        return (int)mix(lo ^ mix(hi + 0x9E3779B97F4A7C15L));
-    }
-
-    /** The finalizer of MurmurHash3 (fmix64): every input bit affects every output bit. */
-    private static long mix(final long value)
-    {
-        long h = value;
-        h ^= h >>> 33;
-        h *= 0xFF51AFD7ED558CCDL;
-        h ^= h >>> 33;
-        h *= 0xC4CEB9FE1A85EC53L;
-        h ^= h >>> 33;
-        return h;
+        return Mix.clientIdHash(hi, lo);
     }
 
     private Client find(final long hi, final long lo)
