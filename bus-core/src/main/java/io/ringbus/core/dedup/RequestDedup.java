@@ -805,7 +805,7 @@ public final class RequestDedup<R> implements AutoCloseable
         if (client == null)
         {
             client = newRecord();
-            client.reset(clientHi, clientLo, hash(clientHi, clientLo));
+            client.reset(clientHi, clientLo, Mix.clientIdHash(clientHi, clientLo));
             insert(client);
             idle.addFirst(client); // markInFlight takes it off the idle list
         }
@@ -1185,12 +1185,7 @@ public final class RequestDedup<R> implements AutoCloseable
         return first;
     }
 
-    // ---- client table: open addressing on (hi, lo), linear probing, backward-shift deletion ----
-
-    private static int hash(final long hi, final long lo)
-    {
-        return Mix.clientIdHash(hi, lo);
-    }
+    // ---- client table: a ClientIdTable ----
 
     private Client find(final long hi, final long lo)
     {
@@ -1199,92 +1194,29 @@ public final class RequestDedup<R> implements AutoCloseable
         {
             return last;
         }
-        final Client[] t = table;
-        final int mask = t.length - 1;
-        int i = hash(hi, lo) & mask;
-        Client client;
-        while ((client = t[i]) != null)
+        final Client client = ClientIdTable.find(table, hi, lo);
+        if (client != null)
         {
-            if (client.hi == hi && client.lo == lo)
-            {
-                lastFound = client;
-                return client;
-            }
-            i = (i + 1) & mask;
+            lastFound = client;
         }
-        return null;
+        return client;
     }
 
     private void insert(final Client client)
     {
-        if ((clientCount + 1) * 2 > table.length)
-        {
-            rehash(table.length * 2);
-        }
-        put(table, client);
+        table = ClientIdTable.insert(table, clientCount, client);
         CLIENT_COUNT.setOpaque(this, clientCount + 1);
-    }
-
-    private static void put(final Client[] t, final Client client)
-    {
-        final int mask = t.length - 1;
-        int i = client.hash & mask;
-        while (t[i] != null)
-        {
-            i = (i + 1) & mask;
-        }
-        t[i] = client;
-    }
-
-    private void rehash(final int newLength)
-    {
-        final Client[] old = table;
-        final Client[] t = new Client[newLength];
-        for (final Client client : old)
-        {
-            if (client != null)
-            {
-                put(t, client);
-            }
-        }
-        table = t;
     }
 
     private void remove(final Client client)
     {
-        final Client[] t = table;
-        final int mask = t.length - 1;
-        int hole = client.hash & mask;
-        while (t[hole] != client)
-        {
-            hole = (hole + 1) & mask;
-        }
-        t[hole] = null;
+        ClientIdTable.remove(table, client);
         CLIENT_COUNT.setOpaque(this, clientCount - 1);
-        // Backward shift: move later members of the probe run into the hole when their home slot
-        // does not lie cyclically in (hole, i], so every remaining key stays reachable.
-        int i = (hole + 1) & mask;
-        Client next;
-        while ((next = t[i]) != null)
-        {
-            final int home = next.hash & mask;
-            final boolean homeInRange = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
-            if (!homeInRange)
-            {
-                t[hole] = next;
-                t[i] = null;
-                hole = i;
-            }
-            i = (i + 1) & mask;
-        }
     }
 
     /** One client: its key, its entry counts and the heads of its entry lists (in the entry arrays). */
-    private static final class Client
+    private static final class Client extends ClientIdTable.Key
     {
-        long hi;
-        long lo;
-        int hash;
         int used;
         int inFlight;
         /** The highest request (u64) it claimed while held: an upper bound of the requests it holds. */

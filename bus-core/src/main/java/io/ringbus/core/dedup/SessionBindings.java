@@ -290,7 +290,7 @@ public final class SessionBindings implements AutoCloseable
             end(releasedHead);
         }
         session = newSession();
-        session.reset(clientHi, clientLo, hash(clientHi, clientLo));
+        session.reset(clientHi, clientLo, Mix.clientIdHash(clientHi, clientLo));
         session.identityHi = identityHi;
         session.identityLo = identityLo;
         insert(session);
@@ -582,93 +582,26 @@ public final class SessionBindings implements AutoCloseable
 
     // ---- session table: open addressing on (hi, lo), linear probing, backward-shift deletion ----
 
-    private static int hash(final long hi, final long lo)
-    {
-        return Mix.clientIdHash(hi, lo);
-    }
-
     private Session find(final long hi, final long lo)
     {
-        final Session[] t = table;
-        final int mask = t.length - 1;
-        int i = hash(hi, lo) & mask;
-        Session session;
-        while ((session = t[i]) != null)
-        {
-            if (session.hi == hi && session.lo == lo)
-            {
-                return session;
-            }
-            i = (i + 1) & mask;
-        }
-        return null;
+        return ClientIdTable.find(table, hi, lo);
     }
 
     private void insert(final Session session)
     {
-        if ((sessionCount + 1) * 2 > table.length)
-        {
-            final Session[] old = table;
-            final Session[] t = new Session[old.length * 2];
-            for (final Session held : old)
-            {
-                if (held != null)
-                {
-                    put(t, held);
-                }
-            }
-            table = t;
-        }
-        put(table, session);
+        table = ClientIdTable.insert(table, sessionCount, session);
         SESSION_COUNT.setOpaque(this, sessionCount + 1);
-    }
-
-    private static void put(final Session[] t, final Session session)
-    {
-        final int mask = t.length - 1;
-        int i = session.hash & mask;
-        while (t[i] != null)
-        {
-            i = (i + 1) & mask;
-        }
-        t[i] = session;
     }
 
     private void remove(final Session session)
     {
-        final Session[] t = table;
-        final int mask = t.length - 1;
-        int hole = session.hash & mask;
-        while (t[hole] != session)
-        {
-            hole = (hole + 1) & mask;
-        }
-        t[hole] = null;
+        ClientIdTable.remove(table, session);
         SESSION_COUNT.setOpaque(this, sessionCount - 1);
-        // Backward shift: move later members of the probe run into the hole when their home slot
-        // does not lie cyclically in (hole, i], so every remaining key stays reachable.
-        int i = (hole + 1) & mask;
-        Session next;
-        while ((next = t[i]) != null)
-        {
-            final int home = next.hash & mask;
-            final boolean homeInRange = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
-            if (!homeInRange)
-            {
-                t[hole] = next;
-                t[i] = null;
-                hole = i;
-            }
-            i = (i + 1) & mask;
-        }
     }
 
     /** One session: its client id, its identity, and its owner or its release time. */
-    private static final class Session
+    private static final class Session extends ClientIdTable.Key
     {
-        long hi;
-        long lo;
-        int hash;
         long identityHi;
         long identityLo;
         /** The owning connection while bound; 0 once released. */
