@@ -37,6 +37,7 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 
 /**
  * The state machine of {@code ringbus serve}: a replicated echo (DESIGN.md, "The ringbus CLI").
@@ -1281,65 +1282,55 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     /** Requests refused with {@link ReplyStatus#SESSION_BOUND}: their client id was bound elsewhere. */
     public long sessionRefusals()
     {
-        long total = 0;
-        for (final SessionBindings bindings : bindingTables())
-        {
-            total += bindings.refusals();
-        }
-        return total;
+        return sumBindings(SessionBindings::refusals);
     }
 
     /** Requests refused with {@link ReplyStatus#SESSION_LIMIT}: no room for another session. */
     public long sessionLimitRefusals()
     {
-        long total = 0;
-        for (final SessionBindings bindings : bindingTables())
-        {
-            total += bindings.limitRefusals();
-        }
-        return total;
+        return sumBindings(SessionBindings::limitRefusals);
     }
 
     /** Released sessions ended before their TTL to make room for new ones (their caches dropped with them). */
     public long sessionEvictions()
     {
-        long total = 0;
-        for (final SessionBindings bindings : bindingTables())
-        {
-            total += bindings.evictions();
-        }
-        return total;
+        return sumBindings(SessionBindings::evictions);
     }
 
     /** Released sessions taken by a new connection (a client that reconnected). */
     public long sessionReclaims()
     {
-        long total = 0;
-        for (final SessionBindings bindings : bindingTables())
-        {
-            total += bindings.reclaims();
-        }
-        return total;
+        return sumBindings(SessionBindings::reclaims);
     }
 
     /** Sessions held now, bound and released. */
     public long sessions()
     {
-        long total = 0;
-        for (final SessionBindings bindings : bindingTables())
-        {
-            total += bindings.sessionCount();
-        }
-        return total;
+        return sumBindings(SessionBindings::sessionCount);
     }
 
     /** Released sessions held now: their connection closed, reclaimable until the dedup TTL. */
     public long releasedSessions()
     {
+        return sumBindings(SessionBindings::releasedCount);
+    }
+
+    private long sumBindings(final ToLongFunction<SessionBindings> value)
+    {
         long total = 0;
         for (final SessionBindings bindings : bindingTables())
         {
-            total += bindings.releasedCount();
+            total += value.applyAsLong(bindings);
+        }
+        return total;
+    }
+
+    private long sumDedups(final ToLongFunction<RequestDedup<FrameBuffer>> value)
+    {
+        long total = 0;
+        for (final RequestDedup<FrameBuffer> dedup : dedups())
+        {
+            total += value.applyAsLong(dedup);
         }
         return total;
     }
@@ -1361,56 +1352,31 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     /** Cached replies the dedup tables dropped before their TTL to stay within their limits. */
     public long dedupEvictions()
     {
-        long total = 0;
-        for (final RequestDedup<FrameBuffer> dedup : dedups())
-        {
-            total += dedup.evictions();
-        }
-        return total;
+        return sumDedups(RequestDedup::evictions);
     }
 
     /** Entries (requests in flight and cached replies) held by the dedup tables now. */
     public long dedupEntries()
     {
-        long total = 0;
-        for (final RequestDedup<FrameBuffer> dedup : dedups())
-        {
-            total += dedup.entryCount();
-        }
-        return total;
+        return sumDedups(RequestDedup::entryCount);
     }
 
     /** Bytes of pooled reply buffers held by the dedup tables now. */
     public long dedupReplyBytes()
     {
-        long total = 0;
-        for (final RequestDedup<FrameBuffer> dedup : dedups())
-        {
-            total += dedup.replyBytes();
-        }
-        return total;
+        return sumDedups(RequestDedup::replyBytes);
     }
 
     /** The sum of every dedup table's {@link RequestDedup#maxReplyBytes()}. */
     public long dedupMaxReplyBytes()
     {
-        long total = 0;
-        for (final RequestDedup<FrameBuffer> dedup : dedups())
-        {
-            total += dedup.maxReplyBytes();
-        }
-        return total;
+        return sumDedups(RequestDedup::maxReplyBytes);
     }
 
     /** The sum of every dedup table's {@link RequestDedup#maxEntries()}. */
     public long dedupMaxEntries()
     {
-        long total = 0;
-        for (final RequestDedup<FrameBuffer> dedup : dedups())
-        {
-            total += dedup.maxEntries();
-        }
-        return total;
+        return sumDedups(RequestDedup::maxEntries);
     }
 
     @SuppressWarnings("unchecked")
