@@ -18,7 +18,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * A running bus: N shard threads, the listeners (accepting on shard 0), the client plane and, when
@@ -300,9 +299,7 @@ public final class MessageBus implements AutoCloseable
 
     private void stopOnNewThread()
     {
-        final Thread stopper = new Thread(this::close, "ringbus-stop");
-        stopper.setDaemon(true);
-        stopper.start();
+        shards.runtime().stopLater(this::close, "ringbus-stop");
     }
 
     private void awaitStopped()
@@ -349,11 +346,8 @@ public final class MessageBus implements AutoCloseable
             // A failed shard closed its own connections before it ended; execute() refuses a stopped shard.
             all[i].execute(() -> table.closeAll(index, false, reason, detail));
         }
-        final long deadline = System.nanoTime() + closeGraceNs + TimeUnit.MILLISECONDS.toNanos(100);
-        while (table.openConnections() > 0 && System.nanoTime() < deadline)
-        {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
+        shards.runtime().awaitUntil(() -> table.openConnections() == 0,
+            closeGraceNs + TimeUnit.MILLISECONDS.toNanos(100));
         for (int i = 0; i < all.length; i++)
         {
             final int index = i;

@@ -6,6 +6,7 @@ import io.ringbus.core.backend.NioBackend;
 import io.ringbus.core.config.Backend;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.shard.ShardRuntime;
 import io.ringbus.core.transport.ConnectionLimits;
 import org.agrona.concurrent.AgentRunner;
 
@@ -46,17 +47,28 @@ final class ShardGroup
 
     private final Shard[] shards;
     private final AgentRunner[] runners;
+    private final ShardRuntime runtime;
 
     ShardGroup(final BusConfig config, final Shard.FailureHandler onFailure)
     {
         final int n = config.shards();
+        this.runtime = config.runtime();
         this.shards = new Shard[n];
         this.runners = new AgentRunner[n];
-        final IntFunction<IoBackend> backends = backendFactory(config.backend());
+        IntFunction<IoBackend> backends = null;
         for (int i = 0; i < n; i++)
         {
-            shards[i] = new Shard(i, backends.apply(i), config.idleMode(), config.mailboxCapacity(),
-                config.mailboxDrainLimit(), onFailure);
+            IoBackend backend = runtime.backend(i);
+            if (backend == null)
+            {
+                if (backends == null)
+                {
+                    backends = backendFactory(config.backend());
+                }
+                backend = backends.apply(i);
+            }
+            shards[i] = new Shard(i, backend, config.idleMode(), config.mailboxCapacity(),
+                config.mailboxDrainLimit(), onFailure, runtime.clock());
         }
     }
 
@@ -100,9 +112,20 @@ final class ShardGroup
         return shards[0];
     }
 
-    /** Start every shard on its own thread. */
+    /** The runtime the shards run on. */
+    ShardRuntime runtime()
+    {
+        return runtime;
+    }
+
+    /** Start every shard on its own thread, or hand them to a runtime that steps them itself. */
     void start(final RunnerErrorHandler onRunnerError)
     {
+        if (!runtime.threaded())
+        {
+            runtime.adopt(shards.clone());
+            return;
+        }
         for (int i = 0; i < shards.length; i++)
         {
             final Shard shard = shards[i];
@@ -126,9 +149,17 @@ final class ShardGroup
         return false;
     }
 
-    /** Wake every started shard and join its thread. */
+    /** Wake every started shard and join its thread (or, stepped, close each shard here). */
     void stopAndJoin()
     {
+        if (!runtime.threaded())
+        {
+            for (final Shard shard : shards)
+            {
+                shard.closeAsShard();
+            }
+            return;
+        }
         for (int i = 0; i < runners.length; i++)
         {
             if (runners[i] != null)
@@ -136,6 +167,31 @@ final class ShardGroup
                 shards[i].wake();
                 runners[i].close();
             }
+        }
+    }
+
+    /** {@link #onShard0} for a runtime without threads: nothing else runs shard 0 now, so run it here as shard 0. */
+    private <T> T onShard0Stepped(final ShardTask<T> task)
+    {
+        if (shards[0].isStopped())
+        {
+            throw new IllegalStateException("the bus is stopped");
+        }
+        try
+        {
+            return shards[0].callAsShard(task::run);
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex.getMessage(), ex);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw ex;
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
         }
     }
 
@@ -161,6 +217,10 @@ final class ShardGroup
      */
     <T> T onShard0(final ShardTask<T> task)
     {
+        if (!runtime.threaded())
+        {
+            return onShard0Stepped(task);
+        }
         final CompletableFuture<T> result = new CompletableFuture<>();
         if (!shards[0].execute(() ->
         {

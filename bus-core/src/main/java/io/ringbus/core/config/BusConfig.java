@@ -2,6 +2,7 @@ package io.ringbus.core.config;
 
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.shard.ShardRuntime;
 import io.ringbus.core.transport.TransportProvider;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -125,6 +126,7 @@ public final class BusConfig
     private final int maxConnectionsPerAddress;
     private final WebSocketConfig webSocket;
     private final Map<String, Object> transportSettings;
+    private final ShardRuntime runtime;
 
     private BusConfig(Builder builder, WebSocketConfig webSocket, long directMemoryBudget)
     {
@@ -158,6 +160,7 @@ public final class BusConfig
         this.maxConnectionsPerAddress = builder.maxConnectionsPerAddress;
         this.webSocket = webSocket;
         this.transportSettings = Collections.unmodifiableMap(new TreeMap<>(builder.transportSettings));
+        this.runtime = builder.runtime;
     }
 
     /**
@@ -208,6 +211,7 @@ public final class BusConfig
         builder.maxConnectionsPerAddress = maxConnectionsPerAddress;
         builder.webSocket = webSocket;
         builder.transportSettings.putAll(transportSettings);
+        builder.runtime = runtime;
         return builder;
     }
 
@@ -546,6 +550,17 @@ public final class BusConfig
     }
 
     /**
+     * Returns the runtime the shards run on: {@link ShardRuntime#THREADS} (one thread per shard,
+     * the system clock) unless a simulator gave its own.
+     *
+     * @return the shard runtime
+     */
+    public ShardRuntime runtime()
+    {
+        return runtime;
+    }
+
+    /**
      * Compares every field.
      *
      * @param other the object to compare with
@@ -592,7 +607,8 @@ public final class BusConfig
                 && maxConnections == that.maxConnections
                 && maxConnectionsPerAddress == that.maxConnectionsPerAddress
                 && webSocket.equals(that.webSocket)
-                && transportSettings.equals(that.transportSettings);
+                && transportSettings.equals(that.transportSettings)
+                && runtime == that.runtime;
     }
 
     /**
@@ -695,6 +711,7 @@ public final class BusConfig
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private WebSocketConfig webSocket = WebSocketConfig.defaults();
         private final Map<String, Object> transportSettings = new TreeMap<>();
+        private ShardRuntime runtime = ShardRuntime.THREADS;
 
         private Builder()
         {
@@ -1097,6 +1114,21 @@ public final class BusConfig
             transportSettings.put(
                     Objects.requireNonNull(scheme, "scheme").toLowerCase(Locale.ROOT),
                     Objects.requireNonNull(settings, "settings"));
+            return this;
+        }
+
+        /**
+         * Sets the runtime the shards run on. Default: {@link ShardRuntime#THREADS}, one thread per
+         * shard on the system clock, which is what servers want; a simulator passes its own (a
+         * virtual clock, a seeded random source, a simulated backend, shards stepped on one thread).
+         *
+         * @param runtime the shard runtime
+         * @return this builder
+         * @throws NullPointerException if {@code runtime} is null
+         */
+        public Builder runtime(ShardRuntime runtime)
+        {
+            this.runtime = Objects.requireNonNull(runtime, "runtime");
             return this;
         }
 

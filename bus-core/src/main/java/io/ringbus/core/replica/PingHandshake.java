@@ -92,7 +92,7 @@ final class PingHandshake
                 auth[i] = new ReplicaAuth(key);
             }
             java.util.Arrays.fill(key, (byte)0);
-            random = new SecureRandom();
+            random = config.runtime().secureRandom();
         }
         else
         {
@@ -298,7 +298,7 @@ final class PingHandshake
             return;
         }
         refused.incrementAndGet();
-        final long held = limiter.admit(side + " " + reason.name(), System.nanoTime());
+        final long held = limiter.admit(side + " " + reason.name(), connection.shard().nowNs());
         if (held >= 0)
         {
             LOG.log(Level.WARNING, "replica handshake refused (" + side + ") with " + connection.remoteAddress() +

@@ -131,6 +131,6 @@ final class ReplicaDialer implements ConnectionHandler
         final long maxNs = config.reconnectBackoffMax().toNanos();
         final long delayNs = Math.min(maxNs, minNs << Math.min(failures, 20));
         failures++;
-        shard.schedule(System.nanoTime() + delayNs, dial);
+        shard.schedule(shard.nowNs() + delayNs, dial);
     }
 }

@@ -110,8 +110,11 @@ public final class Shard implements Agent
         this(index, backend, idleMode, mailboxCapacity, drainLimit, failureHandler, SystemNanoClock.INSTANCE);
     }
 
-    /** As above, on {@code clock} (tests drive a shard by hand on a clock they move). */
-    Shard(final int index, final IoBackend backend, final IdleMode idleMode, final int mailboxCapacity,
+    /**
+     * As above, on {@code clock}: its deadlines and {@link #nowNs()} are on that clock (a simulator's
+     * virtual clock; tests drive a shard by hand on a clock they move).
+     */
+    public Shard(final int index, final IoBackend backend, final IdleMode idleMode, final int mailboxCapacity,
         final int drainLimit, final FailureHandler failureHandler, final NanoClock clock)
     {
         this.index = index;
@@ -272,7 +275,7 @@ public final class Shard implements Agent
         }
     }
 
-    /** Schedule {@code task} to run at {@code deadlineNs} (System.nanoTime clock). Shard thread. */
+    /** Schedule {@code task} to run at {@code deadlineNs} (on the shard's clock, {@link #nowNs()}'s). Shard thread. */
     public long schedule(final long deadlineNs, final Runnable task)
     {
         return timers.schedule(deadlineNs, task);
@@ -294,6 +297,60 @@ public final class Shard implements Agent
     public void onStart()
     {
         thread = Thread.currentThread();
+    }
+
+    /**
+     * One duty cycle on the calling thread, which is this shard's thread for the call's duration:
+     * how a runtime without threads ({@link ShardRuntime#threaded()} false) runs its shards. Never
+     * blocks. A throwable that escapes ends the shard as on a thread (the {@link FailureHandler}
+     * hears it) and is rethrown as Agrona's {@code AgentTerminationException}.
+     *
+     * @return the work done (completions, tasks, flushes, timers), 0 if there was none.
+     */
+    public int step()
+    {
+        final Thread previous = thread;
+        thread = Thread.currentThread();
+        try
+        {
+            return doWork();
+        }
+        finally
+        {
+            thread = previous;
+        }
+    }
+
+    /**
+     * Run {@code task} now on the calling thread as this shard's thread (a runtime without threads
+     * runs shard 0's set-up tasks this way: nothing else runs the shard meanwhile). Not for a shard
+     * that has its own thread.
+     */
+    public <T> T callAsShard(final java.util.concurrent.Callable<T> task) throws Exception
+    {
+        final Thread previous = thread;
+        thread = Thread.currentThread();
+        try
+        {
+            return task.call();
+        }
+        finally
+        {
+            thread = previous;
+        }
+    }
+
+    /** The end of a shard run without a thread: {@link #onClose()} as this shard. */
+    public void closeAsShard()
+    {
+        thread = Thread.currentThread();
+        onClose();
+    }
+
+    /** The deadline of the earliest timer on the shard clock, or {@link Long#MAX_VALUE} if none. Shard thread. */
+    public long nextTimerDeadlineNs()
+    {
+        return timers.size() > 0 ? timers.earliestDeadlineNs() : Long.MAX_VALUE;
     }
 
     @Override

@@ -82,10 +82,10 @@ public final class ConnectionTable
         long lastRefusalReportNs;
         boolean refusalReportScheduled;
 
-        Slots(final int index)
+        Slots(final int index, final long nowNs)
         {
             this.index = index;
-            this.lastRefusalReportNs = System.nanoTime() - REFUSAL_LOG_INTERVAL_NS;
+            this.lastRefusalReportNs = nowNs - REFUSAL_LOG_INTERVAL_NS;
             for (int i = 0; i < MAX_CONNECTIONS_PER_SHARD; i++)
             {
                 free[i] = MAX_CONNECTIONS_PER_SHARD - 1 - i;
@@ -135,7 +135,7 @@ public final class ConnectionTable
         this.slots = new Slots[shards.length];
         for (int i = 0; i < shards.length; i++)
         {
-            slots[i] = new Slots(i);
+            slots[i] = new Slots(i, shards[i].nowNs());
         }
     }
 
@@ -304,7 +304,7 @@ public final class ConnectionTable
             return address;
         }
         socket.close();
-        final long held = logLimiter.admit(refusal, System.nanoTime());
+        final long held = logLimiter.admit(refusal, shards[0].nowNs());
         if (held >= 0)
         {
             log.log(Level.WARNING, "refused connection from " + remote + ": " + refusal + " " +
@@ -348,7 +348,7 @@ public final class ConnectionTable
         }
         catch (final IOException ex)
         {
-            final long held = logLimiter.admit("register_failed", System.nanoTime());
+            final long held = logLimiter.admit("register_failed", shards[owner].nowNs());
             if (held >= 0)
             {
                 log.log(Level.WARNING, "registering " + socket.remoteAddress() + " failed" + LogLimiter.suffix(held), ex);
@@ -388,7 +388,7 @@ public final class ConnectionTable
         refusedConnections.incrementAndGet();
         final Slots state = slots[shardIndex];
         state.lastRefusal = peer + ": " + why;
-        final long nowNs = System.nanoTime();
+        final long nowNs = shards[shardIndex].nowNs(); // the shard clock: the report below is a timer on it
         if (!state.refusalReportScheduled && nowNs - state.lastRefusalReportNs >= REFUSAL_LOG_INTERVAL_NS)
         {
             log.log(Level.WARNING, "shard " + shardIndex + ": refused connection " + state.lastRefusal);
