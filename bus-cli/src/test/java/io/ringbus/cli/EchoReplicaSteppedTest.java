@@ -231,6 +231,32 @@ class EchoReplicaSteppedTest
     }
 
     /**
+     * Close in stepped mode joins no thread and releases what the sequencer held: a pending
+     * prepare, a request still queued (never stepped), a cached reply. Stepping after close does
+     * nothing, and there is no deadline any more.
+     */
+    @Test
+    void closeInSteppedModeReleasesWhatTheSequencerHeld() throws Exception
+    {
+        final BusConfig config = replicaConfig(2, DemoCommand.freeReplicaAddresses(3)); // dials nobody
+        final EchoReplica echo = echo(config, stepped());
+        final MessageBus bus = bus(config, echo);
+        echo.start(bus);
+        request(echo, bus, connection(0), 4, 4, 1);
+        assertEquals(1, echo.stepSequencer());
+        request(echo, bus, connection(0), 4, 4, 2);
+        assertEquals(1, echo.pendingOps(), "one pending, one queued");
+
+        bus.close();
+        echo.close();
+        assertEquals(0, echo.pendingOps());
+        assertEquals(0, echo.stepSequencer(), "closed");
+        assertEquals(Long.MAX_VALUE, echo.nextSequencerDeadlineNs());
+        assertTrue(bus.pool().isLeakDetectionEnabled(), "the surefire argLine turns leak detection on");
+        bus.pool().assertNoLeaks();
+    }
+
+    /**
      * Retransmission on the injected clock: a backup (replica 1) that receives prepares but never
      * acknowledges them gets the op once when it is prepared, again at the first tick
      * {@link EchoReplica#RETRANSMIT_INTERVAL} after that (not at the ticks before, nor one
