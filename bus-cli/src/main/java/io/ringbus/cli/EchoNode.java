@@ -35,7 +35,16 @@ public final class EchoNode implements AutoCloseable
     /** Start a node whose ops wait at most {@code pendingTimeout} for a majority. */
     public static EchoNode start(final BusConfig config, final Duration pendingTimeout)
     {
-        final EchoReplica echo = new EchoReplica(config, pendingTimeout);
+        return start(config, EchoReplica.Options.defaults().withPendingTimeout(pendingTimeout));
+    }
+
+    /**
+     * Start a node whose echo is built as {@code options} say (with
+     * {@link EchoReplica.Options#withSteppedSequencer}, the caller steps it: {@link EchoReplica#stepSequencer}).
+     */
+    public static EchoNode start(final BusConfig config, final EchoReplica.Options options)
+    {
+        final EchoReplica echo = new EchoReplica(config, options);
         final MessageBus bus;
         try
         {

@@ -37,7 +37,9 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.ToLongFunction;
+import java.util.random.RandomGenerator;
 
 /**
  * The state machine of {@code ringbus serve}: a replicated echo (DESIGN.md, "The ringbus CLI").
@@ -110,7 +112,17 @@ import java.util.function.ToLongFunction;
  *       {@link MessageBus#isReplicaConnected}, the pool). bus-core offers no public way to run a
  *       task or a timer on a shard, which is what would let this state live on a shard
  *       instead.</li>
+ *   <li>Stepped mode ({@link Options#withSteppedSequencer}, for the deterministic simulator of
+ *       bus-sim, issue 14): the same sequencer, but no thread is started. Its owner, one thread
+ *       (the simulator's, which also steps the shards), calls {@link #stepSequencer}, the very
+ *       turn the thread runs in a loop, whenever it likes, and at the latest when the clock
+ *       reaches {@link #nextSequencerDeadlineNs}; nothing parks or wakes. {@link #close} releases
+ *       the same buffers without a thread to join.</li>
  * </ul>
+ * Every time reading (bindings, dedup, tick, retransmit, pending timeout) comes from one injected
+ * clock and the incarnation from one injected random generator ({@link Options}: the wall clock
+ * and a {@link SecureRandom} by default), so that a simulator with a virtual clock and a seeded
+ * generator runs this class unchanged and reproducibly.
  * Counters are written by their one owner with ordered stores and summed by readers (any thread).
  */
 public final class EchoReplica implements BusHandler, AutoCloseable
@@ -164,8 +176,6 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         new UnsafeBuffer(SESSION_BOUND_REASON.getBytes(StandardCharsets.UTF_8));
     private static final UnsafeBuffer SESSION_LIMIT_BODY =
         new UnsafeBuffer(SESSION_LIMIT_REASON.getBytes(StandardCharsets.UTF_8));
-    /** Refusals are caused by remote peers at will: one log line per reason per interval. */
-    private static final LogLimiter REFUSAL_LOG = new LogLimiter();
 
     /** Counters of one owner (a shard or the sequencer): one writer, ordered stores, any reader. */
     static final class Counts
@@ -180,6 +190,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         final AtomicLong droppedRequests = new AtomicLong();
         final AtomicLong pendingOps = new AtomicLong();
         final AtomicLong refusedRequests = new AtomicLong();
+        final AtomicLong retransmittedPrepares = new AtomicLong();
 
         /** One writer: a plain read and an ordered store, no locked instruction. */
         static void increment(final AtomicLong counter)
@@ -254,21 +265,132 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     private final Counts[] shardCounts;
     private final ShardSessions[] shardSessions;
     private final Sequencer sequencer;
+    /** Every time reading of this machine: shards and sequencer (see {@link Options#withNanoClock}). */
+    private final LongSupplier nanoClock;
+    /** Refusals are caused by remote peers at will: one log line per reason per interval, on this node's clock. */
+    private final LogLimiter refusalLog = new LogLimiter();
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile MessageBus bus;
 
-    /** A machine for a node configured by {@code config}, with the default pending timeout. */
+    /**
+     * How an {@link EchoReplica} is built: its pending timeout, the clock and randomness it reads
+     * (the wall clock and a {@link SecureRandom} by default; a simulator injects virtual ones), and
+     * whether a node with replicas runs its sequencer on a thread of its own (the default) or is
+     * stepped by its owner ({@link EchoReplica#stepSequencer}). Immutable; any thread.
+     */
+    public static final class Options
+    {
+        private static final Options DEFAULTS = new Options(DEFAULT_PENDING_TIMEOUT, System::nanoTime, null, false);
+
+        private final Duration pendingTimeout;
+        private final LongSupplier nanoClock;
+        private final RandomGenerator random;
+        private final boolean steppedSequencer;
+
+        private Options(final Duration pendingTimeout, final LongSupplier nanoClock, final RandomGenerator random,
+            final boolean steppedSequencer)
+        {
+            this.pendingTimeout = pendingTimeout;
+            this.nanoClock = nanoClock;
+            this.random = random;
+            this.steppedSequencer = steppedSequencer;
+        }
+
+        /** The default pending timeout, {@code System::nanoTime}, a new {@link SecureRandom}, a sequencer thread. */
+        public static Options defaults()
+        {
+            return DEFAULTS;
+        }
+
+        /** Ops wait at most {@code pendingTimeout} for a majority. */
+        public Options withPendingTimeout(final Duration pendingTimeout)
+        {
+            if (pendingTimeout == null)
+            {
+                throw new NullPointerException("pendingTimeout");
+            }
+            return new Options(pendingTimeout, nanoClock, random, steppedSequencer);
+        }
+
+        /**
+         * The one clock the machine reads, in nanoseconds like {@link System#nanoTime} (only
+         * differences count; they must never go negative): session bindings, dedup, the
+         * sequencer's tick, retransmit and pending timeout. It is read by every shard of a node
+         * without replicas and by the sequencer, so it must be safe to call from those threads.
+         */
+        public Options withNanoClock(final LongSupplier nanoClock)
+        {
+            if (nanoClock == null)
+            {
+                throw new NullPointerException("nanoClock");
+            }
+            return new Options(pendingTimeout, nanoClock, random, steppedSequencer);
+        }
+
+        /**
+         * The randomness the machine draws from (once, at construction: the incarnation of a node
+         * with replicas, which must differ across restarts of one replica). Default: a new
+         * {@link SecureRandom} per machine; a simulator passes its seeded generator.
+         */
+        public Options withRandom(final RandomGenerator random)
+        {
+            if (random == null)
+            {
+                throw new NullPointerException("random");
+            }
+            return new Options(pendingTimeout, nanoClock, random, steppedSequencer);
+        }
+
+        /**
+         * A node with replicas starts no sequencer thread: its owner calls
+         * {@link EchoReplica#stepSequencer} (a deterministic simulator, on its one thread). No
+         * effect on a node without replicas, which has no sequencer.
+         */
+        public Options withSteppedSequencer()
+        {
+            return new Options(pendingTimeout, nanoClock, random, true);
+        }
+
+        /** The pending timeout. */
+        public Duration pendingTimeout()
+        {
+            return pendingTimeout;
+        }
+
+        /** The clock. */
+        public LongSupplier nanoClock()
+        {
+            return nanoClock;
+        }
+
+        /** Whether the sequencer is stepped by its owner instead of running on its own thread. */
+        public boolean steppedSequencer()
+        {
+            return steppedSequencer;
+        }
+    }
+
+    /** A machine for a node configured by {@code config}, with {@link Options#defaults()}. */
     public EchoReplica(final BusConfig config)
     {
-        this(config, DEFAULT_PENDING_TIMEOUT);
+        this(config, Options.defaults());
     }
 
     /**
      * A machine for a node configured by {@code config} (replica id, replica count, shards, dedup
-     * limits, max_message_size) whose ops wait at most {@code pendingTimeout} for a majority.
+     * limits, max_message_size) whose ops wait at most {@code pendingTimeout} for a majority; the
+     * wall clock, a {@link SecureRandom}, a sequencer thread.
      */
     public EchoReplica(final BusConfig config, final Duration pendingTimeout)
     {
+        this(config, Options.defaults().withPendingTimeout(pendingTimeout));
+    }
+
+    /** A machine for a node configured by {@code config}, built as {@code options} say. */
+    public EchoReplica(final BusConfig config, final Options options)
+    {
+        final Duration pendingTimeout = options.pendingTimeout;
+        this.nanoClock = options.nanoClock;
         this.self = config.replicaId();
         this.replicaCount = Math.max(1, config.replicas().size());
         this.majority = replicaCount / 2 + 1;
@@ -293,7 +415,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             this.stripes = new Stripe[stripeCount];
             for (int i = 0; i < stripeCount; i++)
             {
-                final RequestDedup<FrameBuffer> dedup = newDedup(config, stripeCount);
+                final RequestDedup<FrameBuffer> dedup = newDedup(config, stripeCount, nanoClock);
                 stripes[i] = new Stripe(dedup, newBindings(config, stripeCount, dedup));
             }
             this.stripeShift = Long.SIZE - Integer.numberOfTrailingZeros(stripeCount);
@@ -304,8 +426,10 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             this.stripes = null;
             this.stripeShift = Long.SIZE;
             this.stripeLocks = null;
-            final RequestDedup<FrameBuffer> dedup = newDedup(config, 1);
-            this.sequencer = new Sequencer(dedup, newBindings(config, 1, dedup), shards);
+            final RequestDedup<FrameBuffer> dedup = newDedup(config, 1, nanoClock);
+            final RandomGenerator random = options.random != null ? options.random : new SecureRandom();
+            this.sequencer = new Sequencer(dedup, newBindings(config, 1, dedup), shards, incarnation(random),
+                options.steppedSequencer);
         }
     }
 
@@ -331,7 +455,8 @@ public final class EchoReplica implements BusHandler, AutoCloseable
      * capacity_per_client from the config, entries and reply bytes from {@link RequestDedup}'s
      * defaults (replies are pooled buffers, counted by their capacity: the memory they pin).
      */
-    private static RequestDedup<FrameBuffer> newDedup(final BusConfig config, final int parts)
+    private static RequestDedup<FrameBuffer> newDedup(final BusConfig config, final int parts,
+        final LongSupplier nanoClock)
     {
         return new RequestDedup<>(
             config.dedupCapacityPerClient(),
@@ -339,9 +464,20 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             Math.max(1, config.dedupMaxClients() / parts),
             Math.max(1, RequestDedup.DEFAULT_MAX_ENTRIES / parts),
             Math.max(1, RequestDedup.DEFAULT_MAX_REPLY_BYTES / parts),
-            System::nanoTime,
+            nanoClock,
             FrameBuffer::release,
             FrameBuffer::capacity);
+    }
+
+    /** A random incarnation, never 0 (0 is a backup's "no primary seen yet"). */
+    private static long incarnation(final RandomGenerator random)
+    {
+        long incarnation = 0;
+        while (incarnation == 0)
+        {
+            incarnation = random.nextLong();
+        }
+        return incarnation;
     }
 
     /**
@@ -360,8 +496,10 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     }
 
     /**
-     * Start: remembers the bus and, on a node with replicas, starts the sequencer thread (it takes
-     * what the shards queued before). Call once, after {@link MessageBus#start}. Any thread.
+     * Start: remembers the bus and, on a node with replicas, sets the sequencer's first tick one
+     * {@link #TICK_INTERVAL} from now and, in thread mode, starts the sequencer thread (it takes
+     * what the shards queued before; in stepped mode the first {@link #stepSequencer} does). Call
+     * once, after {@link MessageBus#start}. Any thread (in stepped mode: the stepping one).
      */
     public void start(final MessageBus bus)
     {
@@ -421,7 +559,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         lockStripe(index);
         try
         {
-            nowNs = System.nanoTime(); // one reading per request, for the binding, claim and completion
+            nowNs = nanoClock.getAsLong(); // one reading per request, for the binding, claim and completion
             verdict = stripe.bindings.bind(clientHi, clientLo, connectionId, identity[0], identity[1], nowNs);
             if (verdict == SessionBindings.Verdict.OWNER)
             {
@@ -565,7 +703,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             lockStripe(i);
             try
             {
-                stripes[i].bindings.release(connectionId, System.nanoTime());
+                stripes[i].bindings.release(connectionId, nanoClock.getAsLong());
             }
             finally
             {
@@ -666,7 +804,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         Counts.increment(counts.refusedRequests);
         bus.sendToClient(connectionId, reply);
         final String what = bound ? "session_bound" : "session_limit";
-        final long held = REFUSAL_LOG.admit(what, nowNs);
+        final long held = refusalLog.admit(what, nowNs);
         if (held >= 0)
         {
             LOG.log(Level.INFO, "refused a request of client " + Long.toHexString(FrameHeader.clientHi(request,
@@ -685,9 +823,10 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     }
 
     /**
-     * The owner of a replicated node's state (see the class comment): one thread, fed by bounded
-     * lock-free queues, parked when it has nothing to do until a producer wakes it or its tick is
-     * due.
+     * The owner of a replicated node's state (see the class comment), fed by bounded lock-free
+     * queues. In thread mode one thread runs {@link #turn} in a loop, parked when it has nothing to
+     * do until a producer wakes it or its tick is due; in stepped mode there is no thread, and the
+     * owner calls {@link #turn} through {@link EchoReplica#stepSequencer}.
      */
     private final class Sequencer implements Runnable
     {
@@ -716,6 +855,8 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         /** Closes that found the event ring full (rare; allocates): applied like ring events. */
         private final ConcurrentLinkedQueue<long[]> overflowCloses = new ConcurrentLinkedQueue<>();
         private final long incarnation;
+        /** No thread: the owner steps the sequencer ({@link Options#withSteppedSequencer}). */
+        private final boolean stepped;
         private final long retransmitNs = RETRANSMIT_INTERVAL.toNanos();
         private final long tickNs = TICK_INTERVAL.toNanos();
         private final ManyToOneConcurrentArrayQueue<FrameBuffer> requests =
@@ -731,29 +872,34 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         private long opNumber;
         private long lowOp = 1;
         private long pendingCount;
+        /** When the tick is next due, on {@link #nanoClock}. */
+        private long nextTickNs;
+        /** The clock reading of the last {@link #turn}. */
+        private long turnNs;
         private volatile boolean running;
         private volatile boolean parked;
         private volatile Thread thread;
         private MessageBus bus;
 
-        Sequencer(final RequestDedup<FrameBuffer> dedup, final SessionBindings bindings, final int shards)
+        Sequencer(final RequestDedup<FrameBuffer> dedup, final SessionBindings bindings, final int shards,
+            final long incarnation, final boolean stepped)
         {
             this.dedup = dedup;
             this.bindings = bindings;
             this.processed = new long[shards];
-            long random = 0;
-            final SecureRandom secureRandom = new SecureRandom();
-            while (random == 0)
-            {
-                random = secureRandom.nextLong();
-            }
-            this.incarnation = random;
+            this.incarnation = incarnation;
+            this.stepped = stepped;
         }
 
         void start(final MessageBus bus)
         {
-            this.bus = bus; // published to the thread by Thread.start
+            this.bus = bus; // published to the thread by Thread.start, or the stepping owner's own
+            nextTickNs = nanoClock.getAsLong() + tickNs;
             running = true;
+            if (stepped)
+            {
+                return;
+            }
             final Thread t = new Thread(this, "ringbus-echo-" + self);
             t.setDaemon(true);
             thread = t;
@@ -846,34 +992,47 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             }
         }
 
-        // ---- the sequencer thread ----
+        // ---- the sequencer: its thread, or its stepping owner ----
 
         @Override
         public void run()
         {
-            long nextTickNs = System.nanoTime() + tickNs;
             while (running)
             {
-                int work = requests.drain(onStaged, DRAIN_LIMIT);
-                work += events.read(onEvent, DRAIN_LIMIT);
-                work += drainOverflowCloses();
-                applyDeferredCloses();
-                long nowNs = System.nanoTime();
-                if (nowNs - nextTickNs >= 0)
-                {
-                    tick(nowNs);
-                    nextTickNs = nowNs + tickNs;
-                }
+                final int work = turn();
                 if (work == 0)
                 {
                     parked = true;
                     if (running && requests.isEmpty() && events.size() == 0 && overflowCloses.isEmpty())
                     {
-                        LockSupport.parkNanos(this, Math.max(1, nextTickNs - nowNs));
+                        LockSupport.parkNanos(this, Math.max(1, nextTickNs - turnNs));
                     }
                     parked = false;
                 }
             }
+        }
+
+        /**
+         * One turn of the loop, the same in both modes: take queued requests, events and closes (up
+         * to {@link #DRAIN_LIMIT} of each), release the closes now due, then read the clock once
+         * and run the tick if it is due.
+         *
+         * @return the queue entries taken (a tick is not counted: it is next due at {@link #nextTickNs})
+         */
+        int turn()
+        {
+            int work = requests.drain(onStaged, DRAIN_LIMIT);
+            work += events.read(onEvent, DRAIN_LIMIT);
+            work += drainOverflowCloses();
+            applyDeferredCloses();
+            final long nowNs = nanoClock.getAsLong();
+            if (nowNs - nextTickNs >= 0)
+            {
+                tick(nowNs);
+                nextTickNs = nowNs + tickNs;
+            }
+            turnNs = nowNs;
+            return work;
         }
 
         private void onStaged(final FrameBuffer staged)
@@ -885,7 +1044,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             final long clientHi = FrameHeader.clientHi(buffer, requestOffset);
             final long clientLo = FrameHeader.clientLo(buffer, requestOffset);
             final long request = FrameHeader.request(buffer, requestOffset);
-            final long nowNs = System.nanoTime();
+            final long nowNs = nanoClock.getAsLong();
             final SessionBindings.Verdict verdict = bindings.bind(clientHi, clientLo, connectionId,
                 PrepareFrame.stagedIdentityHi(staged), PrepareFrame.stagedIdentityLo(staged), nowNs);
             if (verdict != SessionBindings.Verdict.OWNER)
@@ -967,7 +1126,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             pending.prepare = staged;
             pending.acked[self] = true;
             pending.ackCount = 1;
-            pending.firstSentNs = System.nanoTime();
+            pending.firstSentNs = nanoClock.getAsLong();
             pending.lastSentNs = pending.firstSentNs;
             Counts.increment(counts.preparedOps);
             counts.pendingOps.lazySet(++pendingCount);
@@ -1038,7 +1197,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         {
             if (processed[shard] - submitted >= 0)
             {
-                bindings.release(connectionId, System.nanoTime());
+                bindings.release(connectionId, nanoClock.getAsLong());
             }
             else
             {
@@ -1067,7 +1226,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                 if (processed[(int)close[2]] - close[1] >= 0)
                 {
                     deferredCloses.remove(i);
-                    bindings.release(close[0], System.nanoTime());
+                    bindings.release(close[0], nanoClock.getAsLong());
                 }
             }
         }
@@ -1075,13 +1234,14 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         /** Ops that waited while this replica was away go to it now, in op order (FIFO per connection). */
         private void onReplicaConnected(final int replica)
         {
-            final long nowNs = System.nanoTime();
+            final long nowNs = nanoClock.getAsLong();
             for (long op = lowOp; op <= opNumber; op++)
             {
                 final Pending pending = ring[(int)(op & PENDING_MASK)];
                 if (pending != null && pending.prepare != null && pending.op == op && !pending.acked[replica])
                 {
                     bus.sendToReplica(replica, pending.prepare.retain());
+                    Counts.increment(counts.retransmittedPrepares);
                     pending.lastSentNs = nowNs;
                 }
             }
@@ -1117,6 +1277,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                             // The op's own buffer again, no copy: one buffer may be queued on several
                             // connections, and twice on one, while the op holds its reference.
                             bus.sendToReplica(replica, pending.prepare.retain());
+                            Counts.increment(counts.retransmittedPrepares);
                         }
                     }
                     pending.lastSentNs = nowNs;
@@ -1134,7 +1295,7 @@ public final class EchoReplica implements BusHandler, AutoCloseable
                 requestLength - FrameHeader.HEADER_SIZE, replicaField);
             Counts.increment(counts.committedOps);
             complete(bus, dedup, pending.connectionId, pending.clientHi, pending.clientLo, pending.request, reply,
-                System.nanoTime());
+                nanoClock.getAsLong());
             clear(pending);
         }
 
@@ -1160,9 +1321,24 @@ public final class EchoReplica implements BusHandler, AutoCloseable
             }
         }
 
+        /** Stepped mode only, started and not closed; else an {@link IllegalStateException}. */
+        void checkStepped()
+        {
+            if (!stepped)
+            {
+                throw new IllegalStateException("the sequencer runs on its own thread (ringbus-echo-" + self +
+                    "); only a replica built with Options.withSteppedSequencer is stepped");
+            }
+            if (bus == null)
+            {
+                throw new IllegalStateException("not started");
+            }
+        }
+
         /**
-         * Stop the thread (bounded wait), then, on the caller's thread, release what it held:
-         * pending prepares, queued requests, cached replies. The bus is closed by then.
+         * Stop the thread (bounded wait; stepped mode has none), then, on the caller's thread,
+         * release what the sequencer held: pending prepares, queued requests, cached replies. The
+         * bus is closed by then, and in stepped mode nobody steps any more.
          */
         void close()
         {
@@ -1277,6 +1453,15 @@ public final class EchoReplica implements BusHandler, AutoCloseable
     public long refusedRequests()
     {
         return sum(c -> c.refusedRequests);
+    }
+
+    /**
+     * Prepares sent again to a replica that had not acknowledged them: by the retransmit tick
+     * ({@link #RETRANSMIT_INTERVAL}) or when the replica (re)connected. One per replica sent to.
+     */
+    public long retransmittedPrepares()
+    {
+        return sum(c -> c.retransmittedPrepares);
     }
 
     /** Requests refused with {@link ReplyStatus#SESSION_BOUND}: their client id was bound elsewhere. */
@@ -1394,9 +1579,63 @@ public final class EchoReplica implements BusHandler, AutoCloseable
         return tables;
     }
 
+    // ---------------------------------------------------------------------------------------------
+    // Stepped mode: the owner's one thread
+
+    /**
+     * One turn of the sequencer of a node with replicas built with
+     * {@link Options#withSteppedSequencer}, on the calling thread: the same turn its thread runs in
+     * thread mode. It takes the queued client requests, replica events and connection closes (up
+     * to 256 of each per turn), releases the sessions of closes whose requests have all been
+     * taken, then reads the clock once and runs the retransmit and pending-timeout tick if the
+     * clock has reached {@link #nextSequencerDeadlineNs()}. Call it from one thread at a time (the
+     * simulator's; the queues have many producers but one consumer), after {@link #start}.
+     *
+     * @return the queue entries taken (0: nothing was queued; a tick that ran is not counted, it
+     *         is next due at {@link #nextSequencerDeadlineNs()}); 0 on a node without replicas or
+     *         after {@link #close}
+     * @throws IllegalStateException in thread mode, or before {@link #start}
+     */
+    public int stepSequencer()
+    {
+        if (sequencer == null || closed.get())
+        {
+            return 0;
+        }
+        sequencer.checkStepped();
+        return sequencer.turn();
+    }
+
+    /**
+     * Stepped mode: when, on the injected clock, the sequencer's tick is next due (a step at or
+     * after it runs the tick, which retransmits and drops what is due and sets the next deadline
+     * one {@link #TICK_INTERVAL} after that step's clock reading). Queued work does not wait for
+     * it: a step takes that at once. The stepping thread only.
+     *
+     * @return the deadline; {@link Long#MAX_VALUE} on a node without replicas (no timer) or after
+     *         {@link #close}
+     * @throws IllegalStateException in thread mode, or before {@link #start}
+     */
+    public long nextSequencerDeadlineNs()
+    {
+        if (sequencer == null || closed.get())
+        {
+            return Long.MAX_VALUE;
+        }
+        sequencer.checkStepped();
+        return sequencer.nextTickNs;
+    }
+
+    /** This node's incarnation as a primary (what its prepares carry); 0 without replicas. Tests. */
+    long incarnation()
+    {
+        return sequencer == null ? 0 : sequencer.incarnation;
+    }
+
     /**
      * Stop the sequencer and release every held buffer (pending prepares, queued requests, cached
-     * replies). Call after the bus is closed, so no callback races it. Idempotent; any thread.
+     * replies). Call after the bus is closed, so no callback races it; in stepped mode, on the
+     * stepping thread or once stepping stopped. Idempotent; any thread.
      */
     @Override
     public void close()
