@@ -18,6 +18,8 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 import io.ringbus.core.backend.AcceptedSocket;
+import io.ringbus.core.backend.IoBackend;
+import io.ringbus.core.backend.IoBackendProvider;
 import io.ringbus.core.backend.IoChannelHandler;
 import io.ringbus.core.backend.IoResult;
 
@@ -100,6 +102,40 @@ public final class SimNetwork
         final SimBackend backend = new SimBackend(this, h, shardIndex, nextBackendId++);
         h.backends.add(backend);
         return backend;
+    }
+
+    /**
+     * A provider named "sim" whose {@code create(shardIndex)} is {@link #backend(InetAddress, int)}
+     * on {@code host}, for code that takes its backends from a provider.
+     */
+    public IoBackendProvider provider(final InetAddress host)
+    {
+        return new IoBackendProvider()
+        {
+            @Override
+            public String name()
+            {
+                return "sim";
+            }
+
+            @Override
+            public boolean isAvailable()
+            {
+                return true;
+            }
+
+            @Override
+            public String unavailabilityReason()
+            {
+                return null;
+            }
+
+            @Override
+            public IoBackend create(final int shardIndex)
+            {
+                return backend(host, shardIndex);
+            }
+        };
     }
 
     private SimHost host(final InetAddress address)
@@ -829,7 +865,8 @@ public final class SimNetwork
             throw new UnknownHostException(address.getHostString());
         }
         final SimHost clientHost = backend.host;
-        final SimHost serverHost = host(address.getAddress());
+        // Loopback stays on the dialer's host, as it does on a real one.
+        final SimHost serverHost = address.getAddress().isLoopbackAddress() ? clientHost : host(address.getAddress());
         final InetSocketAddress local = new InetSocketAddress(clientHost.address, clientHost.ephemeralPort(null));
         final SimStream stream = new SimStream(nextStreamId++, clientHost, local, serverHost, address);
         final SimChannel channel = new SimChannel(backend, stream.client, handler);
@@ -877,7 +914,7 @@ public final class SimNetwork
     private static void checkLocal(final SimHost h, final InetSocketAddress address) throws IOException
     {
         final InetAddress a = address.getAddress();
-        if (a != null && !a.isAnyLocalAddress() && !a.equals(h.address))
+        if (a != null && !a.isAnyLocalAddress() && !a.isLoopbackAddress() && !a.equals(h.address))
         {
             throw new BindException("Cannot assign requested address: " + a + " is not " + h.address);
         }
@@ -1198,7 +1235,7 @@ public final class SimNetwork
 
     private void arrive(final Datagram d)
     {
-        final SimHost toHost = hosts.get(d.to.getAddress());
+        final SimHost toHost = d.to.getAddress().isLoopbackAddress() ? d.fromHost : hosts.get(d.to.getAddress());
         if (toHost == null || isBlocked(d.fromHost, toHost))
         {
             trace.record("dgram-unreachable", d.seq, d.fromHost.index, toHost == null ? 0 : toHost.index);

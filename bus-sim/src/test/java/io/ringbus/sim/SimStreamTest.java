@@ -304,4 +304,23 @@ class SimStreamTest
         assertThrows(java.io.IOException.class, () -> owner.register(accepted.get(0), new Peer()));
         assertEquals(Arrays.asList(SimHarness.host(2)), Arrays.asList(accepted.get(0).remoteAddress().getAddress()));
     }
+
+    @Test
+    void loopbackStaysOnTheHostAndTheProviderMakesBackendsThere() throws Exception
+    {
+        final SimHarness h = new SimHarness(13);
+        final io.ringbus.core.backend.IoBackendProvider provider = h.network.provider(SimHarness.host(1));
+        assertEquals("sim", provider.name());
+        assertTrue(provider.isAvailable());
+        final SimBackend backend = (SimBackend)provider.create(0);
+        h.backends.add(backend);
+        assertEquals(SimHarness.host(1), backend.host());
+        final SimServer server = new SimServer(backend, backend,
+            new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), PORT));
+        assertEquals(SimHarness.host(1), server.listener.localAddress().getAddress());
+        final Peer client = Peer.connect(backend, new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), PORT));
+        assertTrue(h.runUntil(() -> client.connectResult != null, SECOND_NS));
+        assertEquals(0, (int)client.connectResult);
+        assertEquals(SimHarness.host(1), server.peer().channel.remoteAddress().getAddress());
+    }
 }
