@@ -1,5 +1,7 @@
 package io.ringbus.cli;
 
+import io.ringbus.cli.sim.SimCommand;
+
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -7,7 +9,7 @@ import java.util.List;
 
 /**
  * Entry point of the {@code ringbus} executable ({@code java -jar ringbus.jar COMMAND ...}):
- * {@code serve}, {@code load}, {@code demo} or {@code keygen}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE}
+ * {@code serve}, {@code load}, {@code demo}, {@code keygen} or {@code sim}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE}
  * (the command ran and failed), {@link #EXIT_USAGE} (bad command line; nothing was started).
  * Runs on the main thread.
  */
@@ -27,6 +29,7 @@ public final class Main
         "  load    drive load at nodes and report throughput and latency",
         "  demo    run a three-replica cluster in this process and print a table per transport",
         "  keygen  write a new cluster key for 'serve --cluster-key' (owner-only file)",
+        "  sim     simulate a cluster under faults from a seed (deterministic) and check its invariants",
         "Run 'ringbus COMMAND --help' for a command's flags.",
         "",
         ServeOptions.USAGE,
@@ -35,7 +38,9 @@ public final class Main
         "",
         DemoCommand.USAGE,
         "",
-        KeygenCommand.USAGE);
+        KeygenCommand.USAGE,
+        "",
+        SimCommand.USAGE);
 
     private Main()
     {
@@ -77,7 +82,7 @@ public final class Main
         final String usage = usageOf(command);
         if (usage == null)
         {
-            err.println("ringbus: unknown command '" + command + "' (serve, load, demo or keygen)");
+            err.println("ringbus: unknown command '" + command + "' (serve, load, demo, keygen or sim)");
             err.println(USAGE);
             return EXIT_USAGE;
         }
@@ -96,6 +101,8 @@ public final class Main
                     return LoadCommand.run(rest, out, err);
                 case "keygen":
                     return KeygenCommand.run(rest, out, err);
+                case "sim":
+                    return SimCommand.run(rest, out, err);
                 default:
                     return DemoCommand.run(rest, out, err);
             }
@@ -127,6 +134,8 @@ public final class Main
                 return DemoCommand.USAGE;
             case "keygen":
                 return KeygenCommand.USAGE;
+            case "sim":
+                return SimCommand.USAGE;
             default:
                 return null;
         }

@@ -1,0 +1,587 @@
+package io.ringbus.cli.sim;
+
+import io.ringbus.core.MessageBus;
+import io.ringbus.core.frame.FramePool;
+import io.ringbus.sim.NetworkConfig;
+import io.ringbus.sim.SimClock;
+import io.ringbus.sim.SimNetwork;
+import io.ringbus.sim.SimRandom;
+import io.ringbus.sim.SimRuntime;
+import io.ringbus.sim.Trace;
+import io.ringbus.sim.World;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+
+/**
+ * One seeded simulation of a replicated echo cluster under faults (issue 14): {@code replicas}
+ * nodes of {@code ringbus serve} and {@code clients} SDK clients (tcp and ws, alternately) on a
+ * simulated network, all stepped on the calling thread by a {@link World} whose every decision
+ * comes from the seed. The run has three phases:
+ * <ol>
+ *   <li><b>faults</b> ({@code ticks} of 1 ms): clients send, and the chosen faults strike at random
+ *       moments: partitions of any subset of hosts and their heal, streams reset or half-closed at
+ *       any byte, nodes and clients stalled (a long pause), replicas crashed and restarted with
+ *       the same id (never more than a minority down at once);</li>
+ *   <li><b>settle</b>: every fault is healed, crashed replicas restart, clients stop sending new
+ *       requests; within {@link #SETTLE_NS} every client must have every request answered and
+ *       every replica pair must be connected;</li>
+ *   <li><b>stop</b>: clients close, then each node closes gracefully; every connection must be
+ *       closed within close_grace, and no pooled buffer may be left unreleased.</li>
+ * </ol>
+ * The invariants checked while it runs are in {@link Checks}, {@link CheckingHandler} and
+ * {@link SimClient}; the first violation ends the run as FAIL, naming the invariant, the virtual
+ * time and what broke it. The trace hash covers every network event and fault in order: the same
+ * seed and options give the same hash.
+ */
+public final class Simulation
+{
+    /** What goes wrong during the faults phase. */
+    public enum Faults
+    {
+        NONE, NETWORK, CRASH, ALL;
+
+        boolean network()
+        {
+            return this == NETWORK || this == ALL;
+        }
+
+        boolean crash()
+        {
+            return this == CRASH || this == ALL;
+        }
+    }
+
+    /** One run's parameters: the seed decides the rest. */
+    public record Options(long seed, int replicas, int clients, long ticks, Faults faults)
+    {
+        public Options
+        {
+            if (replicas < 1 || replicas > 7)
+            {
+                throw new IllegalArgumentException("replicas must be 1..7: " + replicas);
+            }
+            if (clients < 0 || clients > 64)
+            {
+                throw new IllegalArgumentException("clients must be 0..64: " + clients);
+            }
+            if (ticks < 1)
+            {
+                throw new IllegalArgumentException("ticks must be >= 1: " + ticks);
+            }
+        }
+
+        /** The command that runs exactly this simulation again. */
+        public String command()
+        {
+            return "java -jar bus-cli/target/ringbus.jar sim --seed " + seed + " --replicas " + replicas +
+                " --clients " + clients + " --ticks " + ticks + " --faults " + faults.name().toLowerCase();
+        }
+    }
+
+    /** What a run found. */
+    public record Result(Options options, boolean ok, String violation, String trace, long events,
+        long requestsAnswered, long requestsSeen, long preparesSeen, long faultsInjected, long virtualMs,
+        List<String> traceTail)
+    {
+        /** The line {@code ringbus sim} prints last: {@code seed S ok|FAIL ... trace <hex>}. */
+        public String line()
+        {
+            final String facts = "replicas=" + options.replicas() + " clients=" + options.clients() + " ticks=" +
+                options.ticks() + " faults=" + options.faults().name().toLowerCase() + " injected=" + faultsInjected +
+                " answered=" + requestsAnswered + " prepares=" + preparesSeen + " virtual=" + virtualMs + "ms";
+            return "seed " + options.seed() + (ok ? " ok " : " FAIL " + violation + " ") + facts + " trace " + trace;
+        }
+    }
+
+    /** Virtual time one tick lasts. */
+    public static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** How long the settle phase may take before liveness is declared broken. */
+    public static final long SETTLE_NS = TimeUnit.SECONDS.toNanos(60);
+    /**
+     * After the last heal, how long replica pairs may take to be connected again: the reconnect
+     * back-off's cap (5 s) plus the simulated SYN timeout of a dial that set off during the
+     * partition (3 s) plus a second for the handshake.
+     */
+    static final long RECONNECT_BOUND_NS = TimeUnit.SECONDS.toNanos(9);
+    /** Mean ticks between faults. */
+    private static final int TICKS_PER_FAULT = 400;
+
+    private final Options options;
+    private final SimClock clock = new SimClock();
+    private final SimRandom random;
+    private final Trace trace = new Trace(clock);
+    private final SimNetwork network;
+    private final World world;
+    private final Checks checks;
+    private final List<SimReplica> replicas = new ArrayList<>();
+    private final List<SimClient> clients = new ArrayList<>();
+    private final List<InetAddress> hosts = new ArrayList<>();
+    /** Replica id to the tick it restarts at (crashed replicas only). */
+    private final Map<Integer, Long> restartAtTick = new LinkedHashMap<>();
+    private long healAtTick = -1;
+    private long connectivityDeadlineNs = Long.MAX_VALUE;
+    private long faultsInjected;
+
+    public Simulation(final Options options)
+    {
+        this.options = options;
+        this.random = new SimRandom(options.seed());
+        this.network = new SimNetwork(clock, random.fork(), trace, NetworkConfig.defaults());
+        this.world = new World(clock, random.fork(), trace, network, TICK_NS);
+        this.checks = new Checks(world);
+    }
+
+    /** Run the simulation on the calling thread. */
+    public Result run()
+    {
+        final SevereWatch watch = SevereWatch.install();
+        try
+        {
+            setUp();
+            faultsPhase();
+            if (!checks.failed())
+            {
+                settlePhase();
+            }
+            if (!checks.failed())
+            {
+                stopPhase();
+            }
+        }
+        catch (final World.ActorFailure ex)
+        {
+            checks.fail("the bus never throws out of a shard", ex.getMessage());
+        }
+        catch (final RuntimeException ex)
+        {
+            checks.fail("the simulation ran", ex.toString());
+        }
+        finally
+        {
+            watch.uninstall();
+        }
+        if (!checks.failed() && watch.first() != null)
+        {
+            checks.fail("no error logged", watch.first());
+        }
+        return new Result(options, !checks.failed(), checks.violation(), trace.hex(), trace.events(),
+            checks.repliesChecked(), checks.requestsChecked(), checks.preparesChecked(), faultsInjected,
+            (clock.nanoTime() - SimClock.START_NS) / 1_000_000L, trace.tail());
+    }
+
+    private void setUp()
+    {
+        final Map<Integer, InetSocketAddress> addresses = new LinkedHashMap<>();
+        for (int i = 0; i < options.replicas(); i++)
+        {
+            addresses.put(i, new InetSocketAddress(host(0, i), SimReplica.REPLICA_PORT));
+        }
+        final byte[] key = new byte[32];
+        random.secureRandom().nextBytes(key);
+        final long clusterHi = random.nextLong();
+        final long clusterLo = random.nextLong();
+        for (int i = 0; i < options.replicas(); i++)
+        {
+            final SimReplica replica = new SimReplica(i, world, checks, host(0, i), addresses, key.clone(),
+                clusterHi, clusterLo);
+            replicas.add(replica);
+            hosts.add(replica.host());
+            replica.start();
+        }
+        for (int k = 0; k < options.clients(); k++)
+        {
+            final SimReplica home = replicas.get(k % replicas.size());
+            final boolean ws = (k & 1) == 1;
+            final InetAddress host = host(1, k);
+            hosts.add(host);
+            final SimClient client = new SimClient(k, world, checks, new SimRuntime(world, host, "client " + k),
+                home.uri(ws ? "ws" : "tcp", ws ? SimReplica.WS_PORT : SimReplica.TCP_PORT), clusterHi, clusterLo);
+            clients.add(client);
+            client.start();
+        }
+    }
+
+    private void faultsPhase()
+    {
+        for (long tick = 0; tick < options.ticks() && !checks.failed(); tick++)
+        {
+            scheduledRecoveries(tick);
+            if (options.faults() != Faults.NONE && random.nextInt(TICKS_PER_FAULT) == 0)
+            {
+                inject(tick);
+            }
+            world.tick();
+            checkConnectivity();
+        }
+    }
+
+    private void settlePhase()
+    {
+        healEverything();
+        for (final SimClient client : clients)
+        {
+            client.stopGenerating();
+        }
+        final long deadlineNs = clock.nanoTime() + SETTLE_NS;
+        while (!checks.failed())
+        {
+            if (settled())
+            {
+                return;
+            }
+            if (clock.nanoTime() - deadlineNs >= 0)
+            {
+                checks.fail("liveness", describeUnsettled() + " " + SETTLE_NS / 1_000_000_000L +
+                    " s after the faults stopped");
+                return;
+            }
+            world.tick();
+        }
+    }
+
+    private void stopPhase()
+    {
+        for (final SimClient client : clients)
+        {
+            client.stop();
+        }
+        if (!world.runUntil(() -> clients.stream().allMatch(SimClient::closed), TimeUnit.SECONDS.toNanos(3)))
+        {
+            checks.fail("every close finishes within close_grace", "a client connection was still open 3 s after " +
+                "its close began (close_grace 2 s)");
+            return;
+        }
+        for (final SimClient client : clients)
+        {
+            client.closeShard();
+            checkLeaks(client.pool(), "client");
+        }
+        for (final SimReplica replica : replicas)
+        {
+            final MessageBus bus = replica.bus();
+            replica.close();
+            final int open = bus.stats().openConnections();
+            if (open != 0)
+            {
+                checks.fail("every close finishes within close_grace", "node " + replica.id() + " still had " + open +
+                    " connection(s) open after its close");
+            }
+            checkLeaks(bus.pool(), "node " + replica.id());
+        }
+    }
+
+    private void checkLeaks(final FramePool pool, final String owner)
+    {
+        if (pool.isLeakDetectionEnabled() && pool.outstanding() != 0)
+        {
+            checks.fail("no pooled buffer leaks", owner + ": " + pool.outstanding() + " buffer(s) (" +
+                pool.outstandingBytes() + " bytes) never released");
+        }
+    }
+
+    // ---- faults ----
+
+    private void inject(final long tick)
+    {
+        final boolean network = options.faults().network();
+        final boolean crash = options.faults().crash() && replicas.size() > 2;
+        final int kinds = (network ? 4 : 0) + (crash ? 1 : 0);
+        if (kinds == 0)
+        {
+            return;
+        }
+        final int pick = random.nextInt(kinds);
+        faultsInjected++;
+        connectivityDeadlineNs = Long.MAX_VALUE; // a new fault: the heal check starts again at the next heal
+        if (network)
+        {
+            switch (pick)
+            {
+                case 0:
+                    partition(tick);
+                    return;
+                case 1:
+                    trace.record("fault-reset", tick, 0, 0);
+                    network().resetRandomStream();
+                    return;
+                case 2:
+                    trace.record("fault-fin", tick, 0, 0);
+                    network().finRandomStream();
+                    return;
+                case 3:
+                    stall(tick);
+                    return;
+                default:
+                    break; // 4: a crash
+            }
+        }
+        crashOne(tick);
+    }
+
+    private SimNetwork network()
+    {
+        return network;
+    }
+
+    private void partition(final long tick)
+    {
+        final List<InetAddress> sideA = new ArrayList<>();
+        final List<InetAddress> sideB = new ArrayList<>();
+        for (final InetAddress host : hosts)
+        {
+            (random.nextInt(2) == 0 ? sideA : sideB).add(host);
+        }
+        if (sideA.isEmpty() || sideB.isEmpty())
+        {
+            return;
+        }
+        network.partition(sideA, sideB);
+        final long forTicks = 200 + random.nextInt(6000);
+        healAtTick = Math.max(healAtTick, tick + forTicks);
+        trace.record("fault-partition", tick, sideA.size(), forTicks);
+    }
+
+    private void stall(final long tick)
+    {
+        final int who = random.nextInt(replicas.size() + clients.size());
+        final long forNs = TimeUnit.MILLISECONDS.toNanos(100 + random.nextInt(3000));
+        if (who < replicas.size())
+        {
+            final SimReplica replica = replicas.get(who);
+            if (replica.up())
+            {
+                replica.freezeUntil(clock.nanoTime() + forNs);
+            }
+        }
+        else
+        {
+            clients.get(who - replicas.size()).runtime().freezeUntil(clock.nanoTime() + forNs);
+        }
+        healAtTick = Math.max(healAtTick, tick + forNs / TICK_NS);
+        trace.record("fault-stall", tick, who, forNs);
+    }
+
+    private void crashOne(final long tick)
+    {
+        final int maxDown = (replicas.size() - 1) / 2;
+        if (restartAtTick.size() >= maxDown)
+        {
+            return;
+        }
+        final SimReplica replica = replicas.get(random.nextInt(replicas.size()));
+        if (!replica.up())
+        {
+            return;
+        }
+        replica.crash();
+        final long forTicks = 300 + random.nextInt(5000);
+        restartAtTick.put(replica.id(), tick + forTicks);
+        trace.record("fault-crash", tick, replica.id(), forTicks);
+    }
+
+    /** Heal partitions and restart crashed replicas whose time has come. */
+    private void scheduledRecoveries(final long tick)
+    {
+        if (healAtTick >= 0 && tick >= healAtTick)
+        {
+            network.healAll();
+            healAtTick = -1;
+            trace.record("heal", tick, 0, 0);
+            armConnectivityCheck();
+        }
+        final List<Integer> due = new ArrayList<>();
+        for (final Map.Entry<Integer, Long> entry : restartAtTick.entrySet())
+        {
+            if (tick >= entry.getValue())
+            {
+                due.add(entry.getKey());
+            }
+        }
+        for (final Integer id : due)
+        {
+            restartAtTick.remove(id);
+            replicas.get(id).start();
+            trace.record("restart", tick, id, 0);
+            armConnectivityCheck();
+        }
+    }
+
+    private void healEverything()
+    {
+        network.healAll();
+        healAtTick = -1;
+        for (final Integer id : new ArrayList<>(restartAtTick.keySet()))
+        {
+            replicas.get(id).start();
+        }
+        restartAtTick.clear();
+        for (final SimReplica replica : replicas)
+        {
+            replica.freezeUntil(clock.nanoTime());
+        }
+        for (final SimClient client : clients)
+        {
+            client.runtime().freezeUntil(clock.nanoTime());
+        }
+        trace.record("settle", world.ticks(), 0, 0);
+        armConnectivityCheck();
+    }
+
+    /**
+     * After a heal with nothing else wrong (no partition pending, no replica down, none stalled),
+     * every replica pair must be connected again within {@link #RECONNECT_BOUND_NS}.
+     */
+    private void armConnectivityCheck()
+    {
+        if (healAtTick < 0 && restartAtTick.isEmpty())
+        {
+            connectivityDeadlineNs = clock.nanoTime() + RECONNECT_BOUND_NS;
+        }
+    }
+
+    private void checkConnectivity()
+    {
+        if (clock.nanoTime() - connectivityDeadlineNs < 0)
+        {
+            return;
+        }
+        connectivityDeadlineNs = Long.MAX_VALUE;
+        final String missing = missingLinks();
+        if (missing != null)
+        {
+            checks.fail("replicas reconnect after a heal", missing + " " + RECONNECT_BOUND_NS / 1_000_000L +
+                " ms after the last heal");
+        }
+    }
+
+    /** The first replica pair (both up, neither stalled) not connected both ways, or null. */
+    private String missingLinks()
+    {
+        for (final SimReplica a : replicas)
+        {
+            for (final SimReplica b : replicas)
+            {
+                if (a.id() != b.id() && a.up() && b.up() && !a.frozen() && !b.frozen() &&
+                    !a.bus().isReplicaConnected(b.id()))
+                {
+                    return "node " + a.id() + " has no link to node " + b.id();
+                }
+            }
+        }
+        return null;
+    }
+
+    private boolean settled()
+    {
+        for (final SimClient client : clients)
+        {
+            if (!client.settled())
+            {
+                return false;
+            }
+        }
+        return missingLinks() == null;
+    }
+
+    private String describeUnsettled()
+    {
+        final StringBuilder out = new StringBuilder();
+        for (int k = 0; k < clients.size(); k++)
+        {
+            if (!clients.get(k).settled())
+            {
+                out.append("client ").append(k).append(" has ").append(clients.get(k).unanswered())
+                    .append(" request(s) unanswered; ");
+            }
+        }
+        final String missing = missingLinks();
+        if (missing != null)
+        {
+            out.append(missing).append(';');
+        }
+        return out.toString().trim();
+    }
+
+    private static InetAddress host(final int net, final int index)
+    {
+        try
+        {
+            return InetAddress.getByAddress(new byte[] {10, 0, (byte)net, (byte)(index + 1)});
+        }
+        catch (final UnknownHostException ex)
+        {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    /**
+     * Records the first ERROR (SEVERE) logged by the bus during a run (an exception a shard caught
+     * and logged is still a failure of the run) and keeps the run's expected warnings off the
+     * console.
+     */
+    static final class SevereWatch extends Handler
+    {
+        private final Logger logger = Logger.getLogger("io.ringbus");
+        private final boolean parentHandlers;
+        private final Level level;
+        private String first;
+
+        private SevereWatch()
+        {
+            this.parentHandlers = logger.getUseParentHandlers();
+            this.level = logger.getLevel();
+        }
+
+        static SevereWatch install()
+        {
+            final SevereWatch watch = new SevereWatch();
+            watch.logger.setUseParentHandlers(false);
+            watch.logger.setLevel(Level.WARNING);
+            watch.logger.addHandler(watch);
+            return watch;
+        }
+
+        void uninstall()
+        {
+            logger.removeHandler(this);
+            logger.setUseParentHandlers(parentHandlers);
+            logger.setLevel(level);
+        }
+
+        String first()
+        {
+            return first;
+        }
+
+        @Override
+        public void publish(final LogRecord record)
+        {
+            if (first == null && record.getLevel().intValue() >= Level.SEVERE.intValue())
+            {
+                final Throwable thrown = record.getThrown();
+                first = record.getLoggerName() + ": " + record.getMessage() + (thrown != null ? ": " + thrown : "");
+            }
+        }
+
+        @Override
+        public void flush()
+        {
+        }
+
+        @Override
+        public void close()
+        {
+        }
+    }
+}
