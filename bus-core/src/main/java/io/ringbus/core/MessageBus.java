@@ -235,6 +235,16 @@ public final class MessageBus implements AutoCloseable
         return replicaPlane.handshakesRefused();
     }
 
+    /**
+     * Heartbeats received from other replicas (header-only {@code pong}s every replica_heartbeat on
+     * each established link; they keep a link whose peer restarted from staying up unnoticed, and
+     * never reach {@link BusHandler#onReplicaFrame}). Any thread.
+     */
+    public long replicaHeartbeatsReceived()
+    {
+        return replicaPlane.heartbeatsReceived();
+    }
+
     /** True if the connection to {@code replica} is up now. Any thread. */
     public boolean isReplicaConnected(final int replica)
     {

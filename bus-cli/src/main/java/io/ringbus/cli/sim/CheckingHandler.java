@@ -5,7 +5,9 @@ import io.ringbus.core.BusHandler;
 import io.ringbus.core.MessageBus;
 import io.ringbus.core.client.ClientConnMeta;
 import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.Frames;
 import org.agrona.DirectBuffer;
 
 import java.util.HashMap;
@@ -23,11 +25,14 @@ final class CheckingHandler implements BusHandler
     private final int node;
     private final BusHandler echo;
     private final Checks checks;
+    private final Simulation.Sabotage sabotage;
+    private long requests;
     /** Per client connection id: the last send number seen on it. */
     private final Map<Long, Long> lastSend = new HashMap<>();
 
-    CheckingHandler(final int node, final BusHandler echo, final Checks checks)
+    CheckingHandler(final int node, final BusHandler echo, final Checks checks, final Simulation.Sabotage sabotage)
     {
+        this.sabotage = sabotage;
         this.node = node;
         this.echo = echo;
         this.checks = checks;
@@ -51,7 +56,37 @@ final class CheckingHandler implements BusHandler
         {
             checks.fail("byte for byte", "node " + node + ", connection " + client.clientId() + ": " + bad);
         }
+        if (++requests == 100 && sabotage != Simulation.Sabotage.NONE && sabotaged(bus, client, buffer, offset, length))
+        {
+            return;
+        }
         echo.onClientRequest(bus, client, buffer, offset, length);
+    }
+
+    /** The node-side bugs of {@link Simulation.Sabotage}; true if the request was answered here. */
+    private boolean sabotaged(final MessageBus bus, final ClientConnMeta client, final DirectBuffer buffer,
+        final int offset, final int length)
+    {
+        switch (sabotage)
+        {
+            case LEAK_BUFFER:
+                bus.pool().acquire(64);
+                return false;
+            case LOG_ERROR:
+                System.getLogger(CheckingHandler.class.getName()).log(System.Logger.Level.ERROR, "sabotage: an error");
+                return false;
+            case THROW_IN_HANDLER:
+                throw new AssertionError("sabotage: a handler throws an Error");
+            case WRONG_REPLY:
+                final FrameBuffer reply = Frames.reply(bus.pool(), buffer, offset, buffer, offset + FrameHeader.HEADER_SIZE,
+                    length - FrameHeader.HEADER_SIZE, node);
+                Frames.header().wrap(reply.buffer(), 0).request(FrameHeader.request(buffer, offset) + 1);
+                Frames.seal(reply.buffer(), 0);
+                bus.sendToClient(client.clientId(), reply);
+                return true;
+            default:
+                return false;
+        }
     }
 
     @Override

@@ -64,6 +64,7 @@ final class SimClient implements ConnectionHandler
     private final long clientHi;
     private final long clientLo;
     private final int window;
+    private final Simulation.Sabotage sabotage;
     /** Unanswered requests: number to when it was last sent (virtual ns; MIN_VALUE: never on this connection). */
     private final TreeMap<Long, Long> pending = new TreeMap<>();
     private final Runnable pulse = this::pulse;
@@ -78,11 +79,13 @@ final class SimClient implements ConnectionHandler
     private long connects;
     private long resends;
     private boolean stopped;
+    private boolean corrupted;
 
     SimClient(final int index, final World world, final Checks checks, final SimRuntime runtime, final URI target,
-        final long clusterHi, final long clusterLo)
+        final long clusterHi, final long clusterLo, final Simulation.Sabotage sabotage)
     {
         this.index = index;
+        this.sabotage = sabotage;
         this.checks = checks;
         this.random = world.random().fork();
         this.runtime = runtime;
@@ -140,6 +143,13 @@ final class SimClient implements ConnectionHandler
     long requests()
     {
         return nextRequest;
+    }
+
+    /** For a failure report: connection state, unanswered requests. */
+    String describe()
+    {
+        return "connects " + connects + ", " + (connection == null ? "no connection" : "connection " +
+            connection.state() + (open ? " open" : "")) + ", unanswered " + pending.keySet() + ", sent " + nextRequest;
     }
 
     SimRuntime runtime()
@@ -243,6 +253,16 @@ final class SimClient implements ConnectionHandler
             .request(request)
             .timestamp(sendNumber + 1); // the send number on this connection, for the node's order check
         SimBodies.write(frame.buffer(), FrameHeader.HEADER_SIZE, clientLo, request);
+        if (!corrupted && request >= 60 && sabotage == Simulation.Sabotage.CORRUPT_BODY && size > FrameHeader.HEADER_SIZE)
+        {
+            corrupted = true;
+            frame.buffer().putByte(size - 1, (byte)~frame.buffer().getByte(size - 1));
+        }
+        if (request == 50 && sabotage == Simulation.Sabotage.SKIP_SEND_NUMBER)
+        {
+            Frames.header().wrap(frame.buffer(), 0).timestamp(sendNumber + 2);
+            sendNumber++;
+        }
         Frames.seal(frame.buffer(), 0);
         frame.frameLength(size);
         final SendResult result = connection.send(frame);

@@ -122,6 +122,11 @@ public final class SimCommand
                 {
                     err.println("  " + line);
                 }
+                err.println("seed " + s + ": state at the failure:");
+                for (final String line : result.state())
+                {
+                    err.println("  " + line);
+                }
                 err.println("reproduce: " + options.command());
             }
             out.println(result.line());

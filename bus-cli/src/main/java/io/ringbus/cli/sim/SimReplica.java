@@ -33,6 +33,7 @@ final class SimReplica
     private final Checks checks;
     private final InetAddress host;
     private final BusConfig template;
+    private final Simulation.Sabotage sabotage;
     private SimRuntime runtime;
     private MessageBus bus;
     private EchoReplica echo;
@@ -40,9 +41,10 @@ final class SimReplica
 
     SimReplica(final int id, final World world, final Checks checks, final InetAddress host,
         final Map<Integer, InetSocketAddress> replicas, final byte[] clusterKey, final long clusterHi,
-        final long clusterLo)
+        final long clusterLo, final Simulation.Sabotage sabotage)
     {
         this.id = id;
+        this.sabotage = sabotage;
         this.world = world;
         this.checks = checks;
         this.host = host;
@@ -84,7 +86,7 @@ final class SimReplica
             .withNanoClock(world.clock()::nanoTime)
             .withRandom(runtime.secureRandom())
             .withSteppedSequencer());
-        bus = MessageBus.start(config, new CheckingHandler(id, echo, checks));
+        bus = MessageBus.start(config, new CheckingHandler(id, echo, checks, sabotage));
         echo.start(bus);
         final SimRuntime mine = runtime;
         final EchoReplica myEcho = echo;

@@ -62,6 +62,29 @@ public final class Simulation
         }
     }
 
+    /**
+     * A deliberate bug planted by a test, to show that each invariant does catch what it names (a
+     * check that cannot fail proves nothing). NONE outside tests.
+     */
+    enum Sabotage
+    {
+        NONE,
+        /** A client skips a send number on its connection: frames out of order or lost. */
+        SKIP_SEND_NUMBER,
+        /** A client sends one request with a byte of its body changed (before sealing). */
+        CORRUPT_BODY,
+        /** A node's handler takes a pooled buffer and never gives it back. */
+        LEAK_BUFFER,
+        /** A node's handler logs an error. */
+        LOG_ERROR,
+        /** A node's handler throws an Error. */
+        THROW_IN_HANDLER,
+        /** Replicas 0 and 1 can never reach each other again. */
+        CUT_REPLICA_LINK,
+        /** A node answers a request with the body of another. */
+        WRONG_REPLY
+    }
+
     /** One run's parameters: the seed decides the rest. */
     public record Options(long seed, int replicas, int clients, long ticks, Faults faults)
     {
@@ -92,7 +115,7 @@ public final class Simulation
     /** What a run found. */
     public record Result(Options options, boolean ok, String violation, String trace, long events,
         long requestsAnswered, long requestsSeen, long preparesSeen, long faultsInjected, long virtualMs,
-        List<String> traceTail)
+        List<String> traceTail, List<String> state)
     {
         /** The line {@code ringbus sim} prints last: {@code seed S ok|FAIL ... trace <hex>}. */
         public String line()
@@ -118,6 +141,7 @@ public final class Simulation
     private static final int TICKS_PER_FAULT = 400;
 
     private final Options options;
+    private final Sabotage sabotage;
     private final SimClock clock = new SimClock();
     private final SimRandom random;
     private final Trace trace = new Trace(clock);
@@ -135,7 +159,14 @@ public final class Simulation
 
     public Simulation(final Options options)
     {
+        this(options, Sabotage.NONE);
+    }
+
+    /** A run with a planted bug (tests of the invariants themselves). */
+    Simulation(final Options options, final Sabotage sabotage)
+    {
         this.options = options;
+        this.sabotage = sabotage;
         this.random = new SimRandom(options.seed());
         this.network = new SimNetwork(clock, random.fork(), trace, NetworkConfig.defaults());
         this.world = new World(clock, random.fork(), trace, network, TICK_NS);
@@ -177,7 +208,7 @@ public final class Simulation
         }
         return new Result(options, !checks.failed(), checks.violation(), trace.hex(), trace.events(),
             checks.repliesChecked(), checks.requestsChecked(), checks.preparesChecked(), faultsInjected,
-            (clock.nanoTime() - SimClock.START_NS) / 1_000_000L, trace.tail());
+            (clock.nanoTime() - SimClock.START_NS) / 1_000_000L, trace.tail(), checks.failed() ? state() : List.of());
     }
 
     private void setUp()
@@ -194,7 +225,7 @@ public final class Simulation
         for (int i = 0; i < options.replicas(); i++)
         {
             final SimReplica replica = new SimReplica(i, world, checks, host(0, i), addresses, key.clone(),
-                clusterHi, clusterLo);
+                clusterHi, clusterLo, sabotage);
             replicas.add(replica);
             hosts.add(replica.host());
             replica.start();
@@ -206,9 +237,14 @@ public final class Simulation
             final InetAddress host = host(1, k);
             hosts.add(host);
             final SimClient client = new SimClient(k, world, checks, new SimRuntime(world, host, "client " + k),
-                home.uri(ws ? "ws" : "tcp", ws ? SimReplica.WS_PORT : SimReplica.TCP_PORT), clusterHi, clusterLo);
+                home.uri(ws ? "ws" : "tcp", ws ? SimReplica.WS_PORT : SimReplica.TCP_PORT), clusterHi, clusterLo,
+                sabotage);
             clients.add(client);
             client.start();
+        }
+        if (sabotage == Sabotage.CUT_REPLICA_LINK && replicas.size() > 1)
+        {
+            network.block(replicas.get(0).host(), replicas.get(1).host());
         }
     }
 
@@ -247,6 +283,7 @@ public final class Simulation
                 return;
             }
             world.tick();
+            checkConnectivity();
         }
     }
 
@@ -395,7 +432,7 @@ public final class Simulation
     {
         if (healAtTick >= 0 && tick >= healAtTick)
         {
-            network.healAll();
+            healNetwork();
             healAtTick = -1;
             trace.record("heal", tick, 0, 0);
             armConnectivityCheck();
@@ -419,7 +456,7 @@ public final class Simulation
 
     private void healEverything()
     {
-        network.healAll();
+        healNetwork();
         healAtTick = -1;
         for (final Integer id : new ArrayList<>(restartAtTick.keySet()))
         {
@@ -436,6 +473,15 @@ public final class Simulation
         }
         trace.record("settle", world.ticks(), 0, 0);
         armConnectivityCheck();
+    }
+
+    private void healNetwork()
+    {
+        network.healAll();
+        if (sabotage == Sabotage.CUT_REPLICA_LINK && replicas.size() > 1)
+        {
+            network.block(replicas.get(0).host(), replicas.get(1).host());
+        }
     }
 
     /**
@@ -511,6 +557,39 @@ public final class Simulation
             out.append(missing).append(';');
         }
         return out.toString().trim();
+    }
+
+    /** What a failure report shows of the end state: each replica's links, each client, the live streams. */
+    private List<String> state()
+    {
+        final List<String> lines = new ArrayList<>();
+        for (final SimReplica replica : replicas)
+        {
+            final StringBuilder line = new StringBuilder("node " + replica.id() + " (" + replica.host().getHostAddress() +
+                "): " + (replica.up() ? "up" : "down") + ", incarnation " + replica.incarnations() +
+                (replica.frozen() ? ", stalled" : "") + ", links:");
+            if (replica.up())
+            {
+                for (final SimReplica other : replicas)
+                {
+                    if (other.id() != replica.id())
+                    {
+                        line.append(' ').append(other.id()).append(replica.bus().isReplicaConnected(other.id()) ? "=up" : "=down");
+                    }
+                }
+            }
+            lines.add(line.toString());
+        }
+        for (int k = 0; k < clients.size(); k++)
+        {
+            final SimClient client = clients.get(k);
+            lines.add("client " + k + " (" + client.runtime().host().getHostAddress() + "): " + client.describe());
+        }
+        for (final Object stream : network.streams())
+        {
+            lines.add(stream.toString());
+        }
+        return lines;
     }
 
     private static InetAddress host(final int net, final int index)

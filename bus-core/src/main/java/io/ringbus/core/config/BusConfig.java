@@ -51,6 +51,8 @@ public final class BusConfig
     public static final Duration DEFAULT_RECONNECT_BACKOFF_MIN = Duration.ofMillis(100);
     /** Default {@code reconnect_backoff_max}: longest delay before redialling a replica. */
     public static final Duration DEFAULT_RECONNECT_BACKOFF_MAX = Duration.ofSeconds(5);
+    /** Default {@code replica_heartbeat}: how often each side of a replica link sends a heartbeat. */
+    public static final Duration DEFAULT_REPLICA_HEARTBEAT = Duration.ofSeconds(1);
     /** {@code replica_id} of a node that is not a replica (a client-only bus). */
     public static final int NO_REPLICA = -1;
     /** Largest valid {@code replica_id}; 255 is "not a replica" on the wire (WIRE.md, "Frame"). */
@@ -104,6 +106,7 @@ public final class BusConfig
     private final Duration handshakeGrace;
     private final Duration reconnectBackoffMin;
     private final Duration reconnectBackoffMax;
+    private final Duration replicaHeartbeat;
     private final long clusterHi;
     private final long clusterLo;
     private final int replicaId;
@@ -142,6 +145,7 @@ public final class BusConfig
         this.handshakeGrace = builder.handshakeGrace;
         this.reconnectBackoffMin = builder.reconnectBackoffMin;
         this.reconnectBackoffMax = builder.reconnectBackoffMax;
+        this.replicaHeartbeat = builder.replicaHeartbeat;
         this.clusterHi = builder.clusterHi;
         this.clusterLo = builder.clusterLo;
         this.replicaId = builder.replicaId;
@@ -189,6 +193,7 @@ public final class BusConfig
         builder.handshakeGrace = handshakeGrace;
         builder.reconnectBackoffMin = reconnectBackoffMin;
         builder.reconnectBackoffMax = reconnectBackoffMax;
+        builder.replicaHeartbeat = replicaHeartbeat;
         builder.clusterHi = clusterHi;
         builder.clusterLo = clusterLo;
         builder.replicaId = replicaId;
@@ -295,6 +300,19 @@ public final class BusConfig
     public Duration reconnectBackoffMax()
     {
         return reconnectBackoffMax;
+    }
+
+    /**
+     * Returns {@code replica_heartbeat}: how often each side of an established replica link sends a
+     * header-only heartbeat ({@code pong}, docs/wire.md), so that a link whose peer crashed and came
+     * back (the old connection is gone on its side, and it waits for us to dial) breaks on our next
+     * heartbeat and is dialled again, even when the application has nothing to send. Zero: off.
+     *
+     * @return a non-negative duration
+     */
+    public Duration replicaHeartbeat()
+    {
+        return replicaHeartbeat;
     }
 
     /**
@@ -586,6 +604,7 @@ public final class BusConfig
                 && handshakeGrace.equals(that.handshakeGrace)
                 && reconnectBackoffMin.equals(that.reconnectBackoffMin)
                 && reconnectBackoffMax.equals(that.reconnectBackoffMax)
+                && replicaHeartbeat.equals(that.replicaHeartbeat)
                 && clusterHi == that.clusterHi
                 && clusterLo == that.clusterLo
                 && replicaId == that.replicaId
@@ -621,7 +640,7 @@ public final class BusConfig
     {
         return Objects.hash(
                 shards, maxMessageSize, maxBatch, peerQueueCapacity, closeGrace, handshakeGrace,
-                reconnectBackoffMin, reconnectBackoffMax, clusterHi, clusterLo, replicaId, replicas, listen,
+                reconnectBackoffMin, reconnectBackoffMax, replicaHeartbeat, clusterHi, clusterLo, replicaId, replicas, listen,
                 backend, idleMode, mailboxCapacity, mailboxDrainLimit, receiveBufferSize,
                 dedupCapacityPerClient, dedupTtl, dedupMaxClients, peerQueueMaxBytes, directMemoryBudget,
                 partialFrameTimeout, idleTimeout, java.util.Arrays.hashCode(clusterKey), maxConnections,
@@ -644,6 +663,7 @@ public final class BusConfig
                 + ", close_grace=" + closeGrace
                 + ", handshake_grace=" + handshakeGrace
                 + ", reconnect_backoff=" + reconnectBackoffMin + ".." + reconnectBackoffMax
+                + ", replica_heartbeat=" + replicaHeartbeat
                 + ", cluster=" + hex16(clusterHi) + hex16(clusterLo)
                 + ", replica_id=" + replicaId
                 + ", replicas=" + replicas
@@ -689,6 +709,7 @@ public final class BusConfig
         private Duration handshakeGrace = DEFAULT_HANDSHAKE_GRACE;
         private Duration reconnectBackoffMin = DEFAULT_RECONNECT_BACKOFF_MIN;
         private Duration reconnectBackoffMax = DEFAULT_RECONNECT_BACKOFF_MAX;
+        private Duration replicaHeartbeat = DEFAULT_REPLICA_HEARTBEAT;
         private long clusterHi;
         private long clusterLo;
         private int replicaId = NO_REPLICA;
@@ -815,6 +836,20 @@ public final class BusConfig
         public Builder reconnectBackoffMax(Duration reconnectBackoffMax)
         {
             this.reconnectBackoffMax = Objects.requireNonNull(reconnectBackoffMax, "reconnectBackoffMax");
+            return this;
+        }
+
+        /**
+         * Sets {@code replica_heartbeat}, how often each side of a replica link sends a heartbeat
+         * (see {@link BusConfig#replicaHeartbeat()}). Default: 1 s; zero turns heartbeats off.
+         *
+         * @param replicaHeartbeat zero or positive
+         * @return this builder
+         * @throws NullPointerException if {@code replicaHeartbeat} is null
+         */
+        public Builder replicaHeartbeat(Duration replicaHeartbeat)
+        {
+            this.replicaHeartbeat = Objects.requireNonNull(replicaHeartbeat, "replicaHeartbeat");
             return this;
         }
 
@@ -1162,6 +1197,10 @@ public final class BusConfig
             requirePositive("handshake_grace", handshakeGrace);
             requirePositive("reconnect_backoff_min", reconnectBackoffMin);
             requirePositive("reconnect_backoff_max", reconnectBackoffMax);
+            if (replicaHeartbeat.isNegative())
+            {
+                throw new InvalidConfigException("replica_heartbeat", replicaHeartbeat, "must be >= 0 (0: off)");
+            }
             if (reconnectBackoffMin.compareTo(reconnectBackoffMax) > 0)
             {
                 throw new InvalidConfigException(

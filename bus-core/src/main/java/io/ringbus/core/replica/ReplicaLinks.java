@@ -3,13 +3,18 @@ package io.ringbus.core.replica;
 import io.ringbus.core.BusHandler;
 import io.ringbus.core.MessageBus;
 import io.ringbus.core.SendResult;
+import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.Command;
 import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.FramePool;
+import io.ringbus.core.frame.Frames;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
 import org.agrona.DirectBuffer;
 
 import java.lang.System.Logger.Level;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -27,11 +32,28 @@ final class ReplicaLinks
     private final AtomicReferenceArray<Connection> links = new AtomicReferenceArray<>(FrameHeader.MAX_REPLICA_ID + 1);
     private final MessageBus bus;
     private final BusHandler handler;
+    private final FramePool pool;
+    private final int self;
+    private final long clusterHi;
+    private final long clusterLo;
+    private final long heartbeatNs;
+    private final AtomicLong heartbeatsReceived = new AtomicLong();
 
-    ReplicaLinks(final MessageBus bus, final BusHandler handler)
+    ReplicaLinks(final MessageBus bus, final BusHandler handler, final BusConfig config, final FramePool pool)
     {
         this.bus = bus;
         this.handler = handler;
+        this.pool = pool;
+        this.self = config.replicaId();
+        this.clusterHi = config.clusterHi();
+        this.clusterLo = config.clusterLo();
+        this.heartbeatNs = config.replicaHeartbeat().toNanos();
+    }
+
+    /** Heartbeats received on established links (they never reach the handler). Any thread. */
+    long heartbeatsReceived()
+    {
+        return heartbeatsReceived.get();
     }
 
     /** The link to {@code replica}, or null if it is down (or the id is out of range). */
@@ -81,6 +103,10 @@ final class ReplicaLinks
             return false;
         }
         LOG.log(Level.INFO, "replica " + replica + " connected (" + connection.remoteAddress() + ")");
+        if (heartbeatNs > 0)
+        {
+            new Heartbeat(replica, connection).schedule();
+        }
         handler.onReplicaConnected(bus, replica);
         return true;
     }
@@ -108,6 +134,47 @@ final class ReplicaLinks
         {
             return; // a link replaced by a newer one (its close is on the way): its loss was already reported
         }
+        if (FrameHeader.command(buffer, offset) == Command.PONG.code())
+        {
+            heartbeatsReceived.lazySet(heartbeatsReceived.get() + 1); // one owner per link; a sum, not exact
+            return; // a heartbeat: it kept the link honest by being sent, nothing to deliver
+        }
         handler.onReplicaFrame(bus, replica, buffer, offset, length);
+    }
+
+    /**
+     * The heartbeat of one established link, on its shard: every replica_heartbeat a header-only
+     * {@code pong} goes out while the connection is still the link. Its point is the write: when
+     * the peer crashed and restarted, our old connection is gone on its side and the peer waits for
+     * us (lower ids dial), so only a segment of ours draws the reset that closes the link and starts
+     * the redial. Without it an idle stale link would stay up for ever (found by the simulator,
+     * issue 14). One object per registered link; the frame is one header from the pool.
+     */
+    private final class Heartbeat implements Runnable
+    {
+        private final int replica;
+        private final Connection connection;
+
+        Heartbeat(final int replica, final Connection connection)
+        {
+            this.replica = replica;
+            this.connection = connection;
+        }
+
+        void schedule()
+        {
+            connection.shard().schedule(connection.shard().nowNs() + heartbeatNs, this);
+        }
+
+        @Override
+        public void run()
+        {
+            if (links.get(replica) != connection || connection.state() != Connection.State.OPEN)
+            {
+                return; // the link is gone or replaced: its heartbeat ends with it
+            }
+            connection.send(Frames.headerOnly(pool, Command.PONG, self, clusterHi, clusterLo));
+            schedule();
+        }
     }
 }

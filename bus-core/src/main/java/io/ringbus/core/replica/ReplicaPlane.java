@@ -47,7 +47,7 @@ public final class ReplicaPlane
         this.config = config;
         this.shards = shards;
         this.table = table;
-        this.links = new ReplicaLinks(bus, handler);
+        this.links = new ReplicaLinks(bus, handler, config, pool);
         this.handshake = new PingHandshake(config, pool, shards.length);
         this.acceptor = new ReplicaAcceptor(table, links, handshake);
     }
@@ -109,6 +109,12 @@ public final class ReplicaPlane
     public long handshakesRefused()
     {
         return handshake.refused();
+    }
+
+    /** Heartbeats received on established replica links (never given to the handler). Any thread. */
+    public long heartbeatsReceived()
+    {
+        return links.heartbeatsReceived();
     }
 
     /** True if the link to {@code replica} is up now. Any thread. */

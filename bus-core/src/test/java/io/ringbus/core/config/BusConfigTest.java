@@ -288,6 +288,16 @@ class BusConfigTest
     }
 
     @Test
+    void replicaHeartbeatDefaultsToOneSecondTakesZeroAsOffAndRefusesNegative()
+    {
+        assertEquals(Duration.ofSeconds(1), BusConfig.builder().build().replicaHeartbeat());
+        assertEquals(Duration.ZERO, BusConfig.builder().replicaHeartbeat(Duration.ZERO).build().replicaHeartbeat());
+        final InvalidConfigException e = assertRejected(BusConfig.builder().replicaHeartbeat(Duration.ofMillis(-1)),
+            "replica_heartbeat", Duration.ofMillis(-1));
+        assertTrue(e.getMessage().contains("must be >= 0"), e.getMessage());
+    }
+
+    @Test
     void backoffMinAboveMaxIsRejected()
     {
         InvalidConfigException e = assertRejected(

@@ -113,6 +113,7 @@ public abstract class ReplicaPlaneSuite
             .handshakeGrace(Duration.ofMillis(300))
             .reconnectBackoffMin(Duration.ofMillis(20))
             .reconnectBackoffMax(Duration.ofMillis(200))
+            .replicaHeartbeat(Duration.ofMillis(20))
             .peerQueueCapacity(16_384)
             // Queued bytes count each frame's pooled capacity (4 KiB at least): 5,000 broadcasts
             // queued faster than a loaded machine writes them must not meet the 16 MiB default.
@@ -162,6 +163,20 @@ public abstract class ReplicaPlaneSuite
                 assertEquals(peer == i ? 0 : 1, recorders[i].connected.get(peer), "replica " + i + " saw " + peer);
             }
         }
+    }
+
+    @Test
+    void heartbeatsFlowBothWaysOnAnIdleLinkAndNeverReachTheHandler() throws IOException
+    {
+        replicas = freeAddresses(2);
+        final Recorder zero = new Recorder();
+        final Recorder one = new Recorder();
+        final MessageBus bus0 = start(0, zero);
+        final MessageBus bus1 = start(1, one);
+        Await.until(TIMEOUT, () -> bus0.replicaHeartbeatsReceived() >= 5 && bus1.replicaHeartbeatsReceived() >= 5,
+            "heartbeats arrived both ways");
+        assertTrue(zero.frames.isEmpty() && one.frames.isEmpty(), "a heartbeat reached a handler");
+        assertTrue(bus0.isReplicaConnected(1) && bus1.isReplicaConnected(0));
     }
 
     private static int sum(final AtomicIntegerArray counts)
