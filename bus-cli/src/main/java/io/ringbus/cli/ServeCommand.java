@@ -16,6 +16,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
 /**
  * {@code ringbus serve}: one replicated echo node (DESIGN.md, "The ringbus CLI"). Starts the bus
@@ -29,11 +31,37 @@ import java.util.concurrent.atomic.AtomicReference;
  * SIGHUP reloads the certificate, key and {@code --client-ca} from their files (new handshakes use
  * them; open connections continue) and prints one line saying what was loaded or why not.
  * Runs on the calling thread.
+ *
+ * <p>Each fact is said once: the lines above go to stdout, and the library's INFO records of the same
+ * facts (the backend chosen, each listener bound, transport settings reloaded) are left out of the log
+ * on stderr ({@link #printsItself}); everything else the node logs goes to stderr, one line per
+ * record ({@link CliLogging}).
  */
 public final class ServeCommand
 {
+    private static final String MESSAGE_BUS_LOGGER = "io.ringbus.core.MessageBus";
+    private static final String LISTENERS_LOGGER = "io.ringbus.core.Listeners";
+
     private ServeCommand()
     {
+    }
+
+    /**
+     * True for a log record of a fact this command prints on stdout: bus-core's INFO records (on
+     * MessageBus's logger, which its Listeners share) {@code ringbus: backend ...},
+     * {@code listening ...} and {@code transport settings of ... reloaded}. Any thread (called by
+     * the log handler).
+     */
+    static boolean printsItself(final LogRecord record)
+    {
+        final String message = record.getMessage();
+        if (record.getLevel() != Level.INFO || message == null || !(MESSAGE_BUS_LOGGER.equals(record.getLoggerName()) ||
+            LISTENERS_LOGGER.equals(record.getLoggerName())))
+        {
+            return false;
+        }
+        return message.startsWith("ringbus: backend ") || message.startsWith("listening ") ||
+            message.startsWith("transport settings of ") && message.endsWith(" reloaded");
     }
 
     /**
