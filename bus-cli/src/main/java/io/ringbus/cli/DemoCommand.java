@@ -25,28 +25,34 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 
 /**
- * {@code ringbus demo [--duration-ms N]}: starts a three-replica echo cluster in this process
+ * {@code ringbus demo [--duration-ms N] [--json]}: starts a three-replica echo cluster in this process
  * (replicas 0, 1, 2 on 127.0.0.1), a client listener per transport on every node, drives load
  * through each available transport in turn (connections spread over the three nodes, so each
  * node is primary for some requests) and prints one table of throughput and latency per
  * transport. The tls, wss and quic listeners present a self-signed certificate generated for the
  * run (kept in memory), which the demo's clients trust; the replicas authenticate each other with a
  * cluster key generated for the run (kept in memory too). Transports this build lacks are listed as
- * "not available in this build". The whole run takes about the duration (default 10 s). Runs on the
+ * "not available in this build". The whole run takes about the duration (default 10 s); a transport's
+ * run of 2 s or more prints a progress line per second ({@link LoadReport}). With {@code --json} the
+ * table is replaced by JSON lines on stdout: one {@code "type":"result"} object per row (with
+ * {@code "available":false} and a {@code reason} for a transport the build lacks). Runs on the
  * calling thread.
  */
 public final class DemoCommand
 {
     /** The usage text of {@code ringbus demo}. */
     public static final String USAGE = String.join("\n",
-        "usage: ringbus demo [--duration-ms N]",
+        "usage: ringbus demo [--duration-ms N] [--json]",
         "  Starts a three-replica cluster in this process, drives load through every transport and",
         "  prints a table of throughput and latency per transport. --duration-ms is the whole run",
-        "  (default 10000, at least 2000).");
+        "  (default 10000, at least 2000), shared by the transports; one that runs 2 s or more prints",
+        "  a progress line on stderr per second. --json prints JSON objects on stdout instead, one per",
+        "  line: a {\"type\":\"progress\",...} per second and a {\"type\":\"result\",...} per transport",
+        "  with the fields of 'ringbus load --json' and backend, replicas and available (false, with a",
+        "  reason, for a transport this build lacks).",
+        CliLogging.USAGE);
 
     /** Replicas in the demo cluster. */
     public static final int REPLICAS = 3;
@@ -74,17 +80,16 @@ public final class DemoCommand
     /** Run the demo; returns the exit code. */
     public static int run(final List<String> args, final PrintStream out, final PrintStream err) throws UsageException
     {
-        final Flags flags = Flags.parse("demo", args, Set.of("duration-ms"), Set.of(), false);
+        final Flags flags = Flags.parse("demo", args, Set.of("duration-ms", "json"), Set.of("json"), Set.of(), false);
         final long durationMs = flags.longValue("duration-ms", DEFAULT_DURATION_MS, 2_000, 3_600_000);
+        final boolean json = flags.has("json");
         final long startNs = System.nanoTime();
         final long endNs = startNs + TimeUnit.MILLISECONDS.toNanos(durationMs);
-        // The table is the output: keep the nodes' INFO lines off stderr while the demo runs.
-        final Logger rootLogger = Logger.getLogger("");
-        final Level previousLevel = rootLogger.getLevel();
-        rootLogger.setLevel(Level.WARNING);
+        // The nodes' INFO lines are kept off stderr by the demo's default --log-level warn (CliLogging).
 
         final Map<String, String> unavailable = new LinkedHashMap<>();
         final Map<String, LoadResult> results = new LinkedHashMap<>();
+        final Map<String, LoadGenerator.Settings> settingsOf = new LinkedHashMap<>();
         final List<EchoNode> nodes = new ArrayList<>();
         boolean failed = false;
         String backend = "?";
@@ -123,10 +128,13 @@ public final class DemoCommand
                 final Duration duration = Duration.ofNanos(Math.max(MIN_LOAD.toNanos(), budgetNs));
                 try
                 {
-                    final LoadResult result = LoadGenerator.run(new LoadGenerator.Settings(entry.getValue(),
+                    final LoadGenerator.Settings settings = new LoadGenerator.Settings(entry.getValue(),
                         CONNECTIONS_PER_NODE * REPLICAS, WINDOW, SIZE, duration, LoadCommand.warmupOf(duration), 0, 0,
-                        clientSettings));
+                        clientSettings);
+                    final LoadResult result = LoadGenerator.run(settings, LoadReport.progress(duration, json,
+                        "ringbus demo: " + entry.getKey() + " ", entry.getKey(), out, err));
                     results.put(entry.getKey(), result);
+                    settingsOf.put(entry.getKey(), settings);
                     failed |= result.messages() == 0 || result.errors() > 0;
                 }
                 catch (final TransportUnavailableException ex)
@@ -146,13 +154,24 @@ public final class DemoCommand
             {
                 node.close();
             }
-            rootLogger.setLevel(previousLevel);
         }
-        out.println("ringbus demo: " + REPLICAS + " replicas on 127.0.0.1 (backend " + backend +
+        // With --json stdout carries JSON only: the human line goes to stderr.
+        (json ? err : out).println("ringbus demo: " + REPLICAS + " replicas on 127.0.0.1 (backend " + backend +
             "), replicated echo of " + SIZE +
             "-byte bodies, " + CONNECTIONS_PER_NODE * REPLICAS + " connections x window " + WINDOW +
             " per transport, " + String.format(Locale.ROOT, "%.1f", (System.nanoTime() - startNs) / 1e9) + " s");
-        out.print(table(results, unavailable));
+        if (json)
+        {
+            for (final String line : jsonRows(backend, settingsOf, results, unavailable))
+            {
+                out.println(line);
+            }
+        }
+        else
+        {
+            out.print(table(results, unavailable));
+        }
+        (json ? err : out).flush();
         out.flush();
         return failed ? Main.EXIT_FAILURE : Main.EXIT_OK;
     }
@@ -299,6 +318,32 @@ public final class DemoCommand
             }
         }
         return text.toString();
+    }
+
+    /**
+     * The rows of the table as JSON objects, in {@link ServeOptions#TRANSPORTS} order: a measured
+     * transport with the fields of {@link LoadReport#result}, one this build lacks with
+     * {@code "available":false} and its {@code reason}.
+     */
+    static List<String> jsonRows(final String backend, final Map<String, LoadGenerator.Settings> settings,
+        final Map<String, LoadResult> results, final Map<String, String> unavailable)
+    {
+        final List<String> rows = new ArrayList<>();
+        for (final String scheme : ServeOptions.TRANSPORTS)
+        {
+            final LoadResult result = results.get(scheme);
+            final JsonLine row = new JsonLine().put("type", "result").put("transport", scheme);
+            if (result != null)
+            {
+                row.put("available", true).put("backend", backend).put("replicas", REPLICAS);
+                rows.add(LoadReport.result(row, settings.get(scheme), result).toString());
+            }
+            else if (unavailable.containsKey(scheme))
+            {
+                rows.add(row.put("available", false).put("reason", unavailable.get(scheme)).toString());
+            }
+        }
+        return rows;
     }
 
     private static void appendRow(final StringBuilder text, final String[] cells, final int[] widths)

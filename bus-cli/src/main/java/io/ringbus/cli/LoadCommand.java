@@ -1,11 +1,14 @@
 package io.ringbus.cli;
 
 import io.ringbus.tls.TlsSettings;
+import org.HdrHistogram.HistogramLogWriter;
 
+import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,8 +23,10 @@ import java.util.TreeSet;
 
 /**
  * {@code ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N] [--cluster ID]
- * [--trust FILE | --insecure] [--cert FILE --key FILE]}: drives a {@link LoadGenerator} at the given nodes and prints
- * throughput and latency percentiles. Runs on the calling thread and stops by itself.
+ * [--trust FILE | --insecure] [--cert FILE --key FILE] [--json] [--hlog FILE]}: drives a {@link LoadGenerator} at
+ * the given nodes and prints throughput and latency percentiles, with a progress line per second on long runs
+ * ({@link LoadReport}); {@code --json} prints JSON lines instead, {@code --hlog} writes the latency of each second
+ * as an HdrHistogram log. Runs on the calling thread and stops by itself.
  */
 public final class LoadCommand
 {
@@ -38,7 +43,16 @@ public final class LoadCommand
         "  tls://, wss:// and quic:// URIs check the server's certificate and name: against the PEM",
         "  certificates of --trust (e.g. the cert.pem 'ringbus serve' wrote), else the JDK's trust",
         "  store. --insecure checks nothing: for tests only. --cert/--key (PEM chain and key) is the",
-        "  client certificate presented to a server that asks for one ('ringbus serve --client-ca').");
+        "  client certificate presented to a server that asks for one ('ringbus serve --client-ca').",
+        "  A run of 2 s or more prints a progress line on stderr per second after the warm-up (that",
+        "  second's messages/s and its p50 and p99 latency).",
+        "  --json prints on stdout JSON objects only, one per line: {\"type\":\"progress\",...} per second",
+        "  and one {\"type\":\"result\",...} with transport, targets, connections, inflight, size,",
+        "  duration_ms, warmup_ms, measured_s, messages, messages_per_s, mb_per_s, p50_us, p90_us,",
+        "  p99_us, p999_us, max_us, errors, unanswered, first_error.",
+        "  --hlog FILE writes the latency of every second after the warm-up (in nanoseconds) as an",
+        "  HdrHistogram interval log (HistogramLogReader, HistogramLogProcessor read it).",
+        CliLogging.USAGE);
 
     /**
      * Largest --window: an echo node remembers {@link ServeOptions#ECHO_DEDUP_CAPACITY_PER_CLIENT}
@@ -47,8 +61,8 @@ public final class LoadCommand
     public static final int MAX_WINDOW = ServeOptions.ECHO_DEDUP_CAPACITY_PER_CLIENT;
 
     private static final Set<String> FLAGS = Set.of("connections", "window", "size", "duration-ms", "cluster",
-        "trust", "insecure", "cert", "key");
-    private static final Set<String> SWITCHES = Set.of("insecure");
+        "trust", "insecure", "cert", "key", "json", "hlog");
+    private static final Set<String> SWITCHES = Set.of("insecure", "json");
 
     private LoadCommand()
     {
@@ -57,7 +71,16 @@ public final class LoadCommand
     /** Parse the arguments after {@code load} into generator settings. */
     public static LoadGenerator.Settings parse(final List<String> args) throws UsageException
     {
-        final Flags flags = Flags.parse("load", args, FLAGS, SWITCHES, Set.of(), true);
+        return settings(flags(args));
+    }
+
+    private static Flags flags(final List<String> args) throws UsageException
+    {
+        return Flags.parse("load", args, FLAGS, SWITCHES, Set.of(), true);
+    }
+
+    private static LoadGenerator.Settings settings(final Flags flags) throws UsageException
+    {
         if (flags.positional().isEmpty())
         {
             throw flags.error("give at least one URI to load, e.g. tcp://127.0.0.1:7001");
@@ -208,7 +231,9 @@ public final class LoadCommand
     /** Run {@code ringbus load}; returns the exit code. */
     public static int run(final List<String> args, final PrintStream out, final PrintStream err) throws UsageException
     {
-        final LoadGenerator.Settings settings = parse(args);
+        final Flags flags = flags(args);
+        final LoadGenerator.Settings settings = settings(flags);
+        final boolean json = flags.has("json");
         for (final URI target : settings.targets())
         {
             if (!Transports.isAvailable(target.getScheme()))
@@ -223,14 +248,23 @@ public final class LoadCommand
             err.println("ringbus load: WARNING: --insecure: the servers' certificates and names are NOT checked; " +
                 "for tests only");
         }
-        out.println("ringbus load: " + settings.connections() + " connection(s) to " + settings.targets() +
-            ", window " + settings.window() + ", " + settings.size() + "-byte bodies, " +
-            settings.duration().toMillis() + " ms (" + settings.warmup().toMillis() + " ms warm-up)");
-        out.flush();
+        final String transport = LoadReport.transportOf(settings.targets());
+        final HistogramLog hlog = flags.has("hlog") ? HistogramLog.open(flags, settings) : null;
         final LoadResult result;
         try
         {
-            result = LoadGenerator.run(settings);
+            // With --json stdout carries JSON only: the human line goes to stderr.
+            (json ? err : out).println("ringbus load: " + settings.connections() + " connection(s) to " +
+                settings.targets() + ", window " + settings.window() + ", " + settings.size() + "-byte bodies, " +
+                settings.duration().toMillis() + " ms (" + settings.warmup().toMillis() + " ms warm-up)");
+            (json ? err : out).flush();
+            final LoadGenerator.IntervalListener progress =
+                LoadReport.progress(settings.duration(), json, "ringbus load: ", transport, out, err);
+            result = LoadGenerator.run(settings, hlog == null ? progress : interval ->
+            {
+                hlog.write(interval);
+                progress.onInterval(interval);
+            });
         }
         catch (final TransportUnavailableException ex)
         {
@@ -241,13 +275,102 @@ public final class LoadCommand
             err.println("ringbus load: " + ex.getMessage());
             return Main.EXIT_FAILURE;
         }
-        out.println(String.format(Locale.ROOT, "messages/s %.0f  MB/s %.2f  errors %d  unanswered %d",
-            result.messagesPerSecond(), result.megabytesPerSecond(), result.errors(), result.unanswered()) +
-            (result.firstError() != null ? "  (first error: " + result.firstError() + ")" : ""));
-        out.println(String.format(Locale.ROOT, "latency µs  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
-            result.percentileMicros(50), result.percentileMicros(90), result.percentileMicros(99),
-            result.percentileMicros(99.9), result.maxMicros()));
+        finally
+        {
+            if (hlog != null)
+            {
+                hlog.close();
+            }
+        }
+        if (json)
+        {
+            out.println(LoadReport.result(new JsonLine().put("type", "result").put("transport", transport),
+                settings, result));
+        }
+        else
+        {
+            out.println(String.format(Locale.ROOT, "messages/s %.0f  MB/s %.2f  errors %d  unanswered %d",
+                result.messagesPerSecond(), result.megabytesPerSecond(), result.errors(), result.unanswered()) +
+                (result.firstError() != null ? "  (first error: " + result.firstError() + ")" : ""));
+            out.println(String.format(Locale.ROOT, "latency µs  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
+                result.percentileMicros(50), result.percentileMicros(90), result.percentileMicros(99),
+                result.percentileMicros(99.9), result.maxMicros()));
+        }
         out.flush();
+        if (hlog != null && hlog.failure() != null)
+        {
+            err.println("ringbus load: --hlog = " + hlog.file() + ": write failed: " + hlog.failure());
+            return Main.EXIT_FAILURE;
+        }
         return result.messages() > 0 ? Main.EXIT_OK : Main.EXIT_FAILURE;
+    }
+
+    /**
+     * The {@code --hlog} file: an HdrHistogram interval log (format of {@link HistogramLogWriter}),
+     * one interval histogram per second after the warm-up plus the shorter rest, latency in
+     * nanoseconds, times relative to the start of the command. Written and closed on the thread
+     * that runs the load; each interval is flushed, so the file can be followed during the run.
+     */
+    private static final class HistogramLog
+    {
+        private final Path file;
+        private final PrintStream stream;
+        private final HistogramLogWriter writer;
+
+        private HistogramLog(final Path file, final PrintStream stream)
+        {
+            this.file = file;
+            this.stream = stream;
+            this.writer = new HistogramLogWriter(stream);
+        }
+
+        /** Create (or truncate) the file and write the log's header; a usage error if it cannot be written. */
+        static HistogramLog open(final Flags flags, final LoadGenerator.Settings settings) throws UsageException
+        {
+            final Path file = Path.of(flags.value("hlog"));
+            final PrintStream stream;
+            try
+            {
+                stream = new PrintStream(new FileOutputStream(file.toFile()), false, StandardCharsets.UTF_8);
+            }
+            catch (final IOException ex)
+            {
+                throw flags.error("--hlog = " + file + ": cannot write: " + ex.getMessage());
+            }
+            final HistogramLog log = new HistogramLog(file, stream);
+            final long startMs = System.currentTimeMillis();
+            log.writer.outputComment("ringbus load " + settings.targets() + " connections " +
+                settings.connections() + " window " + settings.window() + " size " + settings.size() +
+                ": request-to-reply latency in ns, one interval per second after the warm-up");
+            log.writer.outputLogFormatVersion();
+            log.writer.setBaseTime(startMs);
+            log.writer.outputStartTime(startMs);
+            log.writer.outputBaseTime(startMs);
+            log.writer.outputLegend();
+            stream.flush();
+            return log;
+        }
+
+        void write(final LoadGenerator.Interval interval)
+        {
+            writer.outputIntervalHistogram(interval.latencyNs());
+            stream.flush();
+        }
+
+        Path file()
+        {
+            return file;
+        }
+
+        /** Why writing failed (PrintStream keeps no exception, only the fact), or null. */
+        String failure()
+        {
+            return stream.checkError() ? "I/O error" : null;
+        }
+
+        void close()
+        {
+            writer.close();
+        }
     }
 }

@@ -65,17 +65,71 @@ public final class LoadGenerator
         }
     }
 
+    /**
+     * One measured interval of a run, handed to an {@link IntervalListener}: a whole second, or
+     * the shorter rest at the end. The intervals of a run follow each other without gap from the
+     * end of the warm-up to the end of the duration; together they hold every measured reply.
+     *
+     * @param index     1 for the first interval after the warm-up, then 2, 3, ...
+     * @param lengthNs  its length on the run's schedule: {@link #INTERVAL_NS}, or less for the last
+     *                  one (the rest of the duration, or up to where every connection had failed)
+     * @param last      true for the last interval of the run (taken once the last replies came in)
+     * @param latencyNs the latency of the replies read in it (start and end time stamps set, in epoch
+     *                  ms); reused for the next interval, so read it during the call only
+     * @param errors    requests failed so far in the run
+     */
+    public record Interval(int index, long lengthNs, boolean last, Histogram latencyNs, long errors)
+    {
+        /** Replies read in the interval. */
+        public long messages()
+        {
+            return latencyNs.getTotalCount();
+        }
+
+        /** Replies per second over the interval's length (0 for an empty interval). */
+        public double messagesPerSecond()
+        {
+            return lengthNs > 0 ? latencyNs.getTotalCount() * 1e9 / lengthNs : 0;
+        }
+    }
+
+    /** Told of each measured interval of a run, on the thread that called {@link #run}. */
+    @FunctionalInterface
+    public interface IntervalListener
+    {
+        /** Hears nothing. */
+        IntervalListener NONE = interval ->
+        {
+        };
+
+        /** Called once per interval, in order, the last one included. */
+        void onInterval(Interval interval);
+    }
+
+    /** Length of a measured interval: the latency recorder is sampled once a second. */
+    public static final long INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+
     private LoadGenerator()
     {
     }
 
+    /** As {@link #run(Settings, IntervalListener)} with no listener. */
+    public static LoadResult run(final Settings settings) throws IOException, TransportUnavailableException
+    {
+        return run(settings, IntervalListener.NONE);
+    }
+
     /**
-     * Connect, drive load for {@code settings.duration()}, wait for the last replies, close.
+     * Connect, drive load for {@code settings.duration()}, wait for the last replies, close. Once a
+     * second after the warm-up (on the second boundaries counted from its end) the latency
+     * {@link Recorder} is sampled and the interval handed to {@code listener}, then added to the
+     * run's total; the replies' threads only record into the recorder (no allocation per reply).
      *
      * @throws IOException if a connection cannot be made
      * @throws TransportUnavailableException if the client SDK has no transport for a target
      */
-    public static LoadResult run(final Settings settings) throws IOException, TransportUnavailableException
+    public static LoadResult run(final Settings settings, final IntervalListener listener)
+        throws IOException, TransportUnavailableException
     {
         final Recorder recorder = new Recorder(HIGHEST_LATENCY_NS, 3);
         final List<Driver> drivers = new ArrayList<>();
@@ -93,6 +147,7 @@ public final class LoadGenerator
                 clients.add(connect(settings.targets().get(i % settings.targets().size()), settings));
             }
             final long startNs = System.nanoTime();
+            final long startMs = System.currentTimeMillis();
             final long measureStartNs = startNs + settings.warmup().toNanos();
             final long endNs = startNs + settings.duration().toNanos();
             for (final BusClient client : clients)
@@ -106,28 +161,42 @@ public final class LoadGenerator
                     driver.send();
                 }
             }
+            final Histogram total = new Histogram(HIGHEST_LATENCY_NS, 3);
+            Histogram interval = null;
+            int index = 0;
+            long intervalStartNs = measureStartNs;
+            // Whole seconds that end before the run does; the rest is the last interval, taken after the drain.
+            while (intervalStartNs + INTERVAL_NS < endNs && parkUntil(intervalStartNs + INTERVAL_NS, drivers))
+            {
+                interval = recorder.getIntervalHistogram(interval);
+                report(listener, ++index, intervalStartNs, intervalStartNs + INTERVAL_NS, false, interval, total,
+                    startNs, startMs, drivers);
+                intervalStartNs += INTERVAL_NS;
+            }
             parkUntil(endNs, drivers);
+            final long stoppedNs = Math.min(endNs, System.nanoTime());
             final long drainDeadlineNs = System.nanoTime() + DRAIN_TIMEOUT.toNanos();
             while (inFlight(drivers) > 0 && System.nanoTime() < drainDeadlineNs)
             {
                 LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
             }
-            final Histogram latency = recorder.getIntervalHistogram();
+            // After the drain: a reply read just before the end may have been recorded after the last sample.
+            interval = recorder.getIntervalHistogram(interval);
+            report(listener, ++index, intervalStartNs, Math.max(intervalStartNs, stoppedNs), true, interval, total,
+                startNs, startMs, drivers);
             long errors = 0;
-            long measured = 0;
             String firstError = null;
             for (final Driver driver : drivers)
             {
                 errors += driver.errors.get();
-                measured += driver.measured.get();
                 if (firstError == null && driver.firstError != null)
                 {
                     firstError = String.valueOf(driver.firstError);
                 }
             }
             final long measuredNs = Math.max(1, endNs - measureStartNs);
-            return new LoadResult(measured, measuredNs / 1e9, FrameHeader.HEADER_SIZE + settings.size(), latency,
-                errors, inFlight(drivers), firstError);
+            return new LoadResult(total.getTotalCount(), measuredNs / 1e9, FrameHeader.HEADER_SIZE + settings.size(),
+                total, errors, inFlight(drivers), firstError);
         }
         finally
         {
@@ -136,6 +205,25 @@ public final class LoadGenerator
                 client.close();
             }
         }
+    }
+
+    /**
+     * Stamp {@code interval} with its place in time (epoch ms, from the run's start), hand it to
+     * the listener and add it to the total.
+     */
+    private static void report(final IntervalListener listener, final int index, final long fromNs, final long toNs,
+        final boolean last, final Histogram interval, final Histogram total, final long startNs, final long startMs,
+        final List<Driver> drivers)
+    {
+        interval.setStartTimeStamp(startMs + TimeUnit.NANOSECONDS.toMillis(fromNs - startNs));
+        interval.setEndTimeStamp(startMs + TimeUnit.NANOSECONDS.toMillis(toNs - startNs));
+        long errors = 0;
+        for (final Driver driver : drivers)
+        {
+            errors += driver.errors.get();
+        }
+        listener.onInterval(new Interval(index, toNs - fromNs, last, interval, errors));
+        total.add(interval);
     }
 
     private static BusClient connect(final URI target, final Settings settings)
@@ -157,13 +245,22 @@ public final class LoadGenerator
         return BusClient.connect(target, options);
     }
 
-    private static void parkUntil(final long deadlineNs, final List<Driver> drivers)
+    /**
+     * Park until {@code deadlineNs}; true if it was reached, false if every connection stopped
+     * sending first (nothing left in flight: all failed).
+     */
+    private static boolean parkUntil(final long deadlineNs, final List<Driver> drivers)
     {
         long nowNs;
-        while ((nowNs = System.nanoTime()) < deadlineNs && inFlight(drivers) > 0)
+        while ((nowNs = System.nanoTime()) < deadlineNs)
         {
+            if (inFlight(drivers) == 0)
+            {
+                return false;
+            }
             LockSupport.parkNanos(Math.min(deadlineNs - nowNs, TimeUnit.MILLISECONDS.toNanos(10)));
         }
+        return true;
     }
 
     private static long inFlight(final List<Driver> drivers)
@@ -185,7 +282,6 @@ public final class LoadGenerator
         final long measureStartNs;
         final long endNs;
         final AtomicInteger inFlight = new AtomicInteger();
-        final AtomicLong measured = new AtomicLong();
         final AtomicLong errors = new AtomicLong();
         volatile Throwable firstError;
 
@@ -222,7 +318,6 @@ public final class LoadGenerator
             if (nowNs >= measureStartNs && nowNs < endNs)
             {
                 recorder.recordValue(Math.min(HIGHEST_LATENCY_NS, Math.max(0, nowNs - reply.timestampNs())));
-                measured.incrementAndGet();
             }
             if (nowNs < endNs)
             {

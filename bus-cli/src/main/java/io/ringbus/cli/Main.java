@@ -32,7 +32,7 @@ public final class Main
         "  sim     simulate a cluster under faults from a seed (deterministic) and check its invariants",
         "Run 'ringbus COMMAND --help' for a command's flags.",
         "",
-        ServeOptions.USAGE,
+        ServeOptions.USAGE + "\n" + CliLogging.USAGE,
         "",
         LoadCommand.USAGE,
         "",
@@ -91,20 +91,21 @@ public final class Main
             out.println(usage);
             return EXIT_OK;
         }
-        try
+        // One log line per record on err, at --log-level, for the time of the command (CliLogging).
+        try (CliLogging logging = CliLogging.install(command, rest, err))
         {
             switch (command)
             {
                 case "serve":
-                    return ServeCommand.run(rest, out, err);
+                    return ServeCommand.run(logging.args(), out, err);
                 case "load":
-                    return LoadCommand.run(rest, out, err);
+                    return LoadCommand.run(logging.args(), out, err);
                 case "keygen":
                     return KeygenCommand.run(rest, out, err);
                 case "sim":
                     return SimCommand.run(rest, out, err);
                 default:
-                    return DemoCommand.run(rest, out, err);
+                    return DemoCommand.run(logging.args(), out, err);
             }
         }
         catch (final UsageException ex)
@@ -127,7 +128,7 @@ public final class Main
         switch (command)
         {
             case "serve":
-                return ServeOptions.USAGE;
+                return ServeOptions.USAGE + "\n" + CliLogging.USAGE;
             case "load":
                 return LoadCommand.USAGE;
             case "demo":

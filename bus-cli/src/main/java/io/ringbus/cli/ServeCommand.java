@@ -16,6 +16,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
 /**
  * {@code ringbus serve}: one replicated echo node (DESIGN.md, "The ringbus CLI"). Starts the bus
@@ -27,13 +29,41 @@ import java.util.concurrent.atomic.AtomicReference;
  * {@code ready} once they are bound (it does not wait for peers), then runs until SIGINT/SIGTERM,
  * whose shutdown hook closes the bus gracefully within close_grace and prints {@code stopped}.
  * SIGHUP reloads the certificate, key and {@code --client-ca} from their files (new handshakes use
- * them; open connections continue) and prints one line saying what was loaded or why not.
+ * them; open connections continue) and prints one line saying what was loaded, or logs (WARN) why not.
  * Runs on the calling thread.
+ *
+ * <p>Each fact is said once: the lines above go to stdout, and the library's INFO records of the same
+ * facts (the backend chosen, each listener bound, transport settings reloaded) are left out of the log
+ * on stderr ({@link #printsItself}); everything else the node logs goes to stderr, one line per
+ * record ({@link CliLogging}).
  */
 public final class ServeCommand
 {
+    /** Notices of a running node that are not facts of its stdout (a refused reload): WARN records. */
+    private static final System.Logger LOG = System.getLogger(ServeCommand.class.getName());
+    private static final String MESSAGE_BUS_LOGGER = "io.ringbus.core.MessageBus";
+    private static final String LISTENERS_LOGGER = "io.ringbus.core.Listeners";
+
     private ServeCommand()
     {
+    }
+
+    /**
+     * True for a log record of a fact this command prints on stdout: bus-core's INFO records (on
+     * MessageBus's logger, which its Listeners share) {@code ringbus: backend ...},
+     * {@code listening ...} and {@code transport settings of ... reloaded}. Any thread (called by
+     * the log handler).
+     */
+    static boolean printsItself(final LogRecord record)
+    {
+        final String message = record.getMessage();
+        if (record.getLevel() != Level.INFO || message == null || !(MESSAGE_BUS_LOGGER.equals(record.getLoggerName()) ||
+            LISTENERS_LOGGER.equals(record.getLoggerName())))
+        {
+            return false;
+        }
+        return message.startsWith("ringbus: backend ") || message.startsWith("listening ") ||
+            message.startsWith("transport settings of ") && message.endsWith(" reloaded");
     }
 
     /**
@@ -142,7 +172,7 @@ public final class ServeCommand
         }, "ringbus-serve-shutdown"));
         if (certificate != null)
         {
-            reloadOnSighup(options, certificate, node, out, err);
+            reloadOnSighup(options, certificate, node, out);
         }
         out.println("ready");
         out.flush();
@@ -182,10 +212,10 @@ public final class ServeCommand
      * SIGHUP reloads the certificate, key and client CAs from their files (sun.misc.Signal; it
      * replaces the JVM's default SIGHUP handling, a shutdown). The reload runs on its own daemon
      * thread, not the signal's, one at a time; it prints one line: {@code tls reloaded ...} on
-     * stdout, or why it was refused on stderr (the certificate in use then stays).
+     * stdout, or why it was refused as a WARN log record (the certificate in use then stays).
      */
     private static void reloadOnSighup(final ServeOptions options, final ServeCertificate initial, final EchoNode node,
-        final PrintStream out, final PrintStream err)
+        final PrintStream out)
     {
         final ExecutorService reloader = Executors.newSingleThreadExecutor(task ->
         {
@@ -194,7 +224,7 @@ public final class ServeCommand
             return thread;
         });
         final AtomicReference<ServeCertificate> current = new AtomicReference<>(initial);
-        final Runnable reload = () -> reload(options, current, node, out, err);
+        final Runnable reload = () -> reload(options, current, node, out);
         try
         {
             Signal.handle(new Signal("HUP"), signal -> reloader.execute(reload));
@@ -202,12 +232,12 @@ public final class ServeCommand
         catch (final IllegalArgumentException ex)
         {
             // No SIGHUP here (Windows), or the JVM runs with -Xrs.
-            err.println("ringbus serve: certificate reload on SIGHUP unavailable: " + ex.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "certificate reload on SIGHUP unavailable: " + ex.getMessage());
         }
     }
 
     private static void reload(final ServeOptions options, final AtomicReference<ServeCertificate> current,
-        final EchoNode node, final PrintStream out, final PrintStream err)
+        final EchoNode node, final PrintStream out)
     {
         final ServeCertificate previous = current.get();
         final Path cert = options.cert() != null ? options.cert() : previous.path();
@@ -224,9 +254,8 @@ public final class ServeCommand
         }
         catch (final UsageException | RuntimeException ex)
         {
-            err.println("ringbus serve: SIGHUP: reload refused, still serving sha256 " + previous.fingerprint() + ": " +
-                ex.getMessage());
-            err.flush();
+            LOG.log(System.Logger.Level.WARNING, "SIGHUP: reload refused, still serving sha256 " +
+                previous.fingerprint() + ": " + ex.getMessage());
         }
     }
 }
