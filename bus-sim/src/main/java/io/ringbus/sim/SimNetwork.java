@@ -93,12 +93,8 @@ public final class SimNetwork
      */
     public SimBackend backend(final InetAddress host, final int shardIndex)
     {
+        restart(host);
         final SimHost h = host(host);
-        if (h.down)
-        {
-            h.down = false;
-            trace.record("restart", h.index, h.crashes, 0);
-        }
         final SimBackend backend = new SimBackend(this, h, shardIndex, nextBackendId++);
         h.backends.add(backend);
         return backend;
@@ -210,6 +206,22 @@ public final class SimNetwork
         final SimHost ha = host(a);
         final SimHost hb = host(b);
         return ha == hb || !blocked.contains(pair(ha, hb));
+    }
+
+    /**
+     * Bring a crashed host up again without making a backend on it yet (its first new backend
+     * does this too): from now on a segment of a connection it lost is answered by an RST.
+     * Calling it right after {@link #crash} models a process whose sockets vanished on a machine
+     * that stays up. No-op for a host that is up.
+     */
+    public void restart(final InetAddress host)
+    {
+        final SimHost h = host(host);
+        if (h.down)
+        {
+            h.down = false;
+            trace.record("restart", h.index, h.crashes, 0);
+        }
     }
 
     /** True between a host's crash and its restart (the first {@link #backend} made on it after). */

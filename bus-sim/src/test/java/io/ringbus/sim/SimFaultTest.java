@@ -282,4 +282,16 @@ class SimFaultTest
         org.junit.jupiter.api.Assertions.assertThrows(java.net.UnknownHostException.class,
             () -> b.connect(InetSocketAddress.createUnresolved("nowhere", 1), new Peer()));
     }
+
+    @Test
+    void aHostRestartedRightAfterItsCrashAnswersAnInFlightSegmentWithRstAtOnce() throws Exception
+    {
+        final Pair p = new Pair(34);
+        p.client.send(bytes(19, 100));
+        p.h.network.crash(SimHarness.host(1));
+        p.h.network.restart(SimHarness.host(1));
+        assertFalse(p.h.network.isDown(SimHarness.host(1)));
+        assertTrue(p.h.runUntil(() -> p.client.readError != 0, SECOND_NS));
+        assertEquals(IoResult.RESET, p.client.readError);
+    }
 }
