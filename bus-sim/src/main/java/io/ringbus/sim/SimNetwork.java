@@ -529,6 +529,8 @@ public final class SimNetwork
             {
                 trace.record("connect-timeout", stream.id(), 0, 0);
                 client.connectResult = IoResult.ERROR;
+                client.failure = "connect timed out: no answer to the SYN within " +
+                    config.connectTimeoutNs() / 1_000_000 + " ms";
                 client.state = Endpoint.State.GONE;
                 client.out.clear();
                 moved++;
@@ -859,6 +861,7 @@ public final class SimNetwork
         if (e.state == Endpoint.State.OPEN)
         {
             e.pendingError = IoResult.RESET;
+            e.failure = "user timeout: data unacknowledged for " + config.userTimeoutNs() / 1_000_000 + " ms";
         }
         e.state = Endpoint.State.GONE;
         e.out.clear();

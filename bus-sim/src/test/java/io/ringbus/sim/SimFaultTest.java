@@ -61,6 +61,7 @@ class SimFaultTest
         assertTrue(h.runUntil(() -> client.connectResult != null, 10 * SECOND_NS));
         assertEquals(IoResult.ERROR, (int)client.connectResult);
         assertTrue(h.clock.elapsedNs() >= h.network.config().connectTimeoutNs());
+        assertEquals("connect timed out: no answer to the SYN within 3000 ms", client.channel.failure());
     }
 
     @Test
@@ -103,6 +104,7 @@ class SimFaultTest
         p.client.send(bytes(8, 1000));
         p.h.runFor(p.h.network.config().userTimeoutNs() + 5 * SECOND_NS);
         assertEquals(IoResult.RESET, p.client.readError, "the sender's pending read");
+        assertEquals("user timeout: data unacknowledged for 30000 ms", p.client.channel.failure());
         assertEquals(0, p.serverPeer.readError, "the idle peer knows nothing");
         p.h.network.healAll();
         p.h.runFor(10 * SECOND_NS);
