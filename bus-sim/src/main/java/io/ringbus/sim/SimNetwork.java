@@ -1272,6 +1272,41 @@ public final class SimNetwork
         trace.record("dgram-arrive", d.seq, socket.id, d.data.length);
     }
 
+    /**
+     * A multi-line picture of the network for a failure report: each host (up or down, its bound
+     * ports), each unfinished stream with both sides' states and queued bytes, the datagrams in flight.
+     */
+    public String dump()
+    {
+        final StringBuilder out = new StringBuilder(256);
+        out.append("at ").append(clock.elapsedNs()).append(" ns virtual, next event ");
+        final long next = nextEventNs();
+        out.append(next == Long.MAX_VALUE ? "none" : (next - SimClock.START_NS) + " ns").append('\n');
+        for (final SimHost h : hosts.values())
+        {
+            out.append("host ").append(h.index).append(' ').append(h.address.getHostAddress())
+                .append(h.down ? " DOWN" : " up").append(", crashes ").append(h.crashes)
+                .append(", tcp ports ").append(h.listeners.keySet())
+                .append(", udp ports ").append(h.datagramSockets.keySet());
+            for (final SimHost other : hosts.values())
+            {
+                if (other != h && blocked.contains(pair(h, other)))
+                {
+                    out.append(", blocked to ").append(other.index);
+                }
+            }
+            out.append('\n');
+        }
+        for (int i = 0; i < streams.size(); i++)
+        {
+            final SimStream stream = streams.get(i);
+            out.append(stream).append(", unread ").append(stream.receiveQueuedBytes(0)).append('/')
+                .append(stream.receiveQueuedBytes(1)).append(" B\n");
+        }
+        out.append(datagrams.size()).append(" datagrams in flight\n");
+        return out.toString();
+    }
+
     @Override
     public String toString()
     {

@@ -85,6 +85,9 @@ class SimFaultTest
     {
         final Pair p = new Pair(22);
         p.partition();
+        final String dump = p.h.network.dump();
+        assertTrue(dump.contains("host 1 10.0.0.1 up, crashes 0, tcp ports [7000], udp ports [], blocked to 2"), dump);
+        assertTrue(dump.contains("SimStream#1[/10.0.0.2:"), dump);
         final byte[] data = bytes(7, 30_000);
         p.client.send(data);
         p.h.runFor(10 * SECOND_NS);
