@@ -43,6 +43,8 @@ final class Endpoint
     int pendingError;
     boolean writeErrorReported;
     int connectResult = NO_RESULT;
+    /** What {@link SimChannel#failure()} says after a failure the result code cannot tell (a timeout), else null. */
+    String failure;
     long connectDeadlineNs;
 
     Endpoint(final SimStream stream, final int side, final SimHost host, final InetSocketAddress local,

@@ -98,6 +98,12 @@ final class SimChannel implements IoChannel
     }
 
     @Override
+    public String failure()
+    {
+        return endpoint.failure;
+    }
+
+    @Override
     public InetSocketAddress remoteAddress()
     {
         return endpoint.remote;

@@ -93,12 +93,8 @@ public final class SimNetwork
      */
     public SimBackend backend(final InetAddress host, final int shardIndex)
     {
+        restart(host);
         final SimHost h = host(host);
-        if (h.down)
-        {
-            h.down = false;
-            trace.record("restart", h.index, h.crashes, 0);
-        }
         final SimBackend backend = new SimBackend(this, h, shardIndex, nextBackendId++);
         h.backends.add(backend);
         return backend;
@@ -210,6 +206,22 @@ public final class SimNetwork
         final SimHost ha = host(a);
         final SimHost hb = host(b);
         return ha == hb || !blocked.contains(pair(ha, hb));
+    }
+
+    /**
+     * Bring a crashed host up again without making a backend on it yet (its first new backend
+     * does this too): from now on a segment of a connection it lost is answered by an RST.
+     * Calling it right after {@link #crash} models a process whose sockets vanished on a machine
+     * that stays up. No-op for a host that is up.
+     */
+    public void restart(final InetAddress host)
+    {
+        final SimHost h = host(host);
+        if (h.down)
+        {
+            h.down = false;
+            trace.record("restart", h.index, h.crashes, 0);
+        }
     }
 
     /** True between a host's crash and its restart (the first {@link #backend} made on it after). */
@@ -517,6 +529,8 @@ public final class SimNetwork
             {
                 trace.record("connect-timeout", stream.id(), 0, 0);
                 client.connectResult = IoResult.ERROR;
+                client.failure = "connect timed out: no answer to the SYN within " +
+                    config.connectTimeoutNs() / 1_000_000 + " ms";
                 client.state = Endpoint.State.GONE;
                 client.out.clear();
                 moved++;
@@ -847,6 +861,7 @@ public final class SimNetwork
         if (e.state == Endpoint.State.OPEN)
         {
             e.pendingError = IoResult.RESET;
+            e.failure = "user timeout: data unacknowledged for " + config.userTimeoutNs() / 1_000_000 + " ms";
         }
         e.state = Endpoint.State.GONE;
         e.out.clear();
@@ -1255,6 +1270,41 @@ public final class SimNetwork
         socket.queue.addLast(d);
         socket.queuedBytes += d.data.length;
         trace.record("dgram-arrive", d.seq, socket.id, d.data.length);
+    }
+
+    /**
+     * A multi-line picture of the network for a failure report: each host (up or down, its bound
+     * ports), each unfinished stream with both sides' states and queued bytes, the datagrams in flight.
+     */
+    public String dump()
+    {
+        final StringBuilder out = new StringBuilder(256);
+        out.append("at ").append(clock.elapsedNs()).append(" ns virtual, next event ");
+        final long next = nextEventNs();
+        out.append(next == Long.MAX_VALUE ? "none" : (next - SimClock.START_NS) + " ns").append('\n');
+        for (final SimHost h : hosts.values())
+        {
+            out.append("host ").append(h.index).append(' ').append(h.address.getHostAddress())
+                .append(h.down ? " DOWN" : " up").append(", crashes ").append(h.crashes)
+                .append(", tcp ports ").append(h.listeners.keySet())
+                .append(", udp ports ").append(h.datagramSockets.keySet());
+            for (final SimHost other : hosts.values())
+            {
+                if (other != h && blocked.contains(pair(h, other)))
+                {
+                    out.append(", blocked to ").append(other.index);
+                }
+            }
+            out.append('\n');
+        }
+        for (int i = 0; i < streams.size(); i++)
+        {
+            final SimStream stream = streams.get(i);
+            out.append(stream).append(", unread ").append(stream.receiveQueuedBytes(0)).append('/')
+                .append(stream.receiveQueuedBytes(1)).append(" B\n");
+        }
+        out.append(datagrams.size()).append(" datagrams in flight\n");
+        return out.toString();
     }
 
     @Override

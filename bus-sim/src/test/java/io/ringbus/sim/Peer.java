@@ -36,6 +36,8 @@ final class Peer implements IoChannelHandler
     boolean connected;
     private final ByteBuffer readBuffer;
     private final ByteArrayOutputStream toSend = new ByteArrayOutputStream();
+    /** Everything ever given to {@link #send}, in order: the first {@link #written} bytes went to the network. */
+    final ByteArrayOutputStream sentLog = new ByteArrayOutputStream();
     private byte[] outbound = new byte[0];
     private int outboundPos;
     private final ByteBuffer[] iov = new ByteBuffer[3];
@@ -86,6 +88,7 @@ final class Peer implements IoChannelHandler
 
     void send(final byte[] bytes)
     {
+        sentLog.writeBytes(bytes);
         toSend.writeBytes(bytes);
         pump();
     }

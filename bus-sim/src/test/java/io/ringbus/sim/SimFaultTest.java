@@ -61,6 +61,7 @@ class SimFaultTest
         assertTrue(h.runUntil(() -> client.connectResult != null, 10 * SECOND_NS));
         assertEquals(IoResult.ERROR, (int)client.connectResult);
         assertTrue(h.clock.elapsedNs() >= h.network.config().connectTimeoutNs());
+        assertEquals("connect timed out: no answer to the SYN within 3000 ms", client.channel.failure());
     }
 
     @Test
@@ -84,6 +85,9 @@ class SimFaultTest
     {
         final Pair p = new Pair(22);
         p.partition();
+        final String dump = p.h.network.dump();
+        assertTrue(dump.contains("host 1 10.0.0.1 up, crashes 0, tcp ports [7000], udp ports [], blocked to 2"), dump);
+        assertTrue(dump.contains("SimStream#1[/10.0.0.2:"), dump);
         final byte[] data = bytes(7, 30_000);
         p.client.send(data);
         p.h.runFor(10 * SECOND_NS);
@@ -103,6 +107,7 @@ class SimFaultTest
         p.client.send(bytes(8, 1000));
         p.h.runFor(p.h.network.config().userTimeoutNs() + 5 * SECOND_NS);
         assertEquals(IoResult.RESET, p.client.readError, "the sender's pending read");
+        assertEquals("user timeout: data unacknowledged for 30000 ms", p.client.channel.failure());
         assertEquals(0, p.serverPeer.readError, "the idle peer knows nothing");
         p.h.network.healAll();
         p.h.runFor(10 * SECOND_NS);
@@ -281,5 +286,17 @@ class SimFaultTest
         final SimBackend b = h.backend(2, 0);
         org.junit.jupiter.api.Assertions.assertThrows(java.net.UnknownHostException.class,
             () -> b.connect(InetSocketAddress.createUnresolved("nowhere", 1), new Peer()));
+    }
+
+    @Test
+    void aHostRestartedRightAfterItsCrashAnswersAnInFlightSegmentWithRstAtOnce() throws Exception
+    {
+        final Pair p = new Pair(34);
+        p.client.send(bytes(19, 100));
+        p.h.network.crash(SimHarness.host(1));
+        p.h.network.restart(SimHarness.host(1));
+        assertFalse(p.h.network.isDown(SimHarness.host(1)));
+        assertTrue(p.h.runUntil(() -> p.client.readError != 0, SECOND_NS));
+        assertEquals(IoResult.RESET, p.client.readError);
     }
 }

@@ -49,6 +49,17 @@ final class SimHarness
     int step()
     {
         int work = network.deliver();
+        if (network.nextEventNs() <= clock.nanoTime())
+        {
+            // Something is still due (an RST made by this pass with no latency): the next pass must move it,
+            // or a world that jumps to nextEventNs would spin without end.
+            final int more = network.deliver();
+            if (more == 0)
+            {
+                throw new AssertionError("nextEventNs says due, deliver moves nothing: " + network);
+            }
+            work += more;
+        }
         for (int i = 0; i < backends.size(); i++)
         {
             work += backends.get(i).poll(0);
