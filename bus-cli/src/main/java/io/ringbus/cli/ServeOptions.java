@@ -93,6 +93,14 @@ public record ServeOptions(
     /** The data directory when {@code --data-dir} is not given, relative to the working directory. */
     public static final Path DEFAULT_DATA_DIR = Path.of("ringbus-data");
 
+    /**
+     * {@code --idle-timeout} of a node: a client connection silent this long closes. Not off, as the
+     * library's default is: a client whose connection died without a FIN or reset reaching the node
+     * (a crash, a partition) would otherwise keep its session bound to the dead connection for ever,
+     * and its retries on a new connection be refused (found by {@code ringbus sim}, issue 14).
+     */
+    public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+
     /** peer_queue_capacity of echo nodes: deeper than the default, since every request fans out. */
     public static final int ECHO_PEER_QUEUE_CAPACITY = 4096;
 
@@ -137,7 +145,9 @@ public record ServeOptions(
         "  needing a buffer beyond it closes (memory_budget). A frame or TLS/WebSocket record must",
         "  complete, and a write make progress, within --partial-frame-timeout ms (default 30000; 0",
         "  off); a client connection that sends and receives nothing for --idle-timeout ms closes",
-        "  (default 0: off).",
+        "  (default 60000; 0 off): a client whose connection died unseen (no FIN or reset reached the",
+        "  node) gets its session back once its old connection is closed. The SDK client pings every",
+        "  15 s when idle, so live idle clients stay.",
         "  At most --max-connections client connections are open at once over every listener (default",
         "  " + BusConfig.DEFAULT_MAX_CONNECTIONS + "), and at most --max-connections-per-address from one source IP address",
         "  (default 0: no limit). A connection beyond either is closed as soon as it is accepted, before",
@@ -229,7 +239,7 @@ public record ServeOptions(
             flags.longValue("direct-memory-budget", BusConfig.AUTO_DIRECT_MEMORY_BUDGET, 0, Long.MAX_VALUE),
             Duration.ofMillis(flags.longValue("partial-frame-timeout",
                 BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT.toMillis(), 0, Long.MAX_VALUE / 1_000_000L)),
-            Duration.ofMillis(flags.longValue("idle-timeout", BusConfig.DEFAULT_IDLE_TIMEOUT.toMillis(), 0,
+            Duration.ofMillis(flags.longValue("idle-timeout", DEFAULT_IDLE_TIMEOUT.toMillis(), 0,
                 Long.MAX_VALUE / 1_000_000L)),
             flags.intValue("max-connections", BusConfig.DEFAULT_MAX_CONNECTIONS, 1, Integer.MAX_VALUE),
             flags.intValue("max-connections-per-address", BusConfig.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0,

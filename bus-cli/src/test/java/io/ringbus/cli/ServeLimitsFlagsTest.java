@@ -19,7 +19,7 @@ class ServeLimitsFlagsTest
         final BusConfig config = ServeOptions.parse(List.of("--tcp", "127.0.0.1:0")).config();
         assertEquals(BusConfig.DEFAULT_PEER_QUEUE_MAX_BYTES, config.peerQueueMaxBytes());
         assertEquals(BusConfig.DEFAULT_PARTIAL_FRAME_TIMEOUT, config.partialFrameTimeout());
-        assertEquals(Duration.ZERO, config.idleTimeout());
+        assertEquals(Duration.ofSeconds(60), config.idleTimeout(), "a node closes dead client connections (issue 14)");
         assertEquals(BusConfig.builder().build().directMemoryBudget(), config.directMemoryBudget(), "auto");
         assertEquals(BusConfig.DEFAULT_MAX_CONNECTIONS, config.maxConnections());
         assertEquals(0, config.maxConnectionsPerAddress(), "no per-address limit unless asked");
@@ -42,11 +42,11 @@ class ServeLimitsFlagsTest
     {
         final BusConfig config = ServeOptions.parse(List.of("--tcp", "127.0.0.1:0", "--max-message-size", "1048576",
             "--peer-queue-max-bytes", "2097152", "--direct-memory-budget", "268435456",
-            "--partial-frame-timeout", "1500", "--idle-timeout", "60000")).config();
+            "--partial-frame-timeout", "1500", "--idle-timeout", "90000")).config();
         assertEquals(2097152, config.peerQueueMaxBytes());
         assertEquals(268435456L, config.directMemoryBudget());
         assertEquals(Duration.ofMillis(1500), config.partialFrameTimeout());
-        assertEquals(Duration.ofMinutes(1), config.idleTimeout());
+        assertEquals(Duration.ofSeconds(90), config.idleTimeout());
         assertEquals(Duration.ZERO, ServeOptions.parse(List.of("--tcp", "127.0.0.1:0", "--partial-frame-timeout", "0"))
             .config().partialFrameTimeout(), "0 turns it off");
     }

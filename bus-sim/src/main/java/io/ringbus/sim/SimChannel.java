@@ -24,6 +24,8 @@ final class SimChannel implements IoChannel
     boolean writeWaitsForRoom;
     boolean connectReported;
     boolean closed;
+    static final long NO_FIN = Long.MIN_VALUE;
+    private long finAtNs = NO_FIN;
 
     SimChannel(final SimBackend backend, final Endpoint endpoint, final IoChannelHandler handler)
     {
@@ -72,7 +74,24 @@ final class SimChannel implements IoChannel
         {
             return;
         }
+        if (finAtNs == NO_FIN)
+        {
+            finAtNs = backend.network.clock().nanoTime();
+            backend.network.finSent(this);
+        }
         backend.network.shutdownOutput(endpoint);
+    }
+
+    /** When the owner first shut its output (sent FIN), on the virtual clock, or {@link #NO_FIN}. */
+    long finAtNs()
+    {
+        return finAtNs;
+    }
+
+    /** True once the backend that owns this channel is dead (its host crashed). */
+    boolean ownerDead()
+    {
+        return backend.isDead();
     }
 
     @Override
@@ -83,6 +102,10 @@ final class SimChannel implements IoChannel
             return;
         }
         closed = true;
+        if (finAtNs != NO_FIN)
+        {
+            backend.network.closedAfterFin(this, backend.network.clock().nanoTime() - finAtNs);
+        }
         readBuffer = null;
         writePending = false;
         if (!backend.isDead())

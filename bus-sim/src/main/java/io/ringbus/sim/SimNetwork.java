@@ -48,6 +48,10 @@ public final class SimNetwork
     /** Streams in order of their connect; finished ones are dropped by {@link #deliver()}. */
     private final ArrayList<SimStream> streams = new ArrayList<>();
     private final PriorityQueue<Datagram> datagrams = new PriorityQueue<>(SimNetwork::compareDatagrams);
+    /** Channels whose owner sent FIN and has not closed them yet, in the order they did. */
+    private final java.util.ArrayList<SimChannel> halfClosed = new java.util.ArrayList<>();
+    private long longestFinToCloseNs;
+
     /** Ordered host pairs (index << 32 | index) that cannot reach each other; only looked up, never iterated. */
     private final Set<Long> blocked = new HashSet<>();
     private long nextStreamId = 1;
@@ -428,6 +432,42 @@ public final class SimNetwork
 
     // ------------------------------------------------------------------------------------------------
     // Observation
+
+    /**
+     * The longest time any channel took from its owner's FIN ({@code shutdownOutput}) to its owner's
+     * {@code close()}, counting channels still half-closed at their age now and leaving out those
+     * whose host crashed: what a graceful close costs, for the close_grace invariant. Simulation
+     * thread.
+     */
+    public long longestFinToCloseNs()
+    {
+        long longest = longestFinToCloseNs;
+        final long nowNs = clock.nanoTime();
+        for (int i = halfClosed.size() - 1; i >= 0; i--)
+        {
+            final SimChannel channel = halfClosed.get(i);
+            if (channel.ownerDead())
+            {
+                halfClosed.remove(i);
+            }
+            else
+            {
+                longest = Math.max(longest, nowNs - channel.finAtNs());
+            }
+        }
+        return longest;
+    }
+
+    void finSent(final SimChannel channel)
+    {
+        halfClosed.add(channel);
+    }
+
+    void closedAfterFin(final SimChannel channel, final long finToCloseNs)
+    {
+        halfClosed.remove(channel);
+        longestFinToCloseNs = Math.max(longestFinToCloseNs, finToCloseNs);
+    }
 
     /** The streams not yet finished (either side live, or something in flight), in connect order. */
     public List<SimStream> streams()

@@ -58,6 +58,9 @@ final class SimReplica
             .closeGrace(Duration.ofSeconds(2))
             .reconnectBackoffMin(Duration.ofMillis(100))
             .reconnectBackoffMax(Duration.ofSeconds(5))
+            // As ringbus serve does (ServeOptions.DEFAULT_IDLE_TIMEOUT), shorter to fit the settle phase:
+            // a client connection that died unseen must close, or its session stays bound to it.
+            .idleTimeout(Duration.ofSeconds(20))
             .build();
     }
 

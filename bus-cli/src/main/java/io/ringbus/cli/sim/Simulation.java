@@ -137,6 +137,8 @@ public final class Simulation
      * partition (3 s) plus a second for the handshake.
      */
     static final long RECONNECT_BOUND_NS = TimeUnit.SECONDS.toNanos(9);
+    /** close_grace of every node and client of the simulation. */
+    static final long CLOSE_GRACE_NS = TimeUnit.SECONDS.toNanos(2);
     /** Mean ticks between faults. */
     private static final int TICKS_PER_FAULT = 400;
 
@@ -259,6 +261,7 @@ public final class Simulation
             }
             world.tick();
             checkConnectivity();
+            checkCloses();
         }
     }
 
@@ -284,6 +287,7 @@ public final class Simulation
             }
             world.tick();
             checkConnectivity();
+            checkCloses();
         }
     }
 
@@ -315,6 +319,21 @@ public final class Simulation
                     " connection(s) open after its close");
             }
             checkLeaks(bus.pool(), "node " + replica.id());
+        }
+    }
+
+    /**
+     * Every graceful close ends within close_grace: from the FIN a connection sends to the close of
+     * its socket (the network sees both) no more than close_grace (2 s on nodes and clients) and a
+     * tick, on every connection, including those still half-closed now.
+     */
+    private void checkCloses()
+    {
+        final long longestNs = network.longestFinToCloseNs();
+        if (longestNs > CLOSE_GRACE_NS + TICK_NS)
+        {
+            checks.fail("every close finishes within close_grace", "a connection stayed half-closed for " +
+                longestNs / 1_000_000L + " ms after its FIN (close_grace " + CLOSE_GRACE_NS / 1_000_000L + " ms)");
         }
     }
 

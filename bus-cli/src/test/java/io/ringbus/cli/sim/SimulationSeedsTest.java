@@ -26,7 +26,14 @@ class SimulationSeedsTest
         final String staleLink = "a replica link whose peer crashed and restarted stayed up unnoticed while idle " +
             "(nothing written on it, so no reset came back): no redial, the pair never reconnected; fixed by the " +
             "replica heartbeat (replica_heartbeat)";
+        final String deadSession = "a client's connection died unseen by its node (its reset lost in a partition), " +
+            "the node kept the client's session bound to the dead connection for ever and refused the client's " +
+            "retries on its new connection (session_bound) for ever; fixed: ringbus serve closes client connections " +
+            "silent for --idle-timeout (default 60 s, the simulated nodes 20 s) and the SDK client pings when idle";
         return Stream.of(
+            Arguments.of(new Options(3, 3, 4, 6_000, Faults.ALL), deadSession),
+            Arguments.of(new Options(303, 3, 4, 10_000, Faults.ALL), deadSession),
+            Arguments.of(new Options(414, 3, 4, 10_000, Faults.ALL), deadSession),
             Arguments.of(new Options(110, 3, 4, 10_000, Faults.ALL), staleLink),
             Arguments.of(new Options(120, 3, 4, 10_000, Faults.ALL), staleLink + " (seen as a client's requests " +
                 "never answered: its node could not reach a majority)"),

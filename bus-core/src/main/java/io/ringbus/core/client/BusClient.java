@@ -51,6 +51,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class BusClient implements AutoCloseable
 {
     private static final System.Logger LOG = System.getLogger(BusClient.class.getName());
+    private static final byte[] NO_BODY = new byte[0];
 
     private final ClientOptions options;
     private final FramePool pool;
@@ -61,6 +62,10 @@ public final class BusClient implements AutoCloseable
     private final AtomicLong nextRequest = new AtomicLong();
     private final Map<Long, CompletableFuture<Reply>> pending = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> connected = new CompletableFuture<>();
+    /** Requests and pings submitted (any thread), for the keep-alive's "was anything sent" check. */
+    private final AtomicLong submitted = new AtomicLong();
+    private final Runnable keepAlive = this::keepAlive;
+    private long submittedAtLastBeat;
     private volatile Connection connection;
     private volatile String closedBecause;
 
@@ -145,6 +150,35 @@ public final class BusClient implements AutoCloseable
         }
     }
 
+    private void scheduleKeepAlive()
+    {
+        final long intervalNs = options.keepAlive().toNanos();
+        if (intervalNs > 0)
+        {
+            shard.schedule(shard.nowNs() + intervalNs, keepAlive);
+        }
+    }
+
+    /**
+     * On the I/O thread, every keep-alive interval: if nothing was submitted since the last one,
+     * send a ping_client (its pong is a reply to no pending request, dropped on arrival).
+     */
+    private void keepAlive()
+    {
+        final Connection conn = connection;
+        if (conn == null || conn.state() != Connection.State.OPEN)
+        {
+            return;
+        }
+        final long now = submitted.get();
+        if (now == submittedAtLastBeat)
+        {
+            conn.send(buildRequest(Command.PING_CLIENT, nextRequest.incrementAndGet(), 0, NO_BODY, 0, 0));
+        }
+        submittedAtLastBeat = submitted.get();
+        scheduleKeepAlive();
+    }
+
     /** The high 64 bits of this client's session id. */
     public long clientHi()
     {
@@ -179,7 +213,7 @@ public final class BusClient implements AutoCloseable
     public CompletableFuture<Reply> ping()
     {
         final long request = nextRequest.incrementAndGet();
-        return submit(request, buildRequest(Command.PING_CLIENT, request, 0, new byte[0], 0, 0));
+        return submit(request, buildRequest(Command.PING_CLIENT, request, 0, NO_BODY, 0, 0));
     }
 
     /** Blocking form of {@link #requestAsync(int, byte[])}. */
@@ -212,6 +246,7 @@ public final class BusClient implements AutoCloseable
             return future;
         }
         pending.put(request, future);
+        submitted.incrementAndGet();
         final SendResult result = conn.send(frame);
         if (result != SendResult.OK)
         {
@@ -346,6 +381,7 @@ public final class BusClient implements AutoCloseable
         public void onOpen(final Connection conn)
         {
             connected.complete(null);
+            scheduleKeepAlive();
         }
 
         @Override

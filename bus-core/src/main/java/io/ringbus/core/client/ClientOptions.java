@@ -28,6 +28,13 @@ public final class ClientOptions
     private long clientHi;
     private long clientLo;
     private Map<String, Object> transportSettings = Collections.emptyMap();
+    private Duration keepAlive = DEFAULT_KEEP_ALIVE;
+
+    /**
+     * Default {@link #keepAlive()}: well inside the idle timeout a server may set (ringbus serve
+     * closes client connections silent for 60 s), so an idle client keeps its connection.
+     */
+    public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(15);
 
     private ClientOptions()
     {
@@ -49,6 +56,7 @@ public final class ClientOptions
         copy.clientHi = clientHi;
         copy.clientLo = clientLo;
         copy.transportSettings = transportSettings;
+        copy.keepAlive = keepAlive;
         return copy;
     }
 
@@ -190,6 +198,30 @@ public final class ClientOptions
         final ClientOptions copy = copy();
         copy.connectTimeout = requirePositive(timeout, "connect_timeout");
         return copy;
+    }
+
+    /**
+     * How long the connection may go without a request before the client sends a ping_client (whose
+     * pong_client the bus answers), so that a server with an idle timeout keeps an idle client's
+     * connection, and a server whose idle timeout closes dead connections can tell the two apart.
+     * Zero: never.
+     */
+    public ClientOptions withKeepAlive(final Duration interval)
+    {
+        Objects.requireNonNull(interval, "keep_alive");
+        if (interval.isNegative())
+        {
+            throw new IllegalArgumentException("keep_alive = " + interval + ": must be >= 0 (0: off)");
+        }
+        final ClientOptions copy = copy();
+        copy.keepAlive = interval;
+        return copy;
+    }
+
+    /** The keep-alive interval ({@link #withKeepAlive}); zero if off. */
+    public Duration keepAlive()
+    {
+        return keepAlive;
     }
 
     /** Settings of a transport module for {@code scheme} (e.g. bus-tls's TlsSettings for "tls"). */
