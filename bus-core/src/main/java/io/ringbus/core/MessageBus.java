@@ -331,6 +331,8 @@ public final class MessageBus implements AutoCloseable
     {
         final Thread stopper = new Thread(this::close, "ringbus-stop");
         stopper.setDaemon(true);
+        // A failure while stopping goes to the log, not to System.err through the JDK's default handler.
+        stopper.setUncaughtExceptionHandler((thread, ex) -> LOG.log(Level.ERROR, "stopping the bus failed", ex));
         stopper.start();
     }
 

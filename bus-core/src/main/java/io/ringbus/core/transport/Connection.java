@@ -1095,6 +1095,17 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 {
                     task.run();
                 }
+                catch (final Throwable ex)
+                {
+                    // Not left to the pool thread's default handler, which would print it to System.err.
+                    // The carrier sees the failure as it resumes (or handshake_grace ends the connection).
+                    final long held = logLimiter.admit("offloaded_task_failed", System.nanoTime());
+                    if (held >= 0)
+                    {
+                        LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": an offloaded carrier task failed" +
+                            LogLimiter.suffix(held), ex);
+                    }
+                }
                 finally
                 {
                     shard.execute(this::resume);
@@ -1125,8 +1136,15 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             {
                 final Thread thread = new Thread(runnable, "ringbus-offload");
                 thread.setDaemon(true);
+                thread.setUncaughtExceptionHandler(Offload::uncaught);
                 return thread;
             });
+
+        /** What escapes a task anyway goes to the log, not to System.err (where the JDK's handler prints it). */
+        private static void uncaught(final Thread thread, final Throwable ex)
+        {
+            LOG.log(Level.ERROR, thread.getName() + ": uncaught", ex);
+        }
     }
 
     @Override
