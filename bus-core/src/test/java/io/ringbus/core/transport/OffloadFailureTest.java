@@ -25,6 +25,7 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -34,6 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class OffloadFailureTest
 {
+    private static final String FAILURE = "trust manager says no";
+
     private final NioBackend backend = new NioBackend();
     private final Shard shard = new Shard(0, backend, IdleMode.BLOCKING, 64, 64,
         (failed, ex) -> org.junit.jupiter.api.Assertions.fail("shard failed", ex));
@@ -78,7 +81,7 @@ class OffloadFailureTest
                 1_000_000_000L, ByteBuffer.allocateDirect(4096));
             connection.carrier(new OffloadingCarrier(), 1_000_000_000L);
             connection.open(new IdleChannel());
-            Await.until(Duration.ofSeconds(20), () -> !records.isEmpty() || printed.size() > 0,
+            Await.until(Duration.ofSeconds(20), () -> !records.isEmpty() || printed(printed).contains(FAILURE),
                 "the failure reported somewhere");
         }
         finally
@@ -86,11 +89,17 @@ class OffloadFailureTest
             System.setErr(stderr);
             logger.removeHandler(capture);
         }
-        assertEquals("", printed.toString(StandardCharsets.UTF_8), "nothing printed to System.err");
+        // Only the failure is looked for: another agent (Jazzer's, in a full build) may print its own lines.
+        assertFalse(printed(printed).contains(FAILURE), "printed to System.err: " + printed(printed));
         assertEquals(1, records.size());
         assertEquals(Level.SEVERE, records.get(0).getLevel());
         assertTrue(records.get(0).getMessage().contains("offloaded carrier task failed"), records.get(0).getMessage());
-        assertEquals("trust manager says no", records.get(0).getThrown().getMessage());
+        assertEquals(FAILURE, records.get(0).getThrown().getMessage());
+    }
+
+    private static String printed(final ByteArrayOutputStream stream)
+    {
+        return stream.toString(StandardCharsets.UTF_8);
     }
 
     /** A carrier whose handshake hands the shard's sink one task that throws. */
@@ -103,7 +112,7 @@ class OffloadFailureTest
         {
             sink.offload(() ->
             {
-                throw new IllegalStateException("trust manager says no");
+                throw new IllegalStateException(FAILURE);
             });
         }
 
