@@ -15,7 +15,24 @@ public interface BusHandler
     {
     }
 
-    /** A client connection closed. */
+    /**
+     * A client connection is open: its handshakes (TLS, WebSocket upgrade, QUIC) are done, and
+     * {@code client} holds what they told (peer certificate, transport details). Called once per
+     * connection, before its first {@link #onClientRequest}; with {@link #onClientClosed} it lets a
+     * server keep its own table of sessions. A throwable escaping it closes this connection
+     * ({@code IO_ERROR}), not the bus.
+     */
+    default void onClientConnected(MessageBus bus, ClientConnMeta client)
+    {
+    }
+
+    /**
+     * A client connection closed: called exactly once per client connection, after its last
+     * {@link #onClientRequest}; {@link ClientConnMeta#closeReason()} and
+     * {@link ClientConnMeta#closeDetail()} say why (e.g. {@code PEER_CLOSED} for a client that
+     * closed, {@code PROTOCOL_ERROR}, {@code SHUTDOWN} when the bus stops). Also called for a
+     * connection whose handshake failed, which never saw {@link #onClientConnected}.
+     */
     default void onClientClosed(MessageBus bus, ClientConnMeta client)
     {
     }

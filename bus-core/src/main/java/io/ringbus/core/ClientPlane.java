@@ -33,6 +33,9 @@ import java.security.cert.X509Certificate;
  */
 final class ClientPlane implements ConnectionHandler
 {
+    /** The role of a client connection in its JFR events ({@link Connection#label}). */
+    static final String CLIENT_ROLE = "client";
+
     private final MessageBus bus;
     private final BusHandler handler;
     private final BusConfig config;
@@ -74,6 +77,7 @@ final class ClientPlane implements ConnectionHandler
         final TransportProvider transport, final URI uri)
     {
         connection.attachment(new ClientConnMeta(connection.id(), socket.remoteAddress(), transport.scheme()));
+        connection.label(CLIENT_ROLE, transport.scheme());
         final Carrier carrier;
         try
         {
@@ -119,16 +123,21 @@ final class ClientPlane implements ConnectionHandler
             meta.peerCertificate(peer);
         }
         connection.attachment(meta);
+        connection.label(CLIENT_ROLE, transport.scheme());
         connection.open(stream.bind(connection));
     }
 
+    /**
+     * The connection's handshakes (TLS, WebSocket, QUIC) are done and no frame was read yet: fill in
+     * what the carrier learnt, then tell the application ({@link BusHandler#onClientConnected}).
+     */
     @Override
     public void onOpen(final Connection connection)
     {
+        final ClientConnMeta meta = (ClientConnMeta)connection.attachment();
         final Carrier carrier = connection.carrier();
         if (carrier != null)
         {
-            final ClientConnMeta meta = (ClientConnMeta)connection.attachment();
             carrier.describe(meta::detail);
             final X509Certificate peer = carrier.peerCertificate(); // mutual TLS: before the first request
             if (peer != null)
@@ -136,6 +145,7 @@ final class ClientPlane implements ConnectionHandler
                 meta.peerCertificate(peer);
             }
         }
+        handler.onClientConnected(bus, meta);
     }
 
     @Override

@@ -14,6 +14,7 @@ import io.ringbus.core.transport.TransportProvider;
 import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -54,6 +55,7 @@ public final class MessageBus implements AutoCloseable
     private final ClientPlane clientPlane;
     private final ReplicaPlane replicaPlane;
     private final Listeners listeners;
+    private final ConnectionViews views;
     private final long closeGraceNs;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private final AtomicBoolean stopStarted = new AtomicBoolean();
@@ -73,6 +75,7 @@ public final class MessageBus implements AutoCloseable
         this.clientPlane = new ClientPlane(this, handler, config, pool, table);
         this.replicaPlane = new ReplicaPlane(this, handler, config, pool, shards.shards(), table);
         this.listeners = new Listeners(LOG, config, shards, clientPlane, replicaPlane);
+        this.views = new ConnectionViews(shards.shards(), table);
     }
 
     /**
@@ -270,6 +273,32 @@ public final class MessageBus implements AutoCloseable
     public long refusedConnections()
     {
         return table.refusedConnections();
+    }
+
+    /**
+     * A snapshot of the client connection {@code clientId} (scheme, peer, state, queued frames,
+     * frames and bytes each way, its {@link io.ringbus.core.client.ClientConnMeta}), or null if no
+     * such client connection is open. Taken on the owning shard through its mailbox (see
+     * {@link ConnectionViews}), waiting at most 10 s. Any thread but a shard's; on the owning
+     * shard (in a handler callback for this connection) it is taken inline.
+     *
+     * @throws IllegalStateException called on another shard, or the shard did not answer in time
+     */
+    public ClientConnectionSnapshot clientConnection(final long clientId)
+    {
+        return views.snapshot(clientId);
+    }
+
+    /**
+     * Snapshots of every open client connection (replica links are not listed), gathered from
+     * every shard through its mailbox, by shard and then slot; empty once the bus stopped. Waits
+     * at most 10 s in all. Any thread but a shard's.
+     *
+     * @throws IllegalStateException called on a shard, or a shard did not answer in time
+     */
+    public List<ClientConnectionSnapshot> clientConnections()
+    {
+        return views.list();
     }
 
     /** Counters summed over the shards. Any thread. */

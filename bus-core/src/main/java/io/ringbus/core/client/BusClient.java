@@ -136,6 +136,7 @@ public final class BusClient implements AutoCloseable
         {
             conn.carrier(carrier, options.handshakeGrace().toNanos());
         }
+        conn.label("sdk", transport.scheme());
         connection = conn;
         try
         {

@@ -65,6 +65,9 @@ public interface ShardRuntime
         {
             final Thread stopper = new Thread(stop, name);
             stopper.setDaemon(true);
+            // A failure while stopping goes to the log, not to System.err through the JDK's default handler.
+            stopper.setUncaughtExceptionHandler((thread, ex) -> System.getLogger("io.ringbus.core.MessageBus")
+                .log(System.Logger.Level.ERROR, "stopping the bus failed", ex));
             stopper.start();
         }
 

@@ -11,6 +11,7 @@ import io.ringbus.core.frame.FrameError;
 import io.ringbus.core.frame.FrameHandler;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.PoolExhaustedException;
+import io.ringbus.core.jfr.JfrEvents;
 import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.shard.Shard;
 import org.agrona.DirectBuffer;
@@ -123,6 +124,13 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private long idleTimeoutNs;
     private long watchdogTimer = -1;
     private long framesReceived;
+    // Per-connection totals (issue 15, point 5): plain fields, written and read on the owning shard only.
+    private long bytesReceived;
+    private long framesSent;
+    private long bytesSent;
+    private String role = "";
+    private String scheme = "";
+    private boolean carrierFailed;
     private boolean partialPending;
     private long partialSinceNs;
     private long framesAtPartialStart;
@@ -258,6 +266,53 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     }
 
     /**
+     * Name what this connection is, for its JFR events: {@code role} client, replica or sdk, and
+     * the {@code scheme} it runs on (tcp, tls, ws, wss, quic). Before {@link #open}; shard thread.
+     */
+    public Connection label(final String role, final String scheme)
+    {
+        this.role = role;
+        this.scheme = scheme;
+        return this;
+    }
+
+    /** client, replica or sdk ({@link #label}); empty if never named. */
+    public String role()
+    {
+        return role;
+    }
+
+    /** tcp, tls, ws, wss or quic ({@link #label}); empty if never named. */
+    public String scheme()
+    {
+        return scheme;
+    }
+
+    /** Frames received whole (verified by the decoder) since the connection began. Owning shard. */
+    public long framesReceived()
+    {
+        return framesReceived;
+    }
+
+    /** Bytes of the frames received whole (headers and bodies, no carrier overhead). Owning shard. */
+    public long bytesReceived()
+    {
+        return bytesReceived;
+    }
+
+    /** Frames written whole (for a carrier: taken whole into its records). Owning shard. */
+    public long framesSent()
+    {
+        return framesSent;
+    }
+
+    /** Bytes of the frames written whole (headers and bodies, no carrier overhead). Owning shard. */
+    public long bytesSent()
+    {
+        return bytesSent;
+    }
+
+    /**
      * Put a carrier layer (TLS, WebSocket) between the socket and the frames; before
      * {@link #open} or {@link #connecting}. Its handshake must finish within {@code handshakeGraceNs}.
      */
@@ -379,6 +434,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         state = State.OPEN;
         lastActivityNs = shard.nowNs();
         armWatchdog();
+        JfrEvents.connectionOpened(this);
         try
         {
             handler.onOpen(this);
@@ -439,12 +495,14 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             QUEUED_BYTES.getAndAdd(this, -bytes);
             frame.release();
+            JfrEvents.backpressure(this, bytes);
             return SendResult.BACKPRESSURE;
         }
         if (!outbound.offer(frame))
         {
             QUEUED_BYTES.getAndAdd(this, -bytes);
             frame.release();
+            JfrEvents.backpressure(this, bytes);
             return SendResult.BACKPRESSURE;
         }
         if ((int)FLUSH_REQUESTED.compareAndExchange(this, 0, 1) == 0)
@@ -472,9 +530,17 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         return readPaused;
     }
 
+    /** peer_queue_max_bytes of this connection ({@link #limits}). Any thread. */
+    public long maxQueuedBytes()
+    {
+        return maxQueuedBytes;
+    }
+
     /** A frame taken by send() has been written (or dropped at close): it no longer counts. */
     private void releaseSent(final FrameBuffer frame)
     {
+        framesSent++;
+        bytesSent += frame.frameLength();
         QUEUED_BYTES.getAndAdd(this, -(long)frame.capacity());
         frame.release();
     }
@@ -624,6 +690,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         // else a RECV or WRITEV the close could not stop may still use them: onQuiescent releases them
         logClose();
+        if (closeReason == CloseReason.PROTOCOL_ERROR)
+        {
+            JfrEvents.protocolError(this, closeFrameError != null ? closeFrameError.name() :
+                carrierFailed ? "CARRIER" : "PLANE");
+        }
+        JfrEvents.connectionClosed(this);
         handler.onClosed(this);
     }
 
@@ -857,6 +929,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         catch (final CarrierException ex)
         {
+            carrierFailed = true;
             close(ex.reason(), ex.getMessage());
         }
         catch (final FrameDecodeException ex)
@@ -1022,6 +1095,17 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 {
                     task.run();
                 }
+                catch (final Throwable ex)
+                {
+                    // Not left to the pool thread's default handler, which would print it to System.err.
+                    // The carrier sees the failure as it resumes (or handshake_grace ends the connection).
+                    final long held = logLimiter.admit("offloaded_task_failed", System.nanoTime());
+                    if (held >= 0)
+                    {
+                        LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": an offloaded carrier task failed" +
+                            LogLimiter.suffix(held), ex);
+                    }
+                }
                 finally
                 {
                     shard.execute(this::resume);
@@ -1052,14 +1136,22 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             {
                 final Thread thread = new Thread(runnable, "ringbus-offload");
                 thread.setDaemon(true);
+                thread.setUncaughtExceptionHandler(Offload::uncaught);
                 return thread;
             });
+
+        /** What escapes a task anyway goes to the log, not to System.err (where the JDK's handler prints it). */
+        private static void uncaught(final Thread thread, final Throwable ex)
+        {
+            LOG.log(Level.ERROR, thread.getName() + ": uncaught", ex);
+        }
     }
 
     @Override
     public void onFrame(final DirectBuffer buffer, final int offset, final int length)
     {
         framesReceived++;
+        bytesReceived += length;
         if (state == State.OPEN)
         {
             try
@@ -1124,6 +1216,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 }
                 catch (final CarrierException ex)
                 {
+                    carrierFailed = true;
                     abort(ex.reason(), ex.getMessage());
                     return;
                 }

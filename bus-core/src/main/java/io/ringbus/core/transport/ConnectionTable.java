@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Consumer;
 
 /**
  * The bus's connections: a slot table per shard, and the way in for an accepted socket.
@@ -44,6 +45,8 @@ public final class ConnectionTable
 {
     /** Connections one shard can hold. */
     public static final int MAX_CONNECTIONS_PER_SHARD = 1 << 16;
+    /** The role of a replica link in its JFR events ({@link Connection#label}). */
+    public static final String REPLICA_ROLE = "replica";
     private static final int SHARD_SHIFT = 56;
     private static final int GENERATION_SHIFT = 32;
     private static final long SLOT_MASK = 0xFFFF_FFFFL;
@@ -231,6 +234,10 @@ public final class ConnectionTable
         connection.limits(config.peerQueueMaxBytes(), client, config.partialFrameTimeout().toNanos(),
             client ? config.idleTimeout().toNanos() : 0);
         connection.logLimiter(logLimiter);
+        if (!client)
+        {
+            connection.label(REPLICA_ROLE, "tcp"); // a client plane names its own connections
+        }
         state.connections.set(slot, connection);
         openConnections.incrementAndGet();
         return connection;
@@ -402,6 +409,24 @@ public final class ConnectionTable
                 state.refusalReportScheduled = true;
                 state.lastRefusalReportNs += REFUSAL_LOG_INTERVAL_NS;
                 shards[shardIndex].schedule(state.lastRefusalReportNs, state.refusalReport);
+            }
+        }
+    }
+
+    /**
+     * Hand every connection of shard {@code shardIndex} now in its table to {@code action}, in slot
+     * order. On that shard (a connection's own fields are read safely only there). Walks the whole
+     * table: for views and diagnostics, not the frame path.
+     */
+    public void forEach(final int shardIndex, final Consumer<Connection> action)
+    {
+        final Slots state = slots[shardIndex];
+        for (int slot = 0; slot < MAX_CONNECTIONS_PER_SHARD; slot++)
+        {
+            final Connection connection = state.connections.get(slot);
+            if (connection != null)
+            {
+                action.accept(connection);
             }
         }
     }

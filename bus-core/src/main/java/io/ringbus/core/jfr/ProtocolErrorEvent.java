@@ -1,0 +1,50 @@
+package io.ringbus.core.jfr;
+
+import jdk.jfr.Category;
+import jdk.jfr.Description;
+import jdk.jfr.Label;
+import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
+
+/**
+ * JFR event {@code io.ringbus.ProtocolError}: a peer broke the protocol and its connection closes
+ * with {@code PROTOCOL_ERROR}. Committed on the owning shard by {@link JfrEvents#protocolError},
+ * just before the connection's {@link ConnectionClosedEvent}; never built when the event is disabled.
+ */
+@Name("io.ringbus.ProtocolError")
+@Label("Protocol Error")
+@Category("Ringbus")
+@Description("A peer broke the protocol; its connection closes")
+@StackTrace(false)
+public final class ProtocolErrorEvent extends jdk.jfr.Event
+{
+    /** Read by {@link JfrEvents} to ask whether the event is enabled without building one. */
+    static final ProtocolErrorEvent PROBE = new ProtocolErrorEvent();
+
+    @Label("Connection Id")
+    @Description("The bus's id of the connection, in hex as in the log lines")
+    String connectionId;
+
+    @Label("Role")
+    @Description("client (a client of this bus), replica (a replica link) or sdk (a BusClient's connection)")
+    String role;
+
+    @Label("Scheme")
+    @Description("tcp, tls, ws, wss or quic")
+    String scheme;
+
+    @Label("Remote Address")
+    String remoteAddress;
+
+    @Label("Shard")
+    int shard;
+
+    @Label("Kind")
+    @Description("A frame error (SIZE_TOO_SMALL, SIZE_TOO_LARGE, HEADER_CHECKSUM, BODY_CHECKSUM, INVALID_COMMAND, " +
+        "FOREIGN_CLUSTER), CARRIER (the TLS or WebSocket layer refused the peer's bytes) or PLANE (a valid frame " +
+        "the plane refuses: a command a client may not send, a bad replica handshake)")
+    String kind;
+
+    @Label("Detail")
+    String detail;
+}
