@@ -35,10 +35,31 @@ final class ConnectionViews
     private final Shard[] shards;
     private final ConnectionTable table;
 
-    ConnectionViews(final Shard[] shards, final ConnectionTable table)
+    /** False on a runtime without threads (a simulation): nothing else runs a shard, so read it here. */
+    private final boolean threaded;
+
+    ConnectionViews(final Shard[] shards, final ConnectionTable table, final boolean threaded)
     {
         this.shards = shards;
         this.table = table;
+        this.threaded = threaded;
+    }
+
+    /** On a runtime without threads: {@code view} run now as {@code shard}, which nothing else runs meanwhile. */
+    private static <T> T asShard(final Shard shard, final Supplier<T> view)
+    {
+        try
+        {
+            return shard.callAsShard(view::get);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw ex;
+        }
+        catch (final Exception ex)
+        {
+            throw new IllegalStateException(ex);
+        }
     }
 
     ClientConnectionSnapshot snapshot(final long clientId)
@@ -54,6 +75,10 @@ final class ConnectionViews
             return snapshotOf(connection);
         }
         refuseOnShard("clientConnection");
+        if (!threaded)
+        {
+            return asShard(owner, () -> snapshotOf(connection));
+        }
         final CompletableFuture<ClientConnectionSnapshot> answer = new CompletableFuture<>();
         // Looked up again on the shard: the slot may have been freed (and reused) since.
         if (!owner.execute(() -> answerWith(answer, () -> table.get(clientId) == connection ? snapshotOf(connection) : null)))
@@ -66,6 +91,19 @@ final class ConnectionViews
     List<ClientConnectionSnapshot> list()
     {
         refuseOnShard("clientConnections");
+        if (!threaded)
+        {
+            final List<ClientConnectionSnapshot> all = new ArrayList<>();
+            for (int i = 0; i < shards.length; i++)
+            {
+                final int index = i;
+                if (!shards[i].isStopped())
+                {
+                    all.addAll(asShard(shards[i], () -> collect(index)));
+                }
+            }
+            return List.copyOf(all);
+        }
         @SuppressWarnings("unchecked")
         final CompletableFuture<List<ClientConnectionSnapshot>>[] answers = new CompletableFuture[shards.length];
         for (int i = 0; i < shards.length; i++)

@@ -75,7 +75,7 @@ public final class MessageBus implements AutoCloseable
         this.clientPlane = new ClientPlane(this, handler, config, pool, table);
         this.replicaPlane = new ReplicaPlane(this, handler, config, pool, shards.shards(), table);
         this.listeners = new Listeners(LOG, config, shards, clientPlane, replicaPlane);
-        this.views = new ConnectionViews(shards.shards(), table);
+        this.views = new ConnectionViews(shards.shards(), table, config.runtime().threaded());
     }
 
     /**

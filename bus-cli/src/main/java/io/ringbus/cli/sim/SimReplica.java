@@ -27,6 +27,8 @@ final class SimReplica
     static final int REPLICA_PORT = 7000;
     static final int TCP_PORT = 8000;
     static final int WS_PORT = 8001;
+    /** peer_queue_max_bytes of the simulated nodes. */
+    static final long PEER_QUEUE_MAX_BYTES = 256 * 1024;
 
     private final int id;
     private final World world;
@@ -61,6 +63,8 @@ final class SimReplica
             // As ringbus serve does (ServeOptions.DEFAULT_IDLE_TIMEOUT), shorter to fit the settle phase:
             // a client connection that died unseen must close, or its session stays bound to it.
             .idleTimeout(Duration.ofSeconds(20))
+            // Small, so that stalled clients and replicas press against it: the memory bound is checked.
+            .peerQueueMaxBytes(PEER_QUEUE_MAX_BYTES)
             .build();
     }
 

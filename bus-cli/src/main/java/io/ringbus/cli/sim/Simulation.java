@@ -1,5 +1,6 @@
 package io.ringbus.cli.sim;
 
+import io.ringbus.core.ClientConnectionSnapshot;
 import io.ringbus.core.MessageBus;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.sim.NetworkConfig;
@@ -137,6 +138,8 @@ public final class Simulation
      * partition (3 s) plus a second for the handshake.
      */
     static final long RECONNECT_BOUND_NS = TimeUnit.SECONDS.toNanos(9);
+    /** The pooled capacity of the largest frame the workload sends (a request of MAX_BODY, its reply). */
+    private static final long MAX_FRAME_CAPACITY = 64 * 1024;
     /** close_grace of every node and client of the simulation. */
     static final long CLOSE_GRACE_NS = TimeUnit.SECONDS.toNanos(2);
     /** Mean ticks between faults. */
@@ -262,6 +265,10 @@ public final class Simulation
             world.tick();
             checkConnectivity();
             checkCloses();
+            if (tick % 50 == 0)
+            {
+                checkQueues();
+            }
         }
     }
 
@@ -334,6 +341,31 @@ public final class Simulation
         {
             checks.fail("every close finishes within close_grace", "a connection stayed half-closed for " +
                 longestNs / 1_000_000L + " ms after its FIN (close_grace " + CLOSE_GRACE_NS / 1_000_000L + " ms)");
+        }
+    }
+
+    /**
+     * Memory per connection stays within its bound under slow peers: no client connection of a
+     * node holds more frames queued than peer_queue_max_bytes (plus one frame: a frame above the
+     * bound still goes when nothing else is queued).
+     */
+    private void checkQueues()
+    {
+        for (final SimReplica replica : replicas)
+        {
+            if (!replica.up())
+            {
+                continue;
+            }
+            for (final ClientConnectionSnapshot connection : replica.bus().clientConnections())
+            {
+                if (connection.queuedBytes() > SimReplica.PEER_QUEUE_MAX_BYTES + MAX_FRAME_CAPACITY)
+                {
+                    checks.fail("memory per connection stays bounded", "node " + replica.id() + ", connection " +
+                        connection.clientId() + " (" + connection.remoteAddress() + ") holds " + connection.queuedBytes() +
+                        " bytes of queued frames, above peer_queue_max_bytes " + SimReplica.PEER_QUEUE_MAX_BYTES);
+                }
+            }
         }
     }
 
