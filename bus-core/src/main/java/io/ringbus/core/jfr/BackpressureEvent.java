@@ -18,22 +18,10 @@ import jdk.jfr.StackTrace;
 @Category("Ringbus")
 @Description("A send was refused with BACKPRESSURE: the connection's outbound queue was full")
 @StackTrace(false)
-public final class BackpressureEvent extends jdk.jfr.Event
+public final class BackpressureEvent extends ConnectionEvent
 {
     /** Read by {@link JfrEvents} to ask whether the event is enabled without building one. */
     static final BackpressureEvent PROBE = new BackpressureEvent();
-
-    @Label("Connection Id")
-    @Description("The bus's id of the connection, in hex as in the log lines")
-    String connectionId;
-
-    @Label("Role")
-    @Description("client (a client of this bus), replica (a replica link) or sdk (a BusClient's connection)")
-    String role;
-
-    @Label("Scheme")
-    @Description("tcp, tls, ws, wss or quic")
-    String scheme;
 
     @Label("Frame Size")
     @Description("Pooled bytes of the refused frame")

@@ -17,28 +17,10 @@ import jdk.jfr.StackTrace;
 @Category("Ringbus")
 @Description("A connection closed: why, and the frames and bytes it carried")
 @StackTrace(false)
-public final class ConnectionClosedEvent extends jdk.jfr.Event
+public final class ConnectionClosedEvent extends ConnectionEvent
 {
     /** Read by {@link JfrEvents} to ask whether the event is enabled without building one. */
     static final ConnectionClosedEvent PROBE = new ConnectionClosedEvent();
-
-    @Label("Connection Id")
-    @Description("The bus's id of the connection, in hex as in the log lines")
-    String connectionId;
-
-    @Label("Role")
-    @Description("client (a client of this bus), replica (a replica link) or sdk (a BusClient's connection)")
-    String role;
-
-    @Label("Scheme")
-    @Description("tcp, tls, ws, wss or quic")
-    String scheme;
-
-    @Label("Remote Address")
-    String remoteAddress;
-
-    @Label("Shard")
-    int shard;
 
     @Label("Reason")
     @Description("The CloseReason, e.g. PEER_CLOSED, PROTOCOL_ERROR, SHUTDOWN")

@@ -16,26 +16,8 @@ import jdk.jfr.StackTrace;
 @Category("Ringbus")
 @Description("A connection finished its handshakes and is open")
 @StackTrace(false)
-public final class ConnectionOpenedEvent extends jdk.jfr.Event
+public final class ConnectionOpenedEvent extends ConnectionEvent
 {
     /** Read by {@link JfrEvents} to ask whether the event is enabled without building one. */
     static final ConnectionOpenedEvent PROBE = new ConnectionOpenedEvent();
-
-    @Label("Connection Id")
-    @Description("The bus's id of the connection, in hex as in the log lines")
-    String connectionId;
-
-    @Label("Role")
-    @Description("client (a client of this bus), replica (a replica link) or sdk (a BusClient's connection)")
-    String role;
-
-    @Label("Scheme")
-    @Description("tcp, tls, ws, wss or quic")
-    String scheme;
-
-    @Label("Remote Address")
-    String remoteAddress;
-
-    @Label("Shard")
-    int shard;
 }

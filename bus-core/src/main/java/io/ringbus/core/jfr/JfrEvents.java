@@ -40,11 +40,7 @@ public final class JfrEvents
         if (recorderUp() && ConnectionOpenedEvent.PROBE.isEnabled())
         {
             final ConnectionOpenedEvent event = new ConnectionOpenedEvent();
-            event.connectionId = Long.toHexString(connection.id());
-            event.role = connection.role();
-            event.scheme = connection.scheme();
-            event.remoteAddress = String.valueOf(connection.remoteAddress());
-            event.shard = connection.shard().index();
+            event.describe(connection);
             event.commit();
         }
     }
@@ -55,11 +51,7 @@ public final class JfrEvents
         if (recorderUp() && ConnectionClosedEvent.PROBE.isEnabled())
         {
             final ConnectionClosedEvent event = new ConnectionClosedEvent();
-            event.connectionId = Long.toHexString(connection.id());
-            event.role = connection.role();
-            event.scheme = connection.scheme();
-            event.remoteAddress = String.valueOf(connection.remoteAddress());
-            event.shard = connection.shard().index();
+            event.describe(connection);
             event.reason = String.valueOf(connection.closeReason());
             event.detail = connection.closeDetail();
             event.framesIn = connection.framesReceived();
@@ -80,11 +72,7 @@ public final class JfrEvents
         if (recorderUp() && ProtocolErrorEvent.PROBE.isEnabled())
         {
             final ProtocolErrorEvent event = new ProtocolErrorEvent();
-            event.connectionId = Long.toHexString(connection.id());
-            event.role = connection.role();
-            event.scheme = connection.scheme();
-            event.remoteAddress = String.valueOf(connection.remoteAddress());
-            event.shard = connection.shard().index();
+            event.describe(connection);
             event.kind = kind;
             event.detail = connection.closeDetail();
             event.commit();
@@ -100,9 +88,7 @@ public final class JfrEvents
         if (recorderUp() && BackpressureEvent.PROBE.isEnabled())
         {
             final BackpressureEvent event = new BackpressureEvent();
-            event.connectionId = Long.toHexString(connection.id());
-            event.role = connection.role();
-            event.scheme = connection.scheme();
+            event.describe(connection);
             event.frameBytes = frameBytes;
             event.queuedFrames = connection.queuedFrames();
             event.queuedBytes = connection.queuedBytes();

@@ -16,28 +16,10 @@ import jdk.jfr.StackTrace;
 @Category("Ringbus")
 @Description("A peer broke the protocol; its connection closes")
 @StackTrace(false)
-public final class ProtocolErrorEvent extends jdk.jfr.Event
+public final class ProtocolErrorEvent extends ConnectionEvent
 {
     /** Read by {@link JfrEvents} to ask whether the event is enabled without building one. */
     static final ProtocolErrorEvent PROBE = new ProtocolErrorEvent();
-
-    @Label("Connection Id")
-    @Description("The bus's id of the connection, in hex as in the log lines")
-    String connectionId;
-
-    @Label("Role")
-    @Description("client (a client of this bus), replica (a replica link) or sdk (a BusClient's connection)")
-    String role;
-
-    @Label("Scheme")
-    @Description("tcp, tls, ws, wss or quic")
-    String scheme;
-
-    @Label("Remote Address")
-    String remoteAddress;
-
-    @Label("Shard")
-    int shard;
 
     @Label("Kind")
     @Description("A frame error (SIZE_TOO_SMALL, SIZE_TOO_LARGE, HEADER_CHECKSUM, BODY_CHECKSUM, INVALID_COMMAND, " +
