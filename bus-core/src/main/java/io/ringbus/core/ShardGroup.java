@@ -14,13 +14,14 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.IntFunction;
 
 /**
  * A bus's shard threads: builds the N shards on the configured backend, runs each on its own
- * {@link AgentRunner} thread, runs a task on shard 0 for a caller that waits ({@link #onShard0}),
+ * {@link AgentRunner} thread (made by {@code BusConfig.shardThreadFactory()} if the user gave one), runs a task on shard 0 for a caller that waits ({@link #onShard0}),
  * sums their counters and joins the threads at the end.
  *
  * <p>Built and started by the thread that starts the bus; {@link #onShard0} and {@link #stopAndJoin}
@@ -48,11 +49,13 @@ final class ShardGroup
     private final Shard[] shards;
     private final AgentRunner[] runners;
     private final ShardRuntime runtime;
+    private final ThreadFactory threadFactory;
 
     ShardGroup(final BusConfig config, final Shard.FailureHandler onFailure)
     {
         final int n = config.shards();
         this.runtime = config.runtime();
+        this.threadFactory = config.shardThreadFactory();
         this.shards = new Shard[n];
         this.runners = new AgentRunner[n];
         IntFunction<IoBackend> backends = null;
@@ -132,8 +135,45 @@ final class ShardGroup
             // The shard catches what escapes its duty cycle itself; this sees only onStart/onClose.
             runners[i] = new AgentRunner(shard.idleStrategy(), ex -> onRunnerError.onRunnerError(shard, ex),
                 null, shard);
-            AgentRunner.startOnThread(runners[i]);
+            if (threadFactory == null)
+            {
+                AgentRunner.startOnThread(runners[i]); // a thread named ringbus-shard-N
+            }
+            else
+            {
+                startOnUserThread(i);
+            }
         }
+    }
+
+    /**
+     * Start shard {@code i}'s runner on a thread of the user's factory. Not
+     * {@code AgentRunner.startOnThread(runner, factory)}: that renames the thread to the shard's role
+     * name, and the user's factory chose the name. If the factory fails, the shards started so far
+     * are stopped and joined and the others closed, so a failed start leaves no thread behind.
+     */
+    private void startOnUserThread(final int i)
+    {
+        final Thread thread;
+        try
+        {
+            thread = threadFactory.newThread(runners[i]);
+            if (thread == null)
+            {
+                throw new IllegalStateException("shardThreadFactory returned no thread for shard " + i);
+            }
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            runners[i] = null;
+            stopAndJoin();
+            for (int j = i; j < shards.length; j++)
+            {
+                shards[j].closeAsShard();
+            }
+            throw ex;
+        }
+        thread.start();
     }
 
     /** True if the calling thread is one of the shards. */

@@ -15,5 +15,11 @@
  * <p>Below it: {@code packet} (headers, packet numbers, packet protection), {@code frame} (every
  * RFC 9000 frame), {@code tls} (the TLS 1.3 handshake engines) and {@code conn} (the connection state
  * machine: ACKs, loss recovery and congestion control behind interfaces, the stream, close and drain).
+ *
+ * <p>Public API: {@link io.ringbus.quic.QuicSettings} and {@link io.ringbus.quic.RetryMode}
+ * (registered with {@code BusConfig.Builder.transportSettings("quic", ...)} or
+ * {@code ClientOptions.withTransportSettings}), and {@code packet.CipherSuite}, which they name. The
+ * other classes here and the four packages below are <b>internal: no compatibility promise</b>; the bus
+ * finds the transport through {@code ServiceLoader}.
  */
 package io.ringbus.quic;

@@ -83,5 +83,10 @@
  * after each completion otherwise). An accepted descriptor travels as a bare int in a
  * {@link io.ringbus.uring.UringAcceptedSocket} through the owner shard's mailbox; the owner's
  * {@code register} registers it with its own ring before a byte is read.
+ *
+ * <p><b>Internal: no compatibility promise.</b> Applications choose
+ * this backend with {@code BusConfig.Builder.backend(Backend.IO_URING)} (or {@code AUTO}) and put
+ * bus-uring on the class path; the bus finds it through {@code ServiceLoader}. No class here is for
+ * direct use, and any may change in any release.
  */
 package io.ringbus.uring;

@@ -29,6 +29,7 @@ public final class ClientConnMeta
     private volatile CloseReason closeReason;
     private volatile String closeDetail;
 
+    /** Internal: made by the bus when it accepts a client connection; no compatibility promise. */
     public ClientConnMeta(final long clientId, final InetSocketAddress peerAddress, final String transport)
     {
         this.clientId = clientId;
@@ -66,7 +67,10 @@ public final class ClientConnMeta
         return Collections.unmodifiableMap(details);
     }
 
-    /** Record a transport detail. Owning shard, before the connection is visible to the application. */
+    /**
+     * Record a transport detail. Owning shard, before the connection is visible to the application.
+     * Internal: for the bus and its transports; no compatibility promise.
+     */
     public ClientConnMeta detail(final String name, final String value)
     {
         details.put(name, value);
@@ -94,7 +98,8 @@ public final class ClientConnMeta
 
     /**
      * Record the client's certificate (its subject and subject alternative names). Owning shard,
-     * before the connection is visible to the application.
+     * before the connection is visible to the application. Internal: for the bus's TLS transports;
+     * no compatibility promise.
      *
      * @param leaf the client's leaf certificate, already verified by the transport
      * @return this
@@ -165,7 +170,7 @@ public final class ClientConnMeta
         return closeDetail;
     }
 
-    /** Record the close; called by the bus before {@code onClientClosed}. */
+    /** Record the close; called by the bus before {@code onClientClosed}. Internal: no compatibility promise. */
     public void closed(final CloseReason reason, final String detail)
     {
         this.closeDetail = detail;

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadFactory;
 
 /**
  * Everything a bus needs to know before it starts: shards, limits, timeouts, the replica set,
@@ -130,6 +131,7 @@ public final class BusConfig
     private final WebSocketConfig webSocket;
     private final Map<String, Object> transportSettings;
     private final ShardRuntime runtime;
+    private final ThreadFactory shardThreadFactory;
 
     private BusConfig(Builder builder, WebSocketConfig webSocket, long directMemoryBudget)
     {
@@ -165,6 +167,7 @@ public final class BusConfig
         this.webSocket = webSocket;
         this.transportSettings = Collections.unmodifiableMap(new TreeMap<>(builder.transportSettings));
         this.runtime = builder.runtime;
+        this.shardThreadFactory = builder.shardThreadFactory;
     }
 
     /**
@@ -217,6 +220,7 @@ public final class BusConfig
         builder.webSocket = webSocket;
         builder.transportSettings.putAll(transportSettings);
         builder.runtime = runtime;
+        builder.shardThreadFactory = shardThreadFactory;
         return builder;
     }
 
@@ -579,6 +583,18 @@ public final class BusConfig
     }
 
     /**
+     * Returns the factory that makes the shard threads (threaded runtime only), or null for the
+     * default: a plain {@code new Thread} per shard named {@code ringbus-shard-N}, as Agrona's
+     * {@code AgentRunner.startOnThread} makes it.
+     *
+     * @return the user's thread factory, or null
+     */
+    public ThreadFactory shardThreadFactory()
+    {
+        return shardThreadFactory;
+    }
+
+    /**
      * Compares every field.
      *
      * @param other the object to compare with
@@ -627,7 +643,8 @@ public final class BusConfig
                 && maxConnectionsPerAddress == that.maxConnectionsPerAddress
                 && webSocket.equals(that.webSocket)
                 && transportSettings.equals(that.transportSettings)
-                && runtime == that.runtime;
+                && runtime == that.runtime
+                && shardThreadFactory == that.shardThreadFactory;
     }
 
     /**
@@ -733,6 +750,7 @@ public final class BusConfig
         private WebSocketConfig webSocket = WebSocketConfig.defaults();
         private final Map<String, Object> transportSettings = new TreeMap<>();
         private ShardRuntime runtime = ShardRuntime.THREADS;
+        private ThreadFactory shardThreadFactory;
 
         private Builder()
         {
@@ -1164,6 +1182,26 @@ public final class BusConfig
         public Builder runtime(ShardRuntime runtime)
         {
             this.runtime = Objects.requireNonNull(runtime, "runtime");
+            return this;
+        }
+
+        /**
+         * Sets the factory that makes the shard threads, for names, priorities, daemon status or CPU
+         * pinning with a library of the user's choice. It is called once per shard, in shard order
+         * (0 to N-1), on the thread that starts the bus, with the shard's runnable; the thread it
+         * returns must not be started yet and must run that runnable (it may wrap it, e.g. to pin
+         * the thread before the shard's loop begins). The bus starts the thread and keeps the name
+         * the factory gave it. Used only by the threaded runtime ({@link ShardRuntime#THREADS}).
+         *
+         * <p>Default (null): a plain {@code new Thread} per shard, named {@code ringbus-shard-N}
+         * where N is the shard index, as Agrona's {@code AgentRunner.startOnThread} makes it.
+         *
+         * @param shardThreadFactory the factory, or null for the default
+         * @return this builder
+         */
+        public Builder shardThreadFactory(ThreadFactory shardThreadFactory)
+        {
+            this.shardThreadFactory = shardThreadFactory;
             return this;
         }
 

@@ -7,5 +7,10 @@
  * {@link io.ringbus.core.replica.ReplicaAuth} (docs/replica-auth.md).
  * {@link io.ringbus.core.replica.ReplicaLinks} keeps one connection per pair (an authenticated
  * newcomer replaces a stale one). The bus uses it through {@link io.ringbus.core.replica.ReplicaPlane}.
+ *
+ * <p><b>Internal: no compatibility promise.</b> An application
+ * reaches the replica plane through {@code MessageBus} ({@code sendToReplica},
+ * {@code broadcastToReplicas}, {@code isReplicaConnected}) and {@code BusHandler}; these classes may
+ * change in any release.
  */
 package io.ringbus.core.replica;

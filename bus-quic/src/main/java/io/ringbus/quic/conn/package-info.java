@@ -10,5 +10,8 @@
  * and congestion control behind {@link io.ringbus.quic.conn.CongestionController}. It is driven by
  * its owner (shard 0) through datagrams in, a {@link io.ringbus.quic.conn.DatagramSink} out, and an
  * explicit clock; nothing here owns a socket, a thread or a timer.
+ *
+ * <p><b>Internal: no compatibility promise.</b> The QUIC
+ * transport's machinery; applications configure QUIC through {@code io.ringbus.quic.QuicSettings}.
  */
 package io.ringbus.quic.conn;
