@@ -34,6 +34,7 @@ class BuildArtifactsTest
     /** Each jar module and the name it carries (DESIGN.md's packages). */
     private static final Map<String, String> MODULE_NAMES = Map.of(
         "bus-core", "io.ringbus.core",
+        "bus-sim", "io.ringbus.sim",
         "bus-uring", "io.ringbus.uring",
         "bus-tls", "io.ringbus.tls",
         "bus-ws", "io.ringbus.ws",
