@@ -27,6 +27,11 @@ final class SimReplica
     static final int REPLICA_PORT = 7000;
     static final int TCP_PORT = 8000;
     static final int WS_PORT = 8001;
+    /**
+     * handshake_grace of the simulated nodes: also how long a dialer waits for the keyed challenge of a
+     * peer that crashed after taking its hello (nothing tells it sooner), so part of the reconnect bound.
+     */
+    static final Duration HANDSHAKE_GRACE = Duration.ofSeconds(2);
     /** peer_queue_max_bytes of the simulated nodes. */
     static final long PEER_QUEUE_MAX_BYTES = 256 * 1024;
 
@@ -58,6 +63,7 @@ final class SimReplica
             .clusterKey(clusterKey)
             .listen(List.of(uri("tcp", TCP_PORT), uri("ws", WS_PORT)))
             .closeGrace(Duration.ofSeconds(2))
+            .handshakeGrace(HANDSHAKE_GRACE)
             .reconnectBackoffMin(Duration.ofMillis(100))
             .reconnectBackoffMax(Duration.ofSeconds(5))
             // As ringbus serve does (ServeOptions.DEFAULT_IDLE_TIMEOUT), shorter to fit the settle phase:

@@ -133,11 +133,13 @@ public final class Simulation
     /** How long the settle phase may take before liveness is declared broken. */
     public static final long SETTLE_NS = TimeUnit.SECONDS.toNanos(60);
     /**
-     * After the last heal, how long replica pairs may take to be connected again: the reconnect
-     * back-off's cap (5 s) plus the simulated SYN timeout of a dial that set off during the
-     * partition (3 s) plus a second for the handshake.
+     * After the last heal, how long replica pairs may take to be connected again: a dial that set
+     * off during the trouble may wait its SYN timeout (3 s), or, if its peer crashed after taking
+     * the dialer's hello, handshake_grace for a challenge that never comes; then the reconnect
+     * back-off's cap (5 s); then a second for the connect and the handshake.
      */
-    static final long RECONNECT_BOUND_NS = TimeUnit.SECONDS.toNanos(9);
+    static final long RECONNECT_BOUND_NS = Math.max(TimeUnit.SECONDS.toNanos(3), SimReplica.HANDSHAKE_GRACE.toNanos()) +
+        TimeUnit.SECONDS.toNanos(5) + TimeUnit.SECONDS.toNanos(1);
     /** The pooled capacity of the largest frame the workload sends (a request of MAX_BODY, its reply). */
     private static final long MAX_FRAME_CAPACITY = 64 * 1024;
     /** close_grace of every node and client of the simulation. */
