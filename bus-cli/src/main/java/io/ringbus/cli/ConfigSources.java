@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,6 +28,7 @@ import java.util.TreeMap;
  * the file or a variable. An unknown key or variable, a key given twice, a line that is not
  * {@code key = value}, and a missing or unreadable file are usage errors naming the source.
  * Relative paths in values are taken from the working directory, as on the command line.
+ * {@code log-level} is read too, before logging starts ({@link #withLogLevel}).
  * Confined to the thread that parses the command line.
  */
 final class ConfigSources
@@ -35,6 +37,11 @@ final class ConfigSources
     static final String CONFIG = "config";
     /** The prefix of the environment variables read. */
     static final String ENV_PREFIX = "RINGBUS_";
+    /**
+     * {@code --log-level}, which {@link CliLogging} takes out of the command line before the
+     * command parses it: a key and a variable too, read first by {@link #withLogLevel}.
+     */
+    static final String LOG_LEVEL = CliLogging.FLAG;
 
     private ConfigSources()
     {
@@ -54,9 +61,11 @@ final class ConfigSources
      * @throws UsageException for an unknown key or variable, a malformed line, a missing or
      *                        unreadable file: "ringbus serve: SOURCE: what"
      */
-    static Flags merge(final Flags commandLine, final Map<String, String> env, final Set<String> known,
+    static Flags merge(final Flags commandLine, final Map<String, String> env, final Set<String> flags,
         final Set<String> repeatable) throws UsageException
     {
+        final Set<String> known = new HashSet<>(flags);
+        known.add(LOG_LEVEL); // already applied by withLogLevel; accepted here so that it is not "unknown"
         final Map<String, Setting> fromEnv = fromEnvironment(commandLine, env, known);
         final String configFile;
         final String configLabel;
@@ -84,6 +93,7 @@ final class ConfigSources
         final Map<String, Setting> lower = new TreeMap<>(fromFile);
         lower.putAll(fromEnv);
         lower.remove(CONFIG);
+        lower.remove(LOG_LEVEL);
         for (final Map.Entry<String, Setting> setting : lower.entrySet())
         {
             final String name = setting.getKey();
@@ -106,6 +116,70 @@ final class ConfigSources
         }
         entries.addAll(commandLine.entries());
         return Flags.of(commandLine.command(), entries, labels, commandLine.positional());
+    }
+
+    /**
+     * {@code args} (of {@code ringbus serve}, before {@link CliLogging} takes {@code --log-level}
+     * out) with {@code --log-level=VALUE} added from {@code RINGBUS_LOG_LEVEL} or the file's
+     * {@code log-level} when the command line has none, so that the log level of the whole command
+     * follows the same precedence as every other setting.
+     *
+     * @throws UsageException for a bad value, naming its source, or a file that cannot be read
+     */
+    static List<String> withLogLevel(final List<String> args, final Map<String, String> env) throws UsageException
+    {
+        String config = null;
+        for (int i = 0; i < args.size(); i++)
+        {
+            final String arg = args.get(i);
+            if (arg.equals("--" + LOG_LEVEL) || arg.startsWith("--" + LOG_LEVEL + "="))
+            {
+                return args; // the command line wins
+            }
+            if (arg.equals("--" + CONFIG) && i + 1 < args.size())
+            {
+                config = args.get(i + 1);
+            }
+            else if (arg.startsWith("--" + CONFIG + "="))
+            {
+                config = arg.substring(CONFIG.length() + 3);
+            }
+        }
+        final Flags none = Flags.of("serve", List.of(), Map.of(), List.of());
+        Setting level = null;
+        if (env.get(variable(LOG_LEVEL)) != null)
+        {
+            level = new Setting(env.get(variable(LOG_LEVEL)), variable(LOG_LEVEL));
+        }
+        else
+        {
+            String label = "--" + CONFIG + " " + config;
+            if (config == null && env.get(variable(CONFIG)) != null)
+            {
+                config = env.get(variable(CONFIG));
+                label = variable(CONFIG) + " = " + config;
+            }
+            if (config != null)
+            {
+                // Other keys are checked once the command parses its flags (merge); here only this one.
+                level = fromFile(none, Path.of(config), label, null).get(LOG_LEVEL);
+            }
+        }
+        if (level == null)
+        {
+            return args;
+        }
+        try
+        {
+            CliLogging.parseLevel("serve", level.value());
+        }
+        catch (final UsageException ex)
+        {
+            throw none.error(level.label() + " = " + level.value() + ": must be error, warn, info or debug");
+        }
+        final List<String> withLevel = new ArrayList<>(args);
+        withLevel.add("--" + LOG_LEVEL + "=" + level.value());
+        return withLevel;
     }
 
     /** The environment variable of {@code --name}: {@code RINGBUS_IDLE_TIMEOUT} for idle-timeout. */
@@ -143,6 +217,7 @@ final class ConfigSources
         return settings;
     }
 
+    /** The settings of {@code file} by key; {@code known} null accepts any key. */
     private static Map<String, Setting> fromFile(final Flags flags, final Path file, final String label,
         final Set<String> known) throws UsageException
     {
@@ -187,7 +262,7 @@ final class ConfigSources
             }
             final String key = line.substring(0, separator).strip();
             final String value = line.substring(separator + 1).strip();
-            if (!known.contains(key) || CONFIG.equals(key))
+            if (known != null && (!known.contains(key) || CONFIG.equals(key)))
             {
                 throw flags.error(where + key + " = " + value + ": unknown key (the keys are the flags of 'ringbus " +
                     flags.command() + "' without their dashes, e.g. idle-timeout = 60000)");

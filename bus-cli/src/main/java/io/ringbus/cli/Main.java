@@ -106,7 +106,9 @@ public final class Main
             return EXIT_OK;
         }
         // One log line per record on err, at --log-level, for the time of the command (CliLogging).
-        try (CliLogging logging = CliLogging.install(command, rest, err))
+        // serve: a log level from RINGBUS_LOG_LEVEL or the --config file, as if given as a flag.
+        try (CliLogging logging = CliLogging.install(command,
+            "serve".equals(command) ? ConfigSources.withLogLevel(rest, env) : rest, err))
         {
             switch (command)
             {

@@ -156,6 +156,33 @@ class ServeConfigFileTest
             envErr.toString(StandardCharsets.UTF_8).lines().findFirst().orElseThrow());
     }
 
+    @Test
+    void theLogLevelFollowsTheSamePrecedence() throws Exception
+    {
+        final Path file = write("ringbus.properties", "tcp = 127.0.0.1:0", "log-level = warn");
+        final List<String> args = List.of("--config", file.toString());
+        assertEquals(List.of("--config", file.toString(), "--log-level=warn"), ConfigSources.withLogLevel(args, Map.of()));
+        assertEquals(List.of("--config", file.toString(), "--log-level=debug"),
+            ConfigSources.withLogLevel(args, Map.of("RINGBUS_LOG_LEVEL", "debug")));
+        final List<String> flagged = List.of("--config", file.toString(), "--log-level", "error");
+        assertEquals(flagged, ConfigSources.withLogLevel(flagged, Map.of("RINGBUS_LOG_LEVEL", "debug")));
+        assertEquals(List.of("--tcp", "127.0.0.1:0"), ConfigSources.withLogLevel(List.of("--tcp", "127.0.0.1:0"),
+            Map.of()));
+        // The command parses the file as well: its log-level is no unknown key there.
+        assertEquals(List.of(URI.create("tcp://127.0.0.1:0")), ServeOptions.parse(args, Map.of()).listeners());
+
+        final Path loud = write("loud.properties", "log-level = loud");
+        final ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(Main.EXIT_USAGE, Main.run(new String[] {"serve", "--config", loud.toString()}, Map.of(),
+            new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8)));
+        assertEquals("ringbus serve: --config " + loud + ": line 1: log-level = loud: must be error, warn, info or debug",
+            err.toString(StandardCharsets.UTF_8).lines().findFirst().orElseThrow());
+        final UsageException ex = assertThrows(UsageException.class,
+            () -> ConfigSources.withLogLevel(List.of("--tcp", "127.0.0.1:0"), Map.of("RINGBUS_LOG_LEVEL", "LOUD")));
+        assertEquals("ringbus serve: RINGBUS_LOG_LEVEL = LOUD: must be error, warn, info or debug", ex.getMessage());
+    }
+
     /** Issue 17 point 8: the example configuration of dist/ is accepted as it is shipped. */
     @Test
     void theDistributedExampleIsAccepted() throws UsageException
