@@ -175,7 +175,8 @@ public final class ServeCommand
         // manager would take that for a failure.
         final CountDownLatch stopRequested = new CountDownLatch(1);
         final CountDownLatch stopped = new CountDownLatch(1);
-        final boolean onSignals = stopOnSignals(stopRequested, err);
+        final SignalHandler[] previousHandlers = stopOnSignals(stopRequested);
+        final boolean onSignals = previousHandlers != null;
         if (!onSignals)
         {
             // No signal handling here (-Xrs, or no such signal): the JVM's shutdown closes the node.
@@ -205,6 +206,7 @@ public final class ServeCommand
             node.close(); // gracefully, within close_grace
             out.println("stopped");
             out.flush();
+            restoreSignals(previousHandlers);
         }
         if (interrupted)
         {
@@ -233,32 +235,53 @@ public final class ServeCommand
 
     /**
      * Handle SIGTERM and SIGINT (sun.misc.Signal, replacing the JVM's default: a shutdown with exit
-     * status 128 + signal) by counting {@code stopRequested} down; false if they cannot be handled
-     * here (-Xrs, or a platform without them), and nothing is changed then.
+     * status 128 + signal) by counting {@code stopRequested} down. Returns the handlers replaced, to
+     * put back once the node stopped (so a JVM that runs serve in-process, a test's, keeps its own
+     * handling afterwards); null if the signals cannot be handled here (-Xrs, or a platform without
+     * them), and nothing is changed then.
      */
-    private static boolean stopOnSignals(final CountDownLatch stopRequested, final PrintStream err)
+    private static SignalHandler[] stopOnSignals(final CountDownLatch stopRequested)
     {
+        final Signal term;
+        final Signal interrupt;
         try
         {
-            final Signal term = new Signal("TERM");
-            final Signal interrupt = new Signal("INT");
-            Signal.handle(term, signal -> stopRequested.countDown());
-            try
-            {
-                Signal.handle(interrupt, signal -> stopRequested.countDown());
-            }
-            catch (final IllegalArgumentException ex)
-            {
-                Signal.handle(term, SignalHandler.SIG_DFL);
-                throw ex;
-            }
-            return true;
+            term = new Signal("TERM");
+            interrupt = new Signal("INT");
         }
         catch (final IllegalArgumentException ex)
         {
             LOG.log(System.Logger.Level.DEBUG, "stop on SIGTERM/SIGINT by the JVM's shutdown: " + ex.getMessage());
-            return false;
+            return null;
         }
+        final SignalHandler stop = signal -> stopRequested.countDown();
+        final SignalHandler previousTerm;
+        try
+        {
+            previousTerm = Signal.handle(term, stop);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "stop on SIGTERM/SIGINT by the JVM's shutdown: " + ex.getMessage());
+            return null;
+        }
+        try
+        {
+            return new SignalHandler[] {previousTerm, Signal.handle(interrupt, stop)};
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            Signal.handle(term, previousTerm);
+            LOG.log(System.Logger.Level.DEBUG, "stop on SIGTERM/SIGINT by the JVM's shutdown: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    /** Put back the handlers {@link #stopOnSignals} replaced. */
+    private static void restoreSignals(final SignalHandler[] previous)
+    {
+        Signal.handle(new Signal("TERM"), previous[0]);
+        Signal.handle(new Signal("INT"), previous[1]);
     }
 
     /** The line naming the client certificate authorities the TLS listeners require. */
