@@ -4,7 +4,9 @@ import java.math.BigInteger;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
@@ -29,10 +31,42 @@ public final class Flags
     private final String command;
     private final List<Entry> entries = new ArrayList<>();
     private final List<String> positional = new ArrayList<>();
+    /** How messages name a flag that did not come from the command line (ConfigSources), by name. */
+    private final Map<String, String> labels = new HashMap<>();
 
     private Flags(final String command)
     {
         this.command = command;
+    }
+
+    /**
+     * Flags from several sources merged ({@link ConfigSources}): {@code entries} in order, and for
+     * each name not given on the command line how messages name its source ({@link #label}).
+     */
+    static Flags of(final String command, final List<Entry> entries, final Map<String, String> labels,
+        final List<String> positional)
+    {
+        final Flags flags = new Flags(command);
+        flags.entries.addAll(entries);
+        flags.labels.putAll(labels);
+        flags.positional.addAll(positional);
+        return flags;
+    }
+
+    /** The sub-command, for messages ("serve"). */
+    String command()
+    {
+        return command;
+    }
+
+    /**
+     * How a message names where {@code name}'s value came from: {@code --name} for the command line,
+     * else e.g. {@code RINGBUS_IDLE_TIMEOUT} or {@code --config FILE: line 3: idle-timeout}.
+     */
+    public String label(final String name)
+    {
+        final String label = labels.get(name);
+        return label != null ? label : "--" + name;
     }
 
     /**
@@ -168,11 +202,11 @@ public final class Flags
         }
         catch (final NumberFormatException ex)
         {
-            throw error("--" + name + " = " + text + ": not a whole number");
+            throw error(label(name) + " = " + text + ": not a whole number");
         }
         if (value < min || value > max)
         {
-            throw error("--" + name + " = " + text + ": must be within " + min + ".." + max);
+            throw error(label(name) + " = " + text + ": must be within " + min + ".." + max);
         }
         return value;
     }
@@ -195,11 +229,11 @@ public final class Flags
         }
         catch (final NumberFormatException ex)
         {
-            throw error("--" + name + " = " + text + ": not a decimal number");
+            throw error(label(name) + " = " + text + ": not a decimal number");
         }
         if (value.signum() < 0 || value.bitLength() > 128)
         {
-            throw error("--" + name + " = " + text + ": must be within 0..2^128-1");
+            throw error(label(name) + " = " + text + ": must be within 0..2^128-1");
         }
         return new long[] {value.shiftRight(64).longValue(), value.longValue()};
     }
@@ -237,6 +271,21 @@ public final class Flags
         return InetSocketAddress.createUnresolved(host, port);
     }
 
+    /**
+     * {@code address} (parsed from {@code text}, given for {@code what}) with its host resolved; a
+     * host that does not resolve is a usage error, so a typo is refused before anything starts.
+     */
+    public InetSocketAddress resolve(final String what, final String text, final InetSocketAddress address)
+        throws UsageException
+    {
+        final InetSocketAddress resolved = new InetSocketAddress(address.getHostString(), address.getPort());
+        if (resolved.isUnresolved())
+        {
+            throw error(what + " = " + text + ": cannot resolve host " + address.getHostString());
+        }
+        return resolved;
+    }
+
     /** Parse {@code 0=HOST:PORT,1=HOST:PORT,...} given for {@code --name}; ids must be 0..n-1. */
     public SortedMap<Integer, InetSocketAddress> replicaMap(final String name) throws UsageException
     {
@@ -251,7 +300,7 @@ public final class Flags
             final int equals = item.indexOf('=');
             if (equals <= 0)
             {
-                throw error("--" + name + " entry '" + item + "': must be ID=HOST:PORT");
+                throw error(label(name) + " entry '" + item + "': must be ID=HOST:PORT");
             }
             final int id;
             try
@@ -260,19 +309,19 @@ public final class Flags
             }
             catch (final NumberFormatException ex)
             {
-                throw error("--" + name + " entry '" + item + "': the id is not a number");
+                throw error(label(name) + " entry '" + item + "': the id is not a number");
             }
-            final InetSocketAddress unresolved =
-                hostPort("--" + name + " entry " + id, item.substring(equals + 1).trim());
-            if (replicas.put(id, new InetSocketAddress(unresolved.getHostString(), unresolved.getPort())) != null)
+            final String what = label(name) + " entry " + id;
+            final String hostPort = item.substring(equals + 1).trim();
+            if (replicas.put(id, resolve(what, hostPort, hostPort(what, hostPort))) != null)
             {
-                throw error("--" + name + ": replica " + id + " given twice");
+                throw error(label(name) + ": replica " + id + " given twice");
             }
         }
         final int count = replicas.size();
         if (replicas.firstKey() != 0 || replicas.lastKey() != count - 1)
         {
-            throw error("--" + name + " = " + text + ": ids must be exactly 0.." + (count - 1));
+            throw error(label(name) + " = " + text + ": ids must be exactly 0.." + (count - 1));
         }
         return replicas;
     }

@@ -6,6 +6,7 @@ import org.HdrHistogram.HistogramLogWriter;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -225,6 +227,10 @@ public final class LoadCommand
         {
             throw flags.error("URI " + text + ": must be scheme://host:port");
         }
+        if (new InetSocketAddress(uri.getHost(), uri.getPort()).isUnresolved())
+        {
+            throw flags.error("URI " + text + ": cannot resolve host " + uri.getHost());
+        }
         return uri;
     }
 
@@ -302,7 +308,18 @@ public final class LoadCommand
             err.println("ringbus load: --hlog = " + hlog.file() + ": write failed: " + hlog.failure());
             return Main.EXIT_FAILURE;
         }
-        return result.messages() > 0 ? Main.EXIT_OK : Main.EXIT_FAILURE;
+        if (result.messages() > 0)
+        {
+            return Main.EXIT_OK;
+        }
+        // Not one reply: say why in words, target by target, rather than leave a table of zeros.
+        for (final URI target : new LinkedHashSet<>(settings.targets()))
+        {
+            err.println("tcp".equals(target.getScheme()) ? WireProbe.diagnose(target) :
+                "ringbus load: " + target + ": no reply to any request" +
+                (result.firstError() != null ? " (first error: " + result.firstError() + ")" : ""));
+        }
+        return Main.EXIT_FAILURE;
     }
 
     /**

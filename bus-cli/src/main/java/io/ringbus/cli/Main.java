@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Entry point of the {@code ringbus} executable ({@code java -jar ringbus.jar COMMAND ...}):
@@ -30,6 +31,7 @@ public final class Main
         "  demo    run a three-replica cluster in this process and print a table per transport",
         "  keygen  write a new cluster key for 'serve --cluster-key' (owner-only file)",
         "  sim     simulate a cluster under faults from a seed (deterministic) and check its invariants",
+        "  version print the version (also --version)",
         "Run 'ringbus COMMAND --help' for a command's flags.",
         "",
         ServeOptions.USAGE + "\n" + CliLogging.USAGE,
@@ -46,7 +48,7 @@ public final class Main
     {
     }
 
-    /** Run a command and exit with its code (a node that was stopped by a signal just returns). */
+    /** Run a command and exit with its code. */
     public static void main(final String[] args)
     {
         final PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
@@ -54,10 +56,7 @@ public final class Main
         final int code = run(args, out, err);
         out.flush();
         err.flush();
-        if (code == EXIT_OK && args.length > 0 && "serve".equals(args[0]))
-        {
-            return; // the JVM is already shutting down (the hook closed the node): exit() would block
-        }
+        // serve returns once SIGTERM/SIGINT stopped it (ServeCommand handles them): exit 0, not 143.
         System.exit(code);
     }
 
@@ -66,6 +65,16 @@ public final class Main
      * code. {@code serve} returns only once the JVM shuts down.
      */
     public static int run(final String[] args, final PrintStream out, final PrintStream err)
+    {
+        return run(args, System.getenv(), out, err);
+    }
+
+    /**
+     * As {@link #run(String[], PrintStream, PrintStream)}, with the environment whose
+     * {@code RINGBUS_*} variables set serve's flags (tests give their own).
+     */
+    public static int run(final String[] args, final Map<String, String> env, final PrintStream out,
+        final PrintStream err)
     {
         if (args.length == 0)
         {
@@ -79,10 +88,15 @@ public final class Main
             out.println(USAGE);
             return EXIT_OK;
         }
+        if ("version".equals(command) || "--version".equals(command))
+        {
+            out.println(Version.line());
+            return EXIT_OK;
+        }
         final String usage = usageOf(command);
         if (usage == null)
         {
-            err.println("ringbus: unknown command '" + command + "' (serve, load, demo, keygen or sim)");
+            err.println("ringbus: unknown command '" + command + "' (serve, load, demo, keygen, sim or version)");
             err.println(USAGE);
             return EXIT_USAGE;
         }
@@ -92,12 +106,14 @@ public final class Main
             return EXIT_OK;
         }
         // One log line per record on err, at --log-level, for the time of the command (CliLogging).
-        try (CliLogging logging = CliLogging.install(command, rest, err))
+        // serve: a log level from RINGBUS_LOG_LEVEL or the --config file, as if given as a flag.
+        try (CliLogging logging = CliLogging.install(command,
+            "serve".equals(command) ? ConfigSources.withLogLevel(rest, env) : rest, err))
         {
             switch (command)
             {
                 case "serve":
-                    return ServeCommand.run(logging.args(), out, err);
+                    return ServeCommand.run(logging.args(), env, out, err);
                 case "load":
                     return LoadCommand.run(logging.args(), out, err);
                 case "keygen":

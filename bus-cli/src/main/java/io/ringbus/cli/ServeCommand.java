@@ -3,6 +3,7 @@ package io.ringbus.cli;
 import io.ringbus.core.config.BusConfig;
 
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -27,7 +28,8 @@ import java.util.logging.LogRecord;
  * {@link ServeCertificate}); binds its listeners, prints {@code listening <scheme> <host:port>}
  * for each (client listeners, then the replica listener as {@code listening replica HOST:PORT}) and
  * {@code ready} once they are bound (it does not wait for peers), then runs until SIGINT/SIGTERM,
- * whose shutdown hook closes the bus gracefully within close_grace and prints {@code stopped}.
+ * on which it closes the bus gracefully within close_grace, prints {@code stopped} and returns
+ * {@link Main#EXIT_OK} (so the process exits 0, not 143).
  * SIGHUP reloads the certificate, key and {@code --client-ca} from their files (new handshakes use
  * them; open connections continue) and prints one line saying what was loaded, or logs (WARN) why not.
  * Runs on the calling thread.
@@ -67,7 +69,7 @@ public final class ServeCommand
     }
 
     /**
-     * Run a node; returns only after the JVM began to shut down and the node is closed (exit code
+     * Run a node; returns only after SIGTERM/SIGINT and the node is closed (exit code
      * {@link Main#EXIT_OK}), or at once with {@link Main#EXIT_FAILURE} if it cannot start.
      *
      * @throws UsageException for bad flags, a transport this build lacks, or a --cert/--key pair
@@ -75,7 +77,17 @@ public final class ServeCommand
      */
     public static int run(final List<String> args, final PrintStream out, final PrintStream err) throws UsageException
     {
-        final ServeOptions options = ServeOptions.parse(args);
+        return run(args, System.getenv(), out, err);
+    }
+
+    /**
+     * As {@link #run(List, PrintStream, PrintStream)}, with the environment whose {@code RINGBUS_*}
+     * variables set flags ({@link ConfigSources}).
+     */
+    public static int run(final List<String> args, final Map<String, String> env, final PrintStream out,
+        final PrintStream err) throws UsageException
+    {
+        final ServeOptions options = ServeOptions.parse(args, env);
         for (final URI uri : options.listeners())
         {
             if (!Transports.isAvailable(uri.getScheme()))
@@ -133,66 +145,143 @@ public final class ServeCommand
                 out.println(describeClientCa(options.clientCa(), certificate));
             }
         }
-        try
+        for (final URI uri : options.listeners())
         {
-            for (final URI uri : options.listeners())
+            try
             {
                 final InetSocketAddress bound = node.listen(uri);
                 out.println("listening " + uri.getScheme() + " " + Flags.format(bound));
             }
-        }
-        catch (final TransportUnavailableException ex)
-        {
-            node.close();
-            throw new UsageException("ringbus serve: --" + ex.scheme() + ": " + ex.getMessage(), ex);
-        }
-        catch (final RuntimeException ex)
-        {
-            node.close();
-            err.println("ringbus serve: cannot listen: " + ex.getMessage());
-            return Main.EXIT_FAILURE;
+            catch (final TransportUnavailableException ex)
+            {
+                node.close();
+                throw new UsageException("ringbus serve: --" + ex.scheme() + ": " + ex.getMessage(), ex);
+            }
+            catch (final RuntimeException ex)
+            {
+                node.close();
+                // The environment refused (the port is taken, the address is not this host's): not a usage error.
+                err.println("ringbus serve: cannot listen on " + uri.getScheme() + " " + uri.getAuthority() + ": " +
+                    SocketErrors.describe(ex));
+                return Main.EXIT_FAILURE;
+            }
         }
         if (node.replicaAddress() != null)
         {
             out.println("listening replica " + Flags.format(node.replicaAddress()));
         }
+        // SIGTERM and SIGINT ask the main thread to stop the node, which then returns EXIT_OK: a JVM
+        // ended by the signal itself exits 143 (130), whatever its shutdown hooks do, and a service
+        // manager would take that for a failure.
+        final CountDownLatch stopRequested = new CountDownLatch(1);
         final CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        final SignalHandler[] previousHandlers = stopOnSignals(stopRequested);
+        final boolean onSignals = previousHandlers != null;
+        if (!onSignals)
         {
-            try
+            // No signal handling here (-Xrs, or no such signal): the JVM's shutdown closes the node.
+            Runtime.getRuntime().addShutdownHook(new Thread(() ->
             {
-                node.close();
-                out.println("stopped");
-                out.flush();
-            }
-            finally
-            {
-                stopped.countDown();
-            }
-        }, "ringbus-serve-shutdown"));
+                try
+                {
+                    node.close();
+                    out.println("stopped");
+                    out.flush();
+                }
+                finally
+                {
+                    stopped.countDown();
+                }
+            }, "ringbus-serve-shutdown"));
+        }
         if (certificate != null)
         {
             reloadOnSighup(options, certificate, node, out);
         }
         out.println("ready");
         out.flush();
-        boolean interrupted = false;
-        while (stopped.getCount() > 0)
+        final boolean interrupted = awaitUninterruptibly(onSignals ? stopRequested : stopped);
+        if (onSignals)
         {
-            try
-            {
-                stopped.await();
-            }
-            catch (final InterruptedException ex)
-            {
-                interrupted = true; // only the shutdown hook ends a node
-            }
+            node.close(); // gracefully, within close_grace
+            out.println("stopped");
+            out.flush();
+            restoreSignals(previousHandlers);
         }
         if (interrupted)
         {
             Thread.currentThread().interrupt();
         }
         return Main.EXIT_OK;
+    }
+
+    /** Wait for {@code latch}; returns whether the thread was interrupted meanwhile (only a signal ends a node). */
+    private static boolean awaitUninterruptibly(final CountDownLatch latch)
+    {
+        boolean interrupted = false;
+        while (latch.getCount() > 0)
+        {
+            try
+            {
+                latch.await();
+            }
+            catch (final InterruptedException ex)
+            {
+                interrupted = true;
+            }
+        }
+        return interrupted;
+    }
+
+    /**
+     * Handle SIGTERM and SIGINT (sun.misc.Signal, replacing the JVM's default: a shutdown with exit
+     * status 128 + signal) by counting {@code stopRequested} down. Returns the handlers replaced, to
+     * put back once the node stopped (so a JVM that runs serve in-process, a test's, keeps its own
+     * handling afterwards); null if the signals cannot be handled here (-Xrs, or a platform without
+     * them), and nothing is changed then.
+     */
+    private static SignalHandler[] stopOnSignals(final CountDownLatch stopRequested)
+    {
+        final Signal term;
+        final Signal interrupt;
+        try
+        {
+            term = new Signal("TERM");
+            interrupt = new Signal("INT");
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "stop on SIGTERM/SIGINT by the JVM's shutdown: " + ex.getMessage());
+            return null;
+        }
+        final SignalHandler stop = signal -> stopRequested.countDown();
+        final SignalHandler previousTerm;
+        try
+        {
+            previousTerm = Signal.handle(term, stop);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "stop on SIGTERM/SIGINT by the JVM's shutdown: " + ex.getMessage());
+            return null;
+        }
+        try
+        {
+            return new SignalHandler[] {previousTerm, Signal.handle(interrupt, stop)};
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            Signal.handle(term, previousTerm);
+            LOG.log(System.Logger.Level.DEBUG, "stop on SIGTERM/SIGINT by the JVM's shutdown: " + ex.getMessage());
+            return null;
+        }
+    }
+
+    /** Put back the handlers {@link #stopOnSignals} replaced. */
+    private static void restoreSignals(final SignalHandler[] previous)
+    {
+        Signal.handle(new Signal("TERM"), previous[0]);
+        Signal.handle(new Signal("INT"), previous[1]);
     }
 
     /** The line naming the client certificate authorities the TLS listeners require. */

@@ -120,7 +120,7 @@ public record ServeOptions(
         "                     [--peer-queue-max-bytes BYTES] [--direct-memory-budget BYTES]",
         "                     [--partial-frame-timeout MS] [--idle-timeout MS]",
         "                     [--max-connections N] [--max-connections-per-address N]",
-        "                     [--cluster-key FILE] [--quic-retry always|auto|never]",
+        "                     [--cluster-key FILE] [--quic-retry always|auto|never] [--config FILE]",
         "  Runs one node of a replicated echo: a request is answered with its own body once a",
         "  majority of the replicas has it. Prints 'backend <nio|io_uring>', then",
         "  'listening <scheme> <host:port>' per listener, then 'ready'. SIGINT/SIGTERM stop it",
@@ -157,32 +157,50 @@ public record ServeOptions(
         "  without it the replica plane is unauthenticated (a warning says so).",
         "  --quic-retry: when a quic listener checks a new client's address with a Retry before any",
         "  handshake work (RFC 9000 8.1): always, never, or auto (default) once half its 1024",
-        "  handshake slots are in use.");
+        "  handshake slots are in use.",
+        "  --config FILE reads the same settings from a properties file, one 'key = value' a line, the",
+        "  key a flag's name without its dashes (tcp = 127.0.0.1:7000, idle-timeout = 60000; a list for",
+        "  tcp, tls, ws, wss and quic is comma-separated); RINGBUS_<NAME> environment variables",
+        "  (RINGBUS_IDLE_TIMEOUT, RINGBUS_CONFIG for the file) override the file, and flags override both.",
+        "  An unknown key or variable is refused.");
 
     private static final Set<String> FLAGS = Set.of("tcp", "tls", "ws", "wss", "quic", "cert", "key", "client-ca",
         "data-dir",
         "max-message-size", "close-grace", "shards", "backend", "cluster", "replica-id", "replicas",
         "peer-queue-max-bytes", "direct-memory-budget", "partial-frame-timeout", "idle-timeout",
-        "max-connections", "max-connections-per-address", "cluster-key", "quic-retry");
+        "max-connections", "max-connections-per-address", "cluster-key", "quic-retry", ConfigSources.CONFIG);
     private static final Set<String> REPEATABLE = Set.of("tcp", "tls", "ws", "wss", "quic");
 
-    /** Parse the arguments after {@code serve}. */
+    /** Parse the arguments after {@code serve}, with the process's environment ({@link ConfigSources}). */
     public static ServeOptions parse(final List<String> args) throws UsageException
     {
-        final Flags flags = Flags.parse("serve", args, FLAGS, REPEATABLE, false);
+        return parse(args, System.getenv());
+    }
+
+    /**
+     * Parse the arguments after {@code serve} merged with the file of {@code --config} and the
+     * {@code RINGBUS_*} variables of {@code env} ({@link ConfigSources}: flags over variables over
+     * the file); every value is checked as its flag is, and an error names its source.
+     */
+    public static ServeOptions parse(final List<String> args, final Map<String, String> env) throws UsageException
+    {
+        final Flags flags = ConfigSources.merge(Flags.parse("serve", args, FLAGS, REPEATABLE, false), env, FLAGS,
+            REPEATABLE);
         final List<URI> listeners = new ArrayList<>();
         for (final Flags.Entry entry : flags.entries())
         {
             if (TRANSPORTS.contains(entry.name()))
             {
-                final InetSocketAddress address = flags.hostPort("--" + entry.name(), entry.value());
+                final String what = flags.label(entry.name());
+                final InetSocketAddress address = flags.hostPort(what, entry.value());
+                flags.resolve(what, entry.value(), address);
                 try
                 {
                     listeners.add(new URI(entry.name() + "://" + Flags.format(address)));
                 }
                 catch (final URISyntaxException ex)
                 {
-                    throw flags.error("--" + entry.name() + " = " + entry.value() + ": " + ex.getMessage());
+                    throw flags.error(what + " = " + entry.value() + ": " + ex.getMessage());
                 }
             }
         }
@@ -208,7 +226,7 @@ public record ServeOptions(
         final Path dataDir = flags.has("data-dir") ? Path.of(flags.value("data-dir")) : DEFAULT_DATA_DIR;
         if (Files.exists(dataDir) && !Files.isDirectory(dataDir))
         {
-            throw flags.error("--data-dir = " + dataDir + ": not a directory");
+            throw flags.error(flags.label("data-dir") + " = " + dataDir + ": not a directory");
         }
         final int maxMessageSize = flags.intValue("max-message-size", BusConfig.DEFAULT_MAX_MESSAGE_SIZE,
             BusConfig.MIN_MESSAGE_SIZE, BusConfig.MAX_MESSAGE_SIZE_LIMIT);
@@ -225,7 +243,7 @@ public record ServeOptions(
         }
         if (!replicas.isEmpty() && !replicas.containsKey(replicaId))
         {
-            throw flags.error("--replica-id = " + replicaId + ": not one of the --replicas ids 0.." +
+            throw flags.error(flags.label("replica-id") + " = " + replicaId + ": not one of the --replicas ids 0.." +
                 (replicas.size() - 1));
         }
         if (listeners.isEmpty() && replicas.isEmpty())
@@ -245,7 +263,7 @@ public record ServeOptions(
             flags.intValue("max-connections-per-address", BusConfig.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0,
                 Integer.MAX_VALUE));
         final byte[] clusterKey = flags.has("cluster-key") ?
-            KeygenCommand.read("--cluster-key", Path.of(flags.value("cluster-key"))) : null;
+            KeygenCommand.read(flags.label("cluster-key"), Path.of(flags.value("cluster-key"))) : null;
         final ServeOptions options = new ServeOptions(Collections.unmodifiableList(listeners), cert, key, clientCa,
             dataDir,
             maxMessageSize, Duration.ofMillis(closeGraceMs), shards, backend, cluster[0], cluster[1], replicaId,
@@ -282,11 +300,11 @@ public record ServeOptions(
         final Path path = Path.of(flags.value(name));
         if (!Files.exists(path))
         {
-            throw flags.error("--" + name + " = " + path + ": no such file");
+            throw flags.error(flags.label(name) + " = " + path + ": no such file");
         }
         if (!Files.isRegularFile(path) || !Files.isReadable(path))
         {
-            throw flags.error("--" + name + " = " + path + ": not a readable file");
+            throw flags.error(flags.label(name) + " = " + path + ": not a readable file");
         }
         return path;
     }
@@ -310,7 +328,7 @@ public record ServeOptions(
         }
         catch (final IllegalArgumentException ex)
         {
-            throw flags.error("--quic-retry = " + text + ": must be always, auto or never");
+            throw flags.error(flags.label("quic-retry") + " = " + text + ": must be always, auto or never");
         }
     }
 
@@ -330,7 +348,7 @@ public record ServeOptions(
             case "io_uring":
                 return Backend.IO_URING;
             default:
-                throw flags.error("--backend = " + text + ": must be auto, nio or io_uring");
+                throw flags.error(flags.label("backend") + " = " + text + ": must be auto, nio or io_uring");
         }
     }
 

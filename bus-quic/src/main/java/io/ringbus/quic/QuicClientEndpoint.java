@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
 
@@ -29,6 +30,9 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, Da
     private final Shard shard;
     private final DatagramLoop socket;
     private final QuicSession session;
+    private final InetSocketAddress server;
+    /** When the connect began, on the shard's clock: how long a server that never answered was waited for. */
+    private final long startedNs;
     private boolean flushRequested;
     private boolean servicing;
     private boolean connectReported;
@@ -37,6 +41,8 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, Da
         final String serverName, final IoChannelHandler handler) throws IOException
     {
         this.shard = shard;
+        this.server = server;
+        this.startedNs = shard.nowNs();
         final InetSocketAddress local = new InetSocketAddress(
             server.getAddress() instanceof Inet6Address ? InetAddress.getByName("::") :
             InetAddress.getByName("0.0.0.0"), 0);
@@ -101,9 +107,36 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, Da
         LOG.log(System.Logger.Level.DEBUG, () -> "quic receive: " + ex);
         if (!session.connection.isEstablished())
         {
-            session.connection.close(QuicSessionFactory.NO_ERROR, "server unreachable: " + ex.getMessage(), false);
+            session.connection.close(QuicSessionFactory.NO_ERROR, noAnswer(ex), false);
             markDirty(session);
         }
+    }
+
+    /**
+     * Why a connect failed before the server's first answer, in words: {@code no answer from
+     * HOST:PORT within N s (ICMP port unreachable: nothing listens on that UDP port)}.
+     */
+    private String noAnswer(final IOException ex)
+    {
+        final String why = ex instanceof PortUnreachableException ?
+            "ICMP port unreachable: nothing listens on that UDP port" :
+            ex.getMessage() != null ? ex.getMessage() : ex.getClass().getSimpleName();
+        final long waitedMs = Math.max(0, shard.nowNs() - startedNs) / 1_000_000L;
+        return "no answer from " + hostPort(server) + " within " + seconds(waitedMs) + " s (" + why + ")";
+    }
+
+    /** HOST:PORT, an IPv6 host in brackets. */
+    static String hostPort(final InetSocketAddress address)
+    {
+        final String host = address.getHostString();
+        return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort();
+    }
+
+    /** Milliseconds as seconds for a message, rounded up to a tenth: 3464 is "3.5", 10000 is "10". */
+    static String seconds(final long ms)
+    {
+        final long tenths = (ms + 99) / 100;
+        return tenths % 10 == 0 ? Long.toString(tenths / 10) : (tenths / 10) + "." + (tenths % 10);
     }
 
     @Override

@@ -115,7 +115,12 @@ public final class BusClient implements AutoCloseable
         catch (final TimeoutException ex)
         {
             client.close();
-            throw new IOException("connect to " + uri + " timed out after " + options.connectTimeout().toMillis() + " ms");
+            // The words a newcomer can act on (issue 17): the address, and how long it was waited for.
+            final long timeoutMs = options.connectTimeout().toMillis();
+            final String host = address.getHostString();
+            throw new IOException("connect to " + uri + ": no answer from " +
+                (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + address.getPort() + " within " + (timeoutMs % 1000 == 0 ? Long.toString(timeoutMs / 1000) :
+                Double.toString(timeoutMs / 1000.0)) + " s");
         }
         catch (final InterruptedException ex)
         {
