@@ -7,6 +7,7 @@ import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.LeasedBuffer;
 import io.ringbus.core.frame.ReceiveSizer;
+import io.ringbus.core.stat.ProtocolErrorKind;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CarrierException;
 import io.ringbus.core.transport.CloseReason;
@@ -294,7 +295,7 @@ final class WsCarrier implements Carrier
             }
             rx = Rx.FAILED;
             inStart = inEnd;
-            throw new CarrierException(CloseReason.PROTOCOL_ERROR, ex.getMessage());
+            throw new CarrierException(CloseReason.PROTOCOL_ERROR, ProtocolErrorKind.WEBSOCKET, ex.getMessage());
         }
         if (headEnd < 0)
         {
@@ -591,7 +592,8 @@ final class WsCarrier implements Carrier
         closing.onViolation(code, message);
         rx = Rx.FAILED;
         inStart = inEnd;
-        return new CarrierException(CloseReason.PROTOCOL_ERROR, message + " (WebSocket close " + code + ")");
+        return new CarrierException(CloseReason.PROTOCOL_ERROR, ProtocolErrorKind.WEBSOCKET,
+            message + " (WebSocket close " + code + ")");
     }
 
     // ---------------------------------------------------------------------------------------------

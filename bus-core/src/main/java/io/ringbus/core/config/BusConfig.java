@@ -5,6 +5,8 @@ import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.transport.TransportProvider;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -125,6 +127,7 @@ public final class BusConfig
     private final int maxConnectionsPerAddress;
     private final WebSocketConfig webSocket;
     private final Map<String, Object> transportSettings;
+    private final Path dataDirectory;
 
     private BusConfig(Builder builder, WebSocketConfig webSocket, long directMemoryBudget)
     {
@@ -158,6 +161,7 @@ public final class BusConfig
         this.maxConnectionsPerAddress = builder.maxConnectionsPerAddress;
         this.webSocket = webSocket;
         this.transportSettings = Collections.unmodifiableMap(new TreeMap<>(builder.transportSettings));
+        this.dataDirectory = builder.dataDirectory;
     }
 
     /**
@@ -208,6 +212,7 @@ public final class BusConfig
         builder.maxConnectionsPerAddress = maxConnectionsPerAddress;
         builder.webSocket = webSocket;
         builder.transportSettings.putAll(transportSettings);
+        builder.dataDirectory = dataDirectory;
         return builder;
     }
 
@@ -546,6 +551,18 @@ public final class BusConfig
     }
 
     /**
+     * Returns {@code data_directory}: where the bus keeps its counters ({@code ringbus.stat}) and
+     * error log ({@code ringbus.errors}) for {@code ringbus stat}; null (the default) keeps them in
+     * memory only.
+     *
+     * @return the directory, or null
+     */
+    public Path dataDirectory()
+    {
+        return dataDirectory;
+    }
+
+    /**
      * Compares every field.
      *
      * @param other the object to compare with
@@ -592,7 +609,8 @@ public final class BusConfig
                 && maxConnections == that.maxConnections
                 && maxConnectionsPerAddress == that.maxConnectionsPerAddress
                 && webSocket.equals(that.webSocket)
-                && transportSettings.equals(that.transportSettings);
+                && transportSettings.equals(that.transportSettings)
+                && Objects.equals(dataDirectory, that.dataDirectory);
     }
 
     /**
@@ -609,7 +627,7 @@ public final class BusConfig
                 backend, idleMode, mailboxCapacity, mailboxDrainLimit, receiveBufferSize,
                 dedupCapacityPerClient, dedupTtl, dedupMaxClients, peerQueueMaxBytes, directMemoryBudget,
                 partialFrameTimeout, idleTimeout, java.util.Arrays.hashCode(clusterKey), maxConnections,
-                maxConnectionsPerAddress, webSocket, transportSettings);
+                maxConnectionsPerAddress, webSocket, transportSettings, dataDirectory);
     }
 
     /**
@@ -649,6 +667,7 @@ public final class BusConfig
                 + ", max_connections_per_address=" + maxConnectionsPerAddress
                 + ", web_socket=" + webSocket
                 + ", transport_settings=" + transportSettings.keySet()
+                + ", data_directory=" + dataDirectory
                 + '}';
     }
 
@@ -695,6 +714,7 @@ public final class BusConfig
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private WebSocketConfig webSocket = WebSocketConfig.defaults();
         private final Map<String, Object> transportSettings = new TreeMap<>();
+        private Path dataDirectory;
 
         private Builder()
         {
@@ -1101,6 +1121,21 @@ public final class BusConfig
         }
 
         /**
+         * Sets {@code data_directory}: the bus keeps its counters ({@code ringbus.stat}) and error
+         * log ({@code ringbus.errors}) there, for {@code ringbus stat}. Null (the default) keeps
+         * them in memory only. Checked by {@link #build()}: a writable directory, or one that can be
+         * created.
+         *
+         * @param dataDirectory the directory, or null for none
+         * @return this builder
+         */
+        public Builder dataDirectory(Path dataDirectory)
+        {
+            this.dataDirectory = dataDirectory;
+            return this;
+        }
+
+        /**
          * Validates every field and combination and returns the configuration.
          *
          * @return the built configuration
@@ -1178,7 +1213,38 @@ public final class BusConfig
             requireAtLeast("max_connections_per_address", maxConnectionsPerAddress, 0);
             WebSocketConfig resolvedWebSocket = webSocket.resolve(maxMessageSize);
             validateWebSocket(resolvedWebSocket);
+            validateDataDirectory();
             return new BusConfig(this, resolvedWebSocket, budget);
+        }
+
+        /** A directory that exists and is writable, or whose nearest existing ancestor is a writable directory. */
+        private void validateDataDirectory()
+        {
+            if (dataDirectory == null)
+            {
+                return;
+            }
+            Path existing = dataDirectory.toAbsolutePath();
+            while (existing != null && !Files.exists(existing))
+            {
+                existing = existing.getParent();
+            }
+            if (existing == null)
+            {
+                throw new InvalidConfigException("data_directory", dataDirectory, "cannot be created (no existing parent)");
+            }
+            if (!Files.isDirectory(existing))
+            {
+                throw new InvalidConfigException("data_directory", dataDirectory, existing.equals(
+                        dataDirectory.toAbsolutePath()) ? "is not a directory" : "cannot be created: " + existing +
+                        " is not a directory");
+            }
+            if (!Files.isWritable(existing))
+            {
+                throw new InvalidConfigException("data_directory", dataDirectory, existing.equals(
+                        dataDirectory.toAbsolutePath()) ? "is not writable" : "cannot be created: " + existing +
+                        " is not writable");
+            }
         }
 
         /**

@@ -13,6 +13,8 @@ import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.PoolExhaustedException;
 import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.stat.ConnectionCounters;
+import io.ringbus.core.stat.ProtocolErrorKind;
 import org.agrona.DirectBuffer;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.MpscArrayQueue;
@@ -109,6 +111,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private boolean planeHandshakePending;
     private boolean carrierClosing;
     private FrameError closeFrameError;
+    /** Where this connection counts its frames (the bus's counters of its scheme or replica on its shard), or null. */
+    private ConnectionCounters counters;
+    private ProtocolErrorKind protocolErrorKind;
+    private boolean opened;
     private IoChannel channel;
     private volatile State state = State.CONNECTING;
     @SuppressWarnings("unused") // accessed through FLUSH_REQUESTED
@@ -251,6 +257,44 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         return this;
     }
 
+    /**
+     * Count this connection's frames and bytes each way (and refused sends) in {@code counters},
+     * which belong to the owning shard; null counts nothing. Shard thread.
+     */
+    public Connection counters(final ConnectionCounters counters)
+    {
+        this.counters = counters;
+        return this;
+    }
+
+    /**
+     * The kind of the protocol error that closed (or is closing) this connection, or null if none
+     * or unknown. Shard thread.
+     */
+    public ProtocolErrorKind protocolErrorKind()
+    {
+        return protocolErrorKind;
+    }
+
+    /**
+     * Name the kind of the protocol error the plane is about to close this connection for (the
+     * first one named stays). Shard thread.
+     */
+    public Connection protocolErrorKind(final ProtocolErrorKind kind)
+    {
+        if (protocolErrorKind == null)
+        {
+            protocolErrorKind = kind;
+        }
+        return this;
+    }
+
+    /** True once the connection became OPEN (its carrier's handshake, if any, completed). Shard thread. */
+    public boolean hasOpened()
+    {
+        return opened;
+    }
+
     /** The peer's address, or null if unknown. */
     public InetSocketAddress remoteAddress()
     {
@@ -377,6 +421,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             handshakeGrace.disarm();
         }
         state = State.OPEN;
+        opened = true;
         lastActivityNs = shard.nowNs();
         armWatchdog();
         try
@@ -391,6 +436,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": open handler failed" +
                     LogLimiter.suffix(held), ex);
             }
+            shard.recordError(ex);
             abort(CloseReason.IO_ERROR, "open handler failed: " + ex);
             return;
         }
@@ -439,12 +485,14 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         {
             QUEUED_BYTES.getAndAdd(this, -bytes);
             frame.release();
+            countBackpressure();
             return SendResult.BACKPRESSURE;
         }
         if (!outbound.offer(frame))
         {
             QUEUED_BYTES.getAndAdd(this, -bytes);
             frame.release();
+            countBackpressure();
             return SendResult.BACKPRESSURE;
         }
         if ((int)FLUSH_REQUESTED.compareAndExchange(this, 0, 1) == 0)
@@ -452,6 +500,15 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             shard.requestFlush(this);
         }
         return SendResult.OK;
+    }
+
+    private void countBackpressure()
+    {
+        final ConnectionCounters counters = this.counters;
+        if (counters != null)
+        {
+            counters.onBackpressure();
+        }
     }
 
     /** Frames queued and not yet handed to a write. Any thread (a snapshot). */
@@ -475,6 +532,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     /** A frame taken by send() has been written (or dropped at close): it no longer counts. */
     private void releaseSent(final FrameBuffer frame)
     {
+        if (counters != null)
+        {
+            counters.onFrameOut(frame.frameLength());
+        }
         QUEUED_BYTES.getAndAdd(this, -(long)frame.capacity());
         frame.release();
     }
@@ -857,6 +918,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         }
         catch (final CarrierException ex)
         {
+            protocolErrorKind(ex.kind());
             close(ex.reason(), ex.getMessage());
         }
         catch (final FrameDecodeException ex)
@@ -981,6 +1043,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private void closeForBadFrame(final FrameDecodeException ex)
     {
         closeFrameError = ex.error();
+        protocolErrorKind(ProtocolErrorKind.of(ex.error()));
         close(CloseReason.PROTOCOL_ERROR, ex.error() + ": " + ex.getMessage());
     }
 
@@ -1062,6 +1125,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         framesReceived++;
         if (state == State.OPEN)
         {
+            if (counters != null)
+            {
+                counters.onFrameIn(length);
+            }
             try
             {
                 handler.onFrame(this, buffer, offset, length);
@@ -1081,6 +1148,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                     LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": frame handler failed" +
                         LogLimiter.suffix(held), ex);
                 }
+                shard.recordError(ex);
                 close(CloseReason.IO_ERROR, "frame handler failed: " + ex);
             }
         }
@@ -1124,6 +1192,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 }
                 catch (final CarrierException ex)
                 {
+                    protocolErrorKind(ex.kind());
                     abort(ex.reason(), ex.getMessage());
                     return;
                 }
