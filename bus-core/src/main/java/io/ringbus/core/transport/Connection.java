@@ -113,6 +113,8 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private FrameError closeFrameError;
     /** Where this connection counts its frames (the bus's counters of its scheme or replica on its shard), or null. */
     private ConnectionCounters counters;
+    /** Frames sent before {@link #counters} was given whose writes are still to finish: they are not counted. */
+    private int uncountedOut;
     private ProtocolErrorKind protocolErrorKind;
     private boolean opened;
     private IoChannel channel;
@@ -259,11 +261,13 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
 
     /**
      * Count this connection's frames and bytes each way (and refused sends) in {@code counters},
-     * which belong to the owning shard; null counts nothing. Shard thread.
+     * which belong to the owning shard; null counts nothing. Frames already sent and not yet written
+     * (a replica's last handshake frame) stay uncounted. Shard thread.
      */
     public Connection counters(final ConnectionCounters counters)
     {
         this.counters = counters;
+        this.uncountedOut = outbound.size() + batchCount + (held != null ? 1 : 0);
         return this;
     }
 
@@ -532,7 +536,11 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     /** A frame taken by send() has been written (or dropped at close): it no longer counts. */
     private void releaseSent(final FrameBuffer frame)
     {
-        if (counters != null)
+        if (uncountedOut > 0)
+        {
+            uncountedOut--; // written in the order sent: the frames sent before counting began go first
+        }
+        else if (counters != null)
         {
             counters.onFrameOut(frame.frameLength());
         }
