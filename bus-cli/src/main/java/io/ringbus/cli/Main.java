@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Entry point of the {@code ringbus} executable ({@code java -jar ringbus.jar COMMAND ...}):
- * {@code serve}, {@code load}, {@code demo} or {@code keygen}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE}
+ * {@code serve}, {@code load}, {@code demo}, {@code stat} or {@code keygen}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE}
  * (the command ran and failed), {@link #EXIT_USAGE} (bad command line; nothing was started).
  * Runs on the main thread.
  */
@@ -26,6 +26,7 @@ public final class Main
         "  serve   run a replicated echo node",
         "  load    drive load at nodes and report throughput and latency",
         "  demo    run a three-replica cluster in this process and print a table per transport",
+        "  stat    print the counters (or the error log) of a node, running or stopped",
         "  keygen  write a new cluster key for 'serve --cluster-key' (owner-only file)",
         "Run 'ringbus COMMAND --help' for a command's flags.",
         "",
@@ -34,6 +35,8 @@ public final class Main
         LoadCommand.USAGE,
         "",
         DemoCommand.USAGE,
+        "",
+        StatCommand.USAGE,
         "",
         KeygenCommand.USAGE);
 
@@ -77,7 +80,7 @@ public final class Main
         final String usage = usageOf(command);
         if (usage == null)
         {
-            err.println("ringbus: unknown command '" + command + "' (serve, load, demo or keygen)");
+            err.println("ringbus: unknown command '" + command + "' (serve, load, demo, stat or keygen)");
             err.println(USAGE);
             return EXIT_USAGE;
         }
@@ -96,6 +99,8 @@ public final class Main
                     return LoadCommand.run(rest, out, err);
                 case "keygen":
                     return KeygenCommand.run(rest, out, err);
+                case "stat":
+                    return StatCommand.run(rest, out, err);
                 default:
                     return DemoCommand.run(rest, out, err);
             }
@@ -127,6 +132,8 @@ public final class Main
                 return DemoCommand.USAGE;
             case "keygen":
                 return KeygenCommand.USAGE;
+            case "stat":
+                return StatCommand.USAGE;
             default:
                 return null;
         }

@@ -202,6 +202,12 @@ public final class BusCounters implements AutoCloseable
         return directory;
     }
 
+    /** When this bus started, epoch ms, as the file's header says. */
+    public long startTimeMs()
+    {
+        return header.getLong(StatLayout.START_TIME_OFFSET);
+    }
+
     /** Shards the per-shard counters were made for. */
     public int shards()
     {
