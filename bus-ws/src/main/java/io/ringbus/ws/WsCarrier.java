@@ -444,8 +444,8 @@ final class WsCarrier implements Carrier
         messageLength += length;
         if (messageLength > maxMessageSize)
         {
-            throw fail(CLOSE_MESSAGE_TOO_BIG, (fin && opcode == OPCODE_BINARY ? "size = " : "size >= ") + messageLength +
-                ": WebSocket message above the limit " + maxMessageSize);
+            throw fail(CLOSE_MESSAGE_TOO_BIG, ProtocolErrorKind.SIZE, (fin && opcode == OPCODE_BINARY ? "size = " :
+                "size >= ") + messageLength + ": WebSocket message above the limit " + maxMessageSize);
         }
         if (length > maxFrameSize)
         {
@@ -463,18 +463,20 @@ final class WsCarrier implements Carrier
         {
             if (messageLength > sizeField || (frameFin && messageLength != sizeField))
             {
-                throw fail(CLOSE_POLICY_VIOLATION, "size = " + sizeField + ": differs from the WebSocket message length " +
+                throw fail(CLOSE_POLICY_VIOLATION, ProtocolErrorKind.SIZE, "size = " + sizeField +
+                    ": differs from the WebSocket message length " +
                     messageLength + (frameFin ? "" : " (and more to come)"));
             }
             if (sizeField > maxMessageSize)
             {
-                throw fail(CLOSE_MESSAGE_TOO_BIG, "size = " + sizeField + ": WebSocket message above the limit " +
+                throw fail(CLOSE_MESSAGE_TOO_BIG, ProtocolErrorKind.SIZE, "size = " + sizeField +
+                    ": WebSocket message above the limit " +
                     maxMessageSize);
             }
         }
         else if (frameFin && messageLength < FrameHeader.HEADER_SIZE)
         {
-            throw fail(CLOSE_POLICY_VIOLATION, "WebSocket message of " + messageLength +
+            throw fail(CLOSE_POLICY_VIOLATION, ProtocolErrorKind.SIZE, "WebSocket message of " + messageLength +
                 " bytes: shorter than a frame header (" + FrameHeader.HEADER_SIZE + ")");
         }
     }
@@ -589,11 +591,16 @@ final class WsCarrier implements Carrier
     /** Record a violation, stop reading, and build the exception that closes the connection. */
     private CarrierException fail(final int code, final String message)
     {
+        return fail(code, ProtocolErrorKind.WEBSOCKET, message);
+    }
+
+    /** As {@link #fail(int, String)}, counted as a protocol error of {@code kind} (a frame's size: SIZE). */
+    private CarrierException fail(final int code, final ProtocolErrorKind kind, final String message)
+    {
         closing.onViolation(code, message);
         rx = Rx.FAILED;
         inStart = inEnd;
-        return new CarrierException(CloseReason.PROTOCOL_ERROR, ProtocolErrorKind.WEBSOCKET,
-            message + " (WebSocket close " + code + ")");
+        return new CarrierException(CloseReason.PROTOCOL_ERROR, kind, message + " (WebSocket close " + code + ")");
     }
 
     // ---------------------------------------------------------------------------------------------

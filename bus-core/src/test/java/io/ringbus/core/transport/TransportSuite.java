@@ -418,7 +418,8 @@ public abstract class TransportSuite
         final String kind = protocolErrorKind(input);
         if (kind != null)
         {
-            assertEquals(1, counter("protocol_errors." + kind), "counted as a protocol error of kind " + kind);
+            assertEquals(1, counter("protocol_errors." + kind), () -> "counted as a protocol error of kind " + kind +
+                ": " + bus.counters().snapshot());
         }
         assertArrayEquals(new byte[] {2}, healthy.request(1, new byte[] {2}, TIMEOUT).body(),
             "the healthy connection still works");
