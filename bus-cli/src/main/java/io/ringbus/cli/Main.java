@@ -7,7 +7,8 @@ import java.util.List;
 
 /**
  * Entry point of the {@code ringbus} executable ({@code java -jar ringbus.jar COMMAND ...}):
- * {@code serve}, {@code load}, {@code demo}, {@code stat} or {@code keygen}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE}
+ * {@code serve}, {@code load}, {@code demo}, {@code stat} or {@code keygen}. Exit codes: {@link #EXIT_OK},
+ * {@link #EXIT_FAILURE}
  * (the command ran and failed), {@link #EXIT_USAGE} (bad command line; nothing was started).
  * Runs on the main thread.
  */

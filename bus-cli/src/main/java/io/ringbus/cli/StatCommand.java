@@ -32,7 +32,8 @@ public final class StatCommand
         "  'ringbus serve' counts), with its name, every --interval ms (default " + DEFAULT_INTERVAL_MS +
             ") until stopped, or",
         "  --count N times. The node may be running or stopped: the first line says which.",
-        "  --json prints one line per refresh: {\"pid\":...,\"alive\":true|false,\"counters\":{\"<name>\":<value>,...}}.",
+        "  --json prints one line per refresh:",
+        "  {\"pid\":...,\"alive\":true|false,\"counters\":{\"<name>\":<value>,...}}.",
         "  --errors prints the node's error log instead (ringbus.errors): each distinct error once, with",
         "  how often it was seen and when first and last.",
         "  Exit code 2 when DIR holds no counters file or one of another layout.");
@@ -95,7 +96,8 @@ public final class StatCommand
         final StringBuilder text = new StringBuilder()
             .append(reader.directory().resolve(StatLayout.STAT_FILE)).append(": pid ").append(reader.pid())
             .append(reader.alive() ? " running" : " stopped").append(", started ")
-            .append(Instant.ofEpochMilli(reader.startTimeMs())).append(", ").append(counters.size()).append(" counters");
+            .append(Instant.ofEpochMilli(reader.startTimeMs())).append(", ").append(counters.size())
+            .append(" counters");
         for (final Map.Entry<String, Long> entry : counters.entrySet())
         {
             text.append('\n').append(entry.getKey());

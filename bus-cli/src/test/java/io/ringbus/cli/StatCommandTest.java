@@ -5,6 +5,8 @@ import io.ringbus.core.MessageBus;
 import io.ringbus.core.client.BusClient;
 import io.ringbus.core.client.ClientConnMeta;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.FrameHeader;
+import io.ringbus.core.frame.Frames;
 import org.agrona.DirectBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -106,8 +108,9 @@ class StatCommandTest
                 client.request(1, new byte[10], TIMEOUT);
             }
         }
-        Await.until("the exchange is counted", TIMEOUT, () -> bus.counters().value("client.tcp.connections_closed") == 1 &&
-            bus.counters().value("client.tcp.frames_out") == 3);
+        Await.until("the exchange is counted", TIMEOUT,
+            () -> bus.counters().value("client.tcp.connections_closed") == 1 &&
+                bus.counters().value("client.tcp.frames_out") == 3);
 
         final Refresh live = statJson(dataDir);
         assertEquals(ProcessHandle.current().pid(), live.pid());
@@ -259,9 +262,8 @@ class StatCommandTest
         public void onClientRequest(final MessageBus bus, final ClientConnMeta client, final DirectBuffer buffer,
             final int offset, final int length)
         {
-            bus.sendToClient(client.clientId(), io.ringbus.core.frame.Frames.reply(bus.pool(), buffer, offset, buffer,
-                offset + io.ringbus.core.frame.FrameHeader.HEADER_SIZE,
-                length - io.ringbus.core.frame.FrameHeader.HEADER_SIZE, io.ringbus.core.frame.FrameHeader.REPLICA_NONE));
+            bus.sendToClient(client.clientId(), Frames.reply(bus.pool(), buffer, offset, buffer,
+                offset + FrameHeader.HEADER_SIZE, length - FrameHeader.HEADER_SIZE, FrameHeader.REPLICA_NONE));
         }
     }
 }

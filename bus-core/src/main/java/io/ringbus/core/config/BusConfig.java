@@ -1231,7 +1231,8 @@ public final class BusConfig
             }
             if (existing == null)
             {
-                throw new InvalidConfigException("data_directory", dataDirectory, "cannot be created (no existing parent)");
+                throw new InvalidConfigException("data_directory", dataDirectory,
+                        "cannot be created (no existing parent)");
             }
             if (!Files.isDirectory(existing))
             {

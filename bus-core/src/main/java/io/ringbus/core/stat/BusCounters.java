@@ -1,5 +1,6 @@
 package io.ringbus.core.stat;
 
+import io.ringbus.core.transport.CloseReason;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.SystemEpochClock;
@@ -12,6 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -137,7 +139,8 @@ public final class BusCounters implements AutoCloseable
 
     private static int capacity(final int shards, final int replicaCount)
     {
-        final int perScheme = 4 + 2 + 1 + ProtocolErrorKind.all().length + 2 + io.ringbus.core.transport.CloseReason.values().length;
+        // frames and bytes each way, opened and closed, protocol errors and their kinds, handshakes, by reason
+        final int perScheme = 4 + 2 + 1 + ProtocolErrorKind.all().length + 2 + CloseReason.values().length;
         final int perShard = SCHEMES.size() * perScheme + replicaCount * 5 + 3;
         return shards * perShard + replicaCount * 2 + 1 + SPARE_COUNTERS;
     }
@@ -154,7 +157,7 @@ public final class BusCounters implements AutoCloseable
             {
                 return;
             }
-            final ByteBuffer bytes = ByteBuffer.allocate(StatLayout.HEADER_LENGTH).order(java.nio.ByteOrder.nativeOrder());
+            final ByteBuffer bytes = ByteBuffer.allocate(StatLayout.HEADER_LENGTH).order(ByteOrder.nativeOrder());
             while (bytes.hasRemaining() && channel.read(bytes) >= 0)
             {
                 // read the whole header (a file channel returns it in one or two reads)
@@ -267,7 +270,7 @@ public final class BusCounters implements AutoCloseable
         }
     }
 
-    /** The frame counters of the link to replica {@code replica} on {@code shard}, or null if it is no replica of ours. */
+    /** The frame counters of the link to {@code replica} on {@code shard}, or null if it is no replica of ours. */
     public ConnectionCounters replica(final int replica, final int shard)
     {
         return replica >= 0 && replica < replicas.length ? replicas[replica][shard] : null;
@@ -294,7 +297,10 @@ public final class BusCounters implements AutoCloseable
         return errorLog.buffer();
     }
 
-    /** Every counter by label, per-shard slots summed, in the order of the file (as {@code ringbus stat} shows them). Any thread. */
+    /**
+     * Every counter by label, per-shard slots summed, in the order of the file (as {@code ringbus
+     * stat} shows them). Any thread.
+     */
     public Map<String, Long> snapshot()
     {
         return StatReader.sum(manager);
