@@ -143,4 +143,19 @@ public class TlsTransportTest extends PermutedTransportSuite
         assertEquals(1, counter("handshakes_failed"));
         assertEquals(0, counter("frames_in"));
     }
+
+    @Test
+    void aClientSilentThroughHandshakeGraceCountsAGraceExpiry() throws Exception
+    {
+        startBus(BusConfig.builder().shards(1).handshakeGrace(java.time.Duration.ofMillis(200)));
+        try (Socket silent = new Socket(address.getAddress(), address.getPort()))
+        {
+            Await.until(TIMEOUT, () -> counter("connections_closed") == 1, "handshake_grace closed the silent client");
+        }
+        assertEquals(1, counter("connections_opened"));
+        assertEquals(1, counter("closed.handshake_timeout"));
+        assertEquals(1, counter("handshake_grace_expired"));
+        assertEquals(1, counter("handshakes_failed"));
+        assertEquals(0, counter("protocol_errors"));
+    }
 }
