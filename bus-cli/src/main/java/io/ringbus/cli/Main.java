@@ -10,7 +10,8 @@ import java.util.Map;
 
 /**
  * Entry point of the {@code ringbus} executable ({@code java -jar ringbus.jar COMMAND ...}):
- * {@code serve}, {@code load}, {@code demo}, {@code keygen} or {@code sim}. Exit codes: {@link #EXIT_OK}, {@link #EXIT_FAILURE}
+ * {@code serve}, {@code load}, {@code demo}, {@code stat}, {@code keygen} or {@code sim}. Exit codes:
+ * {@link #EXIT_OK}, {@link #EXIT_FAILURE}
  * (the command ran and failed), {@link #EXIT_USAGE} (bad command line; nothing was started).
  * Runs on the main thread.
  */
@@ -29,6 +30,7 @@ public final class Main
         "  serve   run a replicated echo node",
         "  load    drive load at nodes and report throughput and latency",
         "  demo    run a three-replica cluster in this process and print a table per transport",
+        "  stat    print the counters (or the error log) of a node, running or stopped",
         "  keygen  write a new cluster key for 'serve --cluster-key' (owner-only file)",
         "  sim     simulate a cluster under faults from a seed (deterministic) and check its invariants",
         "  version print the version (also --version)",
@@ -39,6 +41,8 @@ public final class Main
         LoadCommand.USAGE,
         "",
         DemoCommand.USAGE,
+        "",
+        StatCommand.USAGE,
         "",
         KeygenCommand.USAGE,
         "",
@@ -96,7 +100,7 @@ public final class Main
         final String usage = usageOf(command);
         if (usage == null)
         {
-            err.println("ringbus: unknown command '" + command + "' (serve, load, demo, keygen, sim or version)");
+            err.println("ringbus: unknown command '" + command + "' (serve, load, demo, stat, keygen, sim or version)");
             err.println(USAGE);
             return EXIT_USAGE;
         }
@@ -120,6 +124,8 @@ public final class Main
                     return KeygenCommand.run(rest, out, err);
                 case "sim":
                     return SimCommand.run(rest, out, err);
+                case "stat":
+                    return StatCommand.run(rest, out, err);
                 default:
                     return DemoCommand.run(logging.args(), out, err);
             }
@@ -153,6 +159,8 @@ public final class Main
                 return KeygenCommand.USAGE;
             case "sim":
                 return SimCommand.USAGE;
+            case "stat":
+                return StatCommand.USAGE;
             default:
                 return null;
         }

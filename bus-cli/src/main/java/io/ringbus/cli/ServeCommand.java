@@ -1,6 +1,7 @@
 package io.ringbus.cli;
 
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.config.InvalidConfigException;
 
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
@@ -118,9 +119,9 @@ public final class ServeCommand
             }
         }
         // One certificate for every TLS listener: registered for tls, wss and quic (each reads its own first).
-        final BusConfig config = options.config(certificate == null ? Map.of() :
+        final BusConfig config = withDataDirectory(options, options.config(certificate == null ? Map.of() :
             Map.of("tls", certificate.settings(), "wss", certificate.settings(), "quic",
-                options.quicSettings(certificate.settings())));
+                options.quicSettings(certificate.settings()))));
         final EchoNode node;
         try
         {
@@ -282,6 +283,19 @@ public final class ServeCommand
     {
         Signal.handle(new Signal("TERM"), previous[0]);
         Signal.handle(new Signal("INT"), previous[1]);
+    }
+
+    /** {@code config} counting into the node's data dir (ringbus.stat, ringbus.errors), for 'ringbus stat'. */
+    static BusConfig withDataDirectory(final ServeOptions options, final BusConfig config) throws UsageException
+    {
+        try
+        {
+            return config.toBuilder().dataDirectory(options.dataDir()).build();
+        }
+        catch (final InvalidConfigException ex)
+        {
+            throw new UsageException("ringbus serve: --data-dir: " + ex.getMessage(), ex);
+        }
     }
 
     /** The line naming the client certificate authorities the TLS listeners require. */

@@ -79,6 +79,11 @@ final class ServeProcess
         command.addAll(jvmArgs);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), commandName));
         command.addAll(args);
+        if ("serve".equals(commandName) && !args.contains("--data-dir"))
+        {
+            // A node counts into its data dir and refuses one a live node holds: nodes of one test run side by side.
+            command.addAll(List.of("--data-dir", logs.resolve(name + "-" + System.nanoTime() + "-data").toString()));
+        }
         final Process process = new ProcessBuilder(command)
             .redirectErrorStream(false)
             .redirectError(stderr.toFile())

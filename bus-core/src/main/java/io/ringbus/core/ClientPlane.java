@@ -9,6 +9,8 @@ import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.Frames;
+import io.ringbus.core.stat.ClientCounters;
+import io.ringbus.core.stat.ProtocolErrorKind;
 import io.ringbus.core.transport.AcceptedStream;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CloseReason;
@@ -78,6 +80,7 @@ final class ClientPlane implements ConnectionHandler
     {
         connection.attachment(new ClientConnMeta(connection.id(), socket.remoteAddress(), transport.scheme()));
         connection.label(CLIENT_ROLE, transport.scheme());
+        countOpened(connection, transport.scheme());
         final Carrier carrier;
         try
         {
@@ -124,7 +127,16 @@ final class ClientPlane implements ConnectionHandler
         }
         connection.attachment(meta);
         connection.label(CLIENT_ROLE, transport.scheme());
+        countOpened(connection, transport.scheme());
         connection.open(stream.bind(connection));
+    }
+
+    /** A client connection of {@code scheme} was taken: it counts its frames, and its opening, on its shard. */
+    private void countOpened(final Connection connection, final String scheme)
+    {
+        final ClientCounters counters = bus.counters().client(scheme, connection.shard().index());
+        connection.counters(counters.connection());
+        counters.onOpened();
     }
 
     /**
@@ -154,6 +166,7 @@ final class ClientPlane implements ConnectionHandler
         final int command = FrameHeader.command(buffer, offset);
         if (!Command.isAllowedFromClient(command))
         {
+            connection.protocolErrorKind(ProtocolErrorKind.COMMAND);
             connection.close(CloseReason.PROTOCOL_ERROR, "command = " + Command.of(command).name().toLowerCase() +
                 " (" + command + "): a client may send only request and ping_client");
         }
@@ -178,6 +191,8 @@ final class ClientPlane implements ConnectionHandler
         if (meta != null)
         {
             ((ClientConnMeta)meta).closed(connection.closeReason(), connection.closeDetail());
+            bus.counters().client(((ClientConnMeta)meta).transport(), connection.shard().index())
+                .onClosed(connection.closeReason(), connection.protocolErrorKind(), connection.hasOpened());
             handler.onClientClosed(bus, (ClientConnMeta)meta);
         }
     }

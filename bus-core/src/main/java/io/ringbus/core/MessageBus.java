@@ -6,6 +6,7 @@ import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.replica.ReplicaPlane;
 import io.ringbus.core.shard.AgronaAccess;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.stat.BusCounters;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
 import io.ringbus.core.transport.ConnectionTable;
@@ -61,6 +62,9 @@ public final class MessageBus implements AutoCloseable
     private final AtomicBoolean stopStarted = new AtomicBoolean();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Runnable trimPool = this::trimPool; // one instance: rescheduled without allocation
+    private final BusCounters counters;
+    private final BusGauges gauges;
+    private final Runnable sampleGauges = this::sampleGauges;
     private volatile InetSocketAddress replicaAddress;
 
     private MessageBus(final BusConfig config, final BusHandler handler)
@@ -68,14 +72,29 @@ public final class MessageBus implements AutoCloseable
         this.config = config;
         this.handler = handler;
         this.closeGraceNs = config.closeGrace().toNanos();
-        this.pool = new FramePool(config.maxMessageSize(), FramePool.DEFAULT_MAX_POOLED_BYTES_PER_CLASS,
-            FramePool.LEAK_DETECTION_DEFAULT, config.shards(), config.directMemoryBudget());
-        this.shards = new ShardGroup(config, this::onShardFailure);
-        this.table = new ConnectionTable(shards.shards(), pool, config, LOG);
-        this.clientPlane = new ClientPlane(this, handler, config, pool, table);
-        this.replicaPlane = new ReplicaPlane(this, handler, config, pool, shards.shards(), table);
-        this.listeners = new Listeners(LOG, config, shards, clientPlane, replicaPlane);
-        this.views = new ConnectionViews(shards.shards(), table, config.runtime().threaded());
+        this.counters = BusCounters.create(config.dataDirectory(), config.shards(),
+            config.replicaId() == BusConfig.NO_REPLICA ? 0 : config.replicas().size(), config.replicaId());
+        try
+        {
+            this.pool = new FramePool(config.maxMessageSize(), FramePool.DEFAULT_MAX_POOLED_BYTES_PER_CLASS,
+                FramePool.LEAK_DETECTION_DEFAULT, config.shards(), config.directMemoryBudget());
+            this.shards = new ShardGroup(config, this::onShardFailure);
+            for (final Shard shard : shards.shards())
+            {
+                shard.counters(counters);
+            }
+            this.table = new ConnectionTable(shards.shards(), pool, config, LOG);
+            this.clientPlane = new ClientPlane(this, handler, config, pool, table);
+            this.replicaPlane = new ReplicaPlane(this, handler, config, pool, shards.shards(), table);
+            this.listeners = new Listeners(LOG, config, shards, clientPlane, replicaPlane);
+            this.views = new ConnectionViews(shards.shards(), table, config.runtime().threaded());
+            this.gauges = new BusGauges(counters, config, shards.shards(), pool, replicaPlane);
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            counters.close(); // the data directory is free again for the next try
+            throw ex;
+        }
     }
 
     /**
@@ -93,6 +112,7 @@ public final class MessageBus implements AutoCloseable
             config.backend().name().toLowerCase() + "), " + config.shards() + " shard(s)");
         bus.shards.start(bus::onRunnerError);
         bus.shards.shard0().execute(bus.trimPool);
+        bus.shards.shard0().execute(bus.sampleGauges);
         try
         {
             for (final URI uri : config.listen())
@@ -145,6 +165,27 @@ public final class MessageBus implements AutoCloseable
         pool.trim(FramePool.DEFAULT_TRIM_FLOOR_BYTES_PER_CLASS);
         final Shard shard0 = shards.shard0();
         shard0.schedule(shard0.nowNs() + FramePool.DEFAULT_TRIM_INTERVAL_NS, trimPool);
+    }
+
+    /** Copy the gauges into the counters every BusGauges.INTERVAL_NS, on shard 0, while the bus runs. */
+    private void sampleGauges()
+    {
+        if (!table.isAdmitting())
+        {
+            return;
+        }
+        gauges.sample();
+        final Shard shard0 = shards.shard0();
+        shard0.schedule(shard0.nowNs() + BusGauges.INTERVAL_NS, sampleGauges);
+    }
+
+    /**
+     * This bus's counters and error log (in {@code config.dataDirectory()}, or in memory): for
+     * transports that count (each on its own shard) and in-process readers. Any thread.
+     */
+    public BusCounters counters()
+    {
+        return counters;
     }
 
     /** The backend the shards run on: "nio" or "io_uring". */
@@ -397,6 +438,8 @@ public final class MessageBus implements AutoCloseable
         {
             LOG.log(Level.WARNING, table.openConnections() + " connection(s) still open after close");
         }
+        gauges.sample(); // the shards are gone: this thread is the gauges' one writer now
+        counters.close();
     }
 
     private static String failureDetail(final Throwable failed)
@@ -412,6 +455,7 @@ public final class MessageBus implements AutoCloseable
     {
         final boolean first = failure.compareAndSet(null, ex);
         table.stopAdmitting();
+        counters.recordError(ex);
         if (first)
         {
             LOG.log(Level.ERROR, "shard " + shard.index() + " failed: stopping the bus", ex);
@@ -422,6 +466,7 @@ public final class MessageBus implements AutoCloseable
             catch (final Throwable handlerFailure)
             {
                 LOG.log(Level.ERROR, "BusHandler.onBusFailure failed", handlerFailure);
+                counters.recordError(handlerFailure);
             }
         }
         else
@@ -446,6 +491,7 @@ public final class MessageBus implements AutoCloseable
         if (!table.isAdmitting() || shard.isStopped())
         {
             LOG.log(Level.ERROR, "shard " + shard.index() + ": error while stopping", ex);
+            counters.recordError(ex);
         }
         else
         {

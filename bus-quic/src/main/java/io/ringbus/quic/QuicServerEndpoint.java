@@ -114,6 +114,8 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     long retriesSent;
     long resetsSent;
     long versionNegotiationsSent;
+    /** The same events, and the connections' packets, in the bus's counters file. */
+    private final QuicCounters counters;
 
     /**
      * @param limits            the bus's connection places (null for none)
@@ -132,6 +134,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         this.resets = new StatelessReset(statelessResetKey);
         this.onStream = onStream;
         this.handshakeGraceNs = handshakeGraceNs;
+        this.counters = QuicCounters.of(shard);
         this.socket = new DatagramLoop(shard, address, null, this);
     }
 
@@ -327,6 +330,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
             if (retried == null || !sameCid(initialDcid, retried.retrySourceConnectionId()))
             {
                 tokensRefused++;
+                counters.onTokenRefused();
                 final String why = retried == null ? tokens.failure() : "token issued for another connection id";
                 logLimited("token refused", "quic: refusing an Initial from " + sender + ": " + why, nowNs);
                 sendInvalidToken(sender, initialDcid, clientScid, nowNs);
@@ -356,6 +360,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         {
             // dropped silently: the client retransmits its Initial and may get in once a place is free
             initialsRefused++;
+            counters.onInitialRefused();
             logLimited(refused, "quic: " + refused + " reached, dropping an Initial from " + sender, nowNs);
             return null;
         }
@@ -391,6 +396,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
             if (!handshaking.isAnnounced() && !handshaking.connection.isClosed())
             {
                 logLimited("handshake grace", "quic " + sender + ": " + detail, System.nanoTime(), System.Logger.Level.INFO);
+                handshaking.graceExpired = true;
                 handshaking.connection.close(QuicException.CONNECTION_REFUSED, "handshake not done in time", false);
                 markDirty(handshaking);
                 serviceDirty(System.nanoTime());
@@ -445,6 +451,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         final byte[] token = tokens.seal(sender, originalDcid, retryScid, nowNs);
         final int length = RetryPacket.write(replyBytes, 0, clientScid, retryScid, token, originalDcid, random.nextInt());
         retriesSent++;
+        counters.onRetrySent();
         sendReply(length, sender);
     }
 
@@ -509,6 +516,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         random.nextBytes(resetRandom);
         final int resetLength = resets.write(replyBytes, length, cidScratch, 0, QuicSessionFactory.CID_LENGTH, resetRandom);
         resetsSent++;
+        counters.onStatelessResetSent();
         sendReply(resetLength, sender);
     }
 
@@ -544,6 +552,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         final int written = VersionNegotiation.write(out, dcid, scid, random.nextInt(),
             VersionNegotiation.greasedVersion(random.nextInt()));
         versionNegotiationsSent++;
+        counters.onVersionNegotiationSent();
         sendReply(written, sender);
     }
 
@@ -659,6 +668,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
                 final QuicSession session = dirty.poll();
                 session.queued = false;
                 session.service(nowNs);
+                counters.publish(session);
             }
         }
         finally
@@ -687,6 +697,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     @Override
     public void onClosed(final QuicSession session)
     {
+        counters.onClosed(session, stopping);
         if (!session.isAnnounced())
         {
             handshaking--;

@@ -71,6 +71,14 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
     final long localCid;
     /** The server endpoint's connection-limits place is still held for this session. Shard 0's. */
     boolean holdsPlace;
+    /** handshake_grace ran out and closed this session (the endpoint sets it before the close). */
+    boolean graceExpired;
+    /** A QUIC-level error of the peer closed it (not a close by the bus, the peer's, or a clean one). */
+    boolean peerBrokeQuic;
+    // What QuicCounters#publish has added to the endpoint's counters so far: it adds the difference.
+    long publishedPacketsSent;
+    long publishedPacketsLost;
+    long publishedPacketsRetransmitted;
     QuicConnection connection;
     boolean queued;
     private long timerId = -1;
@@ -164,6 +172,7 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
             closedByPeer = byPeer;
             if (errorCode != 0 && !byPeer && !closedByBus)
             {
+                peerBrokeQuic = true;
                 // A QUIC-level error of the peer (a stream it may not open, a flow-control or TLS
                 // violation): the bus only sees the stream reset, so the reason is logged here.
                 // The peer chooses when to cause one: rate-limited per endpoint, by error code.

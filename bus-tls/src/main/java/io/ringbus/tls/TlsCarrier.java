@@ -6,6 +6,7 @@ import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.LeasedBuffer;
 import io.ringbus.core.frame.ReceiveSizer;
 import io.ringbus.core.log.LogLimiter;
+import io.ringbus.core.stat.ProtocolErrorKind;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CarrierException;
 import io.ringbus.core.transport.CloseReason;
@@ -174,7 +175,7 @@ final class TlsCarrier implements Carrier
     {
         if (failure != null)
         {
-            throw new CarrierException(CloseReason.PROTOCOL_ERROR, failure);
+            throw new CarrierException(CloseReason.PROTOCOL_ERROR, ProtocolErrorKind.TLS, failure);
         }
         if (bytes > 0)
         {
@@ -200,7 +201,7 @@ final class TlsCarrier implements Carrier
                         "required: " + ex.getMessage() + LogLimiter.suffix(held));
                 }
             }
-            throw new CarrierException(CloseReason.PROTOCOL_ERROR,
+            throw new CarrierException(CloseReason.PROTOCOL_ERROR, ProtocolErrorKind.TLS,
                 (handshakeDone ? "TLS: " : "TLS handshake failed: ") + ex.getMessage(), ex);
         }
     }

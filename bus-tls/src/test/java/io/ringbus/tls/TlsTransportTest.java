@@ -2,11 +2,15 @@ package io.ringbus.tls;
 
 import io.ringbus.core.client.ClientOptions;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.TestFrames;
+import io.ringbus.core.transport.Await;
 import io.ringbus.core.transport.PermutedTransportSuite;
 import io.ringbus.core.transport.RawPeer;
 import io.ringbus.core.transport.TcpTransportTest;
 import io.ringbus.core.transport.TransportPermutation;
 import io.ringbus.core.transport.TransportPermutations;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -20,6 +24,8 @@ import java.util.stream.Stream;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The shared suite over tls on every backend with every TLS provider (on the bus and the SDK
@@ -111,5 +117,45 @@ public class TlsTransportTest extends PermutedTransportSuite
         final Socket socket = new Socket(address.getAddress(), address.getPort());
         socket.setTcpNoDelay(true);
         return socket;
+    }
+
+    @Test
+    void plaintextToATlsListenerCountsAFailedHandshakeAndATlsProtocolError() throws Exception
+    {
+        startBus(BusConfig.builder().shards(1));
+        try (Socket socket = new Socket(address.getAddress(), address.getPort()))
+        {
+            socket.getOutputStream().write(TestFrames.frame(Command.REQUEST, 100, 1)); // a frame, not a TLS record
+            socket.setSoTimeout((int)TIMEOUT.toMillis());
+            try
+            {
+                socket.getInputStream().readAllBytes(); // the alert, if any, then the close
+            }
+            catch (final IOException reset)
+            {
+                // closed with a reset: closed all the same
+            }
+        }
+        Await.until(TIMEOUT, () -> counter("connections_closed") == 1, "the server closed the connection");
+        assertEquals(1, counter("closed.protocol_error"));
+        assertEquals(1, counter("protocol_errors"));
+        assertEquals(1, counter("protocol_errors.tls"));
+        assertEquals(1, counter("handshakes_failed"));
+        assertEquals(0, counter("frames_in"));
+    }
+
+    @Test
+    void aClientSilentThroughHandshakeGraceCountsAGraceExpiry() throws Exception
+    {
+        startBus(BusConfig.builder().shards(1).handshakeGrace(java.time.Duration.ofMillis(200)));
+        try (Socket silent = new Socket(address.getAddress(), address.getPort()))
+        {
+            Await.until(TIMEOUT, () -> counter("connections_closed") == 1, "handshake_grace closed the silent client");
+        }
+        assertEquals(1, counter("connections_opened"));
+        assertEquals(1, counter("closed.handshake_timeout"));
+        assertEquals(1, counter("handshake_grace_expired"));
+        assertEquals(1, counter("handshakes_failed"));
+        assertEquals(0, counter("protocol_errors"));
     }
 }

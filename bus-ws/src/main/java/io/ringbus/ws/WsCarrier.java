@@ -7,6 +7,7 @@ import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.LeasedBuffer;
 import io.ringbus.core.frame.ReceiveSizer;
+import io.ringbus.core.stat.ProtocolErrorKind;
 import io.ringbus.core.transport.Carrier;
 import io.ringbus.core.transport.CarrierException;
 import io.ringbus.core.transport.CloseReason;
@@ -294,7 +295,7 @@ final class WsCarrier implements Carrier
             }
             rx = Rx.FAILED;
             inStart = inEnd;
-            throw new CarrierException(CloseReason.PROTOCOL_ERROR, ex.getMessage());
+            throw new CarrierException(CloseReason.PROTOCOL_ERROR, ProtocolErrorKind.WEBSOCKET, ex.getMessage());
         }
         if (headEnd < 0)
         {
@@ -443,8 +444,8 @@ final class WsCarrier implements Carrier
         messageLength += length;
         if (messageLength > maxMessageSize)
         {
-            throw fail(CLOSE_MESSAGE_TOO_BIG, (fin && opcode == OPCODE_BINARY ? "size = " : "size >= ") + messageLength +
-                ": WebSocket message above the limit " + maxMessageSize);
+            throw fail(CLOSE_MESSAGE_TOO_BIG, ProtocolErrorKind.SIZE, (fin && opcode == OPCODE_BINARY ? "size = " :
+                "size >= ") + messageLength + ": WebSocket message above the limit " + maxMessageSize);
         }
         if (length > maxFrameSize)
         {
@@ -462,18 +463,20 @@ final class WsCarrier implements Carrier
         {
             if (messageLength > sizeField || (frameFin && messageLength != sizeField))
             {
-                throw fail(CLOSE_POLICY_VIOLATION, "size = " + sizeField + ": differs from the WebSocket message length " +
+                throw fail(CLOSE_POLICY_VIOLATION, ProtocolErrorKind.SIZE, "size = " + sizeField +
+                    ": differs from the WebSocket message length " +
                     messageLength + (frameFin ? "" : " (and more to come)"));
             }
             if (sizeField > maxMessageSize)
             {
-                throw fail(CLOSE_MESSAGE_TOO_BIG, "size = " + sizeField + ": WebSocket message above the limit " +
+                throw fail(CLOSE_MESSAGE_TOO_BIG, ProtocolErrorKind.SIZE, "size = " + sizeField +
+                    ": WebSocket message above the limit " +
                     maxMessageSize);
             }
         }
         else if (frameFin && messageLength < FrameHeader.HEADER_SIZE)
         {
-            throw fail(CLOSE_POLICY_VIOLATION, "WebSocket message of " + messageLength +
+            throw fail(CLOSE_POLICY_VIOLATION, ProtocolErrorKind.SIZE, "WebSocket message of " + messageLength +
                 " bytes: shorter than a frame header (" + FrameHeader.HEADER_SIZE + ")");
         }
     }
@@ -588,10 +591,16 @@ final class WsCarrier implements Carrier
     /** Record a violation, stop reading, and build the exception that closes the connection. */
     private CarrierException fail(final int code, final String message)
     {
+        return fail(code, ProtocolErrorKind.WEBSOCKET, message);
+    }
+
+    /** As {@link #fail(int, String)}, counted as a protocol error of {@code kind} (a frame's size: SIZE). */
+    private CarrierException fail(final int code, final ProtocolErrorKind kind, final String message)
+    {
         closing.onViolation(code, message);
         rx = Rx.FAILED;
         inStart = inEnd;
-        return new CarrierException(CloseReason.PROTOCOL_ERROR, message + " (WebSocket close " + code + ")");
+        return new CarrierException(CloseReason.PROTOCOL_ERROR, kind, message + " (WebSocket close " + code + ")");
     }
 
     // ---------------------------------------------------------------------------------------------

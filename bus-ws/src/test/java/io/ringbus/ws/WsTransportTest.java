@@ -2,17 +2,22 @@ package io.ringbus.ws;
 
 import io.ringbus.core.client.ClientOptions;
 import io.ringbus.core.config.BusConfig;
+import io.ringbus.core.transport.Await;
 import io.ringbus.core.transport.PermutedTransportSuite;
 import io.ringbus.core.transport.RawPeer;
 import io.ringbus.core.transport.TransportPermutation;
 import io.ringbus.core.transport.TransportPermutations;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * The shared client-plane suite over ws and wss, on every backend and (wss) every TLS provider.
@@ -55,5 +60,30 @@ class WsTransportTest extends PermutedTransportSuite
     protected RawPeer openRaw(final InetSocketAddress address) throws IOException
     {
         return new WsRawPeer(secure() ? TestTls.socket(address) : new Socket(address.getAddress(), address.getPort()));
+    }
+
+    @Test
+    void aRefusedUpgradeCountsAFailedHandshakeAndAWebSocketProtocolError() throws Exception
+    {
+        startBus(BusConfig.builder().shards(1));
+        try (Socket socket = secure() ? TestTls.socket(address) : new Socket(address.getAddress(), address.getPort()))
+        {
+            // No Upgrade, Connection or Sec-WebSocket-Key: refused with an HTTP answer, then closed.
+            socket.getOutputStream().write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.setSoTimeout((int)TIMEOUT.toMillis());
+            try
+            {
+                socket.getInputStream().readAllBytes();
+            }
+            catch (final IOException reset)
+            {
+                // closed with a reset: closed all the same
+            }
+        }
+        Await.until(TIMEOUT, () -> counter("connections_closed") == 1, "the server closed the connection");
+        assertEquals(1, counter("closed.protocol_error"));
+        assertEquals(1, counter("protocol_errors.websocket"));
+        assertEquals(1, counter("handshakes_failed"));
+        assertEquals(0, counter("frames_in"));
     }
 }

@@ -6,6 +6,8 @@ import io.ringbus.core.shard.ShardRuntime;
 import io.ringbus.core.transport.TransportProvider;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -132,6 +134,7 @@ public final class BusConfig
     private final Map<String, Object> transportSettings;
     private final ShardRuntime runtime;
     private final ThreadFactory shardThreadFactory;
+    private final Path dataDirectory;
 
     private BusConfig(Builder builder, WebSocketConfig webSocket, long directMemoryBudget)
     {
@@ -168,6 +171,7 @@ public final class BusConfig
         this.transportSettings = Collections.unmodifiableMap(new TreeMap<>(builder.transportSettings));
         this.runtime = builder.runtime;
         this.shardThreadFactory = builder.shardThreadFactory;
+        this.dataDirectory = builder.dataDirectory;
     }
 
     /**
@@ -221,6 +225,7 @@ public final class BusConfig
         builder.transportSettings.putAll(transportSettings);
         builder.runtime = runtime;
         builder.shardThreadFactory = shardThreadFactory;
+        builder.dataDirectory = dataDirectory;
         return builder;
     }
 
@@ -595,6 +600,18 @@ public final class BusConfig
     }
 
     /**
+     * Returns {@code data_directory}: where the bus keeps its counters ({@code ringbus.stat}) and
+     * error log ({@code ringbus.errors}) for {@code ringbus stat}; null (the default) keeps them in
+     * memory only.
+     *
+     * @return the directory, or null
+     */
+    public Path dataDirectory()
+    {
+        return dataDirectory;
+    }
+
+    /**
      * Compares every field.
      *
      * @param other the object to compare with
@@ -644,7 +661,8 @@ public final class BusConfig
                 && webSocket.equals(that.webSocket)
                 && transportSettings.equals(that.transportSettings)
                 && runtime == that.runtime
-                && shardThreadFactory == that.shardThreadFactory;
+                && shardThreadFactory == that.shardThreadFactory
+                && Objects.equals(dataDirectory, that.dataDirectory);
     }
 
     /**
@@ -661,7 +679,7 @@ public final class BusConfig
                 backend, idleMode, mailboxCapacity, mailboxDrainLimit, receiveBufferSize,
                 dedupCapacityPerClient, dedupTtl, dedupMaxClients, peerQueueMaxBytes, directMemoryBudget,
                 partialFrameTimeout, idleTimeout, java.util.Arrays.hashCode(clusterKey), maxConnections,
-                maxConnectionsPerAddress, webSocket, transportSettings);
+                maxConnectionsPerAddress, webSocket, transportSettings, dataDirectory);
     }
 
     /**
@@ -702,6 +720,7 @@ public final class BusConfig
                 + ", max_connections_per_address=" + maxConnectionsPerAddress
                 + ", web_socket=" + webSocket
                 + ", transport_settings=" + transportSettings.keySet()
+                + ", data_directory=" + dataDirectory
                 + '}';
     }
 
@@ -751,6 +770,7 @@ public final class BusConfig
         private final Map<String, Object> transportSettings = new TreeMap<>();
         private ShardRuntime runtime = ShardRuntime.THREADS;
         private ThreadFactory shardThreadFactory;
+        private Path dataDirectory;
 
         private Builder()
         {
@@ -1206,6 +1226,21 @@ public final class BusConfig
         }
 
         /**
+         * Sets {@code data_directory}: the bus keeps its counters ({@code ringbus.stat}) and error
+         * log ({@code ringbus.errors}) there, for {@code ringbus stat}. Null (the default) keeps
+         * them in memory only. Checked by {@link #build()}: a writable directory, or one that can be
+         * created.
+         *
+         * @param dataDirectory the directory, or null for none
+         * @return this builder
+         */
+        public Builder dataDirectory(Path dataDirectory)
+        {
+            this.dataDirectory = dataDirectory;
+            return this;
+        }
+
+        /**
          * Validates every field and combination and returns the configuration.
          *
          * @return the built configuration
@@ -1287,7 +1322,39 @@ public final class BusConfig
             requireAtLeast("max_connections_per_address", maxConnectionsPerAddress, 0);
             WebSocketConfig resolvedWebSocket = webSocket.resolve(maxMessageSize);
             validateWebSocket(resolvedWebSocket);
+            validateDataDirectory();
             return new BusConfig(this, resolvedWebSocket, budget);
+        }
+
+        /** A directory that exists and is writable, or whose nearest existing ancestor is a writable directory. */
+        private void validateDataDirectory()
+        {
+            if (dataDirectory == null)
+            {
+                return;
+            }
+            Path existing = dataDirectory.toAbsolutePath();
+            while (existing != null && !Files.exists(existing))
+            {
+                existing = existing.getParent();
+            }
+            if (existing == null)
+            {
+                throw new InvalidConfigException("data_directory", dataDirectory,
+                        "cannot be created (no existing parent)");
+            }
+            if (!Files.isDirectory(existing))
+            {
+                throw new InvalidConfigException("data_directory", dataDirectory, existing.equals(
+                        dataDirectory.toAbsolutePath()) ? "is not a directory" : "cannot be created: " + existing +
+                        " is not a directory");
+            }
+            if (!Files.isWritable(existing))
+            {
+                throw new InvalidConfigException("data_directory", dataDirectory, existing.equals(
+                        dataDirectory.toAbsolutePath()) ? "is not writable" : "cannot be created: " + existing +
+                        " is not writable");
+            }
         }
 
         /**

@@ -65,6 +65,7 @@ public final class FramePool
     private final AtomicLong refusedCount = new AtomicLong();
     private final AtomicIntegerArray idleLowWater; // per class: fewest idle buffers since the last trim
     private final AtomicLong trimmedCount = new AtomicLong();
+    private final AtomicLong freedCount = new AtomicLong();
 
     /** A pool for frames up to {@code maxBufferSize} bytes, leak detection from the system property. */
     public FramePool(final int maxBufferSize)
@@ -263,6 +264,7 @@ public final class FramePool
     {
         BufferUtil.free(frame.byteBuffer());
         heldBytes.addAndGet(-frame.capacity());
+        freedCount.incrementAndGet();
     }
 
     void recycle(final FrameBuffer frame)
@@ -347,6 +349,20 @@ public final class FramePool
     public int idleBuffers(final int capacity)
     {
         return idle[sizeClassOf(capacity)].size();
+    }
+
+    /**
+     * Buffers in use now: allocated, not freed, not idle in the pool. A snapshot from counters the
+     * shards update concurrently, so it may be off by the buffers moving while it reads. Any thread.
+     */
+    public long buffersInUse()
+    {
+        long idleNow = 0;
+        for (int sizeClass = 0; sizeClass < idle.length; sizeClass++)
+        {
+            idleNow += idle[sizeClass].size();
+        }
+        return Math.max(0, allocatedCount.get() - freedCount.get() - idleNow);
     }
 
     /** Buffers {@link #trim} has freed since this pool was created. */

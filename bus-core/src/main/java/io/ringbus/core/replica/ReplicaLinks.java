@@ -9,13 +9,16 @@ import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.frame.Frames;
+import io.ringbus.core.stat.BusCounters;
 import io.ringbus.core.transport.CloseReason;
 import io.ringbus.core.transport.Connection;
 import org.agrona.DirectBuffer;
 
 import java.lang.System.Logger.Level;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
  * The replica link table: at most one connection per replica, whoever dialled, and the
@@ -38,6 +41,8 @@ final class ReplicaLinks
     private final long clusterLo;
     private final long heartbeatNs;
     private final AtomicLong heartbeatsReceived = new AtomicLong();
+    /** Per replica: 1 once it has been connected, so later links count as reconnects. */
+    private final AtomicIntegerArray everConnected = new AtomicIntegerArray(FrameHeader.MAX_REPLICA_ID + 1);
 
     ReplicaLinks(final MessageBus bus, final BusHandler handler, final BusConfig config, final FramePool pool)
     {
@@ -102,6 +107,7 @@ final class ReplicaLinks
             connection.close(CloseReason.DUPLICATE, "replica " + replica + " already has a connection");
             return false;
         }
+        count(replica, connection);
         LOG.log(Level.INFO, "replica " + replica + " connected (" + connection.remoteAddress() + ")");
         if (heartbeatNs > 0)
         {
@@ -109,6 +115,19 @@ final class ReplicaLinks
         }
         handler.onReplicaConnected(bus, replica);
         return true;
+    }
+
+    /** From now on the link counts its frames under replica.N on its shard; a second link of N counts a reconnect. */
+    private void count(final int replica, final Connection connection)
+    {
+        final BusCounters counters = bus.counters();
+        final int shard = connection.shard().index();
+        connection.counters(counters.replica(replica, shard));
+        final AtomicCounter reconnects = counters.replicaReconnects(replica, shard);
+        if (everConnected.getAndSet(replica, 1) == 1 && reconnects != null)
+        {
+            reconnects.incrementRelease();
+        }
     }
 
     /** The link {@code connection} to {@code replica} is gone; a negative replica (never registered) is ignored. */

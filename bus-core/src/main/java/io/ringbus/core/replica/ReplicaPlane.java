@@ -8,6 +8,7 @@ import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.frame.FrameBuffer;
 import io.ringbus.core.frame.FramePool;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.transport.Connection;
 import io.ringbus.core.transport.ConnectionTable;
 
 import java.lang.System.Logger.Level;
@@ -115,6 +116,13 @@ public final class ReplicaPlane
     public long heartbeatsReceived()
     {
         return links.heartbeatsReceived();
+    }
+
+    /** Frames queued on the link to {@code replica} and not yet handed to a write; 0 if it is down. Any thread. */
+    public int queuedFrames(final int replica)
+    {
+        final Connection link = links.get(replica);
+        return link != null ? link.queuedFrames() : 0;
     }
 
     /** True if the link to {@code replica} is up now. Any thread. */

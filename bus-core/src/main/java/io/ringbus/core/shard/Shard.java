@@ -2,6 +2,7 @@ package io.ringbus.core.shard;
 
 import io.ringbus.core.backend.IoBackend;
 import io.ringbus.core.config.IdleMode;
+import io.ringbus.core.stat.BusCounters;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentTerminationException;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -98,6 +99,10 @@ public final class Shard implements Agent
     private final AtomicLong dutyCycles = new AtomicLong();
     private final AtomicLong blockingPolls = new AtomicLong();
     private final AtomicLong blockingPollWork = new AtomicLong();
+    private final AtomicLong workDone = new AtomicLong();
+    private final AtomicLong mailboxHighWater = new AtomicLong();
+    /** The bus's counters and error log (issue 15), or null for a shard outside a bus. */
+    private volatile BusCounters counters;
 
     /**
      * @param mailboxCapacity slots in the bounded mailbox ({@link #tryExecute} refuses beyond it).
@@ -157,6 +162,43 @@ public final class Shard implements Agent
     public long blockingPollWork()
     {
         return blockingPollWork.get();
+    }
+
+    /**
+     * Work the duty cycles did (their {@link #doWork()} results summed), without
+     * {@link #blockingPollWork()}. Any thread.
+     */
+    public long workDone()
+    {
+        return workDone.get();
+    }
+
+    /** The most tasks seen waiting in the mailbox at the start of a drain. Any thread. */
+    public long mailboxHighWater()
+    {
+        return mailboxHighWater.get();
+    }
+
+    /** The bus's counters and error log, or null for a shard outside a bus. Any thread. */
+    public BusCounters counters()
+    {
+        return counters;
+    }
+
+    /** Give this shard its bus's counters; before it starts. */
+    public void counters(final BusCounters counters)
+    {
+        this.counters = counters;
+    }
+
+    /** Record {@code error} in the bus's error log, if it has counters. Any thread. */
+    public void recordError(final Throwable error)
+    {
+        final BusCounters counters = this.counters;
+        if (counters != null)
+        {
+            counters.recordError(error);
+        }
     }
 
     /** This shard's index, also its view slot in pooled frame buffers. */
@@ -380,6 +422,7 @@ public final class Shard implements Agent
         {
             handlerFailure.addSuppressed(ex);
             LOG.log(Level.ERROR, "shard " + index + ": failure handler failed", handlerFailure);
+            recordError(handlerFailure);
         }
     }
 
@@ -400,6 +443,11 @@ public final class Shard implements Agent
         {
             work = backend.poll(0);
         }
+        final int waiting = mailbox.size();
+        if (waiting > mailboxHighWater.get())
+        {
+            mailboxHighWater.lazySet(waiting);
+        }
         work += mailbox.drain(taskRunner, drainLimit);
         work += overflow.drain(taskRunner, drainLimit);
         work += flushes.drain(flushRunner, drainLimit);
@@ -412,6 +460,10 @@ public final class Shard implements Agent
             }
             runTask(task);
             work++;
+        }
+        if (work > 0)
+        {
+            workDone.lazySet(workDone.get() + work);
         }
         return work;
     }
@@ -459,6 +511,7 @@ public final class Shard implements Agent
         catch (final RuntimeException ex)
         {
             LOG.log(Level.ERROR, "shard " + index + ": task failed", ex);
+            recordError(ex);
         }
     }
 
@@ -485,6 +538,7 @@ public final class Shard implements Agent
             catch (final Throwable ex)
             {
                 LOG.log(Level.ERROR, "shard " + index + ": flush while stopping failed", ex);
+                recordError(ex);
             }
         }
     }
@@ -505,6 +559,7 @@ public final class Shard implements Agent
             catch (final Throwable ex)
             {
                 LOG.log(Level.ERROR, "shard " + index + ": task while stopping failed", ex);
+                recordError(ex);
             }
         }
     }

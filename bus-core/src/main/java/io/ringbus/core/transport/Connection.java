@@ -14,6 +14,8 @@ import io.ringbus.core.frame.PoolExhaustedException;
 import io.ringbus.core.jfr.JfrEvents;
 import io.ringbus.core.log.LogLimiter;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.stat.ConnectionCounters;
+import io.ringbus.core.stat.ProtocolErrorKind;
 import org.agrona.DirectBuffer;
 import org.jctools.queues.MessagePassingQueue;
 import org.jctools.queues.MpscArrayQueue;
@@ -110,6 +112,12 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private boolean planeHandshakePending;
     private boolean carrierClosing;
     private FrameError closeFrameError;
+    /** Where this connection counts its frames (the bus's counters of its scheme or replica on its shard), or null. */
+    private ConnectionCounters counters;
+    /** Frames sent before {@link #counters} was given whose writes are still to finish: they are not counted. */
+    private int uncountedOut;
+    private ProtocolErrorKind protocolErrorKind;
+    private boolean opened;
     private IoChannel channel;
     private volatile State state = State.CONNECTING;
     @SuppressWarnings("unused") // accessed through FLUSH_REQUESTED
@@ -257,6 +265,46 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     {
         this.attachment = attachment;
         return this;
+    }
+
+    /**
+     * Count this connection's frames and bytes each way (and refused sends) in {@code counters},
+     * which belong to the owning shard; null counts nothing. Frames already sent and not yet written
+     * (a replica's last handshake frame) stay uncounted. Shard thread.
+     */
+    public Connection counters(final ConnectionCounters counters)
+    {
+        this.counters = counters;
+        this.uncountedOut = outbound.size() + batchCount + (held != null ? 1 : 0);
+        return this;
+    }
+
+    /**
+     * The kind of the protocol error that closed (or is closing) this connection, or null if none
+     * or unknown. Shard thread.
+     */
+    public ProtocolErrorKind protocolErrorKind()
+    {
+        return protocolErrorKind;
+    }
+
+    /**
+     * Name the kind of the protocol error the plane is about to close this connection for (the
+     * first one named stays). Shard thread.
+     */
+    public Connection protocolErrorKind(final ProtocolErrorKind kind)
+    {
+        if (protocolErrorKind == null)
+        {
+            protocolErrorKind = kind;
+        }
+        return this;
+    }
+
+    /** True once the connection became OPEN (its carrier's handshake, if any, completed). Shard thread. */
+    public boolean hasOpened()
+    {
+        return opened;
     }
 
     /** The peer's address, or null if unknown. */
@@ -432,6 +480,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             handshakeGrace.disarm();
         }
         state = State.OPEN;
+        opened = true;
         lastActivityNs = shard.nowNs();
         armWatchdog();
         JfrEvents.connectionOpened(this);
@@ -447,6 +496,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": open handler failed" +
                     LogLimiter.suffix(held), ex);
             }
+            shard.recordError(ex);
             abort(CloseReason.IO_ERROR, "open handler failed: " + ex);
             return;
         }
@@ -496,6 +546,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             QUEUED_BYTES.getAndAdd(this, -bytes);
             frame.release();
             JfrEvents.backpressure(this, bytes);
+            countBackpressure();
             return SendResult.BACKPRESSURE;
         }
         if (!outbound.offer(frame))
@@ -503,6 +554,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             QUEUED_BYTES.getAndAdd(this, -bytes);
             frame.release();
             JfrEvents.backpressure(this, bytes);
+            countBackpressure();
             return SendResult.BACKPRESSURE;
         }
         if ((int)FLUSH_REQUESTED.compareAndExchange(this, 0, 1) == 0)
@@ -510,6 +562,15 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
             shard.requestFlush(this);
         }
         return SendResult.OK;
+    }
+
+    private void countBackpressure()
+    {
+        final ConnectionCounters counters = this.counters;
+        if (counters != null)
+        {
+            counters.onBackpressure();
+        }
     }
 
     /** Frames queued and not yet handed to a write. Any thread (a snapshot). */
@@ -541,6 +602,14 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     {
         framesSent++;
         bytesSent += frame.frameLength();
+        if (uncountedOut > 0)
+        {
+            uncountedOut--; // written in the order sent: the frames sent before counting began go first
+        }
+        else if (counters != null)
+        {
+            counters.onFrameOut(frame.frameLength());
+        }
         QUEUED_BYTES.getAndAdd(this, -(long)frame.capacity());
         frame.release();
     }
@@ -930,6 +999,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         catch (final CarrierException ex)
         {
             carrierFailed = true;
+            protocolErrorKind(ex.kind());
             close(ex.reason(), ex.getMessage());
         }
         catch (final FrameDecodeException ex)
@@ -1054,6 +1124,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
     private void closeForBadFrame(final FrameDecodeException ex)
     {
         closeFrameError = ex.error();
+        protocolErrorKind(ProtocolErrorKind.of(ex.error()));
         close(CloseReason.PROTOCOL_ERROR, ex.error() + ": " + ex.getMessage());
     }
 
@@ -1154,6 +1225,10 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         bytesReceived += length;
         if (state == State.OPEN)
         {
+            if (counters != null)
+            {
+                counters.onFrameIn(length);
+            }
             try
             {
                 handler.onFrame(this, buffer, offset, length);
@@ -1173,6 +1248,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                     LOG.log(Level.ERROR, "connection " + Long.toHexString(id) + ": frame handler failed" +
                         LogLimiter.suffix(held), ex);
                 }
+                shard.recordError(ex);
                 close(CloseReason.IO_ERROR, "frame handler failed: " + ex);
             }
         }
@@ -1217,6 +1293,7 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
                 catch (final CarrierException ex)
                 {
                     carrierFailed = true;
+                    protocolErrorKind(ex.kind());
                     abort(ex.reason(), ex.getMessage());
                     return;
                 }

@@ -252,6 +252,45 @@ public abstract class ReplicaPlaneSuite
     }
 
     @Test
+    void replicaCountersFollowFramesConnectionsAndReconnects() throws IOException
+    {
+        replicas = freeAddresses(2);
+        final Recorder one = new Recorder();
+        final MessageBus bus0 = start(0, new Recorder());
+        final MessageBus bus1 = start(1, one);
+        Await.until(TIMEOUT, () -> bus0.isReplicaConnected(1) && bus1.isReplicaConnected(0), "connected");
+        Await.until(TIMEOUT, () -> bus0.counters().value("replica.1.connected") == 1 &&
+            bus1.counters().value("replica.0.connected") == 1, "replica.N.connected is 1 on both sides");
+        final int count = 100;
+        final int frameLength = FrameHeader.HEADER_SIZE + 16;
+        for (int i = 0; i < count; i++)
+        {
+            final FrameBuffer frame = bus0.allocate(frameLength);
+            Frames.header().wrap(frame.buffer(), 0).clear().size(frameLength).command(Command.PREPARE).replica(0)
+                .request(i);
+            Frames.seal(frame.buffer(), 0);
+            assertEquals(SendResult.OK, bus0.sendToReplica(1, frame));
+        }
+        Await.until(TIMEOUT, () -> one.frames.size() == count, "every frame arrived");
+        Await.until(TIMEOUT, () -> bus0.counters().value("replica.1.frames_out") == count,
+            "the sender counted every frame written");
+        assertEquals((long)count * frameLength, bus0.counters().value("replica.1.bytes_out"));
+        assertEquals(count, bus1.counters().value("replica.0.frames_in"));
+        assertEquals((long)count * frameLength, bus1.counters().value("replica.0.bytes_in"));
+        assertEquals(0, bus0.counters().value("replica.1.frames_in"), "after the handshake nothing came back");
+        assertEquals(0, bus0.counters().value("replica.1.reconnects"));
+        assertFalse(bus0.counters().snapshot().containsKey("replica.0.frames_in"), "no counters for ourselves");
+
+        bus1.close();
+        Await.until(TIMEOUT, () -> bus0.counters().value("replica.1.connected") == 0, "the loss is counted");
+        final MessageBus restarted = start(1, new Recorder());
+        Await.until(TIMEOUT, () -> bus0.isReplicaConnected(1) && restarted.isReplicaConnected(0), "rejoined");
+        Await.until(TIMEOUT, () -> bus0.counters().value("replica.1.connected") == 1, "connected again");
+        assertEquals(1, bus0.counters().value("replica.1.reconnects"), "one reconnect");
+        assertEquals(0, bus0.counters().value("replica.1.queued_frames"));
+    }
+
+    @Test
     void broadcastSendsOneBufferToEveryReplica() throws IOException
     {
         replicas = freeAddresses(3);

@@ -10,19 +10,24 @@ import io.ringbus.core.frame.Command;
 import io.ringbus.core.frame.FrameCodec;
 import io.ringbus.core.frame.FrameHeader;
 import io.ringbus.core.frame.TestFrames;
+import io.ringbus.core.stat.StatReader;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -107,6 +112,69 @@ public abstract class TransportSuite
             {
                 bus.pool().assertNoLeaks();
             }
+        }
+    }
+
+    /** Counter {@code client.<scheme>.<name>} of the running bus (issue 15), its shards summed. */
+    protected long counter(final String name)
+    {
+        return bus.counters().value("client." + scheme() + "." + name);
+    }
+
+    @Test
+    void countersMoveExactlyForAKnownExchangeAndStayInTheFileAfterTheStop(@TempDir final Path dataDir)
+        throws Exception
+    {
+        startBus(BusConfig.builder().shards(2).dataDirectory(dataDir));
+        final BusClient client = client();
+        final int requests = 10;
+        final int body = 100;
+        for (int i = 0; i < requests; i++)
+        {
+            assertEquals(body, client.request(1, new byte[body], TIMEOUT).body().length);
+        }
+        final long frameBytes = (long)requests * (FrameHeader.HEADER_SIZE + body);
+        // The client may hold a reply before the server's write completion was counted.
+        Await.until(TIMEOUT, () -> counter("frames_out") == requests, "every reply counted as written");
+        assertEquals(1, counter("connections_opened"));
+        assertEquals(0, counter("connections_closed"));
+        assertEquals(requests, counter("frames_in"));
+        assertEquals(frameBytes, counter("bytes_in"));
+        assertEquals(frameBytes, counter("bytes_out"));
+
+        final StatReader live = StatReader.open(dataDir);
+        assertTrue(live.alive(), "a running bus's file is alive");
+        assertEquals(ProcessHandle.current().pid(), live.pid());
+        assertEquals(requests, live.counters().get("client." + scheme() + ".frames_in"));
+
+        client.close();
+        Await.until(TIMEOUT, () -> !handler.closed.isEmpty(), "the server saw the client go");
+        final CloseReason reason = handler.closed.peek().closeReason();
+        assertEquals(1, counter("connections_closed"));
+        assertEquals(1, counter("closed." + reason.name().toLowerCase(Locale.ROOT)), "closed by " + reason);
+        assertEquals(0, counter("protocol_errors"));
+        assertEquals(0, counter("handshakes_failed"));
+        long openedAnywhere = 0;
+        for (final Map.Entry<String, Long> entry : bus.counters().snapshot().entrySet())
+        {
+            if (entry.getKey().startsWith("client.") && entry.getKey().endsWith(".connections_opened"))
+            {
+                openedAnywhere += entry.getValue();
+            }
+        }
+        assertEquals(1, openedAnywhere, "no other scheme counted the connection");
+
+        final Map<String, Long> before = bus.counters().snapshot();
+        bus.close();
+        assertTrue(!live.alive(), "a bus that closed cleanly leaves a file that is not alive");
+        final StatReader stopped = StatReader.open(dataDir);
+        assertTrue(!stopped.alive());
+        final Map<String, Long> after = stopped.counters();
+        for (final String name : List.of("connections_opened", "connections_closed", "frames_in", "frames_out",
+            "bytes_in", "bytes_out"))
+        {
+            final String key = "client." + scheme() + "." + name;
+            assertEquals(before.get(key), after.get(key), key + " in the stopped node's file");
         }
     }
 
@@ -204,6 +272,9 @@ public abstract class TransportSuite
             stalled.write(request);
         }
         Await.until(TIMEOUT, () -> handler.backpressured.get() > 0, "a send answered BACKPRESSURE");
+        // Every refusal is counted (the sends of this test are the handler's replies only).
+        Await.until(TIMEOUT, () -> bus.counters().value("client.backpressure_rejected") == handler.backpressured.get(),
+            "client.backpressure_rejected counts every BACKPRESSURE");
     }
 
     @Test
@@ -342,8 +413,36 @@ public abstract class TransportSuite
         assertTrue(meta.closeDetail() != null && meta.closeDetail().contains(field), "detail names the field: " +
             meta.closeDetail());
         assertEquals(1, handler.closed.size(), "only the bad connection closed");
+        assertEquals(1, counter("closed." + expected.name().toLowerCase(Locale.ROOT)), "counted by reason");
+        assertEquals(expected == CloseReason.PROTOCOL_ERROR ? 1 : 0, counter("protocol_errors"));
+        final String kind = protocolErrorKind(input);
+        if (kind != null)
+        {
+            assertEquals(1, counter("protocol_errors." + kind), () -> "counted as a protocol error of kind " + kind +
+                ": " + bus.counters().snapshot());
+        }
         assertArrayEquals(new byte[] {2}, healthy.request(1, new byte[] {2}, TIMEOUT).body(),
             "the healthy connection still works");
+    }
+
+    /** The kind of protocol error {@code input} is counted as, or null (none, or any kind). */
+    private static String protocolErrorKind(final BadInput input)
+    {
+        switch (input)
+        {
+            case OVERSIZED_SIZE_FIELD:
+                return "size";
+            case BAD_HEADER_CHECKSUM:
+            case BAD_BODY_CHECKSUM:
+                return "checksum";
+            case INVALID_COMMAND:
+            case CLIENT_SENDS_PREPARE:
+                return "command";
+            case FOREIGN_CLUSTER:
+                return "cluster";
+            default:
+                return null;
+        }
     }
 
     @Test

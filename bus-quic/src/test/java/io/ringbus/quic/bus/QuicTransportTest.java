@@ -11,7 +11,10 @@ import io.ringbus.tls.SelfSignedCertificate;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -67,6 +70,27 @@ public class QuicTransportTest extends TransportSuite
         assertEquals(APPLICATION_PROTOCOL_ERROR, close.code(), close::toString);
         assertTrue(close.reason().contains("command = prepare"), "the reason names the field: " + close);
         assertArrayEquals(new byte[] {4}, client().request(1, new byte[] {4}, TIMEOUT).body(), "the bus still serves");
+    }
+
+    @Test
+    void quicCountersCountPacketsRttAndVersionNegotiation() throws Exception
+    {
+        startBus(BusConfig.builder().shards(1));
+        assertArrayEquals(new byte[] {5}, client().request(1, new byte[] {5}, TIMEOUT).body());
+        // Published right after each service pass of the connection, which may follow the reply's arrival.
+        io.ringbus.core.transport.Await.until(TIMEOUT, () -> bus.counters().value("client.quic.packets_sent") > 0 &&
+            bus.counters().value("client.quic.smoothed_rtt_us") > 0, "packets and an RTT sample counted");
+        assertEquals(0, bus.counters().value("client.quic.version_negotiations_sent"));
+
+        // RFC 9000 6.1: a client's first datagram (1200 bytes) of a version we do not speak.
+        final ByteBuffer datagram = ByteBuffer.allocate(1200);
+        datagram.put((byte)0xC0).putInt(0x1a2a3a4a).put((byte)8).putLong(1).put((byte)8).putLong(2);
+        try (DatagramSocket socket = new DatagramSocket())
+        {
+            socket.send(new DatagramPacket(datagram.array(), 1200, address));
+        }
+        io.ringbus.core.transport.Await.until(TIMEOUT,
+            () -> bus.counters().value("client.quic.version_negotiations_sent") == 1, "one Version Negotiation counted");
     }
 
     @Test
