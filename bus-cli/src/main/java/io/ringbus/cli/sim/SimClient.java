@@ -58,6 +58,8 @@ final class SimClient implements ConnectionHandler
     private final FramePool pool;
     private final URI target;
     private final TransportProvider transport;
+    /** The transport's client settings (quic: the certificate to trust and the seeded random), or null. */
+    private final Object transportSettings;
     private final InetSocketAddress address;
     private final long clusterHi;
     private final long clusterLo;
@@ -78,12 +80,14 @@ final class SimClient implements ConnectionHandler
     private boolean generating = true;
     private long connects;
     private long resends;
+    private long answered;
     private boolean stopped;
     private boolean corrupted;
 
     SimClient(final int index, final World world, final Checks checks, final SimRuntime runtime, final URI target,
-        final long clusterHi, final long clusterLo, final Simulation.Sabotage sabotage)
+        final Object transportSettings, final long clusterHi, final long clusterLo, final Simulation.Sabotage sabotage)
     {
+        this.transportSettings = transportSettings;
         this.index = index;
         this.sabotage = sabotage;
         this.checks = checks;
@@ -143,6 +147,18 @@ final class SimClient implements ConnectionHandler
     long requests()
     {
         return nextRequest;
+    }
+
+    /** Requests answered (each once). */
+    long answered()
+    {
+        return answered;
+    }
+
+    /** The transport's scheme: tcp, ws or quic. */
+    String scheme()
+    {
+        return target.getScheme();
     }
 
     /** For a failure report: connection state, unanswered requests. */
@@ -205,7 +221,10 @@ final class SimClient implements ConnectionHandler
         open = false;
         try
         {
-            final IoChannel channel = shard.backend().connect(address, conn);
+            // as BusClient dials: quic brings its own (datagram) socket, the others use the backend's streams
+            final IoChannel channel = transport.ownsSockets() ?
+                transport.connect(shard, target, address, transportSettings, conn) :
+                shard.backend().connect(address, conn);
             conn.connecting(channel, address);
         }
         catch (final IOException | RuntimeException ex)
@@ -338,6 +357,7 @@ final class SimClient implements ConnectionHandler
         }
         if (pending.remove(request) != null)
         {
+            answered++;
             checks.acknowledged(clientHi, clientLo, request);
         }
     }

@@ -27,6 +27,7 @@ final class SimReplica
     static final int REPLICA_PORT = 7000;
     static final int TCP_PORT = 8000;
     static final int WS_PORT = 8001;
+    static final int QUIC_PORT = 8002;
 
     private final int id;
     private final World world;
@@ -41,7 +42,7 @@ final class SimReplica
 
     SimReplica(final int id, final World world, final Checks checks, final InetAddress host,
         final Map<Integer, InetSocketAddress> replicas, final byte[] clusterKey, final long clusterHi,
-        final long clusterLo, final Simulation.Sabotage sabotage)
+        final long clusterLo, final Object quicSettings, final Simulation.Sabotage sabotage)
     {
         this.id = id;
         this.sabotage = sabotage;
@@ -54,7 +55,8 @@ final class SimReplica
             .replicaId(id)
             .replicas(replicas)
             .clusterKey(clusterKey)
-            .listen(List.of(uri("tcp", TCP_PORT), uri("ws", WS_PORT)))
+            .listen(List.of(uri("tcp", TCP_PORT), uri("ws", WS_PORT), uri("quic", QUIC_PORT)))
+            .transportSettings("quic", quicSettings)
             .closeGrace(Duration.ofSeconds(2))
             .reconnectBackoffMin(Duration.ofMillis(100))
             .reconnectBackoffMax(Duration.ofSeconds(5))
