@@ -49,6 +49,8 @@ final class SimClient implements ConnectionHandler
     private static final int MAX_MESSAGE_SIZE = 64 * 1024;
     private static final long CLOSE_GRACE_NS = TimeUnit.SECONDS.toNanos(2);
     private static final long HANDSHAKE_GRACE_NS = TimeUnit.SECONDS.toNanos(10);
+    /** How far either side of a reply's number to look for the request whose body it carries. */
+    private static final int NEARBY_REQUESTS = 64;
 
     private final int index;
     private final Checks checks;
@@ -212,7 +214,7 @@ final class SimClient implements ConnectionHandler
         connects++;
         final Connection conn = new Connection(++connectionIds, shard, this, pool, 64 * 1024, MAX_MESSAGE_SIZE,
             clusterHi, clusterLo, 256, 64, CLOSE_GRACE_NS, discard);
-        final Carrier carrier = transport.clientCarrier(target, null, MAX_MESSAGE_SIZE);
+        final Carrier carrier = transport.clientCarrier(target, transportSettings, MAX_MESSAGE_SIZE);
         if (carrier != null)
         {
             conn.carrier(carrier, HANDSHAKE_GRACE_NS);
@@ -352,6 +354,13 @@ final class SimClient implements ConnectionHandler
         final String bad = SimBodies.check(buffer, offset, length);
         if (bad != null)
         {
+            final long other = otherRequestWithThisBody(buffer, offset, length, request);
+            if (other != 0)
+            {
+                checks.fail("a reply answers its own request", "client " + index + ": the reply to request " +
+                    request + " carries the body of request " + other);
+                return;
+            }
             checks.fail("byte for byte", "client " + index + ": reply " + bad);
             return;
         }
@@ -360,6 +369,25 @@ final class SimClient implements ConnectionHandler
             answered++;
             checks.acknowledged(clientHi, clientLo, request);
         }
+    }
+
+    /**
+     * A reply whose body is not its request's: is it, byte for byte, the body of one of this
+     * client's nearby requests (a mixed-up answer, not a corrupted one)? That request, or 0.
+     */
+    private long otherRequestWithThisBody(final DirectBuffer buffer, final int offset, final int length,
+        final long request)
+    {
+        final long from = Math.max(1, request - NEARBY_REQUESTS);
+        final long to = Math.min(nextRequest, request + NEARBY_REQUESTS);
+        for (long other = from; other <= to; other++)
+        {
+            if (other != request && SimBodies.check(buffer, offset, length, other) == null)
+            {
+                return other;
+            }
+        }
+        return 0;
     }
 
     @Override
