@@ -2,6 +2,7 @@ package io.ringbus.quic;
 
 import io.ringbus.core.backend.IoDatagramSocket;
 import io.ringbus.core.shard.Shard;
+import org.agrona.concurrent.NanoClock;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -40,18 +41,21 @@ final class DatagramLoop
 
     private final ByteBuffer receiveBuffer = ByteBuffer.allocateDirect(MAX_DATAGRAM);
     private final Handler handler;
+    private final NanoClock clock;
     private final IoDatagramSocket socket;
     private boolean moreToRead;
     private boolean closed;
 
     /**
      * Open the socket on {@code shard}'s backend, bound to {@code local} and, for a client,
-     * connected to {@code remote} (null for a server).
+     * connected to {@code remote} (null for a server); a pass's time is read from {@code clock}
+     * (the endpoint's: a simulator's is virtual).
      */
-    DatagramLoop(final Shard shard, final InetSocketAddress local, final InetSocketAddress remote,
-        final Handler handler) throws IOException
+    DatagramLoop(final Shard shard, final NanoClock clock, final InetSocketAddress local,
+        final InetSocketAddress remote, final Handler handler) throws IOException
     {
         this.handler = handler;
+        this.clock = clock;
         this.socket = shard.backend().openDatagram(local, remote, this::onReadable);
     }
 
@@ -95,7 +99,7 @@ final class DatagramLoop
 
     private void onReadable()
     {
-        final long nowNs = System.nanoTime();
+        final long nowNs = clock.nanoTime();
         moreToRead = false;
         for (int i = 0; !closed; i++)
         {

@@ -15,7 +15,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
 import java.nio.ByteBuffer;
-import java.security.SecureRandom;
 
 /**
  * A QUIC client connection: its own UDP socket connected to the server, on the client's shard.
@@ -46,8 +45,9 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, Da
         final InetSocketAddress local = new InetSocketAddress(
             server.getAddress() instanceof Inet6Address ? InetAddress.getByName("::") :
             InetAddress.getByName("0.0.0.0"), 0);
-        this.socket = new DatagramLoop(shard, local, server, this);
-        this.session = new QuicSession(this, server, new SecureRandom().nextLong());
+        // the shard's time (a simulator's is virtual) and the factory's random (a simulator's is seeded)
+        this.socket = new DatagramLoop(shard, shard::nowNs, local, server, this);
+        this.session = new QuicSession(this, server, factory.random().nextLong());
         session.bindEarly(handler);
         try
         {
@@ -167,7 +167,7 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, Da
         {
             return;
         }
-        service(System.nanoTime());
+        service(shard.nowNs());
     }
 
     private void service(final long nowNs)
@@ -215,10 +215,16 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, Da
     }
 
     @Override
+    public long nowNs()
+    {
+        return shard.nowNs();
+    }
+
+    @Override
     public void onTimer(final QuicSession ignored)
     {
         session.onTimerFired();
-        final long nowNs = System.nanoTime();
+        final long nowNs = shard.nowNs();
         session.connection.onTimeout(nowNs);
         service(nowNs);
     }

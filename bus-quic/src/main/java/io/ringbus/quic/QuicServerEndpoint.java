@@ -17,6 +17,7 @@ import io.ringbus.quic.packet.StatelessReset;
 import io.ringbus.quic.packet.VarInt;
 import io.ringbus.quic.packet.VersionNegotiation;
 import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.NanoClock;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -100,7 +101,8 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     private final Map<ByteBuffer, QuicSession> byOriginalCid = new HashMap<>();
     private final Map<QuicSession, ByteBuffer> originalCidOf = new HashMap<>();
     private final ArrayDeque<QuicSession> dirty = new ArrayDeque<>();
-    private final SecureRandom random = new SecureRandom();
+    private final SecureRandom random;
+    private final NanoClock clock;
     private boolean flushRequested;
     private boolean servicing;
     /** The listener was closed: no new connection is accepted. */
@@ -121,11 +123,14 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
      * @param limits            the bus's connection places (null for none)
      * @param statelessResetKey the key of our stateless reset tokens (RFC 9000 10.3.2), at least 32 bytes
      */
-    QuicServerEndpoint(final Shard shard, final InetSocketAddress address, final QuicSessionFactory factory,
-        final QuicSettings settings, final byte[] statelessResetKey, final ConnectionLimits limits,
-        final long handshakeGraceNs, final Consumer<AcceptedStream> onStream) throws IOException
+    QuicServerEndpoint(final Shard shard, final NanoClock clock, final SecureRandom random,
+        final InetSocketAddress address, final QuicSessionFactory factory, final QuicSettings settings,
+        final byte[] statelessResetKey, final ConnectionLimits limits, final long handshakeGraceNs,
+        final Consumer<AcceptedStream> onStream) throws IOException
     {
         this.shard = shard;
+        this.clock = clock;
+        this.random = random;
         this.factory = factory;
         this.limits = limits;
         this.retryMode = settings.retryMode();
@@ -135,7 +140,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         this.onStream = onStream;
         this.handshakeGraceNs = handshakeGraceNs;
         this.counters = QuicCounters.of(shard);
-        this.socket = new DatagramLoop(shard, address, null, this);
+        this.socket = new DatagramLoop(shard, clock, address, null, this);
     }
 
     @Override
@@ -186,7 +191,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     public void onReceiveFailed(final IOException ex)
     {
         // an ICMP error for an earlier send can surface here: a peer can cause it
-        final long held = logLimiter.admit("receive failed", System.nanoTime());
+        final long held = logLimiter.admit("receive failed", clock.nanoTime());
         if (held >= 0)
         {
             LOG.log(System.Logger.Level.WARNING, "quic receive failed: " + ex + LogLimiter.suffix(held));
@@ -395,11 +400,11 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         {
             if (!handshaking.isAnnounced() && !handshaking.connection.isClosed())
             {
-                logLimited("handshake grace", "quic " + sender + ": " + detail, System.nanoTime(), System.Logger.Level.INFO);
+                logLimited("handshake grace", "quic " + sender + ": " + detail, clock.nanoTime(), System.Logger.Level.INFO);
                 handshaking.graceExpired = true;
                 handshaking.connection.close(QuicException.CONNECTION_REFUSED, "handshake not done in time", false);
                 markDirty(handshaking);
-                serviceDirty(System.nanoTime());
+                serviceDirty(clock.nanoTime());
             }
         }).arm(handshakeGraceNs, "handshake not done");
         return session;
@@ -646,7 +651,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     {
         flushRequested = false;
         socket.resume();
-        serviceDirty(System.nanoTime());
+        serviceDirty(clock.nanoTime());
     }
 
     private void requestFlush()
@@ -722,10 +727,16 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
     }
 
     @Override
+    public long nowNs()
+    {
+        return clock.nanoTime();
+    }
+
+    @Override
     public void onTimer(final QuicSession session)
     {
         session.onTimerFired();
-        final long nowNs = System.nanoTime();
+        final long nowNs = clock.nanoTime();
         session.connection.onTimeout(nowNs);
         markDirty(session);
         serviceDirty(nowNs);

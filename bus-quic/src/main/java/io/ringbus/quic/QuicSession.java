@@ -56,6 +56,9 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
         /** The shard the session lives on (its timers run there). */
         Shard shard();
 
+        /** Now on the endpoint's clock (the shard's: a simulator's is virtual). */
+        long nowNs();
+
         /** The session's timer fired. */
         void onTimer(QuicSession session);
 
@@ -176,7 +179,7 @@ final class QuicSession implements IoChannel, AcceptedStream, QuicConnection.Lis
                 // A QUIC-level error of the peer (a stream it may not open, a flow-control or TLS
                 // violation): the bus only sees the stream reset, so the reason is logged here.
                 // The peer chooses when to cause one: rate-limited per endpoint, by error code.
-                final long held = owner.logLimiter().admit("quic error 0x" + Long.toHexString(errorCode), System.nanoTime());
+                final long held = owner.logLimiter().admit("quic error 0x" + Long.toHexString(errorCode), owner.nowNs());
                 if (held >= 0)
                 {
                     LOG.log(announced ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "quic " + remote +

@@ -44,11 +44,13 @@ final class QuicSessionFactory
     private long tlsGeneration = -1;
     private final boolean server;
     private final QuicConnectionConfig connectionConfig;
-    private final SecureRandom random = new SecureRandom();
+    private final SecureRandom random;
 
-    private QuicSessionFactory(final QuicSettings settings, final QuicTlsConfig tls, final boolean server)
+    private QuicSessionFactory(final QuicSettings settings, final QuicTlsConfig tls, final boolean server,
+        final SecureRandom random)
     {
         this.settings = settings;
+        this.random = random;
         this.tls = tls;
         this.server = server;
         this.connectionConfig = QuicConnectionConfig.builder()
@@ -93,7 +95,7 @@ final class QuicSessionFactory
         for (int i = 0; i < MAX_REBUILDS && tlsSettings.generation() != tlsGeneration; i++)
         {
             final long generation = tlsSettings.generation();
-            final QuicTlsConfig rebuilt = server(settings, 0).tls;
+            final QuicTlsConfig rebuilt = server(settings, 0, random).tls;
             if (tlsSettings.generation() == generation)
             {
                 tls = rebuilt;
@@ -119,24 +121,33 @@ final class QuicSessionFactory
         return ByteBuffer.allocate(CID_LENGTH).putLong(0, cid).array();
     }
 
-    /** For a listener: the settings must carry a certificate and key. */
-    static QuicSessionFactory server(final QuicSettings settings, final int maxMessageSize)
+    /**
+     * For a listener: the settings must carry a certificate and key. {@code random}: the bus
+     * runtime's (a simulator's is seeded), for connection ids and handshakes.
+     */
+    static QuicSessionFactory server(final QuicSettings settings, final int maxMessageSize, final SecureRandom random)
     {
         final TlsSettings tlsSettings = settings.tls();
         final QuicTlsConfig tls = QuicTlsConfig.builder()
             .keyMaterial(tlsSettings.certificateChain(), tlsSettings.privateKey())
             .cipherSuites(settings.cipherSuites().toArray(new CipherSuite[0]))
             .clientCertificateAuthorities(tlsSettings.clientCertificateAuthorities().toArray(new X509Certificate[0]))
+            .random(random)
             .build();
-        return new QuicSessionFactory(settings, tls, true);
+        return new QuicSessionFactory(settings, tls, true, random);
     }
 
-    /** For a client: trust and hostname checking from the TLS settings. */
+    /**
+     * For a client: trust and hostname checking from the TLS settings, and their random source
+     * (a simulator's seeded one; else a new SecureRandom) for connection ids and the handshake.
+     */
     static QuicSessionFactory client(final QuicSettings settings)
     {
         final TlsSettings tlsSettings = settings.tls();
+        final SecureRandom random = tlsSettings.secureRandom() != null ? tlsSettings.secureRandom() : new SecureRandom();
         final QuicTlsConfig.Builder builder = QuicTlsConfig.builder()
-            .cipherSuites(settings.cipherSuites().toArray(new CipherSuite[0]));
+            .cipherSuites(settings.cipherSuites().toArray(new CipherSuite[0]))
+            .random(random);
         if (tlsSettings.hasKeyMaterial())
         {
             // mutual TLS: presented when a server asks (RFC 8446 4.3.2)
@@ -152,7 +163,7 @@ final class QuicSessionFactory
             builder.trust(trusted.isEmpty() ? defaultTrustAnchors() : trusted.toArray(new X509Certificate[0]))
                 .hostnameVerification(tlsSettings.hostnameVerification());
         }
-        return new QuicSessionFactory(settings, builder.build(), false);
+        return new QuicSessionFactory(settings, builder.build(), false, random);
     }
 
     private static X509Certificate[] defaultTrustAnchors()
@@ -174,6 +185,12 @@ final class QuicSessionFactory
         {
             throw new IllegalStateException("cannot read the JDK's default trust store: " + ex.getMessage(), ex);
         }
+    }
+
+    /** The random source of this factory's connections (connection ids, handshakes). */
+    SecureRandom random()
+    {
+        return random;
     }
 
     /** The transport parameters we advertise (the connection adds the connection ids). */

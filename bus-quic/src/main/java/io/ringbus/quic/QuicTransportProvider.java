@@ -5,6 +5,7 @@ import io.ringbus.core.backend.IoChannelHandler;
 import io.ringbus.core.backend.IoListener;
 import io.ringbus.core.config.BusConfig;
 import io.ringbus.core.shard.Shard;
+import io.ringbus.core.shard.ShardRuntime;
 import io.ringbus.core.transport.AcceptedStream;
 import io.ringbus.core.transport.ConnectionLimits;
 import io.ringbus.core.transport.TransportProvider;
@@ -63,16 +64,21 @@ public final class QuicTransportProvider implements TransportProvider
             throw new IllegalStateException("listen = " + uri + ": a quic listener needs a certificate and key: " +
                 "BusConfig.builder().transportSettings(\"quic\", QuicSettings or TlsSettings with keyMaterial)");
         }
-        return new QuicServerEndpoint(shard, address, QuicSessionFactory.server(settings, config.maxMessageSize()),
-            settings, statelessResetKey(settings, config), limits, config.handshakeGrace().toNanos(), onStream);
+        // Time and randomness come from the bus's runtime: a simulator's virtual clock and seeded random.
+        final ShardRuntime runtime = config.runtime();
+        final SecureRandom random = runtime.secureRandom();
+        return new QuicServerEndpoint(shard, runtime.clock(), random, address,
+            QuicSessionFactory.server(settings, config.maxMessageSize(), random), settings,
+            statelessResetKey(settings, config, random), limits, config.handshakeGrace().toNanos(), onStream);
     }
 
     /**
      * The listener's stateless reset key (RFC 9000 10.3.2): the settings' own; else one derived from
      * the cluster key, so a node restarted with its configuration resets the clients of its previous
-     * run; else a random one (resets then only reach clients of this listener's own lifetime).
+     * run; else a random one from {@code random} (resets then only reach clients of this
+     * listener's own lifetime).
      */
-    static byte[] statelessResetKey(final QuicSettings settings, final BusConfig config)
+    static byte[] statelessResetKey(final QuicSettings settings, final BusConfig config, final SecureRandom random)
     {
         final byte[] own = settings.statelessResetKey();
         if (own != null)
@@ -93,7 +99,7 @@ public final class QuicTransportProvider implements TransportProvider
             }
         }
         final byte[] key = new byte[32];
-        new SecureRandom().nextBytes(key);
+        random.nextBytes(key);
         return key;
     }
 

@@ -46,22 +46,31 @@ public final class SelfSignedCertificate
     /** Generate a fresh key pair and a certificate valid for a year. */
     public static SelfSignedCertificate generate()
     {
+        return generate(new SecureRandom(), Instant.now(), Duration.ofDays(365));
+    }
+
+    /**
+     * Generate a key pair, serial and signature from {@code random}, valid from five minutes before
+     * {@code from} for {@code validity}: a simulator passes a seeded random and a fixed instant, so
+     * that one seed always makes the same certificate (the same bytes, the same length).
+     */
+    public static SelfSignedCertificate generate(final SecureRandom random, final Instant from, final Duration validity)
+    {
         try
         {
             final KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
+            generator.initialize(new ECGenParameterSpec("secp256r1"), random);
             final KeyPair keys = generator.generateKeyPair();
             final X500Name subject = new X500Name("CN=localhost");
-            final Instant now = Instant.now();
             final JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject,
-                new BigInteger(64, new SecureRandom()), Date.from(now.minus(Duration.ofMinutes(5))),
-                Date.from(now.plus(Duration.ofDays(365))), subject, keys.getPublic());
+                new BigInteger(64, random), Date.from(from.minus(Duration.ofMinutes(5))),
+                Date.from(from.plus(validity)), subject, keys.getPublic());
             builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
                 new GeneralName(GeneralName.dNSName, "localhost"),
                 new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
                 new GeneralName(GeneralName.iPAddress, "::1")}));
             final X509Certificate certificate = new JcaX509CertificateConverter().getCertificate(
-                builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(keys.getPrivate())));
+                builder.build(new JcaContentSignerBuilder("SHA256withECDSA").setSecureRandom(random).build(keys.getPrivate())));
             return new SelfSignedCertificate(certificate, keys.getPrivate());
         }
         catch (final GeneralSecurityException | IOException | OperatorCreationException ex)

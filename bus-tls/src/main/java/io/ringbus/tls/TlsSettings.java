@@ -156,6 +156,12 @@ public final class TlsSettings
         return material.generation;
     }
 
+    /** The random source given to the builder, or null (each user makes a {@link SecureRandom}). */
+    public SecureRandom secureRandom()
+    {
+        return material.secureRandom;
+    }
+
     /** The shared SSL context of the current snapshot, built on first use. */
     public SSLContext sslContext()
     {
@@ -231,6 +237,7 @@ public final class TlsSettings
         final boolean hostnameVerification;
         final TlsProvider provider;
         final String chainSource;
+        final SecureRandom secureRandom;
         final long generation;
         private volatile SSLContext context;
 
@@ -244,6 +251,7 @@ public final class TlsSettings
             this.hostnameVerification = builder.hostnameVerification;
             this.provider = builder.provider;
             this.chainSource = builder.chainSource;
+            this.secureRandom = builder.secureRandom;
             this.generation = generation;
         }
 
@@ -257,6 +265,7 @@ public final class TlsSettings
             this.hostnameVerification = from.hostnameVerification;
             this.provider = from.provider;
             this.chainSource = from.chainSource;
+            this.secureRandom = from.secureRandom;
             this.generation = generation;
             this.context = context;
         }
@@ -323,7 +332,7 @@ public final class TlsSettings
                     trustManagers = new TrustManager[] {new SplitTrustManager(
                         x509(trustManagers(jsse, clientAuthorities)), x509(trustManagers), clientAuthorities)};
                 }
-                sslContext.init(keyManagers, trustManagers, new SecureRandom());
+                sslContext.init(keyManagers, trustManagers, secureRandom != null ? secureRandom : new SecureRandom());
                 return sslContext;
             }
             catch (final GeneralSecurityException | IOException ex)
@@ -547,6 +556,7 @@ public final class TlsSettings
         private TlsProvider provider = TlsProvider.JDK;
         private String chainSource;
         private String keySource;
+        private SecureRandom secureRandom;
 
         private Builder()
         {
@@ -632,6 +642,17 @@ public final class TlsSettings
         public Builder insecureForTestsOnly()
         {
             this.insecure = true;
+            return this;
+        }
+
+        /**
+         * The random source of the handshakes (the SSL context's, and a QUIC client's connection
+         * ids and handshakes); by default a new {@link SecureRandom}. For a simulator, which gives a
+         * seeded one so that a seed replays its handshakes.
+         */
+        public Builder secureRandom(final SecureRandom random)
+        {
+            this.secureRandom = Objects.requireNonNull(random, "random");
             return this;
         }
 

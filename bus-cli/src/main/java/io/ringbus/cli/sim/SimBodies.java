@@ -42,8 +42,13 @@ final class SimBodies
      */
     static String check(final DirectBuffer buffer, final int offset, final int length)
     {
+        return check(buffer, offset, length, FrameHeader.request(buffer, offset));
+    }
+
+    /** As above, checked against the body of request {@code request} (of the frame's client). */
+    static String check(final DirectBuffer buffer, final int offset, final int length, final long request)
+    {
         final long clientLo = FrameHeader.clientLo(buffer, offset);
-        final long request = FrameHeader.request(buffer, offset);
         final int expected = length(clientLo, request);
         final int actual = length - FrameHeader.HEADER_SIZE;
         if (actual != expected)

@@ -49,6 +49,8 @@ final class SimClient implements ConnectionHandler
     private static final int MAX_MESSAGE_SIZE = 64 * 1024;
     private static final long CLOSE_GRACE_NS = TimeUnit.SECONDS.toNanos(2);
     private static final long HANDSHAKE_GRACE_NS = TimeUnit.SECONDS.toNanos(10);
+    /** How far either side of a reply's number to look for the request whose body it carries. */
+    private static final int NEARBY_REQUESTS = 64;
 
     private final int index;
     private final Checks checks;
@@ -58,6 +60,8 @@ final class SimClient implements ConnectionHandler
     private final FramePool pool;
     private final URI target;
     private final TransportProvider transport;
+    /** The transport's client settings (quic: the certificate to trust and the seeded random), or null. */
+    private final Object transportSettings;
     private final InetSocketAddress address;
     private final long clusterHi;
     private final long clusterLo;
@@ -78,12 +82,14 @@ final class SimClient implements ConnectionHandler
     private boolean generating = true;
     private long connects;
     private long resends;
+    private long answered;
     private boolean stopped;
     private boolean corrupted;
 
     SimClient(final int index, final World world, final Checks checks, final SimRuntime runtime, final URI target,
-        final long clusterHi, final long clusterLo, final Simulation.Sabotage sabotage)
+        final Object transportSettings, final long clusterHi, final long clusterLo, final Simulation.Sabotage sabotage)
     {
+        this.transportSettings = transportSettings;
         this.index = index;
         this.sabotage = sabotage;
         this.checks = checks;
@@ -145,6 +151,18 @@ final class SimClient implements ConnectionHandler
         return nextRequest;
     }
 
+    /** Requests answered (each once). */
+    long answered()
+    {
+        return answered;
+    }
+
+    /** The transport's scheme: tcp, ws or quic. */
+    String scheme()
+    {
+        return target.getScheme();
+    }
+
     /** For a failure report: connection state, unanswered requests. */
     String describe()
     {
@@ -196,7 +214,7 @@ final class SimClient implements ConnectionHandler
         connects++;
         final Connection conn = new Connection(++connectionIds, shard, this, pool, 64 * 1024, MAX_MESSAGE_SIZE,
             clusterHi, clusterLo, 256, 64, CLOSE_GRACE_NS, discard);
-        final Carrier carrier = transport.clientCarrier(target, null, MAX_MESSAGE_SIZE);
+        final Carrier carrier = transport.clientCarrier(target, transportSettings, MAX_MESSAGE_SIZE);
         if (carrier != null)
         {
             conn.carrier(carrier, HANDSHAKE_GRACE_NS);
@@ -205,7 +223,10 @@ final class SimClient implements ConnectionHandler
         open = false;
         try
         {
-            final IoChannel channel = shard.backend().connect(address, conn);
+            // as BusClient dials: quic brings its own (datagram) socket, the others use the backend's streams
+            final IoChannel channel = transport.ownsSockets() ?
+                transport.connect(shard, target, address, transportSettings, conn) :
+                shard.backend().connect(address, conn);
             conn.connecting(channel, address);
         }
         catch (final IOException | RuntimeException ex)
@@ -333,13 +354,40 @@ final class SimClient implements ConnectionHandler
         final String bad = SimBodies.check(buffer, offset, length);
         if (bad != null)
         {
+            final long other = otherRequestWithThisBody(buffer, offset, length, request);
+            if (other != 0)
+            {
+                checks.fail("a reply answers its own request", "client " + index + ": the reply to request " +
+                    request + " carries the body of request " + other);
+                return;
+            }
             checks.fail("byte for byte", "client " + index + ": reply " + bad);
             return;
         }
         if (pending.remove(request) != null)
         {
+            answered++;
             checks.acknowledged(clientHi, clientLo, request);
         }
+    }
+
+    /**
+     * A reply whose body is not its request's: is it, byte for byte, the body of one of this
+     * client's nearby requests (a mixed-up answer, not a corrupted one)? That request, or 0.
+     */
+    private long otherRequestWithThisBody(final DirectBuffer buffer, final int offset, final int length,
+        final long request)
+    {
+        final long from = Math.max(1, request - NEARBY_REQUESTS);
+        final long to = Math.min(nextRequest, request + NEARBY_REQUESTS);
+        for (long other = from; other <= to; other++)
+        {
+            if (other != request && SimBodies.check(buffer, offset, length, other) == null)
+            {
+                return other;
+            }
+        }
+        return 0;
     }
 
     @Override

@@ -27,6 +27,7 @@ final class SimReplica
     static final int REPLICA_PORT = 7000;
     static final int TCP_PORT = 8000;
     static final int WS_PORT = 8001;
+    static final int QUIC_PORT = 8002;
     /**
      * handshake_grace of the simulated nodes: also how long a dialer waits for the keyed challenge of a
      * peer that crashed after taking its hello (nothing tells it sooner), so part of the reconnect bound.
@@ -48,7 +49,7 @@ final class SimReplica
 
     SimReplica(final int id, final World world, final Checks checks, final InetAddress host,
         final Map<Integer, InetSocketAddress> replicas, final byte[] clusterKey, final long clusterHi,
-        final long clusterLo, final Simulation.Sabotage sabotage)
+        final long clusterLo, final Object quicSettings, final Simulation.Sabotage sabotage)
     {
         this.id = id;
         this.sabotage = sabotage;
@@ -61,7 +62,8 @@ final class SimReplica
             .replicaId(id)
             .replicas(replicas)
             .clusterKey(clusterKey)
-            .listen(List.of(uri("tcp", TCP_PORT), uri("ws", WS_PORT)))
+            .listen(List.of(uri("tcp", TCP_PORT), uri("ws", WS_PORT), uri("quic", QUIC_PORT)))
+            .transportSettings("quic", quicSettings)
             .closeGrace(Duration.ofSeconds(2))
             .handshakeGrace(HANDSHAKE_GRACE)
             .reconnectBackoffMin(Duration.ofMillis(100))

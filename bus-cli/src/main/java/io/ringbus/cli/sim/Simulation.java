@@ -3,6 +3,7 @@ package io.ringbus.cli.sim;
 import io.ringbus.core.ClientConnectionSnapshot;
 import io.ringbus.core.MessageBus;
 import io.ringbus.core.frame.FramePool;
+import io.ringbus.quic.QuicSettings;
 import io.ringbus.sim.NetworkConfig;
 import io.ringbus.sim.SimClock;
 import io.ringbus.sim.SimNetwork;
@@ -10,10 +11,13 @@ import io.ringbus.sim.SimRandom;
 import io.ringbus.sim.SimRuntime;
 import io.ringbus.sim.Trace;
 import io.ringbus.sim.World;
+import io.ringbus.tls.SelfSignedCertificate;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,8 +30,9 @@ import java.util.logging.Logger;
 
 /**
  * One seeded simulation of a replicated echo cluster under faults (issue 14): {@code replicas}
- * nodes of {@code ringbus serve} and {@code clients} SDK clients (tcp and ws, alternately) on a
- * simulated network, all stepped on the calling thread by a {@link World} whose every decision
+ * nodes of {@code ringbus serve} and {@code clients} SDK clients (tcp, ws and quic in turn) on a
+ * simulated network (whose datagrams, with network faults, are also lost, duplicated, reordered,
+ * truncated and corrupted now and then), all stepped on the calling thread by a {@link World} whose every decision
  * comes from the seed. The run has three phases:
  * <ol>
  *   <li><b>faults</b> ({@code ticks} of 1 ms): clients send, and the chosen faults strike at random
@@ -116,15 +121,30 @@ public final class Simulation
     /** What a run found. */
     public record Result(Options options, boolean ok, String violation, String trace, long events,
         long requestsAnswered, long requestsSeen, long preparesSeen, long faultsInjected, long virtualMs,
-        List<String> traceTail, List<String> state)
+        List<String> traceTail, List<String> state, Map<String, Long> answeredByTransport)
     {
         /** The line {@code ringbus sim} prints last: {@code seed S ok|FAIL ... trace <hex>}. */
         public String line()
         {
             final String facts = "replicas=" + options.replicas() + " clients=" + options.clients() + " ticks=" +
                 options.ticks() + " faults=" + options.faults().name().toLowerCase() + " injected=" + faultsInjected +
-                " answered=" + requestsAnswered + " prepares=" + preparesSeen + " virtual=" + virtualMs + "ms";
+                " answered=" + requestsAnswered + byTransport() + " prepares=" + preparesSeen + " virtual=" + virtualMs + "ms";
             return "seed " + options.seed() + (ok ? " ok " : " FAIL " + violation + " ") + facts + " trace " + trace;
+        }
+
+        /** " (tcp=N ws=N quic=N)": the requests each transport's clients had answered. */
+        private String byTransport()
+        {
+            if (answeredByTransport.isEmpty())
+            {
+                return "";
+            }
+            final StringBuilder out = new StringBuilder(" (");
+            for (final Map.Entry<String, Long> entry : answeredByTransport.entrySet())
+            {
+                out.append(out.length() > 2 ? " " : "").append(entry.getKey()).append('=').append(entry.getValue());
+            }
+            return out.append(')').toString();
         }
     }
 
@@ -146,6 +166,20 @@ public final class Simulation
     static final long CLOSE_GRACE_NS = TimeUnit.SECONDS.toNanos(2);
     /** Mean ticks between faults. */
     private static final int TICKS_PER_FAULT = 400;
+    /** With network faults: the share of datagrams lost, duplicated, reordered, truncated, corrupted. */
+    static final double DATAGRAM_LOSS = 0.03;
+    static final double DATAGRAM_DUPLICATE = 0.02;
+    static final double DATAGRAM_REORDER = 0.05;
+    static final double DATAGRAM_TRUNCATE = 0.005;
+    static final double DATAGRAM_CORRUPT = 0.005;
+    /**
+     * Where the simulation's one certificate starts to be valid: a fixed instant, so that a seed
+     * makes the same certificate (bytes and length) on every run; valid for a century after.
+     */
+    private static final Instant CERTIFICATE_FROM = Instant.parse("2025-01-01T00:00:00Z");
+    private static final Duration CERTIFICATE_VALIDITY = Duration.ofDays(36_500);
+    /** The client transports, in turn: client k uses {@code TRANSPORTS[k % 3]}. */
+    private static final String[] TRANSPORTS = {"tcp", "ws", "quic"};
 
     private final Options options;
     private final Sabotage sabotage;
@@ -175,9 +209,29 @@ public final class Simulation
         this.options = options;
         this.sabotage = sabotage;
         this.random = new SimRandom(options.seed());
-        this.network = new SimNetwork(clock, random.fork(), trace, NetworkConfig.defaults());
+        this.network = new SimNetwork(clock, random.fork(), trace, networkConfig(options.faults()));
         this.world = new World(clock, random.fork(), trace, network, TICK_NS);
         this.checks = new Checks(world);
+    }
+
+    /**
+     * The network's own faults: with network faults, datagrams (QUIC's) are now and then lost,
+     * duplicated, reordered, truncated or corrupted, so that QUIC's loss recovery and its checks
+     * of what arrives run all the time, not only when a fault strikes.
+     */
+    static NetworkConfig networkConfig(final Faults faults)
+    {
+        if (!faults.network())
+        {
+            return NetworkConfig.defaults();
+        }
+        return NetworkConfig.builder()
+            .datagramLossProbability(DATAGRAM_LOSS)
+            .datagramDuplicateProbability(DATAGRAM_DUPLICATE)
+            .datagramReorderProbability(DATAGRAM_REORDER)
+            .datagramTruncateProbability(DATAGRAM_TRUNCATE)
+            .datagramCorruptProbability(DATAGRAM_CORRUPT)
+            .build();
     }
 
     /** Run the simulation on the calling thread. */
@@ -215,7 +269,8 @@ public final class Simulation
         }
         return new Result(options, !checks.failed(), checks.violation(), trace.hex(), trace.events(),
             checks.repliesChecked(), checks.requestsChecked(), checks.preparesChecked(), faultsInjected,
-            (clock.nanoTime() - SimClock.START_NS) / 1_000_000L, trace.tail(), checks.failed() ? state() : List.of());
+            (clock.nanoTime() - SimClock.START_NS) / 1_000_000L, trace.tail(), checks.failed() ? state() : List.of(),
+            answeredByTransport());
     }
 
     private void setUp()
@@ -229,10 +284,15 @@ public final class Simulation
         random.secureRandom().nextBytes(key);
         final long clusterHi = random.nextLong();
         final long clusterLo = random.nextLong();
+        // One certificate per run, from the seed (key pair, serial and ECDSA signature) and a fixed
+        // validity: its DER length, and so every handshake's sizes, repeat with the seed.
+        final SelfSignedCertificate certificate = SelfSignedCertificate.generate(random.secureRandom(),
+            CERTIFICATE_FROM, CERTIFICATE_VALIDITY);
+        final QuicSettings serverQuic = QuicSettings.builder().tls(certificate.serverSettings().build()).build();
         for (int i = 0; i < options.replicas(); i++)
         {
             final SimReplica replica = new SimReplica(i, world, checks, host(0, i), addresses, key.clone(),
-                clusterHi, clusterLo, sabotage);
+                clusterHi, clusterLo, serverQuic, sabotage);
             replicas.add(replica);
             hosts.add(replica.host());
             replica.start();
@@ -240,12 +300,15 @@ public final class Simulation
         for (int k = 0; k < options.clients(); k++)
         {
             final SimReplica home = replicas.get(k % replicas.size());
-            final boolean ws = (k & 1) == 1;
+            final String scheme = TRANSPORTS[k % TRANSPORTS.length];
             final InetAddress host = host(1, k);
             hosts.add(host);
+            // quic: trust the run's certificate (its names are localhost's, not the simulated
+            // hosts', hence no hostname check) and draw the client's randomness from the seed.
+            final Object settings = "quic".equals(scheme) ? QuicSettings.builder().tls(certificate.clientSettings()
+                .hostnameVerification(false).secureRandom(random.secureRandom()).build()).build() : null;
             final SimClient client = new SimClient(k, world, checks, new SimRuntime(world, host, "client " + k),
-                home.uri(ws ? "ws" : "tcp", ws ? SimReplica.WS_PORT : SimReplica.TCP_PORT), clusterHi, clusterLo,
-                sabotage);
+                home.uri(scheme, port(scheme)), settings, clusterHi, clusterLo, sabotage);
             clients.add(client);
             client.start();
         }
@@ -643,6 +706,29 @@ public final class Simulation
             lines.add(stream.toString());
         }
         return lines;
+    }
+
+    private Map<String, Long> answeredByTransport()
+    {
+        final Map<String, Long> answered = new LinkedHashMap<>();
+        for (final SimClient client : clients)
+        {
+            answered.merge(client.scheme(), client.answered(), Long::sum);
+        }
+        return answered;
+    }
+
+    private static int port(final String scheme)
+    {
+        switch (scheme)
+        {
+            case "ws":
+                return SimReplica.WS_PORT;
+            case "quic":
+                return SimReplica.QUIC_PORT;
+            default:
+                return SimReplica.TCP_PORT;
+        }
     }
 
     private static InetAddress host(final int net, final int index)

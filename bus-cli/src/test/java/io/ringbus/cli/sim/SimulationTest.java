@@ -5,6 +5,7 @@ import io.ringbus.cli.sim.Simulation.Options;
 import io.ringbus.cli.sim.Simulation.Sabotage;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import io.ringbus.sim.NetworkConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
@@ -29,6 +30,20 @@ class SimulationTest
         assertTrue(result.preparesSeen() >= 2 * result.requestsAnswered(), "every request prepared at both backups: " +
             result.line());
         assertEquals(0, result.faultsInjected());
+        assertTrue(result.answeredByTransport().get("quic") > 100, "quic clients answered: " + result.line());
+    }
+
+    /** QUIC's own loss recovery: with network faults every datagram may be lost, doubled, reordered, cut or corrupted. */
+    @Test
+    void quicClientsAreAnsweredOverLossyDatagrams()
+    {
+        final NetworkConfig lossy = Simulation.networkConfig(Faults.NETWORK);
+        assertTrue(lossy.datagramLossProbability() > 0 && lossy.datagramDuplicateProbability() > 0 &&
+            lossy.datagramReorderProbability() > 0 && lossy.datagramTruncateProbability() > 0 &&
+            lossy.datagramCorruptProbability() > 0, lossy.toString());
+        final Simulation.Result result = new Simulation(new Options(2, 3, 3, 3000, Faults.NETWORK)).run();
+        assertTrue(result.ok(), result.line());
+        assertTrue(result.answeredByTransport().get("quic") > 100, "quic clients answered: " + result.line());
     }
 
     @Test

@@ -273,13 +273,13 @@ abstract class AbstractTlsEngine implements TlsEngine
     }
 
     /** A CertificateVerify (RFC 8446 4.4.3) signed with {@code key} over {@code transcriptHash}. */
-    protected static byte[] certificateVerifyMessage(final SignatureScheme scheme, final PrivateKey key,
+    protected byte[] certificateVerifyMessage(final SignatureScheme scheme, final PrivateKey key,
         final byte[] transcriptHash, final boolean server) throws QuicException
     {
         final byte[] signature;
         try
         {
-            signature = scheme.sign(key, certificateVerifyContent(transcriptHash, server));
+            signature = scheme.sign(key, certificateVerifyContent(transcriptHash, server), config.random());
         }
         catch (final GeneralSecurityException ex)
         {

@@ -114,7 +114,7 @@ final class ClientTlsEngine extends AbstractTlsEngine
             throw new IllegalStateException("start() called twice");
         }
         config.random().nextBytes(random);
-        keyShare = KeyShare.generate(config.groups()[0]);
+        keyShare = KeyShare.generate(config.groups()[0], config.random());
         sendClientHello();
         state = State.WAIT_SERVER_HELLO;
     }
@@ -411,7 +411,7 @@ final class ClientTlsEngine extends AbstractTlsEngine
         transcript.add(message);
         if (requested != null)
         {
-            keyShare = KeyShare.generate(requested);
+            keyShare = KeyShare.generate(requested, config.random());
         }
         sendClientHello();
     }

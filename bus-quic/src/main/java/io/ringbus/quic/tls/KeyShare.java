@@ -7,6 +7,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
+import java.security.SecureRandom;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.interfaces.ECPublicKey;
@@ -44,20 +45,20 @@ final class KeyShare
         this.encoded = encoded;
     }
 
-    /** A fresh key pair for {@code group}. */
-    static KeyShare generate(final NamedGroup group) throws QuicException
+    /** A fresh key pair for {@code group}, drawn from {@code random}. */
+    static KeyShare generate(final NamedGroup group, final SecureRandom random) throws QuicException
     {
         try
         {
             if (group == NamedGroup.X25519)
             {
                 final KeyPairGenerator generator = KeyPairGenerator.getInstance("XDH");
-                generator.initialize(NamedParameterSpec.X25519);
+                generator.initialize(NamedParameterSpec.X25519, random);
                 final KeyPair pair = generator.generateKeyPair();
                 return new KeyShare(group, pair, encodeU(((XECPublicKey)pair.getPublic()).getU()));
             }
             final KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-            generator.initialize(new ECGenParameterSpec("secp256r1"));
+            generator.initialize(new ECGenParameterSpec("secp256r1"), random);
             final KeyPair pair = generator.generateKeyPair();
             final ECPoint point = ((ECPublicKey)pair.getPublic()).getW();
             final byte[] encoded = new byte[1 + 2 * P256_COORDINATE];

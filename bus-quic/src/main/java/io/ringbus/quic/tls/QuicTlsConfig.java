@@ -47,7 +47,7 @@ public final class QuicTlsConfig
         this.groups = builder.groups;
         this.applicationProtocol = builder.applicationProtocol;
         this.applicationProtocolBytes = builder.applicationProtocol.getBytes(StandardCharsets.US_ASCII);
-        this.random = new SecureRandom();
+        this.random = builder.random != null ? builder.random : new SecureRandom();
     }
 
     /** A builder with the defaults: both cipher suites, X25519 then secp256r1, ALPN "ringbus", hostname check on. */
@@ -154,9 +154,25 @@ public final class QuicTlsConfig
         private CipherSuite[] cipherSuites = {CipherSuite.AES_128_GCM_SHA256, CipherSuite.CHACHA20_POLY1305_SHA256};
         private NamedGroup[] groups = {NamedGroup.X25519, NamedGroup.SECP256R1};
         private String applicationProtocol = DEFAULT_APPLICATION_PROTOCOL;
+        private SecureRandom random;
 
         private Builder()
         {
+        }
+
+        /**
+         * The random source of the handshakes (hello randoms, key shares, CertificateVerify
+         * signatures); by default a new {@link SecureRandom}. A simulator gives a seeded one so
+         * that a seed replays the same handshakes, byte for byte.
+         */
+        public Builder random(final SecureRandom random)
+        {
+            if (random == null)
+            {
+                throw new IllegalArgumentException("random: null");
+            }
+            this.random = random;
+            return this;
         }
 
         /**
@@ -335,7 +351,8 @@ public final class QuicTlsConfig
         {
             try
             {
-                return scheme.verify(certificateChain[0].getPublicKey(), probe, scheme.sign(privateKey, probe));
+                final byte[] signed = scheme.sign(privateKey, probe, random != null ? random : new SecureRandom());
+                return scheme.verify(certificateChain[0].getPublicKey(), probe, signed);
             }
             catch (final GeneralSecurityException ex)
             {

@@ -502,7 +502,7 @@ final class ServerTlsEngine extends AbstractTlsEngine
     private void sendServerFlight(final byte[] clientHello, final byte[] clientShare, final SignatureScheme scheme)
         throws QuicException
     {
-        final KeyShare share = KeyShare.generate(group);
+        final KeyShare share = KeyShare.generate(group, config.random());
         final byte[] sharedSecret = share.sharedSecret(clientShare);
         transcript.add(clientHello);
 

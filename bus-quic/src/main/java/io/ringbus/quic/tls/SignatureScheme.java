@@ -4,6 +4,7 @@ import java.security.GeneralSecurityException;
 import java.security.Key;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.interfaces.ECKey;
 import java.security.interfaces.EdECKey;
@@ -116,14 +117,15 @@ enum SignatureScheme
         return Arrays.copyOf(fitting, count);
     }
 
-    byte[] sign(final PrivateKey key, final byte[] content) throws GeneralSecurityException
+    /** Sign with {@code random} (ECDSA's k, PSS's salt): a seeded one makes the signature, and its DER length, repeatable. */
+    byte[] sign(final PrivateKey key, final byte[] content, final SecureRandom random) throws GeneralSecurityException
     {
         final Signature signature = Signature.getInstance(jdkAlgorithm);
         if (params != null)
         {
             signature.setParameter(params);
         }
-        signature.initSign(key);
+        signature.initSign(key, random);
         signature.update(content);
         return signature.sign();
     }

@@ -5,19 +5,42 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** Key exchange per group: agreement, encodings, and the peer shares that must be refused. */
 class KeyShareTest
 {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** A simulator's seed must replay the handshake: the key pair comes from the random it is given. */
+    @ParameterizedTest
+    @EnumSource(NamedGroup.class)
+    void sameSeedSameShare(final NamedGroup group) throws Exception
+    {
+        final byte[] first = KeyShare.generate(group, seeded(7)).encoded();
+        assertArrayEquals(first, KeyShare.generate(group, seeded(7)).encoded());
+        assertFalse(Arrays.equals(first, KeyShare.generate(group, seeded(8)).encoded()));
+    }
+
+    static SecureRandom seeded(final long seed) throws GeneralSecurityException
+    {
+        final SecureRandom random = SecureRandom.getInstance("SHA1PRNG");
+        random.setSeed(seed); // before any output: the stream is then the seed's alone
+        return random;
+    }
     @ParameterizedTest
     @EnumSource(NamedGroup.class)
     void bothSidesAgree(final NamedGroup group) throws QuicException
     {
-        final KeyShare a = KeyShare.generate(group);
-        final KeyShare b = KeyShare.generate(group);
+        final KeyShare a = KeyShare.generate(group, RANDOM);
+        final KeyShare b = KeyShare.generate(group, RANDOM);
         assertEquals(group.keyShareLength(), a.encoded().length);
         assertArrayEquals(a.sharedSecret(b.encoded()), b.sharedSecret(a.encoded()));
         assertEquals(32, a.sharedSecret(b.encoded()).length);
@@ -27,7 +50,7 @@ class KeyShareTest
     @EnumSource(NamedGroup.class)
     void aShareOfTheWrongLengthIsIllegal(final NamedGroup group) throws QuicException
     {
-        final KeyShare share = KeyShare.generate(group);
+        final KeyShare share = KeyShare.generate(group, RANDOM);
         assertIllegal(() -> share.sharedSecret(new byte[group.keyShareLength() - 1]));
         assertIllegal(() -> share.sharedSecret(new byte[group.keyShareLength() + 1]));
     }
@@ -35,11 +58,11 @@ class KeyShareTest
     @Test
     void aP256PointOffTheCurveIsIllegal() throws QuicException
     {
-        final KeyShare share = KeyShare.generate(NamedGroup.SECP256R1);
-        final byte[] point = KeyShare.generate(NamedGroup.SECP256R1).encoded();
+        final KeyShare share = KeyShare.generate(NamedGroup.SECP256R1, RANDOM);
+        final byte[] point = KeyShare.generate(NamedGroup.SECP256R1, RANDOM).encoded();
         point[64] ^= 1; // y no longer matches x
         assertIllegal(() -> share.sharedSecret(point));
-        final byte[] compressed = KeyShare.generate(NamedGroup.SECP256R1).encoded();
+        final byte[] compressed = KeyShare.generate(NamedGroup.SECP256R1, RANDOM).encoded();
         compressed[0] = 0x02;
         assertIllegal(() -> share.sharedSecret(compressed));
         final byte[] big = new byte[65];
@@ -51,7 +74,7 @@ class KeyShareTest
     @Test
     void anX25519ShareOfSmallOrderIsIllegal() throws QuicException
     {
-        final KeyShare share = KeyShare.generate(NamedGroup.X25519);
+        final KeyShare share = KeyShare.generate(NamedGroup.X25519, RANDOM);
         // u = 0 and u = 1 give an all-zero shared secret (RFC 7748 6.1)
         assertIllegal(() -> share.sharedSecret(new byte[32]));
         final byte[] one = new byte[32];

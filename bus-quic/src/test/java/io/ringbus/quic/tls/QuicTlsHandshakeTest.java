@@ -111,6 +111,39 @@ class QuicTlsHandshakeTest
             serverConfig(TestCertificates.EC_LEAF).cipherSuites(CipherSuite.CHACHA20_POLY1305_SHA256).build())));
     }
 
+    /**
+     * A simulator's seed replays the handshake byte for byte (issue 14): hello randoms, key shares
+     * and the server's ECDSA CertificateVerify (whose k, and so whose DER length, is random) all
+     * come from the configured random.
+     */
+    @ParameterizedTest
+    @EnumSource(NamedGroup.class)
+    void aSeededRandomReplaysTheHandshakeByteForByte(final NamedGroup group) throws Exception
+    {
+        final String first = seededHandshake(group);
+        assertEquals(first, seededHandshake(group));
+    }
+
+    private static String seededHandshake(final NamedGroup group) throws Exception
+    {
+        final HandshakePump pump = pump(clientConfig().groups(group).random(KeyShareTest.seeded(1)).build(),
+            serverConfig(TestCertificates.EC_LEAF).groups(group).random(KeyShareTest.seeded(2)).build()).run();
+        assertAgreed(pump);
+        final StringBuilder bytes = new StringBuilder();
+        for (final HandshakePump.Side side : List.of(pump.client, pump.server))
+        {
+            for (final Map.Entry<EncryptionLevel, List<byte[]>> level : side.sent.entrySet())
+            {
+                for (final byte[] flight : level.getValue())
+                {
+                    bytes.append(side.name).append(' ').append(level.getKey()).append(' ')
+                        .append(java.util.HexFormat.of().formatHex(flight)).append('\n');
+                }
+            }
+        }
+        return bytes.toString();
+    }
+
     @ParameterizedTest
     @EnumSource(NamedGroup.class)
     void handshakeWithEachGroup(final NamedGroup group) throws QuicException
