@@ -23,7 +23,7 @@ public final class SimCommand
         "  --seed S        one run; the same seed and flags always give the same trace hash",
         "  --seeds A..B    every seed from A to B (inclusive); exit 1 if any failed",
         "  --replicas N    replicas in the cluster, 1..7 (default 3)",
-        "  --clients N     clients, tcp and ws alternately, 0..64 (default 4)",
+        "  --clients N     clients, on tcp, ws and quic in turn, 0..64 (default 4)",
         "  --ticks T       ticks of 1 ms of virtual time with faults (default 20000), then settle and stop",
         "  --faults KIND   none | network | crash | all (default all)");
 
