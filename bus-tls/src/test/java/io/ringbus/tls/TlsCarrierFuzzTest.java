@@ -14,7 +14,7 @@ import java.util.ArrayDeque;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Coverage-guided fuzzing of TLS record handling in {@link TlsCarrier} on the server side:
+ * Coverage-guided fuzzing of TLS record handling in {@link TlsCarrier}, server side and client side:
  * arbitrary bytes arriving in arbitrary reads either as the client's first flight (garbage inside
  * the handshake) or after a real handshake with a client carrier (garbage records on an open
  * connection). The carrier refuses with a {@link CarrierException} or takes the bytes, never
@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * once released.
  *
  * <p>Input layout: byte 0 is the read size (0 = all at once), byte 1 bit 0 handshakes first; the
- * rest arrives at the server.
+ * rest arrives at the server (or, in {@link #garbageAtAClientIsRefusedCleanly}, at the client).
  */
 class TlsCarrierFuzzTest
 {
@@ -34,50 +34,81 @@ class TlsCarrierFuzzTest
     @FuzzTest(maxDuration = "60s")
     void garbageIsRefusedCleanly(final byte[] input) throws Exception
     {
+        garbageAt(false, input);
+    }
+
+    /**
+     * The same at a client carrier: the rest arrives as the server's first flight after our
+     * ClientHello, or (byte 1 bit 0) as records after a real handshake.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void garbageAtAClientIsRefusedCleanly(final byte[] input) throws Exception
+    {
+        garbageAt(true, input);
+    }
+
+    private static void garbageAt(final boolean atClient, final byte[] input) throws Exception
+    {
         if (input.length < 2)
         {
             return;
         }
         final int chunk = (input[0] & 0xFF) == 0 ? Integer.MAX_VALUE : input[0] & 0xFF;
         final boolean handshakeFirst = (input[1] & 1) != 0;
-        final End server = new End(new TlsCarrier(TlsTransportProvider.serverEngine(SERVER), false));
-        final End client = handshakeFirst ?
+        final End server = handshakeFirst || !atClient ?
+            new End(new TlsCarrier(TlsTransportProvider.serverEngine(SERVER), false)) : null;
+        final End client = handshakeFirst || atClient ?
             new End(new TlsCarrier(TlsTransportProvider.clientEngine(CLIENT, "localhost", 443), true)) : null;
+        final End target = atClient ? client : server;
         try
         {
-            server.carrier.start(server);
+            if (server != null)
+            {
+                server.carrier.start(server);
+            }
             if (client != null)
             {
                 client.carrier.start(client);
+            }
+            if (handshakeFirst)
+            {
                 handshake(client, server);
+            }
+            else
+            {
+                target.runTasks();
+                drain(target); // a client's ClientHello goes out: what arrives is the server's answer
             }
             try
             {
                 int position = 2;
                 for (int reads = 0; position < input.length && reads <= input.length; reads++)
                 {
-                    final ByteBuffer space = server.carrier.inboundSpace();
+                    final ByteBuffer space = target.carrier.inboundSpace();
                     final int n = Math.min(Math.min(chunk, space.remaining()), input.length - position);
                     assertTrue(n > 0, "the carrier offers room to read into");
                     space.put(input, position, n);
                     position += n;
-                    server.carrier.onInbound(n);
-                    server.runTasks();
-                    drain(server);
+                    target.carrier.onInbound(n);
+                    target.runTasks();
+                    drain(target);
                 }
-                server.carrier.onEof();
+                target.carrier.onEof();
             }
             catch (final CarrierException ex)
             {
                 // The documented refusal: the connection sends what it can (an alert) and goes.
                 assertTrue(ex.getMessage() != null && !ex.getMessage().isEmpty(), "a refusal says why");
             }
-            server.carrier.closeOutbound(CloseReason.PROTOCOL_ERROR, null);
-            drain(server);
+            target.carrier.closeOutbound(CloseReason.PROTOCOL_ERROR, null);
+            drain(target);
         }
         finally
         {
-            server.carrier.release();
+            if (server != null)
+            {
+                server.carrier.release();
+            }
             if (client != null)
             {
                 client.carrier.release();

@@ -114,8 +114,9 @@ final class HttpHead
         final String name = line.substring(0, colon);
         if (name.indexOf(' ') >= 0 || name.indexOf('\t') >= 0)
         {
-            // RFC 9112 5.1: no whitespace between the field name and the colon.
-            throw new HeadException(400, "whitespace in header name '" + name.trim() + "'");
+            // RFC 9112 5.1: no whitespace between the field name and the colon. The name is the
+            // peer's bytes and the reason goes to a log: only its printable characters, bounded.
+            throw new HeadException(400, "whitespace in header name '" + WebSocketCodec.printable(name.trim()) + "'");
         }
         final String value = line.substring(colon + 1).strip();
         switch (name.toLowerCase(Locale.ROOT))
