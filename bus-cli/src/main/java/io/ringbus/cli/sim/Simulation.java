@@ -197,6 +197,10 @@ public final class Simulation
     private long healAtTick = -1;
     private long connectivityDeadlineNs = Long.MAX_VALUE;
     private long faultsInjected;
+    /** Counters summed over the nodes as they stood when the stop began (their last incarnations). */
+    private final Map<String, Long> nodeCounters = new LinkedHashMap<>();
+    private static final List<String> NODE_COUNTERS_KEPT = List.of("client.quic.packets_sent",
+        "client.quic.packets_lost", "client.quic.packets_retransmitted", "client.quic.connections_opened");
 
     public Simulation(final Options options)
     {
@@ -383,6 +387,10 @@ public final class Simulation
         for (final SimReplica replica : replicas)
         {
             final MessageBus bus = replica.bus();
+            for (final String name : NODE_COUNTERS_KEPT)
+            {
+                nodeCounters.merge(name, bus.counters().value(name), Long::sum);
+            }
             replica.close();
             final int open = bus.stats().openConnections();
             if (open != 0)
@@ -673,6 +681,15 @@ public final class Simulation
             out.append(missing).append(';');
         }
         return out.toString().trim();
+    }
+
+    /**
+     * {@code client.quic.packets_sent}, {@code packets_lost}, {@code packets_retransmitted} and
+     * {@code connections_opened}, summed over the nodes' last incarnations when the stop began (tests).
+     */
+    Map<String, Long> nodeCounters()
+    {
+        return nodeCounters;
     }
 
     /** What a failure report shows of the end state: each replica's links, each client, the live streams. */

@@ -68,6 +68,20 @@ class SimulationTest
         assertEquals(4, traces.size(), traces.toString());
     }
 
+    @Test
+    void theNodesCountQuicLossAndRetransmissionOverLossyDatagrams()
+    {
+        final Simulation simulation = new Simulation(new Options(5, 3, 3, 4000, Faults.NETWORK));
+        final Simulation.Result result = simulation.run();
+        assertTrue(result.ok(), result.line());
+        final java.util.Map<String, Long> counters = simulation.nodeCounters();
+        assertTrue(counters.get("client.quic.connections_opened") > 0, counters.toString());
+        assertTrue(counters.get("client.quic.packets_sent") > 0, counters.toString());
+        assertTrue(counters.get("client.quic.packets_lost") > 0, "datagrams were lost: " + counters);
+        assertTrue(counters.get("client.quic.packets_retransmitted") >= counters.get("client.quic.packets_lost"),
+            "every packet declared lost has its frames sent again: " + counters);
+    }
+
     @ParameterizedTest(name = "{0} is caught as: {1}")
     @CsvSource({
         "SKIP_SEND_NUMBER, per-connection order",
