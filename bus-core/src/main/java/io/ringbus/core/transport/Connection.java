@@ -541,21 +541,9 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         // nothing is held, or a frame larger than peer_queue_max_bytes could never be sent.
         final long bytes = frame.capacity();
         final long before = (long)QUEUED_BYTES.getAndAdd(this, bytes);
-        if (before > 0 && before + bytes > maxQueuedBytes)
+        if ((before > 0 && before + bytes > maxQueuedBytes) || !outbound.offer(frame))
         {
-            QUEUED_BYTES.getAndAdd(this, -bytes);
-            frame.release();
-            JfrEvents.backpressure(this, bytes);
-            countBackpressure();
-            return SendResult.BACKPRESSURE;
-        }
-        if (!outbound.offer(frame))
-        {
-            QUEUED_BYTES.getAndAdd(this, -bytes);
-            frame.release();
-            JfrEvents.backpressure(this, bytes);
-            countBackpressure();
-            return SendResult.BACKPRESSURE;
+            return refuse(frame, bytes);
         }
         if ((int)FLUSH_REQUESTED.compareAndExchange(this, 0, 1) == 0)
         {
@@ -564,13 +552,18 @@ public final class Connection implements IoChannelHandler, FrameHandler, Shard.F
         return SendResult.OK;
     }
 
-    private void countBackpressure()
+    /** A send refused: the frame's bytes leave the queue's count, the frame goes back, and the refusal is counted. */
+    private SendResult refuse(final FrameBuffer frame, final long bytes)
     {
+        QUEUED_BYTES.getAndAdd(this, -bytes);
+        frame.release();
+        JfrEvents.backpressure(this, bytes);
         final ConnectionCounters counters = this.counters;
         if (counters != null)
         {
             counters.onBackpressure();
         }
+        return SendResult.BACKPRESSURE;
     }
 
     /** Frames queued and not yet handed to a write. Any thread (a snapshot). */

@@ -9,7 +9,6 @@ import io.ringbus.core.frame.TestFrames;
 import io.ringbus.core.shard.Shard;
 import io.ringbus.core.shard.ShardRuntime;
 import org.agrona.concurrent.NanoClock;
-import org.agrona.concurrent.SystemNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
 
@@ -49,13 +48,13 @@ class SteppedRuntimeTest
         @Override
         public NanoClock clock()
         {
-            return SystemNanoClock.INSTANCE;
+            return THREADS.clock();
         }
 
         @Override
         public SecureRandom secureRandom()
         {
-            return new SecureRandom();
+            return THREADS.secureRandom();
         }
 
         @Override
