@@ -40,11 +40,17 @@ import java.util.function.Supplier;
  * <pre>
  * java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness \
  *     [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]
- *     [--group plain|uring|tls|ws|wss|quic|serve] [--servers a,b,c] [--baseline a,b]
+ *     [--group plain|plain-spin|uring|uring-spin|floor|bulk|ceiling|tls|ws|wss|quic|serve]
+ *     [--servers a,b,c] [--baseline a,b] [--floor | --no-floor]
  * </pre>
  *
  * <p>{@code --group} picks a preset comparison ({@link #GROUPS}): its servers and its baselines,
  * each overridden by an explicit {@code --servers} or {@code --baseline}.
+ *
+ * <p>The floor (issue 16): {@code c-floor} and {@code c-floor-poll} are a C epoll server doing a
+ * ringbus server's per-frame work ({@link NativeFloorServer}), blocking and polling when idle;
+ * every group measures the one of its servers' idle mode, and a table gives each server's
+ * throughput as "x of floor" beside its CPU time per request ({@link ServerCpu}).
  *
  * <p>Runs on the main thread; {@link #SERVERS} is meant to be extended before {@link #main} runs
  * or in its static initialiser.

@@ -7,6 +7,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -18,9 +19,14 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import static io.ringbus.core.frame.FrameHeader.HEADER_SIZE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -349,11 +355,28 @@ class NativeFloorServerTest
         final ProcessHandle child = ProcessHandle.of(server.processId()).orElseThrow();
         server.close();
         server = null;
-        assertTrue(child.onExit().get(TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS) != null);
+        assertTrue(child.onExit().get(TIMEOUT_MS, TimeUnit.MILLISECONDS) != null);
         assertTrue(!child.isAlive());
     }
 
-    private byte[] resealed(final byte[] frame, final java.util.function.Consumer<FrameHeader> change)
+    @Test
+    void withoutACompilerTheBuildSaysWhatIsMissing(@TempDir final Path out)
+        throws Exception
+    {
+        final Path script = NativeFloorServer.binary().getParent().getParent().getParent()
+            .resolve("native").resolve("build.sh");
+        assumeTrue(Files.isRegularFile(script), "no bench/native/build.sh here");
+        final ProcessBuilder builder = new ProcessBuilder("bash", script.toString(), out.toString()).redirectErrorStream(true);
+        builder.environment().put("CC", "no-such-compiler-16");
+        final Process build = builder.start();
+        final String output = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(build.waitFor(TIMEOUT_MS, TimeUnit.MILLISECONDS));
+        assertEquals(NativeFloorServer.NO_COMPILER_EXIT, build.exitValue(), output);
+        assertTrue(output.contains("no-such-compiler-16 not found"), output);
+        assertTrue(!Files.exists(out.resolve(NativeFloorServer.BINARY_NAME)), "no binary without a compiler");
+    }
+
+    private byte[] resealed(final byte[] frame, final Consumer<FrameHeader> change)
     {
         final UnsafeBuffer buffer = new UnsafeBuffer(frame);
         change.accept(new FrameHeader().wrap(buffer, 0));
