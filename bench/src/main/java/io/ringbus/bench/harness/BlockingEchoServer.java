@@ -80,6 +80,12 @@ public final class BlockingEchoServer implements EchoServer
         return "blocking";
     }
 
+    @Override
+    public String ioThreadNamePrefix()
+    {
+        return name() + "-";
+    }
+
     /** Connections closed for a protocol error (or an I/O error) since start. */
     public long protocolErrors()
     {

@@ -38,6 +38,36 @@ public interface EchoServer extends AutoCloseable
     String name();
 
     /**
+     * True if the server's I/O threads busy-poll when idle (a core each at 100%), false if they
+     * block. The harness compares a server with the C floor in the same idle mode (c-floor or
+     * c-floor-poll). Any thread.
+     */
+    default boolean spinsWhenIdle()
+    {
+        return false;
+    }
+
+    /**
+     * The process the server's threads run in: this JVM, unless the server runs a process of its own
+     * (the C floor). Valid after {@link #start()}; the harness reads its threads' CPU time
+     * ({@link ServerCpu}).
+     */
+    default long processId()
+    {
+        return ProcessHandle.current().pid();
+    }
+
+    /**
+     * Prefix of the names of the threads that do the server's I/O (a ringbus shard, a Netty event
+     * loop), for the harness's "CPU ns/req (I/O)" column; null if not known. Only the first 15
+     * characters count (Linux keeps no more of a thread's name). Any thread.
+     */
+    default String ioThreadNamePrefix()
+    {
+        return null;
+    }
+
+    /**
      * How a client reaches this server: null for plain TCP, else the TLS context (TLS 1.3,
      * trusting this server's certificate) the client must wrap its socket with. Known before
      * {@link #start()}; any thread.

@@ -66,7 +66,8 @@ public final class EchoServerMain
         }, "echo-server-stop"));
 
         writePort(portFile, address.getPort());
-        System.err.println(name + " listening on " + address + ", pid " + ProcessHandle.current().pid());
+        // The server's own process where it has one (the C floor: watch that pid, not this JVM's).
+        System.err.println(name + " listening on " + address + ", pid " + server.processId());
         stopped.await();
     }
 

@@ -1,6 +1,7 @@
 package io.ringbus.bench.harness;
 
 import io.ringbus.core.config.Backend;
+import io.ringbus.core.config.IdleMode;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -39,11 +40,17 @@ import java.util.function.Supplier;
  * <pre>
  * java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness \
  *     [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]
- *     [--group plain|uring|tls|ws|wss|quic|serve] [--servers a,b,c] [--baseline a,b]
+ *     [--group plain|plain-spin|uring|uring-spin|floor|bulk|ceiling|tls|ws|wss|quic|serve]
+ *     [--servers a,b,c] [--baseline a,b] [--floor | --no-floor]
  * </pre>
  *
  * <p>{@code --group} picks a preset comparison ({@link #GROUPS}): its servers and its baselines,
  * each overridden by an explicit {@code --servers} or {@code --baseline}.
+ *
+ * <p>The floor (issue 16): {@code c-floor} and {@code c-floor-poll} are a C epoll server doing a
+ * ringbus server's per-frame work ({@link NativeFloorServer}), blocking and polling when idle;
+ * every group measures the one of its servers' idle mode, and a table gives each server's
+ * throughput as "x of floor" beside its CPU time per request ({@link ServerCpu}).
  *
  * <p>Runs on the main thread; {@link #SERVERS} is meant to be extended before {@link #main} runs
  * or in its static initialiser.
@@ -57,15 +64,37 @@ public final class Harness
      */
     public static final Map<String, Supplier<EchoServer>> SERVERS = new LinkedHashMap<>();
 
+    /** The C floor, blocking when idle: the reference of "x of floor" for every blocking server. */
+    public static final String FLOOR = "c-floor";
+    /** The C floor, polling when idle: the reference of "x of floor" for every spinning server. */
+    public static final String FLOOR_POLL = "c-floor-poll";
+    /** The C byte echo: the load client's ceiling. */
+    public static final String BYTE_ECHO = "byte-echo";
+
     static
     {
         SERVERS.put("netty-epoll", () -> new NettyEchoServer(NettyEchoServer.Transport.EPOLL));
         SERVERS.put("netty-nio", () -> new NettyEchoServer(NettyEchoServer.Transport.NIO));
         SERVERS.put("netty-uring", () -> new NettyEchoServer(NettyEchoServer.Transport.IO_URING));
         SERVERS.put("blocking", BlockingEchoServer::new);
+        // The floor (issue 16): the C epoll server doing a ringbus server's per-frame work, blocking
+        // and polling when idle; and its byte echo, the load client's ceiling.
+        SERVERS.put(FLOOR, () -> new NativeFloorServer(NativeFloorServer.Mode.BLOCKING));
+        SERVERS.put(FLOOR_POLL, () -> new NativeFloorServer(NativeFloorServer.Mode.POLLING));
+        SERVERS.put(BYTE_ECHO, () -> new NativeFloorServer(NativeFloorServer.Mode.BYTE_ECHO));
         // ringbus server registered here: one shard, as each Netty peer has one event loop thread.
         SERVERS.put("ringbus-nio", () -> new RingbusEchoServer(Backend.NIO, 1));
         SERVERS.put("ringbus-uring", () -> new RingbusEchoServer(Backend.IO_URING, 1));
+        // Spinning when idle (issue 16): the shard or event loop busy-polls, a core at 100%; compared
+        // with c-floor-poll. One server runs at a time, so the spinning server and the load client
+        // each have one of two cores.
+        SERVERS.put("ringbus-nio-spin", () -> new RingbusEchoServer(
+            Backend.NIO, 1, RingbusEchoServer.Scheme.TCP, IdleMode.SPINNING));
+        SERVERS.put("ringbus-uring-spin", () -> new RingbusEchoServer(
+            Backend.IO_URING, 1, RingbusEchoServer.Scheme.TCP, IdleMode.SPINNING));
+        SERVERS.put("netty-epoll-spin", () -> new NettyEchoServer(NettyEchoServer.Transport.EPOLL, 1, false, true));
+        SERVERS.put("netty-nio-spin", () -> new NettyEchoServer(NettyEchoServer.Transport.NIO, 1, false, true));
+        SERVERS.put("netty-uring-spin", () -> new NettyEchoServer(NettyEchoServer.Transport.IO_URING, 1, false, true));
         // TLS 1.3 on the JDK provider, both sides (see BenchTls).
         SERVERS.put("ringbus-tls", () -> new RingbusEchoServer(Backend.NIO, 1, true));
         SERVERS.put("ringbus-tls-uring", () -> new RingbusEchoServer(Backend.IO_URING, 1, true));
@@ -92,36 +121,63 @@ public final class Harness
     {
     }
 
+    /** Every group measures the floor of its servers' idle mode too, last, for "x of floor". */
+    private static Group withFloor(final List<String> servers, final List<String> baselines)
+    {
+        return new Group(Options.addFloors(servers), baselines);
+    }
+
     /**
      * The comparisons RESULTS.md reports: plain Ringbus against the conventional peers (issue 3),
      * io_uring against NIO and Netty's own io_uring channels (issue 5), TLS against Netty's
      * SslHandler on the same provider and against plain tcp (issue 4), ws and wss against Netty's
      * WebSocket codec and Java-WebSocket (issue 7), quic against Netty's QUIC codec (quiche) and
      * Kwik (issue 6), ringbus serve with one node against the bare bus with an echo handler (issue 11).
+     * Issue 16: each group measures the C floor of its idle mode too (the table "x of floor");
+     * {@code plain-spin} and {@code uring-spin} are plain and uring with every server spinning when
+     * idle; {@code floor} is issue 16's side-by-side table (both idle modes, against the floors);
+     * {@code bulk} is the 64 KiB line-up against the floor; {@code ceiling} is the load client
+     * against the C byte echo (what the client itself can do) and the floors.
      */
     public static final Map<String, Group> GROUPS = new LinkedHashMap<>();
 
     static
     {
-        GROUPS.put("plain", new Group(
+        GROUPS.put("plain", withFloor(
             List.of("ringbus-nio", "netty-nio", "netty-epoll", "blocking"),
             List.of("netty-nio", "netty-epoll", "blocking")));
-        GROUPS.put("uring", new Group(
+        GROUPS.put("plain-spin", withFloor(
+            List.of("ringbus-nio-spin", "netty-nio-spin", "netty-epoll-spin"),
+            List.of("netty-nio-spin", "netty-epoll-spin")));
+        GROUPS.put("uring", withFloor(
             List.of("ringbus-uring", "ringbus-nio", "netty-uring", "netty-epoll"),
             List.of("ringbus-nio", "netty-uring")));
-        GROUPS.put("tls", new Group(
+        GROUPS.put("uring-spin", withFloor(
+            List.of("ringbus-uring-spin", "ringbus-nio-spin", "netty-uring-spin", "netty-epoll-spin"),
+            List.of("ringbus-nio-spin", "netty-uring-spin")));
+        GROUPS.put("floor", withFloor(
+            List.of("ringbus-nio", "ringbus-uring", "netty-epoll", "netty-nio",
+                "ringbus-nio-spin", "ringbus-uring-spin", "netty-epoll-spin", "netty-nio-spin"),
+            List.of(FLOOR, FLOOR_POLL)));
+        GROUPS.put("bulk", withFloor(
+            List.of("ringbus-nio", "ringbus-uring", "netty-epoll", "ringbus-tls", "netty-tls"),
+            List.of(FLOOR)));
+        GROUPS.put("ceiling", new Group(
+            List.of(BYTE_ECHO, FLOOR, FLOOR_POLL),
+            List.of(BYTE_ECHO)));
+        GROUPS.put("tls", withFloor(
             List.of("ringbus-tls", "netty-tls", "ringbus-nio", "ringbus-tls-uring"),
             List.of("netty-tls", "ringbus-nio")));
-        GROUPS.put("ws", new Group(
+        GROUPS.put("ws", withFloor(
             List.of("ringbus-ws", "netty-ws", "java-websocket"),
             List.of("netty-ws", "java-websocket")));
-        GROUPS.put("wss", new Group(
+        GROUPS.put("wss", withFloor(
             List.of("ringbus-wss", "netty-wss", "java-websocket-wss"),
             List.of("netty-wss", "java-websocket-wss")));
-        GROUPS.put("quic", new Group(
+        GROUPS.put("quic", withFloor(
             List.of("ringbus-quic", "netty-quic", "kwik-quic"),
             List.of("netty-quic", "kwik-quic")));
-        GROUPS.put("serve", new Group(
+        GROUPS.put("serve", withFloor(
             List.of(ServeEchoServer.NAME, "ringbus-nio"),
             List.of("ringbus-nio")));
     }
@@ -156,8 +212,30 @@ public final class Harness
     private static final String USAGE =
         "usage: java -cp bench/target/benchmarks.jar io.ringbus.bench.harness.Harness" +
         " [--duration-ms N] [--warmup-ms N] [--round-warmup-ms N] [--runs N] [--rounds R]" +
-        " [--group plain|uring|tls|ws|wss|quic|serve] [--servers a,b,c] [--baseline a,b]%n" +
-        "  servers: %s%n";
+        " [--group G] [--servers a,b,c] [--baseline a,b] [--floor | --no-floor]%n" +
+        "  groups: %s%n" +
+        "  servers: %s%n" +
+        "%n" +
+        "  --floor      also measure the C floor of each idle mode measured (c-floor for servers that block when%n" +
+        "               idle, c-floor-poll for -spin servers); every group does, --no-floor leaves it out.%n" +
+        "               The floor is bench/native/floor.c, built with gcc into bench/target/native/ when missing%n" +
+        "               (bench/native/build.sh); byte-echo (group ceiling) is its byte echo, the load client's ceiling.%n" +
+        "  Servers run one at a time, each stopped before the next starts: a -spin server (and c-floor-poll)%n" +
+        "  takes one core at 100%% and the load client the other, so on 2 cores measure nothing else meanwhile.%n" +
+        "%n" +
+        "  The floor table gives \"x of floor\" (throughput over the floor's of the same idle mode, same run) and%n" +
+        "  the server's CPU per request over the throughput runs, from /proc/PID/task/TID/schedstat (ns on CPU)%n" +
+        "  read before and after each run, divided by the replies: \"(I/O)\" its I/O threads (ringbus-shard-N,%n" +
+        "  the Netty event loop, the C server's one thread), \"(process)\" its process (for a server in the%n" +
+        "  harness's JVM, every JVM thread but the load client's: GC and JIT count).%n" +
+        "%n" +
+        "  Instructions per request, for one server alone (pid and tid from the log line or /proc/PID/task):%n" +
+        "    java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/benchmarks.jar \\%n" +
+        "        io.ringbus.bench.harness.EchoServerMain ringbus-nio /tmp/port &   (or bench/target/native/ringbus-floor)%n" +
+        "    perf stat -e instructions:u,instructions:k,task-clock -t TID -- java --add-exports \\%n" +
+        "        java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/benchmarks.jar \\%n" +
+        "        io.ringbus.bench.harness.FixedLoad --port $(cat /tmp/port) --mode pipelined --count 1000000 --body 64%n" +
+        "    then divide the counts by 1000000 (bench/floor.sh does this for the C floor and any server).%n";
 
     private Harness()
     {
@@ -170,80 +248,23 @@ public final class Harness
             System.exit(relaunchWithExports(args));
             return;
         }
-        long durationMs = DEFAULT_DURATION_MS;
-        long warmupMs = DEFAULT_WARMUP_MS;
-        long roundWarmupMs = DEFAULT_ROUND_WARMUP_MS;
-        int runs = DEFAULT_RUNS;
-        int rounds = 1;
-        List<String> names = null;
-        List<String> baselines = null;
-        Group group = null;
-        for (int i = 0; i < args.length; i++)
+        final Options options;
+        try
         {
-            final String arg = args[i];
-            if ("--help".equals(arg) || "-h".equals(arg))
-            {
-                System.out.printf(USAGE, String.join(",", SERVERS.keySet()));
-                return;
-            }
-            if (i + 1 >= args.length)
-            {
-                usageError("missing value after " + arg);
-                return;
-            }
-            final String value = args[++i];
-            switch (arg)
-            {
-                case "--duration-ms" -> durationMs = parsePositive(arg, value);
-                case "--warmup-ms" -> warmupMs = parseNonNegative(arg, value);
-                case "--round-warmup-ms" -> roundWarmupMs = parseNonNegative(arg, value);
-                case "--runs" -> runs = (int)Math.min(MAX_RUNS, parsePositive(arg, value));
-                case "--rounds" -> rounds = (int)Math.min(MAX_ROUNDS, parsePositive(arg, value));
-                case "--servers" -> names = List.of(value.split(","));
-                case "--baseline" -> baselines = List.of(value.split(","));
-                case "--group" ->
-                {
-                    group = GROUPS.get(value);
-                    if (group == null)
-                    {
-                        usageError("unknown group " + value + " (" + String.join(", ", GROUPS.keySet()) + ")");
-                        return;
-                    }
-                }
-                default ->
-                {
-                    usageError("unknown option " + arg);
-                    return;
-                }
-            }
+            options = Options.parse(args);
         }
-        if (names == null)
+        catch (final IllegalArgumentException ex)
         {
-            names = group != null ? group.servers() : new ArrayList<>(SERVERS.keySet());
+            usageError(ex.getMessage());
+            return;
         }
-        if (baselines == null)
+        if (options == null)
         {
-            baselines = group != null ? group.baselines() : List.of(names.get(0));
+            printUsage(System.out);
+            return;
         }
-        for (final String name : names)
-        {
-            if (!SERVERS.containsKey(name))
-            {
-                usageError("unknown server " + name);
-                return;
-            }
-        }
-        for (final String baseline : baselines)
-        {
-            if (!names.contains(baseline))
-            {
-                usageError("baseline " + baseline + " is not among the servers measured");
-                return;
-            }
-        }
-
-        final Settings settings = new Settings(
-            Duration.ofMillis(durationMs), Duration.ofMillis(warmupMs), Duration.ofMillis(roundWarmupMs), runs, rounds);
+        final List<String> names = options.servers();
+        final Settings settings = options.settings();
         if (!settings.roundWarmup().isZero())
         {
             for (final String name : names)
@@ -273,7 +294,157 @@ public final class Harness
         {
             rows.add(Row.combine(measured.get(name)));
         }
-        printReport(System.out, rows, settings, baselines);
+        printReport(System.out, rows, settings, options.baselines());
+    }
+
+    /**
+     * The command line, checked: what to measure, against which baselines, for how long.
+     *
+     * @param settings  how long each test runs.
+     * @param servers   the servers measured, in order (all registered).
+     * @param baselines a ratio table against each (all among {@code servers}).
+     */
+    record Options(Settings settings, List<String> servers, List<String> baselines)
+    {
+        /**
+         * Parse the harness's arguments: null for {@code --help}; an IllegalArgumentException, whose
+         * message says what is wrong, for a bad command line.
+         */
+        static Options parse(final String... args)
+        {
+            long durationMs = DEFAULT_DURATION_MS;
+            long warmupMs = DEFAULT_WARMUP_MS;
+            long roundWarmupMs = DEFAULT_ROUND_WARMUP_MS;
+            int runs = DEFAULT_RUNS;
+            int rounds = 1;
+            List<String> names = null;
+            List<String> baselines = null;
+            Group group = null;
+            Boolean floor = null;
+            for (int i = 0; i < args.length; i++)
+            {
+                final String arg = args[i];
+                if ("--help".equals(arg) || "-h".equals(arg))
+                {
+                    return null;
+                }
+                if ("--floor".equals(arg) || "--no-floor".equals(arg))
+                {
+                    floor = "--floor".equals(arg);
+                    continue;
+                }
+                if (i + 1 >= args.length)
+                {
+                    throw new IllegalArgumentException("missing value after " + arg);
+                }
+                final String value = args[++i];
+                switch (arg)
+                {
+                    case "--duration-ms" -> durationMs = parsePositive(arg, value);
+                    case "--warmup-ms" -> warmupMs = parseNonNegative(arg, value);
+                    case "--round-warmup-ms" -> roundWarmupMs = parseNonNegative(arg, value);
+                    case "--runs" -> runs = (int)Math.min(MAX_RUNS, parsePositive(arg, value));
+                    case "--rounds" -> rounds = (int)Math.min(MAX_ROUNDS, parsePositive(arg, value));
+                    case "--servers" -> names = List.of(value.split(","));
+                    case "--baseline" -> baselines = List.of(value.split(","));
+                    case "--group" ->
+                    {
+                        group = GROUPS.get(value);
+                        if (group == null)
+                        {
+                            throw new IllegalArgumentException(
+                                "unknown group " + value + " (" + String.join(", ", GROUPS.keySet()) + ")");
+                        }
+                    }
+                    default -> throw new IllegalArgumentException("unknown option " + arg);
+                }
+            }
+            if (names == null)
+            {
+                names = group != null ? group.servers() : new ArrayList<>(SERVERS.keySet());
+            }
+            for (final String name : names)
+            {
+                if (!SERVERS.containsKey(name))
+                {
+                    throw new IllegalArgumentException("unknown server " + name);
+                }
+            }
+            if (Boolean.TRUE.equals(floor))
+            {
+                names = addFloors(names);
+            }
+            else if (Boolean.FALSE.equals(floor))
+            {
+                names = names.stream().filter(name -> !isFloor(name)).toList();
+                if (names.isEmpty())
+                {
+                    throw new IllegalArgumentException("--no-floor leaves no server to measure");
+                }
+            }
+            if (baselines == null)
+            {
+                baselines = group != null ? group.baselines() : List.of(names.get(0));
+                if (Boolean.FALSE.equals(floor))
+                {
+                    baselines = baselines.stream().filter(name -> !isFloor(name)).toList();
+                    if (baselines.isEmpty())
+                    {
+                        baselines = List.of(names.get(0));
+                    }
+                }
+            }
+            for (final String baseline : baselines)
+            {
+                if (!names.contains(baseline))
+                {
+                    throw new IllegalArgumentException("baseline " + baseline + " is not among the servers measured");
+                }
+            }
+            final Settings settings = new Settings(Duration.ofMillis(durationMs), Duration.ofMillis(warmupMs),
+                Duration.ofMillis(roundWarmupMs), runs, rounds);
+            return new Options(settings, List.copyOf(names), List.copyOf(baselines));
+        }
+
+        /**
+         * {@code servers} and, after them, the floors they are compared with that are missing:
+         * c-floor if one of them blocks when idle, c-floor-poll if one spins (byte-echo needs none).
+         */
+        static List<String> addFloors(final List<String> servers)
+        {
+            boolean blocks = false;
+            boolean spins = false;
+            for (final String name : servers)
+            {
+                if (isFloor(name) || BYTE_ECHO.equals(name))
+                {
+                    continue;
+                }
+                if (SERVERS.get(name).get().spinsWhenIdle())
+                {
+                    spins = true;
+                }
+                else
+                {
+                    blocks = true;
+                }
+            }
+            final List<String> withFloors = new ArrayList<>(servers);
+            if (blocks && !withFloors.contains(FLOOR))
+            {
+                withFloors.add(FLOOR);
+            }
+            if (spins && !withFloors.contains(FLOOR_POLL))
+            {
+                withFloors.add(FLOOR_POLL);
+            }
+            return List.copyOf(withFloors);
+        }
+
+        private static boolean isFloor(final String name)
+        {
+            return FLOOR.equals(name) || FLOOR_POLL.equals(name);
+        }
     }
 
     /**
@@ -299,9 +470,36 @@ public final class Harness
         }
     }
 
-    /** The runs of one throughput test, summarised by their median and spread. */
-    record Series(List<ThroughputResult> runs)
+    /**
+     * The runs of one throughput test, summarised by their median and spread, with the server's CPU
+     * per request in each run ({@link ServerCpu}; empty when not measured).
+     */
+    record Series(List<ThroughputResult> runs, List<ServerCpu.CpuPerRequest> cpu)
     {
+        /** Runs without CPU figures. */
+        Series(final List<ThroughputResult> runs)
+        {
+            this(runs, List.of());
+        }
+
+        /** Median over the runs of the I/O threads' CPU ns per request; NaN if unknown. */
+        double medianIoNsPerRequest()
+        {
+            return medianKnown(cpu.stream().mapToDouble(ServerCpu.CpuPerRequest::ioNs));
+        }
+
+        /** Median over the runs of the server process's CPU ns per request; NaN if unknown. */
+        double medianProcessNsPerRequest()
+        {
+            return medianKnown(cpu.stream().mapToDouble(ServerCpu.CpuPerRequest::processNs));
+        }
+
+        private static double medianKnown(final java.util.stream.DoubleStream values)
+        {
+            final double[] sorted = values.filter(value -> !Double.isNaN(value)).sorted().toArray();
+            return sorted.length == 0 ? Double.NaN : median(sorted);
+        }
+
         double medianMessagesPerSecond()
         {
             return median(runs.stream().mapToDouble(ThroughputResult::messagesPerSecond).sorted().toArray());
@@ -345,9 +543,18 @@ public final class Harness
      * One server's results, or why it has none.
      *
      * @param security "tcp", or the TLS protocol and cipher suite the load client negotiated.
+     * @param spins    the server spins when idle ({@link EchoServer#spinsWhenIdle()}): its floor is c-floor-poll.
      */
-    record Row(String server, String security, Series pipelined, LatencyResult latency, Series bulk, String error)
+    record Row(String server, String security, Series pipelined, LatencyResult latency, Series bulk, String error,
+        boolean spins)
     {
+        /** A row of a server that blocks when idle. */
+        Row(final String server, final String security, final Series pipelined, final LatencyResult latency,
+            final Series bulk, final String error)
+        {
+            this(server, security, pipelined, latency, bulk, error, false);
+        }
+
         boolean ok()
         {
             return error == null;
@@ -372,16 +579,20 @@ public final class Harness
             }
             final List<ThroughputResult> pipelined = new ArrayList<>();
             final List<ThroughputResult> bulk = new ArrayList<>();
+            final List<ServerCpu.CpuPerRequest> pipelinedCpu = new ArrayList<>();
+            final List<ServerCpu.CpuPerRequest> bulkCpu = new ArrayList<>();
             final List<LatencyResult> latencies = new ArrayList<>();
             for (final Row row : rounds)
             {
                 pipelined.addAll(row.pipelined().runs());
+                pipelinedCpu.addAll(row.pipelined().cpu());
                 bulk.addAll(row.bulk().runs());
+                bulkCpu.addAll(row.bulk().cpu());
                 latencies.add(row.latency());
             }
             final Row first = rounds.get(0);
-            return new Row(first.server(), first.security(), new Series(pipelined), LatencyResult.medianOf(latencies),
-                new Series(bulk), null);
+            return new Row(first.server(), first.security(), new Series(pipelined, pipelinedCpu),
+                LatencyResult.medianOf(latencies), new Series(bulk, bulkCpu), null, first.spins());
         }
     }
 
@@ -414,14 +625,19 @@ public final class Harness
         final EchoServer server = supplier.get();
         try
         {
-            final LoadClient client = LoadClient.forServer(server);
             final InetSocketAddress address = server.start();
+            // Before the load client exists: in this JVM, the threads present now are the server's
+            // and the JVM's own, not the client's (ServerCpu).
+            final ServerCpu cpu = ServerCpu.of(server);
+            System.err.println("   pid " + server.processId() + (server.spinsWhenIdle() ? ", spins when idle" : ""));
+            final LoadClient client = LoadClient.forServer(server);
             final String security = client.security(address);
             System.err.println("   " + security);
             final Series pipelined = throughput(
-                client, address, LoadClient.SMALL_BODY_SIZE, LoadClient.SMALL_WINDOW, settings);
-            System.err.printf(Locale.ROOT, "   pipelined 64 B: %,.0f msg/s (spread %.0f%%)%n",
-                pipelined.medianMessagesPerSecond(), pipelined.spreadPercent());
+                client, address, LoadClient.SMALL_BODY_SIZE, LoadClient.SMALL_WINDOW, settings, cpu);
+            System.err.printf(Locale.ROOT, "   pipelined 64 B: %,.0f msg/s (spread %.0f%%), CPU %s ns/req I/O, %s process%n",
+                pipelined.medianMessagesPerSecond(), pipelined.spreadPercent(),
+                count(pipelined.medianIoNsPerRequest()), count(pipelined.medianProcessNsPerRequest()));
 
             final LatencyResult latency = client.latency(
                 address, LoadClient.SMALL_BODY_SIZE, LATENCY_WARMUP, LATENCY_MAX_COUNT, settings.duration());
@@ -429,10 +645,11 @@ public final class Harness
                 latency.p50Us(), latency.p99Us(), latency.samples());
 
             final Series bulk = throughput(
-                client, address, LoadClient.BULK_BODY_SIZE, LoadClient.BULK_WINDOW, settings);
-            System.err.printf(Locale.ROOT, "   bulk 64 KiB: %,.0f MB/s (spread %.0f%%)%n",
-                bulk.medianMegabytesPerSecond(), bulk.spreadPercent());
-            return new Row(name, security, pipelined, latency, bulk, null);
+                client, address, LoadClient.BULK_BODY_SIZE, LoadClient.BULK_WINDOW, settings, cpu);
+            System.err.printf(Locale.ROOT, "   bulk 64 KiB: %,.0f MB/s (spread %.0f%%), CPU %s ns/req I/O, %s process%n",
+                bulk.medianMegabytesPerSecond(), bulk.spreadPercent(),
+                count(bulk.medianIoNsPerRequest()), count(bulk.medianProcessNsPerRequest()));
+            return new Row(name, security, pipelined, latency, bulk, null, server.spinsWhenIdle());
         }
         catch (final Exception ex)
         {
@@ -450,7 +667,8 @@ public final class Harness
         final InetSocketAddress address,
         final int bodySize,
         final int window,
-        final Settings settings)
+        final Settings settings,
+        final ServerCpu cpu)
         throws Exception
     {
         if (!settings.warmup().isZero())
@@ -458,11 +676,15 @@ public final class Harness
             client.pipelined(address, bodySize, settings.warmup(), window);
         }
         final List<ThroughputResult> runs = new ArrayList<>(settings.runs());
+        final List<ServerCpu.CpuPerRequest> cpuPerRequest = new ArrayList<>(settings.runs());
         for (int i = 0; i < settings.runs(); i++)
         {
-            runs.add(client.pipelined(address, bodySize, settings.runDuration(), window));
+            final ServerCpu.Snapshot before = cpu.snapshot();
+            final ThroughputResult run = client.pipelined(address, bodySize, settings.runDuration(), window);
+            runs.add(run);
+            cpuPerRequest.add(ServerCpu.perRequest(before, cpu.snapshot(), run.messages()));
         }
-        return new Series(runs);
+        return new Series(runs, cpuPerRequest);
     }
 
     /** The report with one ratio table, against the first server that has results. */
@@ -544,6 +766,7 @@ public final class Harness
                 " | " + percent(row.bulk().spreadPercent()) +
                 " | " + percent(row.bulk().iqrPercent()) + " |");
         }
+        printFloorTable(out, rows);
         for (final String name : baselines)
         {
             Row baseline = null;
@@ -564,6 +787,66 @@ public final class Harness
         }
         out.println();
         out.println("Loopback on a small shared machine is noisy: compare ratios only where the spreads are small.");
+    }
+
+    /**
+     * Each server against the C floor of its idle mode measured in the same run (c-floor for a
+     * server that blocks when idle, c-floor-poll for one that spins), with the server's CPU per
+     * request; printed when the run has a floor or a CPU figure.
+     */
+    static void printFloorTable(final PrintStream out, final List<Row> rows)
+    {
+        final Row floor = find(rows, FLOOR);
+        final Row floorPoll = find(rows, FLOOR_POLL);
+        boolean anyCpu = false;
+        for (final Row row : rows)
+        {
+            anyCpu |= row.ok() && !Double.isNaN(row.pipelined().medianProcessNsPerRequest());
+        }
+        if (floor == null && floorPoll == null && !anyCpu)
+        {
+            return;
+        }
+        out.println();
+        out.println("Against the floor (the C epoll server of the same idle mode, this run: " + FLOOR + " for servers that" +
+            " block when idle, " + FLOOR_POLL + " for those that spin) and the server's CPU per request" +
+            " (schedstat; I/O threads, and its process)");
+        out.println();
+        out.println("| server | idle | pipelined 64 B msg/s | x of floor | CPU ns/req (I/O) | CPU ns/req (process) |" +
+            " bulk 64 KiB MB/s | x of floor | CPU ns/req (I/O) | CPU ns/req (process) |");
+        out.println("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for (final Row row : rows)
+        {
+            if (!row.ok())
+            {
+                continue;
+            }
+            final Row reference = row.spins() ? floorPoll : floor;
+            out.println("| " + row.server() +
+                " | " + (row.spins() ? "spins" : "blocks") +
+                " | " + count(row.pipelined().medianMessagesPerSecond()) +
+                " | " + (reference == null ? "-" :
+                    ratio(row.pipelined().medianMessagesPerSecond(), reference.pipelined().medianMessagesPerSecond())) +
+                " | " + count(row.pipelined().medianIoNsPerRequest()) +
+                " | " + count(row.pipelined().medianProcessNsPerRequest()) +
+                " | " + decimal(row.bulk().medianMegabytesPerSecond()) +
+                " | " + (reference == null ? "-" :
+                    ratio(row.bulk().medianMessagesPerSecond(), reference.bulk().medianMessagesPerSecond())) +
+                " | " + count(row.bulk().medianIoNsPerRequest()) +
+                " | " + count(row.bulk().medianProcessNsPerRequest()) + " |");
+        }
+    }
+
+    private static Row find(final List<Row> rows, final String name)
+    {
+        for (final Row row : rows)
+        {
+            if (row.ok() && row.server().equals(name))
+            {
+                return row;
+            }
+        }
+        return null;
     }
 
     private static void printRatios(final PrintStream out, final List<Row> rows, final Row baseline)
@@ -629,7 +912,7 @@ public final class Harness
 
     private static String count(final double value)
     {
-        return String.format(Locale.ROOT, "%,.0f", value);
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, "%,.0f", value);
     }
 
     private static String decimal(final double value)
@@ -678,7 +961,13 @@ public final class Harness
     private static void usageError(final String message)
     {
         System.err.println(message);
-        System.err.printf(USAGE, String.join(",", SERVERS.keySet()));
+        printUsage(System.err);
         System.exit(2);
+    }
+
+    /** The usage text with the groups' and servers' names. */
+    static void printUsage(final PrintStream out)
+    {
+        out.printf(USAGE, String.join("|", GROUPS.keySet()), String.join(",", SERVERS.keySet()));
     }
 }

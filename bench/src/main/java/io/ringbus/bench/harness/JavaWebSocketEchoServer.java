@@ -151,6 +151,13 @@ public final class JavaWebSocketEchoServer implements EchoServer
         return tls ? "java-websocket-wss" : "java-websocket";
     }
 
+    /** Java-WebSocket's selector and decoder threads (WebSocketSelector-N, WebSocketWorker-N). */
+    @Override
+    public String ioThreadNamePrefix()
+    {
+        return "WebSocket";
+    }
+
     @Override
     public SSLContext clientTls()
     {

@@ -143,6 +143,12 @@ public final class KwikQuicEchoServer implements EchoServer
     }
 
     @Override
+    public String ioThreadNamePrefix()
+    {
+        return name() + "-";
+    }
+
+    @Override
     public Framing clientFraming()
     {
         return Framing.QUIC;

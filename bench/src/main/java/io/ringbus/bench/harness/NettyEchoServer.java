@@ -8,8 +8,14 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandler;
+import io.netty.channel.IoHandlerContext;
 import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.IoHandle;
+import io.netty.channel.IoRegistration;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SelectStrategy;
+import io.netty.channel.SelectStrategyFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -24,12 +30,14 @@ import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ThreadAwareExecutor;
 import io.ringbus.core.frame.FrameHeader;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.spi.SelectorProvider;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -46,6 +54,13 @@ import javax.net.ssl.SSLContext;
  * an {@link EchoResponder} (the reply is the request's own bytes, rewritten), written without a
  * flush and flushed once per read batch in {@code channelReadComplete}. When the channel stops
  * being writable, reading stops until it drains.
+ *
+ * <p>Spinning ({@code -spin} servers, issue 16): the event loop never blocks when idle, as a ringbus
+ * shard with {@code IdleMode.SPINNING}: epoll with Netty's {@link SelectStrategy#BUSY_WAIT}
+ * ({@code epoll_wait} with timeout 0 in a loop, in native code), NIO with a strategy that always
+ * {@code selectNow()}s (Netty's NIO handler treats BUSY_WAIT as a blocking select), and io_uring,
+ * which in Netty 4.2.18 has no select strategy, with its handler told it may never block
+ * ({@link IoHandlerContext#canBlock()} false: it submits and reaps without waiting).
  *
  * <p>{@link #start()} and {@link #close()} from one thread (the harness's); the handlers run on
  * the event loop.
@@ -72,10 +87,16 @@ public final class NettyEchoServer implements EchoServer
     private static final int FLUSH_THRESHOLD_BYTES = 64 * 1024;
     private static final long SHUTDOWN_QUIET_MS = 0;
     private static final long SHUTDOWN_TIMEOUT_MS = 2_000;
+    /** Epoll when idle: Netty's busy wait (epoll_wait(0) in a native loop); pending tasks first, as the default does. */
+    private static final SelectStrategyFactory BUSY_WAIT = () -> (selectNow, hasTasks) ->
+        hasTasks ? selectNow.get() : SelectStrategy.BUSY_WAIT;
+    /** NIO when idle: selectNow() every turn; a non-negative strategy means "process what it found". */
+    private static final SelectStrategyFactory SELECT_NOW = () -> (selectNow, hasTasks) -> selectNow.get();
 
     private final Transport transport;
     private final int ioThreads;
     private final boolean tls;
+    private final boolean spin;
     private final AtomicLong protocolErrors = new AtomicLong();
     private EventLoopGroup group;
     private Channel serverChannel;
@@ -93,6 +114,17 @@ public final class NettyEchoServer implements EchoServer
      */
     public NettyEchoServer(final Transport transport, final int ioThreads, final boolean tls)
     {
+        this(transport, ioThreads, tls, false);
+    }
+
+    /**
+     * @param transport NIO, epoll or io_uring.
+     * @param ioThreads event loop threads; connections are spread over them.
+     * @param tls       put an SslHandler (TLS 1.3, JDK provider) first in every connection's pipeline.
+     * @param spin      the event loops busy-poll when idle instead of blocking (name suffix {@code -spin}).
+     */
+    public NettyEchoServer(final Transport transport, final int ioThreads, final boolean tls, final boolean spin)
+    {
         if (ioThreads < 1)
         {
             throw new IllegalArgumentException("ioThreads = " + ioThreads + ": at least 1");
@@ -100,6 +132,7 @@ public final class NettyEchoServer implements EchoServer
         this.transport = transport;
         this.ioThreads = ioThreads;
         this.tls = tls;
+        this.spin = spin;
     }
 
     @Override
@@ -117,7 +150,7 @@ public final class NettyEchoServer implements EchoServer
             {
                 throw new IllegalStateException("epoll transport unavailable: " + Epoll.unavailabilityCause());
             }
-            ioHandlerFactory = EpollIoHandler.newFactory();
+            ioHandlerFactory = spin ? EpollIoHandler.newFactory(0, BUSY_WAIT) : EpollIoHandler.newFactory();
             channelClass = EpollServerSocketChannel.class;
         }
         else if (transport == Transport.IO_URING)
@@ -126,12 +159,13 @@ public final class NettyEchoServer implements EchoServer
             {
                 throw new IllegalStateException("io_uring transport unavailable: " + IoUring.unavailabilityCause());
             }
-            ioHandlerFactory = IoUringIoHandler.newFactory();
+            ioHandlerFactory = spin ? new NeverBlocking(IoUringIoHandler.newFactory()) : IoUringIoHandler.newFactory();
             channelClass = IoUringServerSocketChannel.class;
         }
         else
         {
-            ioHandlerFactory = NioIoHandler.newFactory();
+            ioHandlerFactory = spin ?
+                NioIoHandler.newFactory(SelectorProvider.provider(), SELECT_NOW) : NioIoHandler.newFactory();
             channelClass = NioServerSocketChannel.class;
         }
 
@@ -188,11 +222,24 @@ public final class NettyEchoServer implements EchoServer
     @Override
     public String name()
     {
+        final String suffix = spin ? "-spin" : "";
         if (!tls)
         {
-            return transport.serverName;
+            return transport.serverName + suffix;
         }
-        return transport == Transport.NIO ? "netty-tls" : transport.serverName + "-tls";
+        return (transport == Transport.NIO ? "netty-tls" : transport.serverName + "-tls") + suffix;
+    }
+
+    @Override
+    public boolean spinsWhenIdle()
+    {
+        return spin;
+    }
+
+    @Override
+    public String ioThreadNamePrefix()
+    {
+        return name() + "-"; // DefaultThreadFactory(name()): name-POOL-N
     }
 
     @Override
@@ -348,6 +395,118 @@ public final class NettyEchoServer implements EchoServer
         void closeOnError(final ChannelHandlerContext ctx, final String reason)
         {
             ctx.close();
+        }
+    }
+
+    /**
+     * An {@link IoHandlerFactory} whose handlers are told they may never block: Netty's event loop
+     * then calls {@link IoHandler#run} in a busy loop, the handler polling without waiting. The
+     * busy-wait policy for a transport without a select strategy (io_uring in Netty 4.2.18).
+     */
+    static final class NeverBlocking implements IoHandlerFactory
+    {
+        private final IoHandlerFactory delegate;
+
+        NeverBlocking(final IoHandlerFactory delegate)
+        {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public IoHandler newHandler(final ThreadAwareExecutor executor)
+        {
+            return new Handler(delegate.newHandler(executor));
+        }
+
+        @Override
+        public boolean isChangingThreadSupported()
+        {
+            return delegate.isChangingThreadSupported();
+        }
+
+        /** Delegates everything; {@link #run} passes a context that forbids blocking. Event loop thread. */
+        private static final class Handler implements IoHandler, IoHandlerContext
+        {
+            private final IoHandler delegate;
+            private IoHandlerContext context;
+
+            Handler(final IoHandler delegate)
+            {
+                this.delegate = delegate;
+            }
+
+            @Override
+            public void initialize()
+            {
+                delegate.initialize();
+            }
+
+            @Override
+            public int run(final IoHandlerContext context)
+            {
+                this.context = context;
+                return delegate.run(this);
+            }
+
+            @Override
+            public boolean canBlock()
+            {
+                return false;
+            }
+
+            @Override
+            public long delayNanos(final long currentTimeNanos)
+            {
+                return context.delayNanos(currentTimeNanos);
+            }
+
+            @Override
+            public long deadlineNanos()
+            {
+                return context.deadlineNanos();
+            }
+
+            @Override
+            public void reportActiveIoTime(final long activeNanos)
+            {
+                context.reportActiveIoTime(activeNanos);
+            }
+
+            @Override
+            public boolean shouldReportActiveIoTime()
+            {
+                return context.shouldReportActiveIoTime();
+            }
+
+            @Override
+            public void prepareToDestroy()
+            {
+                delegate.prepareToDestroy();
+            }
+
+            @Override
+            public void destroy()
+            {
+                delegate.destroy();
+            }
+
+            @Override
+            public IoRegistration register(final IoHandle handle) throws Exception
+            {
+                return delegate.register(handle);
+            }
+
+            @Override
+            public void wakeup()
+            {
+                delegate.wakeup();
+            }
+
+            @Override
+            public boolean isCompatible(final Class<? extends IoHandle> handleType)
+            {
+                return delegate.isCompatible(handleType);
+            }
         }
     }
 }

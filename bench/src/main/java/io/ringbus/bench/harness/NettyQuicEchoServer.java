@@ -109,6 +109,12 @@ public final class NettyQuicEchoServer implements EchoServer
     }
 
     @Override
+    public String ioThreadNamePrefix()
+    {
+        return name() + "-";
+    }
+
+    @Override
     public Framing clientFraming()
     {
         return Framing.QUIC;

@@ -111,6 +111,12 @@ public final class NettyWebSocketEchoServer implements EchoServer
     }
 
     @Override
+    public String ioThreadNamePrefix()
+    {
+        return name() + "-";
+    }
+
+    @Override
     public SSLContext clientTls()
     {
         return tls ? BenchTls.clientContext() : null;

@@ -23,8 +23,9 @@ import javax.net.ssl.SSLContext;
 /**
  * The replicated echo on Ringbus itself: a {@link MessageBus} on the NIO or the io_uring backend,
  * listening on {@code tcp://}, (bus-tls) {@code tls://}, (bus-ws) {@code ws://} or
- * {@code wss://}, or (bus-quic) {@code quic://}, with blocking idle (a spinning shard would take a core from the load client on a
- * 2-core machine), whose {@link BusHandler} answers each
+ * {@code wss://}, or (bus-quic) {@code quic://}, with blocking idle by default (a spinning shard takes a core
+ * from the load client on a 2-core machine; {@link IdleMode#SPINNING} is the {@code -spin} servers,
+ * measured one at a time), whose {@link BusHandler} answers each
  * request with {@link Frames#reply} (a pooled frame carrying the request's body, sealed) and
  * {@link MessageBus#sendToClient}. The bus's own decoder does what {@link EchoResponder} does for
  * the other servers: it checks size, both checksums, command and cluster, closes the connection on
@@ -41,6 +42,9 @@ public final class RingbusEchoServer implements EchoServer
      * harness's windows (128 small requests, 16 bulk ones in flight).
      */
     public static final int PEER_QUEUE_CAPACITY = 4096;
+
+    /** The name of every shard thread begins so (bus-core's default thread factory: ringbus-shard-N). */
+    public static final String SHARD_THREAD_PREFIX = "ringbus-shard-";
 
     /**
      * QUIC flow-control windows of the ringbus-quic listener, the same as the netty-quic and
@@ -82,6 +86,7 @@ public final class RingbusEchoServer implements EchoServer
     private final Backend backend;
     private final int shards;
     private final Scheme scheme;
+    private final IdleMode idleMode;
     private final String name;
     private final AtomicLong droppedReplies = new AtomicLong();
     private MessageBus bus;
@@ -113,6 +118,15 @@ public final class RingbusEchoServer implements EchoServer
      */
     public RingbusEchoServer(final Backend backend, final int shards, final Scheme scheme)
     {
+        this(backend, shards, scheme, IdleMode.BLOCKING);
+    }
+
+    /**
+     * As {@link #RingbusEchoServer(Backend, int, Scheme)} with the shards' idle mode: BLOCKING, or
+     * SPINNING (name suffix {@code -spin}; each shard takes a core).
+     */
+    public RingbusEchoServer(final Backend backend, final int shards, final Scheme scheme, final IdleMode idleMode)
+    {
         if (backend != Backend.NIO && backend != Backend.IO_URING)
         {
             throw new IllegalArgumentException("backend = " + backend + ": NIO or IO_URING");
@@ -124,15 +138,17 @@ public final class RingbusEchoServer implements EchoServer
         this.backend = backend;
         this.shards = shards;
         this.scheme = scheme;
+        this.idleMode = idleMode;
+        final String spin = idleMode == IdleMode.SPINNING ? "-spin" : "";
         final String backendName = backend == Backend.IO_URING ? "uring" : "nio";
         if (scheme == Scheme.TCP)
         {
-            this.name = "ringbus-" + backendName;
+            this.name = "ringbus-" + backendName + spin;
         }
         else
         {
             // ringbus-tls, ringbus-ws, ringbus-wss on NIO; ringbus-tls-uring and so on.
-            this.name = "ringbus-" + scheme.uriScheme + (backend == Backend.NIO ? "" : "-" + backendName);
+            this.name = "ringbus-" + scheme.uriScheme + (backend == Backend.NIO ? "" : "-" + backendName) + spin;
         }
     }
 
@@ -149,7 +165,7 @@ public final class RingbusEchoServer implements EchoServer
             .cluster(CLUSTER_HI, CLUSTER_LO)
             .maxMessageSize(EchoResponder.MAX_FRAME_SIZE)
             .peerQueueCapacity(PEER_QUEUE_CAPACITY)
-            .idleMode(IdleMode.BLOCKING);
+            .idleMode(idleMode);
         if (scheme.tls)
         {
             // wss reads its certificate under "wss" first, then "tls" (bus-ws WssTransportProvider).
@@ -195,6 +211,18 @@ public final class RingbusEchoServer implements EchoServer
     public String name()
     {
         return name;
+    }
+
+    @Override
+    public boolean spinsWhenIdle()
+    {
+        return idleMode == IdleMode.SPINNING;
+    }
+
+    @Override
+    public String ioThreadNamePrefix()
+    {
+        return SHARD_THREAD_PREFIX;
     }
 
     @Override

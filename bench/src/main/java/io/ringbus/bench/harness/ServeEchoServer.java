@@ -79,4 +79,10 @@ public final class ServeEchoServer implements EchoServer
     {
         return NAME;
     }
+
+    @Override
+    public String ioThreadNamePrefix()
+    {
+        return RingbusEchoServer.SHARD_THREAD_PREFIX;
+    }
 }

@@ -52,20 +52,27 @@ class EchoServerTest
      * Every harness server but kwik-quic: Kwik 0.10.8 has races of its own (a lost stream-sender
      * wake-up, worked around by KwikSendKicker, which still lets about one run in a few dozen stall
      * for seconds), so it is measured by the harness, whose load client checks every reply, but not
-     * made a pass/fail condition of the build (here or in QuicEchoServerTest).
+     * made a pass/fail condition of the build (here or in QuicEchoServerTest). Nor byte-echo, which
+     * answers nothing but returns the requests as they are (NativeFloorServerTest).
      */
     static Set<String> servers()
     {
         final Set<String> servers = new LinkedHashSet<>(Harness.SERVERS.keySet());
         servers.remove("kwik-quic");
+        servers.remove(Harness.BYTE_ECHO);
         return servers;
     }
 
     private InetSocketAddress start(final String name) throws Exception
     {
-        if ("netty-epoll".equals(name))
+        if (name.startsWith("netty-epoll"))
         {
             assumeTrue(Epoll.isAvailable(), "epoll unavailable here");
+        }
+        if (name.startsWith("c-floor"))
+        {
+            final String problem = NativeFloorServer.ensureBuilt();
+            assumeTrue(problem == null, () -> "the C floor server cannot be built here: " + problem);
         }
         if (name.contains("uring"))
         {
