@@ -89,6 +89,24 @@
  * {@link io.ringbus.uring.UringAcceptedSocket} through the owner shard's mailbox; the owner's
  * {@code register} registers it with its own ring before a byte is read.
  *
+ * <h2>Not used (yet), and why</h2>
+ * <ul>
+ *   <li>Multishot RECV with a provided buffer ring: Netty 4.2.18 registers buffer rings
+ *       ({@code IoUringBufferRingConfig}) and a raw SQE could select from one
+ *       ({@code IOSQE_BUFFER_SELECT}, the group in {@code buf_group}), but turning the CQE's buffer id
+ *       into the buffer is package-private ({@code IoUringBufferRing.useBuffer}), and the kernel choosing
+ *       the buffer does not fit {@code IoChannel.read(dst)}: the pump reads into its decoder's buffer.
+ *       It needs an SPI for kernel-chosen buffers in bus-core; what it saves is the re-armed RECV's SQE,
+ *       which goes out in the same {@code io_uring_enter} as the replies anyway.</li>
+ *   <li>Registered (fixed) files: Netty has no {@code IORING_REGISTER_FILES} call; it saves a file
+ *       reference count per operation, a few tens of nanoseconds. The ring's own descriptor is
+ *       registered already (Netty, {@code IORING_ENTER_REGISTERED_RING}).</li>
+ *   <li>SQPOLL: Netty 4.2.18 fixes the ring's setup flags ({@code SINGLE_ISSUER | DEFER_TASKRUN}, which
+ *       the kernel refuses together with {@code SQPOLL}), has no {@code sq_thread_idle} setting, and
+ *       its submit always calls {@code io_uring_enter} rather than only on {@code IORING_SQ_NEED_WAKEUP}.
+ *       An opt-in mode needs those three in Netty (or a ring of our own) and a spare core per shard.</li>
+ * </ul>
+ *
  * <p><b>Internal: no compatibility promise.</b> Applications choose
  * this backend with {@code BusConfig.Builder.backend(Backend.IO_URING)} (or {@code AUTO}) and put
  * bus-uring on the class path; the bus finds it through {@code ServiceLoader}. No class here is for
