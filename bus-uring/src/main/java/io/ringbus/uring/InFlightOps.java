@@ -3,14 +3,21 @@ package io.ringbus.uring;
 import io.netty.channel.uring.IoUringIoOps;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The operations in flight on one descriptor of a {@link UringHandle}, and the descriptor's close:
  * the one owner of the rule "CLOSE only once nothing else names the descriptor" that
  * {@link UringChannel}, {@link UringListener} and {@link UringDatagramSocket} share.
  *
- * <p>It keeps, per {@link OpData} kind, the sequence and the full user_data of the one operation of
- * that kind in flight (a multishot one stays armed while {@code IORING_CQE_F_MORE} is set), and how
+ * <p>Every operation of one kind on the descriptor carries the same 16 bits of user_data: its kind and
+ * the descriptor's generation ({@link #data}), so a handle builds each of its SQEs once and submits
+ * that same object again (no allocation per submission). At most one operation of a kind is in flight,
+ * and a registration (Netty's id in the upper user_data bits) belongs to one descriptor from its
+ * registration to its CLOSE, so kind + generation name the operation; the generation, fresh per
+ * handle, only makes a completion for another descriptor (a bug) show as unexpected. It keeps, per
+ * {@link OpData} kind, the generation and the full user_data of the one operation of that kind in
+ * flight (a multishot one stays armed while {@code IORING_CQE_F_MORE} is set), and how
  * many are armed. {@link #close()} cancels each of them (ASYNC_CANCEL by user_data, except the kinds
  * the handle lets finish on their own); the CLOSE goes to the ring once the last of them completed,
  * because a cancel does not promise that its target did not run: only the target's own completion
@@ -37,13 +44,15 @@ final class InFlightOps
     }
 
     private static final int NONE = -1;
+    /** Generations handed out; any thread makes handles (each shard its own), so atomic. */
+    private static final AtomicInteger GENERATIONS = new AtomicInteger();
 
     private final UringHandle handle;
     private final int keptAtCloseMask;
-    private final int[] sequences = new int[OpData.KIND_MASK + 1];
+    private final int[] armedGenerations = new int[OpData.KIND_MASK + 1];
     private final long[] userData = new long[OpData.KIND_MASK + 1];
+    private final int generation = GENERATIONS.incrementAndGet() & OpData.SEQUENCE_MASK;
     private int armedCount;
-    private int sequence;
     private State state = State.OPEN;
     /** True once the descriptor is closed or its CLOSE is in the ring: it is never closed twice. */
     private boolean fdReleased;
@@ -57,7 +66,7 @@ final class InFlightOps
     {
         this.handle = handle;
         this.keptAtCloseMask = keptAtCloseMask;
-        Arrays.fill(sequences, NONE);
+        Arrays.fill(armedGenerations, NONE);
     }
 
     /** The current state (tests, logs). */
@@ -81,7 +90,7 @@ final class InFlightOps
     /** True while an operation of {@code kind} is in flight. */
     boolean isArmed(final int kind)
     {
-        return sequences[kind] != NONE;
+        return armedGenerations[kind] != NONE;
     }
 
     /** Operations in flight (CANCELs and the CLOSE not counted). */
@@ -91,25 +100,24 @@ final class InFlightOps
     }
 
     /**
-     * The 16 user_data bits of a new operation of {@code kind} (a fresh sequence): build its SQE with
-     * them and pass both to {@link #arm}.
+     * The 16 user_data bits of every operation of {@code kind} on this descriptor (kind and generation):
+     * build its SQE with them, once, and pass both to {@link #arm} each time.
      */
-    long nextData(final int kind)
+    long data(final int kind)
     {
-        sequence = OpData.next(sequence);
-        return OpData.encode(kind, sequence);
+        return OpData.encode(kind, generation);
     }
 
-    /** Submit {@code sqe}, built with {@code data} from {@link #nextData}, and track it until it completed. */
+    /** Submit {@code sqe}, built with {@code data} from {@link #data}, and track it until it completed. */
     void arm(final long data, final IoUringIoOps sqe)
     {
         final int kind = OpData.kind(data);
-        if (sequences[kind] != NONE)
+        if (armedGenerations[kind] != NONE)
         {
             throw new IllegalStateException(handle + ": a " + OpData.kindName(kind) + " is already in flight");
         }
         userData[kind] = handle.submit(sqe);
-        sequences[kind] = OpData.sequence(data);
+        armedGenerations[kind] = OpData.sequence(data);
         armedCount++;
     }
 
@@ -126,9 +134,9 @@ final class InFlightOps
         state = State.CLOSING;
         for (int kind = 1; kind <= OpData.KIND_MASK; kind++)
         {
-            if (sequences[kind] != NONE && (keptAtCloseMask & (1 << kind)) == 0)
+            if (armedGenerations[kind] != NONE && (keptAtCloseMask & (1 << kind)) == 0)
             {
-                handle.submit(Sqes.cancel(userData[kind], OpData.encode(OpData.CANCEL, nextSequence())));
+                handle.submit(Sqes.cancel(userData[kind], data(OpData.CANCEL)));
             }
         }
         closeIfIdle();
@@ -156,14 +164,14 @@ final class InFlightOps
                     handle.onQuiescent(); // every other operation completed before the CLOSE went out
                     break;
                 default:
-                    if (sequences[kind] != OpData.sequence(data))
+                    if (armedGenerations[kind] != OpData.sequence(data))
                     {
                         handle.onUnexpectedCompletion(res, data);
                         break;
                     }
                     if ((flags & Sqes.IORING_CQE_F_MORE) == 0)
                     {
-                        sequences[kind] = NONE; // this SQE is finished
+                        armedGenerations[kind] = NONE; // this SQE is finished
                         armedCount--;
                     }
                     handle.onCompletion(res, flags, data);
@@ -193,13 +201,7 @@ final class InFlightOps
         {
             state = State.CLOSE_SUBMITTED;
             fdReleased = true;
-            handle.submit(Sqes.close(handle.fd, OpData.encode(OpData.CLOSE, nextSequence())));
+            handle.submit(Sqes.close(handle.fd, data(OpData.CLOSE)));
         }
-    }
-
-    private int nextSequence()
-    {
-        sequence = OpData.next(sequence);
-        return sequence;
     }
 }

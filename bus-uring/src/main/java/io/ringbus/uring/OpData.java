@@ -9,22 +9,23 @@ package io.ringbus.uring;
  * {@code IoUringIoHandler}, taken because our part is a non-negative {@code short}):
  * <pre>
  *  63            32 31     24 23     16 15 14    11 10         0
- * [ registration id ][ unused ][ opcode ][0][ kind  ][ sequence  ]
- *   which UringChannel          IORING_OP_*    what we    per-handle
- *   or UringListener                           submitted  counter
+ * [ registration id ][ unused ][ opcode ][0][ kind  ][ generation ]
+ *   which UringChannel          IORING_OP_*    what we    per-handle,
+ *   or UringListener                           submitted  fixed
  * </pre>
  * Netty routes a completion by the registration id to our handle and hands us the low 16 bits as
  * {@code IoUringIoEvent.userData()}; the kind says which of the handle's operations finished (a
- * channel has at most one of each kind in flight), the sequence lets the handle check that the
- * completion is the one it is waiting for.
+ * channel has at most one of each kind in flight), the generation (fresh per handle, the same for
+ * all its operations, so each SQE is built once and submitted again) lets the handle check that the
+ * completion is one of its own. The methods keep the name "sequence" for those 11 bits.
  */
 final class OpData
 {
     /** An ACCEPT on a listener (multishot where the kernel has it). */
     static final int ACCEPT = 1;
-    /** A RECV into the caller's direct buffer. */
+    /** A RECVMSG into the caller's direct buffer (one iovec). */
     static final int RECV = 2;
-    /** A WRITEV from the channel's iovec array. */
+    /** A SENDMSG of the channel's iovec array (a gathering write). */
     static final int WRITEV = 3;
     /** A CONNECT of an outbound channel. */
     static final int CONNECT = 4;
@@ -67,12 +68,6 @@ final class OpData
     static int sequence(final long data)
     {
         return (int)data & SEQUENCE_MASK;
-    }
-
-    /** The sequence that follows {@code sequence}, wrapping within its 11 bits. */
-    static int next(final int sequence)
-    {
-        return (sequence + 1) & SEQUENCE_MASK;
     }
 
     /** A readable name for logs. */

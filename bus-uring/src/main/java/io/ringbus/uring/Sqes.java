@@ -6,17 +6,19 @@ import io.netty.channel.uring.IoUringIoOps;
  * Builds the raw SQEs this backend submits, with the field layout of liburing's {@code io_uring_prep_*}
  * helpers (Netty keeps its own builders package-private). Opcodes and flags are the kernel ABI of
  * {@code <linux/io_uring.h>}. Each call makes one small {@link IoUringIoOps} (Netty's submit API
- * takes an object; it is copied into the SQ ring at once and dropped). Pure functions; any thread.
+ * takes an object and copies it into the SQ ring at once): the frame path calls these once per
+ * channel and submits the same object again ({@link #recvmsg}, {@link #sendmsg} name a per-channel
+ * header, not the buffers), so only set-up and close make one. Pure functions; any thread.
  */
 final class Sqes
 {
     static final byte IORING_OP_POLL_ADD = 6;
-    static final byte IORING_OP_WRITEV = 2;
+    static final byte IORING_OP_SENDMSG = 9;
+    static final byte IORING_OP_RECVMSG = 10;
     static final byte IORING_OP_ACCEPT = 13;
     static final byte IORING_OP_ASYNC_CANCEL = 14;
     static final byte IORING_OP_CONNECT = 16;
     static final byte IORING_OP_CLOSE = 19;
-    static final byte IORING_OP_RECV = 27;
     static final byte IORING_OP_SHUTDOWN = 34;
 
     /** {@code sqe->ioprio} of an ACCEPT: keep accepting until cancelled (5.19+). */
@@ -35,15 +37,21 @@ final class Sqes
     {
     }
 
-    static IoUringIoOps recv(final int fd, final long address, final int length, final long data)
+    /**
+     * RECVMSG through the {@code struct msghdr} at {@code msghdrAddress}: the SQE names only the
+     * header, so one object serves every read; the caller points the header's iovec at the buffer
+     * before each submission (the kernel copies the header when the SQE is submitted).
+     */
+    static IoUringIoOps recvmsg(final int fd, final long msghdrAddress, final long data)
     {
-        return new IoUringIoOps(IORING_OP_RECV, (byte)0, (short)0, fd, 0L, address, length, 0, data,
+        return new IoUringIoOps(IORING_OP_RECVMSG, (byte)0, (short)0, fd, 0L, msghdrAddress, 1, 0, data,
             (short)0, (short)0, 0, 0L);
     }
 
-    static IoUringIoOps writev(final int fd, final long iovAddress, final int iovCount, final long data)
+    /** SENDMSG through the {@code struct msghdr} at {@code msghdrAddress} (its iovecs set before each submission). */
+    static IoUringIoOps sendmsg(final int fd, final long msghdrAddress, final long data)
     {
-        return new IoUringIoOps(IORING_OP_WRITEV, (byte)0, (short)0, fd, 0L, iovAddress, iovCount, 0, data,
+        return new IoUringIoOps(IORING_OP_SENDMSG, (byte)0, (short)0, fd, 0L, msghdrAddress, 1, 0, data,
             (short)0, (short)0, 0, 0L);
     }
 

@@ -27,12 +27,15 @@ import java.util.function.Consumer;
 
 /**
  * The io_uring backend of one shard: one ring, driven by Netty 4.2's {@link IoUringIoHandler} from
- * the shard's own thread (no Netty event loop). {@link #poll(long)} is one
- * {@code IoUringIoHandler.run}: it submits the SQEs queued since the last poll, blocks in
- * {@code io_uring_enter} when asked to (until a completion, {@link #wakeup()} through the ring's
- * eventfd, or the timeout), and delivers each completion to its {@link UringChannel} or
- * {@link UringListener}, which turns it into one {@code IoChannelHandler} call. See the package
- * documentation for the user_data layout and the buffers.
+ * the shard's own thread (no Netty event loop). {@link #poll(long)} is one {@link RingDriver} poll:
+ * one {@code io_uring_enter} at most that submits the SQEs queued since the last poll and, when asked
+ * to block, waits in the same call (until a completion, {@link #wakeup()} through the ring's eventfd,
+ * or the timeout); none when nothing is queued and the kernel flags no work. Then it delivers each
+ * completion to its {@link UringChannel} or {@link UringListener}, which turns it into one
+ * {@code IoChannelHandler} call; what those calls queue goes out with the next poll. Polling
+ * allocates nothing. (With another Netty whose internals {@link RingDriver} does not find, a poll is
+ * one {@code IoUringIoHandler.run}.) See the package documentation for the user_data layout and the
+ * buffers.
  *
  * <p>The ring is set up with {@code IORING_SETUP_SINGLE_ISSUER} and, where the kernel has it,
  * {@code DEFER_TASKRUN} (Netty's defaults), so it is enabled lazily by the first call from the shard
@@ -49,6 +52,8 @@ public final class UringBackend implements IoBackend
     private final int shardIndex;
     private final ShardExecutor executor;
     private final IoHandler ring;
+    /** Polls the ring with one io_uring_enter at most and no allocation; null: Netty's {@code run} does. */
+    private final RingDriver driver;
     private final PollContext context = new PollContext();
     private final Set<UringHandle> handles = new HashSet<>();
     private final ArrayDeque<UringListener> rearms = new ArrayDeque<>();
@@ -72,6 +77,12 @@ public final class UringBackend implements IoBackend
         this.shardIndex = shardIndex;
         this.executor = new ShardExecutor(shardIndex);
         this.ring = IoUringIoHandler.newFactory(config).newHandler(executor);
+        this.driver = RingDriver.of(ring);
+        if (driver == null)
+        {
+            LOG.log(Level.WARNING, "shard " + shardIndex + ": polling through IoUringIoHandler.run (allocates per " +
+                "poll, enters the ring more than once per cycle): " + RingDriver.UNAVAILABILITY);
+        }
     }
 
     @Override
@@ -92,9 +103,13 @@ public final class UringBackend implements IoBackend
         {
             rearms.poll().arm();
         }
-        context.arm(timeoutNs);
         try
         {
+            if (driver != null)
+            {
+                return driver.poll(timeoutNs);
+            }
+            context.arm(timeoutNs);
             return ring.run(context);
         }
         catch (final UncheckedIOException ex)
@@ -301,6 +316,12 @@ public final class UringBackend implements IoBackend
     public long unexpectedCompletions()
     {
         return unexpectedCompletions;
+    }
+
+    /** {@code io_uring_enter} calls made by polls ({@link RingDriver}), -1 without it (tests). Shard thread. */
+    long pollEnters()
+    {
+        return driver == null ? -1 : driver.enters();
     }
 
     /** Descriptors (channels, listeners and datagram sockets) registered with this ring now. Shard thread. */

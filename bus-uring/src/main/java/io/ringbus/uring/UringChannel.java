@@ -1,5 +1,6 @@
 package io.ringbus.uring;
 
+import io.netty.channel.uring.IoUringIoOps;
 import io.ringbus.core.backend.IoChannel;
 import io.ringbus.core.backend.IoChannelHandler;
 import io.ringbus.core.backend.IoResult;
@@ -14,10 +15,17 @@ import java.nio.ByteBuffer;
  * A connected TCP socket on a shard's ring. Each call submits one SQE; its completion comes back
  * through {@link #onCompletion} and becomes one {@link IoChannelHandler} call:
  * <ul>
- *   <li>{@link #read}: RECV straight into the caller's direct buffer (address + position,
- *       remaining bytes) -> {@code onRead(bytes)}; a result of 0 is the peer's FIN ({@link IoResult#EOF});</li>
- *   <li>{@link #writev}: WRITEV of this channel's iovec array, filled from the buffers' addresses
- *       (positions are not moved) -> {@code onWrite(bytes)}, possibly short: the pump resubmits the rest;</li>
+ *   <li>{@link #read}: RECV (a RECVMSG with one iovec) straight into the caller's direct buffer
+ *       (address + position, remaining bytes) -> {@code onRead(bytes)}; a result of 0 is the peer's
+ *       FIN ({@link IoResult#EOF});</li>
+ *   <li>{@link #writev}: WRITEV (a SENDMSG) of this channel's iovec array, filled from the buffers'
+ *       addresses (positions are not moved) -> {@code onWrite(bytes)}, possibly short: the pump
+ *       resubmits the rest;</li>
+ *   <li>both SQEs are built once per channel and submitted again each time: they name a
+ *       per-channel {@code struct msghdr} (native, 192 bytes with the read's iovec), whose iovec
+ *       fields are written before each submission (the kernel copies the header when the SQE is
+ *       submitted, and at most one read and one write are in flight), so the frame path allocates
+ *       nothing;</li>
  *   <li>heap buffers (a TLS carrier's records) go through per-channel direct bounce buffers, as the
  *       JDK does for NIO: a RECV into the bounce is copied to the caller's buffer at its position
  *       on completion; heap sources are copied into the write bounce and their iovecs point there
@@ -58,6 +66,15 @@ final class UringChannel extends UringHandle implements IoChannel
     static final int MAX_BOUNCE = 256 * 1024;
     private static final int MIN_BOUNCE = 16 * 1024;
 
+    // struct msghdr on LP64 (x86-64, arm64): name 0, namelen 8, iov 16, iovlen 24, control 32,
+    // controllen 40, flags 48; 56 bytes. Zeroed: no name, no control data.
+    private static final int MSG_IOV_OFFSET = 16;
+    private static final int MSG_IOVLEN_OFFSET = 24;
+    private static final int RECV_MSGHDR = 0;
+    private static final int RECV_IOVEC = 64;
+    private static final int SEND_MSGHDR = 128;
+    private static final int HEADERS_SIZE = 192;
+
     private final IoChannelHandler handler;
     private final InetSocketAddress remote;
     private boolean connected;
@@ -77,6 +94,12 @@ final class UringChannel extends UringHandle implements IoChannel
     private int iovecCapacity;
     private UnsafeBuffer sockaddr;
 
+    /** The RECVMSG's and the SENDMSG's {@code struct msghdr} and the RECVMSG's one iovec, native, per channel. */
+    private final UnsafeBuffer headers;
+    /** Submitted for every read and every write: they name the headers, which are rewritten before each. */
+    private final IoUringIoOps recvSqe;
+    private final IoUringIoOps sendSqe;
+
     UringChannel(final UringBackend backend, final int fd, final IoChannelHandler handler,
         final InetSocketAddress remote, final boolean connected)
     {
@@ -84,6 +107,12 @@ final class UringChannel extends UringHandle implements IoChannel
         this.handler = handler;
         this.remote = remote;
         this.connected = connected;
+        this.headers = new UnsafeBuffer(BufferUtil.allocateDirectAligned(HEADERS_SIZE, 64));
+        final long base = headers.addressOffset();
+        headers.putLong(RECV_MSGHDR + MSG_IOV_OFFSET, base + RECV_IOVEC);
+        headers.putLong(RECV_MSGHDR + MSG_IOVLEN_OFFSET, 1L);
+        this.recvSqe = Sqes.recvmsg(fd, base + RECV_MSGHDR, ops.data(OpData.RECV));
+        this.sendSqe = Sqes.sendmsg(fd, base + SEND_MSGHDR, ops.data(OpData.WRITEV));
     }
 
     /** The current state (tests, logs). */
@@ -103,7 +132,7 @@ final class UringChannel extends UringHandle implements IoChannel
     {
         sockaddr = new UnsafeBuffer(BufferUtil.allocateDirectAligned(SockAddr.CAPACITY, 8));
         final int length = SockAddr.write(sockaddr, address);
-        final long data = ops.nextData(OpData.CONNECT);
+        final long data = ops.data(OpData.CONNECT);
         ops.arm(data, Sqes.connect(fd, sockaddr.addressOffset(), length, data));
     }
 
@@ -145,8 +174,9 @@ final class UringChannel extends UringHandle implements IoChannel
 
     private void submitRecv()
     {
-        final long data = ops.nextData(OpData.RECV);
-        ops.arm(data, Sqes.recv(fd, readAddress, readLength, data));
+        headers.putLong(RECV_IOVEC, readAddress);
+        headers.putLong(RECV_IOVEC + IOVEC_LEN_OFFSET, readLength);
+        ops.arm(ops.data(OpData.RECV), recvSqe);
     }
 
     /** {@code current} if it holds {@code length} bytes, else a larger direct buffer (powers of two). */
@@ -233,8 +263,9 @@ final class UringChannel extends UringHandle implements IoChannel
 
     private void submitWritev()
     {
-        final long data = ops.nextData(OpData.WRITEV);
-        ops.arm(data, Sqes.writev(fd, iovecs.addressOffset(), writeCount, data));
+        headers.putLong(SEND_MSGHDR + MSG_IOV_OFFSET, iovecs.addressOffset());
+        headers.putLong(SEND_MSGHDR + MSG_IOVLEN_OFFSET, writeCount);
+        ops.arm(ops.data(OpData.WRITEV), sendSqe);
     }
 
     private void ensureIovecCapacity(final int count)
@@ -261,7 +292,7 @@ final class UringChannel extends UringHandle implements IoChannel
             return;
         }
         outputShut = true;
-        final long data = ops.nextData(OpData.SHUTDOWN);
+        final long data = ops.data(OpData.SHUTDOWN);
         ops.arm(data, Sqes.shutdownOutput(fd, data));
     }
 
@@ -356,7 +387,7 @@ final class UringChannel extends UringHandle implements IoChannel
         {
             // Kernels before 5.12 answer a WRITEV on an O_NONBLOCK socket (our outbound ones) with
             // EAGAIN instead of waiting: wait for room, then write the same iovecs again.
-            final long data = ops.nextData(OpData.POLL_OUT);
+            final long data = ops.data(OpData.POLL_OUT);
             ops.arm(data, Sqes.pollOut(fd, data));
             return;
         }

@@ -1,6 +1,7 @@
 package io.ringbus.uring;
 
 import io.netty.channel.unix.DatagramSocketAddress;
+import io.netty.channel.uring.IoUringIoOps;
 import io.ringbus.core.backend.IoDatagramSocket;
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
@@ -63,6 +64,8 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
     private final InetSocketAddress local;
     private final boolean connected;
     private final boolean multishot;
+    /** The POLL_ADD, built once: a one-shot poll is re-armed after every datagram burst. */
+    private final IoUringIoOps armSqe;
     private long pollFailures;
     private int lastPollErrno;
     private ByteBuffer bounce;
@@ -76,6 +79,7 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
         this.local = socket.localAddress();
         this.connected = connected;
         this.multishot = multishot;
+        this.armSqe = Sqes.pollIn(fd, multishot, ops.data(OpData.POLL_IN));
     }
 
     /**
@@ -153,8 +157,7 @@ final class UringDatagramSocket extends UringHandle implements IoDatagramSocket
         {
             return;
         }
-        final long data = ops.nextData(OpData.POLL_IN);
-        ops.arm(data, Sqes.pollIn(fd, multishot, data));
+        ops.arm(ops.data(OpData.POLL_IN), armSqe);
     }
 
     /** The POLL_ADD completed (its SQE is over unless {@code IORING_CQE_F_MORE} is set). */

@@ -1,5 +1,6 @@
 package io.ringbus.uring;
 
+import io.netty.channel.uring.IoUringIoOps;
 import io.ringbus.core.backend.AcceptedSocket;
 import io.ringbus.core.backend.IoListener;
 
@@ -22,6 +23,8 @@ final class UringListener extends UringHandle implements IoListener
     private final InetSocketAddress local;
     private final Consumer<AcceptedSocket> onAccept;
     private final boolean multishot;
+    /** The ACCEPT, built once: a one-shot ACCEPT is re-armed after every connection. */
+    private final IoUringIoOps armSqe;
 
     UringListener(final UringBackend backend, final int fd, final InetSocketAddress local,
         final Consumer<AcceptedSocket> onAccept, final boolean multishot)
@@ -30,6 +33,7 @@ final class UringListener extends UringHandle implements IoListener
         this.local = local;
         this.onAccept = onAccept;
         this.multishot = multishot;
+        this.armSqe = Sqes.accept(fd, multishot, ops.data(OpData.ACCEPT));
     }
 
     /** True if one ACCEPT SQE serves every connection. */
@@ -45,8 +49,7 @@ final class UringListener extends UringHandle implements IoListener
         {
             return;
         }
-        final long data = ops.nextData(OpData.ACCEPT);
-        ops.arm(data, Sqes.accept(fd, multishot, data));
+        ops.arm(ops.data(OpData.ACCEPT), armSqe);
     }
 
     /** The ACCEPT completed (its SQE is over unless {@code IORING_CQE_F_MORE} is set). */

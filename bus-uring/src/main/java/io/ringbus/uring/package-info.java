@@ -8,31 +8,36 @@
  * defaults), set up with {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN}: only the shard thread
  * submits, and the kernel runs completion work only when that thread enters the ring. No Netty event
  * loop runs: the shard's duty cycle calls {@code IoBackend.poll(0)}, and {@code poll(blockNs)} when
- * idle, and each poll is one {@code IoUringIoHandler.run(context)} with our own
- * {@code IoHandlerContext} ({@code canBlock} only when the timeout is not 0; the deadline from the
- * timeout). Netty submits the queued SQEs, waits in {@code io_uring_enter} if it may block (a TIMEOUT
- * SQE bounds the wait, an eventfd read SQE makes {@code wakeup()} from another shard's thread end it),
- * then hands every CQE to the registered handle it belongs to.
+ * idle, and each poll is one {@link io.ringbus.uring.RingDriver} poll: a single {@code io_uring_enter}
+ * (through Netty's own submit code) submits the queued SQEs and, for {@code poll(blockNs)}, waits in
+ * the same call (a TIMEOUT SQE bounds the wait, an eventfd read SQE makes {@code wakeup()} from
+ * another shard's thread end it); {@code poll(0)} with nothing queued and no kernel work flagged makes
+ * no system call. Then every CQE goes to the registered handle it belongs to; the SQEs its handler
+ * queues leave with the next poll (Netty's {@code run} would enter again at once, and allocates a
+ * callback per call).
  *
  * <h2>Completion identity: user_data</h2>
  * Every socket is one Netty registration ({@link io.ringbus.uring.UringChannel},
  * {@link io.ringbus.uring.UringListener}, {@link io.ringbus.uring.UringDatagramSocket}: all
  * {@link io.ringbus.uring.UringHandle}s). The 64-bit user_data of an
  * SQE is {@code [registration id:32][unused:8][opcode:8][ours:16]}; our 16 bits are
- * {@code [0:1][kind:4][sequence:11]} ({@link io.ringbus.uring.OpData}). Netty finds the handle by the
- * id in an int map; the handle's {@link io.ringbus.uring.InFlightOps} checks the sequence against the
- * one operation of that kind in flight, and the handle switches on the kind. The arm / cancel /
+ * {@code [0:1][kind:4][generation:11]} ({@link io.ringbus.uring.OpData}). Netty finds the handle by the
+ * id in an int map; the handle's {@link io.ringbus.uring.InFlightOps} checks the generation and that an
+ * operation of that kind is in flight, and the handle switches on the kind. The arm / cancel /
  * close-when-idle rule of every handle lives in that one class. Nothing is allocated to recognise a
  * completion, and the event object
- * Netty reuses is copied field by field before anything can re-enter. (Submitting still makes one
- * short-lived {@code IoUringIoOps} per SQE: that is Netty's submit API.)
+ * Netty reuses is copied field by field before anything can re-enter. Nothing is allocated to
+ * submit either: every operation of one kind on a descriptor carries the same user_data (kind and
+ * the handle's generation), so each handle builds its {@code IoUringIoOps} once and submits the same
+ * object again; the read and the gathering write are RECVMSG and SENDMSG through per-channel
+ * {@code struct msghdr}s, rewritten before each submission, so their SQEs never change.
  *
  * <h2>Buffers</h2>
  * <ul>
- *   <li>RECV goes straight into the direct buffer the pump passes (address + position, remaining
+ *   <li>RECVMSG (one iovec) goes straight into the direct buffer the pump passes (address + position, remaining
  *       bytes): the per-connection receive buffer, a pooled large-frame buffer, or the shard's
  *       discard buffer while closing. The channel keeps the buffer reachable until the RECV completes.</li>
- *   <li>WRITEV takes a per-channel iovec array in native memory, filled from the frame buffers'
+ *   <li>SENDMSG takes a per-channel iovec array in native memory, filled from the frame buffers'
  *       addresses and reused for every write (one write in flight per channel; the kernel copies the
  *       iovecs at submission, the frames stay with the pump until the completion). It grows by powers
  *       of two from 16 entries to the largest batch seen: max_batch (at most 512) frames leave in one
@@ -83,6 +88,24 @@
  * after each completion otherwise). An accepted descriptor travels as a bare int in a
  * {@link io.ringbus.uring.UringAcceptedSocket} through the owner shard's mailbox; the owner's
  * {@code register} registers it with its own ring before a byte is read.
+ *
+ * <h2>Not used (yet), and why</h2>
+ * <ul>
+ *   <li>Multishot RECV with a provided buffer ring: Netty 4.2.18 registers buffer rings
+ *       ({@code IoUringBufferRingConfig}) and a raw SQE could select from one
+ *       ({@code IOSQE_BUFFER_SELECT}, the group in {@code buf_group}), but turning the CQE's buffer id
+ *       into the buffer is package-private ({@code IoUringBufferRing.useBuffer}), and the kernel choosing
+ *       the buffer does not fit {@code IoChannel.read(dst)}: the pump reads into its decoder's buffer.
+ *       It needs an SPI for kernel-chosen buffers in bus-core; what it saves is the re-armed RECV's SQE,
+ *       which goes out in the same {@code io_uring_enter} as the replies anyway.</li>
+ *   <li>Registered (fixed) files: Netty has no {@code IORING_REGISTER_FILES} call; it saves a file
+ *       reference count per operation, a few tens of nanoseconds. The ring's own descriptor is
+ *       registered already (Netty, {@code IORING_ENTER_REGISTERED_RING}).</li>
+ *   <li>SQPOLL: Netty 4.2.18 fixes the ring's setup flags ({@code SINGLE_ISSUER | DEFER_TASKRUN}, which
+ *       the kernel refuses together with {@code SQPOLL}), has no {@code sq_thread_idle} setting, and
+ *       its submit always calls {@code io_uring_enter} rather than only on {@code IORING_SQ_NEED_WAKEUP}.
+ *       An opt-in mode needs those three in Netty (or a ring of our own) and a spare core per shard.</li>
+ * </ul>
  *
  * <p><b>Internal: no compatibility promise.</b> Applications choose
  * this backend with {@code BusConfig.Builder.backend(Backend.IO_URING)} (or {@code AUTO}) and put

@@ -94,8 +94,8 @@ class InFlightOpsTest
 
         long arm(final int kind)
         {
-            final long data = ops.nextData(kind);
-            ops.arm(data, Sqes.recv(fd, 0L, 0, data)); // the SQE's opcode does not matter to the tracker
+            final long data = ops.data(kind);
+            ops.arm(data, Sqes.recvmsg(fd, 0L, data)); // the SQE's opcode does not matter to the tracker
             return data;
         }
 
@@ -194,8 +194,9 @@ class InFlightOpsTest
         final RecordingHandle handle = new RecordingHandle(0);
         final long first = handle.arm(OpData.RECV);
         handle.ops.onCompletion(1, 0, first);
-        handle.arm(OpData.RECV);
-        handle.ops.onCompletion(1, 0, first); // a stale sequence
+        final long second = handle.arm(OpData.RECV);
+        assertEquals(first, second, "every RECV of a descriptor carries the same user_data: its SQE is reused");
+        handle.ops.onCompletion(1, 0, OpData.encode(OpData.RECV, OpData.sequence(first) + 1)); // another generation
         handle.ops.onCompletion(1, 0, OpData.encode(OpData.WRITEV, OpData.sequence(first))); // a kind not armed
         assertEquals(2, handle.unexpected);
         assertEquals(List.of(OpData.RECV), handle.completedKinds);
