@@ -180,7 +180,20 @@ public final class FrameReader
         final long offset = (type & FrameType.STREAM_OFF) != 0 ? VarInt.read(in, "STREAM offset") : 0;
         final long length = (type & FrameType.STREAM_LEN) != 0 ? VarInt.read(in, "STREAM length") : in.remaining();
         checkOffset("STREAM", offset, length);
-        visitor.onStream(streamId, offset, (type & FrameType.STREAM_FIN) != 0, slice(in, length, "STREAM data"));
+        checkLength(in, length, "STREAM data");
+        // The data is the input itself, its limit lowered for the call: a slice would be a new
+        // ByteBuffer per STREAM frame, the receive path's only allocation (issue 16).
+        final int limit = in.limit();
+        final int end = in.position() + (int)length;
+        in.limit(end);
+        try
+        {
+            visitor.onStream(streamId, offset, (type & FrameType.STREAM_FIN) != 0, in);
+        }
+        finally
+        {
+            in.limit(limit).position(end);
+        }
     }
 
     private void readAck(final boolean ecn, final ByteBuffer in, final FrameVisitor visitor) throws QuicException
@@ -289,13 +302,18 @@ public final class FrameReader
         }
     }
 
-    private static ByteBuffer slice(final ByteBuffer in, final long length, final String what) throws QuicException
+    private static void checkLength(final ByteBuffer in, final long length, final String what) throws QuicException
     {
         if (length > in.remaining())
         {
             throw new QuicException(QuicException.FRAME_ENCODING_ERROR,
                 what + ": length " + length + " beyond the packet (" + in.remaining() + " left)");
         }
+    }
+
+    private static ByteBuffer slice(final ByteBuffer in, final long length, final String what) throws QuicException
+    {
+        checkLength(in, length, what);
         final ByteBuffer data = in.slice(in.position(), (int)length);
         in.position(in.position() + (int)length);
         return data;

@@ -4,16 +4,17 @@ import java.security.GeneralSecurityException;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
-import javax.crypto.spec.ChaCha20ParameterSpec;
 import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Packet protection for one direction at one encryption level (RFC 9001 section 5): the AEAD over
  * the payload with the header as associated data and a nonce of IV XOR packet number (5.3), then
  * header protection of the first byte's low bits and the packet number (5.4), and the reverse.
- * Works in place on a byte array. Not thread-safe: one per connection, direction and level.
+ * Works in place on a byte array. AES-128-GCM runs on the JDK's intrinsified cipher (about 1 KB
+ * allocated per packet by Cipher.init), ChaCha20-Poly1305 on BouncyCastle's engines keyed once
+ * (nothing allocated per packet); header protection allocates nothing for either. Not
+ * thread-safe: one per connection, direction and level.
  */
 public final class PacketProtection
 {
@@ -21,20 +22,22 @@ public final class PacketProtection
     private static final byte[] INITIAL_SALT_V1 = hex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a");
     private static final int SAMPLE_LENGTH = 16;
     private static final int MAX_PN_LENGTH = 4;
-    private static final byte[] ZEROS = new byte[5];
 
     private final CipherSuite suite;
     private final byte[] key;
     private final byte[] iv;
     private final byte[] hp;
+    /** AES-128-GCM: the JDK's (intrinsified) cipher, inited per packet; null for ChaCha20. */
     private final Cipher aead;
+    /** AES-128-GCM: AES-ECB keyed with the header protection key, one block per packet; null for ChaCha20. */
     private final Cipher headerCipher;
     private final SecretKeySpec aeadKey;
-    private final SecretKeySpec hpKey;
+    /** ChaCha20-Poly1305 on BouncyCastle's engines, reused: nothing allocated per packet; null for AES. */
+    private final ChaCha20Poly1305Aead chachaAead;
+    private final ChaCha20Poly1305Aead.HeaderMask chachaMask;
     private final byte[] nonce = new byte[CipherSuite.IV_LENGTH];
     private final byte[] mask = new byte[5];
     private final byte[] maskBlock = new byte[16];
-    private final byte[] chachaNonce = new byte[12];
     private long lastPacketNumber;
     private int lastPacketNumberLength;
     private int lastPayloadOffset;
@@ -54,27 +57,32 @@ public final class PacketProtection
         this.key = key;
         this.iv = iv;
         this.hp = hp;
-        try
+        if (suite == CipherSuite.AES_128_GCM_SHA256)
         {
-            if (suite == CipherSuite.AES_128_GCM_SHA256)
+            // The JDK's AES-GCM (AES-NI and PCLMULQDQ intrinsics, constant time) although it allocates
+            // about 1 KB per packet in Cipher.init: a GHASH in Java is several times slower at 1200
+            // bytes and table-based (see PacketProtectionBenchmark).
+            try
             {
                 aead = Cipher.getInstance("AES/GCM/NoPadding");
                 aeadKey = new SecretKeySpec(key, "AES");
                 headerCipher = Cipher.getInstance("AES/ECB/NoPadding");
-                hpKey = new SecretKeySpec(hp, "AES");
-                headerCipher.init(Cipher.ENCRYPT_MODE, hpKey);
+                headerCipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(hp, "AES"));
             }
-            else
+            catch (final GeneralSecurityException ex)
             {
-                aead = Cipher.getInstance("ChaCha20-Poly1305");
-                aeadKey = new SecretKeySpec(key, "ChaCha20");
-                headerCipher = Cipher.getInstance("ChaCha20");
-                hpKey = new SecretKeySpec(hp, "ChaCha20");
+                throw new IllegalStateException("the JDK lacks a cipher for " + suite + ": " + ex.getMessage(), ex);
             }
+            chachaAead = null;
+            chachaMask = null;
         }
-        catch (final GeneralSecurityException ex)
+        else
         {
-            throw new IllegalStateException("the JDK lacks a cipher for " + suite + ": " + ex.getMessage(), ex);
+            aead = null;
+            aeadKey = null;
+            headerCipher = null;
+            chachaAead = new ChaCha20Poly1305Aead(key);
+            chachaMask = new ChaCha20Poly1305Aead.HeaderMask(hp);
         }
     }
 
@@ -128,9 +136,18 @@ public final class PacketProtection
         final int payloadOffset = pnOffset + pnLength;
         try
         {
-            initAead(Cipher.ENCRYPT_MODE, packetNumber);
-            aead.updateAAD(packet, start, payloadOffset - start);
-            final int sealed = aead.doFinal(packet, payloadOffset, payloadLength, packet, payloadOffset);
+            computeNonce(packetNumber);
+            final int sealed;
+            if (chachaAead != null)
+            {
+                sealed = chachaAead.seal(nonce, packet, start, payloadOffset, payloadLength);
+            }
+            else
+            {
+                aead.init(Cipher.ENCRYPT_MODE, aeadKey, new GCMParameterSpec(8 * CipherSuite.TAG_LENGTH, nonce));
+                aead.updateAAD(packet, start, payloadOffset - start);
+                sealed = aead.doFinal(packet, payloadOffset, payloadLength, packet, payloadOffset);
+            }
             final int end = payloadOffset + sealed;
             if (pnOffset + MAX_PN_LENGTH + SAMPLE_LENGTH > end)
             {
@@ -220,16 +237,28 @@ public final class PacketProtection
     {
         try
         {
-            initAead(Cipher.DECRYPT_MODE, packetNumber);
-            aead.updateAAD(packet, start, payloadOffset - start);
+            computeNonce(packetNumber);
             final int opened;
-            try
+            if (chachaAead != null)
             {
-                opened = aead.doFinal(packet, payloadOffset, end - payloadOffset, packet, payloadOffset);
+                opened = chachaAead.open(nonce, packet, start, payloadOffset, end);
+                if (opened < 0)
+                {
+                    return -1;
+                }
             }
-            catch (final AEADBadTagException ex)
+            else
             {
-                return -1;
+                aead.init(Cipher.DECRYPT_MODE, aeadKey, new GCMParameterSpec(8 * CipherSuite.TAG_LENGTH, nonce));
+                aead.updateAAD(packet, start, payloadOffset - start);
+                try
+                {
+                    opened = aead.doFinal(packet, payloadOffset, end - payloadOffset, packet, payloadOffset);
+                }
+                catch (final AEADBadTagException ex)
+                {
+                    return -1;
+                }
             }
             lastPacketNumber = packetNumber;
             lastPayloadOffset = payloadOffset;
@@ -276,27 +305,19 @@ public final class PacketProtection
         return lastPayloadLength;
     }
 
-    private void initAead(final int mode, final long packetNumber) throws GeneralSecurityException
+    /** RFC 9001 5.3: the nonce is the IV XORed with the packet number, left-padded. */
+    private void computeNonce(final long packetNumber)
     {
-        // RFC 9001 5.3: the nonce is the IV XORed with the packet number, left-padded.
         System.arraycopy(iv, 0, nonce, 0, nonce.length);
         for (int i = 0; i < 8; i++)
         {
             nonce[nonce.length - 1 - i] ^= (byte)(packetNumber >>> (8 * i));
         }
-        if (suite == CipherSuite.AES_128_GCM_SHA256)
-        {
-            aead.init(mode, aeadKey, new GCMParameterSpec(8 * CipherSuite.TAG_LENGTH, nonce));
-        }
-        else
-        {
-            aead.init(mode, aeadKey, new IvParameterSpec(nonce));
-        }
     }
 
     private void computeMask(final byte[] packet, final int sampleOffset) throws GeneralSecurityException
     {
-        if (suite == CipherSuite.AES_128_GCM_SHA256)
+        if (chachaMask == null)
         {
             // RFC 9001 5.4.3: mask = AES-ECB(hp_key, sample)
             headerCipher.doFinal(packet, sampleOffset, SAMPLE_LENGTH, maskBlock, 0);
@@ -305,13 +326,8 @@ public final class PacketProtection
         else
         {
             // RFC 9001 5.4.4: counter = sample[0..4] little-endian, nonce = sample[4..16],
-            // mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}). DECRYPT mode: the JDK refuses a
-            // repeated key and nonce only when encrypting, and the keystream is the same.
-            final int counter = (packet[sampleOffset] & 0xFF) | (packet[sampleOffset + 1] & 0xFF) << 8 |
-                (packet[sampleOffset + 2] & 0xFF) << 16 | (packet[sampleOffset + 3] & 0xFF) << 24;
-            System.arraycopy(packet, sampleOffset + 4, chachaNonce, 0, chachaNonce.length);
-            headerCipher.init(Cipher.DECRYPT_MODE, hpKey, new ChaCha20ParameterSpec(chachaNonce, counter));
-            headerCipher.doFinal(ZEROS, 0, mask.length, mask, 0);
+            // mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0})
+            chachaMask.mask(packet, sampleOffset, mask);
         }
     }
 
