@@ -351,8 +351,8 @@ public final class LoadPipeline implements AutoCloseable
             final int size = frames.getInt(position + FrameHeader.SIZE_OFFSET, ORDER);
             if (size < HEADER_SIZE || size > frameSize)
             {
-                throw new ProtocolException("reply size = " + Integer.toUnsignedString(size) + ": outside " +
-                    HEADER_SIZE + ".." + frameSize + " (after " + received + " replies)");
+                throw fail("reply size = " + Integer.toUnsignedString(size) + ": outside " + HEADER_SIZE + ".." +
+                    frameSize);
             }
             if (end - position < size)
             {
@@ -418,12 +418,11 @@ public final class LoadPipeline implements AutoCloseable
         final long expected = received + 1;
         if (request != expected)
         {
-            throw fail("reply to request " + request + ", expected " + expected + (expected > sent ?
-                " (no request is in flight)" : ""));
+            throw fail("reply to request " + request + ", expected " + expected);
         }
         if (expected > sent)
         {
-            throw fail("reply to request " + request + " that was never sent");
+            throw fail("reply to request " + request + ", which was never sent");
         }
         final int operation = FrameHeader.operation(frames, offset);
         if (operation != operationOf(request))
