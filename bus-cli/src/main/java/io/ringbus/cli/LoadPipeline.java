@@ -179,17 +179,13 @@ public final class LoadPipeline implements AutoCloseable
     }
 
     /**
-     * Connect to {@code address} (loopback only: load never leaves the machine) with TCP_NODELAY,
-     * then hand the channel to a pipeline; the channel is closed if that fails.
+     * Connect to {@code address} with TCP_NODELAY (within {@link #CONNECT_TIMEOUT_MS}), then hand
+     * the channel to a pipeline; the channel is closed if that fails.
      */
     public static LoadPipeline connect(final InetSocketAddress address, final int bodySize, final int window,
         final long clusterHi, final long clusterLo, final boolean byteEcho, final NanoClock clock,
         final SplittableRandom random) throws IOException
     {
-        if (address.isUnresolved() || !address.getAddress().isLoopbackAddress())
-        {
-            throw new IllegalArgumentException(address + ": the fast load client connects only to loopback addresses");
-        }
         final SocketChannel channel = SocketChannel.open();
         try
         {

@@ -363,6 +363,10 @@ public final class LoadClient
     private LoadPipeline connectFast(final InetSocketAddress address, final int bodySize, final int window)
         throws IOException
     {
+        if (address.isUnresolved() || !address.getAddress().isLoopbackAddress())
+        {
+            throw new IllegalArgumentException(address + ": the load client connects only to loopback addresses");
+        }
         return LoadPipeline.connect(address, bodySize, window, EchoServer.CLUSTER_HI, EchoServer.CLUSTER_LO,
             echoesRequests, clock, new SplittableRandom(ThreadLocalRandom.current().nextLong()));
     }
