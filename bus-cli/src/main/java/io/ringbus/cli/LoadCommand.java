@@ -25,7 +25,8 @@ import java.util.TreeSet;
 
 /**
  * {@code ringbus load URI... [--connections N] [--window N] [--size BYTES] [--duration-ms N] [--cluster ID]
- * [--trust FILE | --insecure] [--cert FILE --key FILE] [--json] [--hlog FILE]}: drives a {@link LoadGenerator} at
+ * [--trust FILE | --insecure] [--cert FILE --key FILE] [--rate N] [--spin] [--bus-client] [--byte-echo] [--json]
+ * [--hlog FILE]}: drives a {@link LoadGenerator} at
  * the given nodes and prints throughput and latency percentiles, with a progress line per second on long runs
  * ({@link LoadReport}); {@code --json} prints JSON lines instead, {@code --hlog} writes the latency of each second
  * as an HdrHistogram log. Runs on the calling thread and stops by itself.
@@ -54,6 +55,18 @@ public final class LoadCommand
         "  p99_us, p999_us, max_us, errors, unanswered, first_error.",
         "  --hlog FILE writes the latency of every second after the warm-up (in nanoseconds) as an",
         "  HdrHistogram interval log (HistogramLogReader, HistogramLogProcessor read it).",
+        "  Engines: when every URI is tcp://, the fast engine runs: one thread of its own drives every",
+        "  connection without blocking, writes the requests the window allows in one call and checks",
+        "  each reply in place (it is built not to be what a run measures). Other schemes, or",
+        "  --bus-client, run the client SDK (BusClient) on each connection instead.",
+        "  --spin makes the fast engine busy-poll its sockets instead of blocking in a selector when",
+        "  idle (lower latency, a core of its own). --rate N (fast engine) runs an open loop: N",
+        "  requests a second in all, on a fixed schedule spread over the connections, whatever the",
+        "  replies do (at most --window in flight each); latency is counted from each request's",
+        "  intended send time (no coordinated omission), and the result says the rate achieved and",
+        "  whether the run could keep up (JSON: target_per_s, sent_per_s, due, sent, kept_up,",
+        "  max_send_lag_us). --byte-echo (fast engine) is for measuring the client itself against a",
+        "  server that sends every frame back unchanged: the echoed request counts as its reply.",
         CliLogging.USAGE);
 
     /**
@@ -62,9 +75,12 @@ public final class LoadCommand
      */
     public static final int MAX_WINDOW = ServeOptions.ECHO_DEDUP_CAPACITY_PER_CLIENT;
 
+    /** Highest --rate, requests a second. */
+    public static final long MAX_RATE = 1_000_000_000L;
+
     private static final Set<String> FLAGS = Set.of("connections", "window", "size", "duration-ms", "cluster",
-        "trust", "insecure", "cert", "key", "json", "hlog");
-    private static final Set<String> SWITCHES = Set.of("insecure", "json");
+        "trust", "insecure", "cert", "key", "json", "hlog", "rate", "spin", "bus-client", "byte-echo");
+    private static final Set<String> SWITCHES = Set.of("insecure", "json", "spin", "bus-client", "byte-echo");
 
     private LoadCommand()
     {
@@ -98,8 +114,36 @@ public final class LoadCommand
         final long durationMs = flags.longValue("duration-ms", 10_000, 1, 24L * 3600 * 1000);
         final long[] cluster = flags.u128Value("cluster");
         final Duration duration = Duration.ofMillis(durationMs);
-        return new LoadGenerator.Settings(targets, connections, window, size, duration, warmupOf(duration),
-            cluster[0], cluster[1], transportSettings(flags, targets));
+        final long rate = flags.longValue("rate", 0, 1, MAX_RATE);
+        final LoadGenerator.Engine engine = flags.has("bus-client") ? LoadGenerator.Engine.BUS_CLIENT :
+            LoadGenerator.Engine.AUTO;
+        final LoadGenerator.Settings settings = new LoadGenerator.Settings(targets, connections, window, size,
+            duration, warmupOf(duration), cluster[0], cluster[1], transportSettings(flags, targets), engine,
+            flags.has("spin") ? LoadDriver.Idle.SPIN : LoadDriver.Idle.BLOCK, rate, flags.has("byte-echo"));
+        if (!settings.fast())
+        {
+            for (final String name : List.of("rate", "spin", "byte-echo"))
+            {
+                if (flags.has(name))
+                {
+                    throw flags.error("--" + name + " runs on the fast engine, which needs every URI to be tcp:// " +
+                        (flags.has("bus-client") ? "and no --bus-client" : "(" + LoadReport.transportOf(targets) +
+                        " given)"));
+                }
+            }
+        }
+        return settings;
+    }
+
+    /** How the header line names the engine: "fast tcp engine, blocking", ", spinning", "BusClient". */
+    static String engineOf(final LoadGenerator.Settings settings)
+    {
+        if (!settings.fast())
+        {
+            return "BusClient";
+        }
+        return "fast tcp engine, " + (settings.idle() == LoadDriver.Idle.SPIN ? "spinning" : "blocking") +
+            (settings.ratePerSecond() > 0 ? ", open loop at " + settings.ratePerSecond() + " msg/s" : "");
     }
 
     /**
@@ -262,7 +306,8 @@ public final class LoadCommand
             // With --json stdout carries JSON only: the human line goes to stderr.
             (json ? err : out).println("ringbus load: " + settings.connections() + " connection(s) to " +
                 settings.targets() + ", window " + settings.window() + ", " + settings.size() + "-byte bodies, " +
-                settings.duration().toMillis() + " ms (" + settings.warmup().toMillis() + " ms warm-up)");
+                settings.duration().toMillis() + " ms (" + settings.warmup().toMillis() + " ms warm-up), " +
+                engineOf(settings));
             (json ? err : out).flush();
             final LoadGenerator.IntervalListener progress =
                 LoadReport.progress(settings.duration(), json, "ringbus load: ", transport, out, err);
@@ -301,6 +346,10 @@ public final class LoadCommand
             out.println(String.format(Locale.ROOT, "latency µs  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f",
                 result.percentileMicros(50), result.percentileMicros(90), result.percentileMicros(99),
                 result.percentileMicros(99.9), result.maxMicros()));
+            if (result.openLoop() != null)
+            {
+                out.println(LoadReport.openLoopText(result.openLoop()));
+            }
         }
         out.flush();
         if (hlog != null && hlog.failure() != null)

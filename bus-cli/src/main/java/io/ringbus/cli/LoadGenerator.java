@@ -21,11 +21,17 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 
 /**
- * A closed-loop load generator: {@code connections} {@link BusClient}s spread round-robin over the
- * targets, each keeping {@code window} requests of {@code size}-byte bodies in flight (a reply
- * sends the next request), for a bounded duration. Latency is the time from building a request
- * to reading its reply (the request's timestamp comes back in the reply), recorded in an
- * HdrHistogram; replies during the warm-up are not counted.
+ * A load generator: {@code connections} connections spread round-robin over the targets, each
+ * keeping {@code window} requests of {@code size}-byte bodies in flight (a reply sends the next
+ * request), for a bounded duration. Latency is the time from building a request to reading its
+ * reply (the request's timestamp comes back in the reply), recorded in an HdrHistogram; replies
+ * during the warm-up are not counted.
+ *
+ * <p>Two engines ({@link Engine}). When every target is {@code tcp://} and the settings ask for
+ * {@link Engine#AUTO}, the fast engine runs ({@link LoadTcpRun}: {@link LoadPipeline}s on one
+ * thread of their own, non-blocking, nothing allocated per message), which also offers an open
+ * loop ({@link Settings#ratePerSecond()}) and busy-polling ({@link Settings#idle()}). Otherwise
+ * each connection is a {@link BusClient} (every scheme; replies handled on its I/O thread).
  *
  * <p>{@link #run} blocks the calling thread while it connects, then for about the duration (its
  * clock starts once every connection is up), plus up to {@link #DRAIN_TIMEOUT} for the last
@@ -53,16 +59,60 @@ public final class LoadGenerator
      * @param clusterLo   low half of the cluster id
      * @param transportSettings the clients' transport settings by scheme (bus-tls's
      *                    {@code TlsSettings} under "tls": whom to trust)
+     * @param engine      which client runs: {@link Engine#AUTO} picks the fast one for tcp://
+     * @param idle        how the fast engine waits when idle (block in a selector, or spin)
+     * @param ratePerSecond open loop (fast engine): requests a second in all; 0 for a closed loop
+     * @param byteEcho    (fast engine) the targets send each request back unchanged: measure the
+     *                    client itself, taking the echoed request as the reply
      */
     public record Settings(List<URI> targets, int connections, int window, int size, Duration duration,
-        Duration warmup, long clusterHi, long clusterLo, Map<String, Object> transportSettings)
+        Duration warmup, long clusterHi, long clusterLo, Map<String, Object> transportSettings, Engine engine,
+        LoadDriver.Idle idle, long ratePerSecond, boolean byteEcho)
     {
+        /**
+         * Settings that run {@link BusClient}s (as before the fast engine: {@code ringbus demo} and
+         * the tests built on it keep comparing like with like).
+         */
+        public Settings(final List<URI> targets, final int connections, final int window, final int size,
+            final Duration duration, final Duration warmup, final long clusterHi, final long clusterLo,
+            final Map<String, Object> transportSettings)
+        {
+            this(targets, connections, window, size, duration, warmup, clusterHi, clusterLo, transportSettings,
+                Engine.BUS_CLIENT, LoadDriver.Idle.BLOCK, 0, false);
+        }
+
         /** Settings with no transport settings (plain tcp, or TLS with the JDK's trust store). */
         public Settings(final List<URI> targets, final int connections, final int window, final int size,
             final Duration duration, final Duration warmup, final long clusterHi, final long clusterLo)
         {
             this(targets, connections, window, size, duration, warmup, clusterHi, clusterLo, Map.of());
         }
+
+        /** True if the fast engine runs: {@link Engine#AUTO} and every target {@code tcp://}. */
+        public boolean fast()
+        {
+            if (engine != Engine.AUTO)
+            {
+                return false;
+            }
+            for (final URI target : targets)
+            {
+                if (!"tcp".equals(target.getScheme()))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /** Which client drives the load. */
+    public enum Engine
+    {
+        /** The fast engine ({@link LoadTcpRun}) when every target is {@code tcp://}, else {@link BusClient}s. */
+        AUTO,
+        /** {@link BusClient}s for every scheme. */
+        BUS_CLIENT
     }
 
     /**
@@ -131,6 +181,14 @@ public final class LoadGenerator
     public static LoadResult run(final Settings settings, final IntervalListener listener)
         throws IOException, TransportUnavailableException
     {
+        if (settings.fast())
+        {
+            return LoadTcpRun.run(settings, listener);
+        }
+        if (settings.ratePerSecond() > 0)
+        {
+            throw new IllegalArgumentException("an open loop (a rate) runs on the fast tcp engine only");
+        }
         final Recorder recorder = new Recorder(HIGHEST_LATENCY_NS, 3);
         final List<Driver> drivers = new ArrayList<>();
         final byte[] body = new byte[settings.size()];
@@ -215,13 +273,21 @@ public final class LoadGenerator
         final boolean last, final Histogram interval, final Histogram total, final long startNs, final long startMs,
         final List<Driver> drivers)
     {
-        interval.setStartTimeStamp(startMs + TimeUnit.NANOSECONDS.toMillis(fromNs - startNs));
-        interval.setEndTimeStamp(startMs + TimeUnit.NANOSECONDS.toMillis(toNs - startNs));
         long errors = 0;
         for (final Driver driver : drivers)
         {
             errors += driver.errors.get();
         }
+        report(listener, index, fromNs, toNs, last, interval, total, startNs, startMs, errors);
+    }
+
+    /** As above, with the run's errors so far counted by the caller (the fast engine's run). */
+    static void report(final IntervalListener listener, final int index, final long fromNs, final long toNs,
+        final boolean last, final Histogram interval, final Histogram total, final long startNs, final long startMs,
+        final long errors)
+    {
+        interval.setStartTimeStamp(startMs + TimeUnit.NANOSECONDS.toMillis(fromNs - startNs));
+        interval.setEndTimeStamp(startMs + TimeUnit.NANOSECONDS.toMillis(toNs - startNs));
         listener.onInterval(new Interval(index, toNs - fromNs, last, interval, errors));
         total.add(interval);
     }

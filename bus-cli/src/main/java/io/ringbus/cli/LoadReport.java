@@ -23,7 +23,9 @@ import java.util.Set;
  * --window), {@code size} (body bytes), {@code duration_ms}, {@code warmup_ms}, {@code measured_s},
  * {@code messages}, {@code messages_per_s}, {@code mb_per_s}, {@code p50_us}, {@code p90_us},
  * {@code p99_us}, {@code p999_us}, {@code max_us}, {@code errors}, {@code unanswered},
- * {@code first_error} (a string or null). Called on the thread that runs the load.
+ * {@code first_error} (a string or null); after an open-loop run ({@code --rate}) also
+ * {@code target_per_s}, {@code sent_per_s}, {@code due}, {@code sent}, {@code kept_up} and
+ * {@code max_send_lag_us}. Called on the thread that runs the load.
  */
 final class LoadReport
 {
@@ -100,7 +102,7 @@ final class LoadReport
         {
             targets.add(target.toString());
         }
-        return line
+        line
             .put("targets", targets)
             .put("connections", settings.connections())
             .put("inflight", settings.window())
@@ -119,6 +121,30 @@ final class LoadReport
             .put("errors", result.errors())
             .put("unanswered", result.unanswered())
             .put("first_error", result.firstError());
+        final LoadResult.OpenLoop openLoop = result.openLoop();
+        if (openLoop != null)
+        {
+            line.put("target_per_s", openLoop.targetPerSecond(), 0)
+                .put("sent_per_s", openLoop.sentPerSecond(), 0)
+                .put("due", openLoop.due())
+                .put("sent", openLoop.sent())
+                .put("kept_up", openLoop.keptUp())
+                .put("max_send_lag_us", openLoop.maxSendLagNs() / 1e3, 1);
+        }
+        return line;
+    }
+
+    /**
+     * {@code open loop: target 100000 msg/s, sent 99990 msg/s (999900 of 1000000 due); latency counted
+     * from the intended send times; send lag max 12.3 µs}, or with {@code ": COULD NOT KEEP UP"}.
+     */
+    static String openLoopText(final LoadResult.OpenLoop openLoop)
+    {
+        return String.format(Locale.ROOT, "open loop: target %.0f msg/s, sent %.0f msg/s (%d of %d due)%s; latency " +
+            "counted from the intended send times; send lag max %.1f µs", openLoop.targetPerSecond(),
+            openLoop.sentPerSecond(), openLoop.sent(), openLoop.due(), openLoop.keptUp() ? "" :
+            ": COULD NOT KEEP UP (" + (openLoop.due() - openLoop.sent()) + " requests due were never sent; a larger " +
+            "--window or more --connections may help, or the node is saturated)", openLoop.maxSendLagNs() / 1e3);
     }
 
     /** The schemes of {@code targets}, in order, without repeats, joined by commas ("tcp", "tcp,quic"). */

@@ -85,4 +85,10 @@ public interface EchoServer extends AutoCloseable
     {
         return Framing.STREAM;
     }
+
+    /** True when the server sends each request back unchanged (a byte echo) instead of a reply. */
+    default boolean echoesRequests()
+    {
+        return false;
+    }
 }

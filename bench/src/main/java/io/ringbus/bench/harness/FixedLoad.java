@@ -1,5 +1,7 @@
 package io.ringbus.bench.harness;
 
+import io.ringbus.cli.LoadDriver;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Locale;
@@ -15,9 +17,13 @@ import java.util.Locale;
  *
  * <pre>
  * java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/benchmarks.jar \
- *     io.ringbus.bench.harness.FixedLoad (--port P [--tls] [--ws] | --server NAME) [--count N] [--body B]
- *     [--window W] [--mode pipelined|roundtrip] [--repeat R]
+ *     io.ringbus.bench.harness.FixedLoad (--port P [--tls] [--ws] [--byte-echo] | --server NAME) [--count N]
+ *     [--body B] [--window W] [--mode pipelined|roundtrip] [--repeat R] [--spin]
  * </pre>
+ *
+ * {@code --byte-echo}: the server at {@code --port} sends each request back unchanged (a byte
+ * echo, the client's own ceiling), so the echoed request counts as the reply. {@code --spin}: the
+ * fast engine (plain TCP pipelined runs) busy-polls instead of blocking in a selector.
  *
  * {@code pipelined} (the default): {@link LoadClient#pipelinedCount}, N requests over one
  * connection with up to W in flight, then the closing ping. {@code roundtrip}: N requests one at a
@@ -43,11 +49,23 @@ public final class FixedLoad
         int repeat = 1;
         boolean tls = false;
         boolean webSocket = false;
+        boolean byteEcho = false;
+        LoadDriver.Idle idle = LoadClient.idleFromProperty();
         for (int i = 0; i < args.length; i++)
         {
             if ("--tls".equals(args[i]))
             {
                 tls = true;
+                continue;
+            }
+            if ("--byte-echo".equals(args[i]))
+            {
+                byteEcho = true;
+                continue;
+            }
+            if ("--spin".equals(args[i]))
+            {
+                idle = LoadDriver.Idle.SPIN;
                 continue;
             }
             if ("--ws".equals(args[i]))
@@ -73,25 +91,25 @@ public final class FixedLoad
                 default -> throw new IllegalArgumentException("unknown option " + option);
             }
         }
-        if ((port < 1) == (serverName == null) || ((tls || webSocket) && serverName != null) ||
+        if ((port < 1) == (serverName == null) || ((tls || webSocket || byteEcho) && serverName != null) ||
             (serverName != null && !Harness.SERVERS.containsKey(serverName)))
         {
-            throw new IllegalArgumentException("usage: FixedLoad (--port P [--tls] [--ws] | --server NAME) [--count N] [--body B]" +
-                " [--window W] [--mode pipelined|roundtrip] [--repeat R]; servers: " + Harness.SERVERS.keySet());
+            throw new IllegalArgumentException("usage: FixedLoad (--port P [--tls] [--ws] [--byte-echo] | --server NAME) [--count N] [--body B]" +
+                " [--window W] [--mode pipelined|roundtrip] [--repeat R] [--spin]; servers: " + Harness.SERVERS.keySet());
         }
         if (serverName == null)
         {
             final InetSocketAddress address =
                 new InetSocketAddress(InetAddress.getByAddress(new byte[] {127, 0, 0, 1}), port);
             final LoadClient client = new LoadClient(
-                tls ? BenchTls.clientContext() : null, webSocket ? Framing.WEBSOCKET : Framing.STREAM);
+                tls ? BenchTls.clientContext() : null, webSocket ? Framing.WEBSOCKET : Framing.STREAM, byteEcho, idle);
             run(client, address, mode, body, count, window, repeat);
             return;
         }
         try (EchoServer server = Harness.SERVERS.get(serverName).get())
         {
             final InetSocketAddress address = server.start();
-            run(LoadClient.forServer(server), address, mode, body, count, window, repeat);
+            run(LoadClient.forServer(server).withIdle(idle), address, mode, body, count, window, repeat);
         }
     }
 

@@ -1,13 +1,22 @@
 package io.ringbus.bench.harness;
 
+import io.ringbus.cli.LoadDriver;
+import io.ringbus.cli.LoadPipeline;
+import io.ringbus.cli.LoadSchedule;
 import io.ringbus.core.frame.Command;
+import io.ringbus.core.frame.FrameHeader;
 import org.HdrHistogram.Histogram;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemNanoClock;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.SplittableRandom;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import javax.net.ssl.SSLContext;
@@ -22,12 +31,21 @@ import javax.net.ssl.SSLContext;
  * connects with a Netty QUIC client ({@link QuicLoadLink}) and writes the frames back to back on
  * its one bidirectional stream. The runs below are the same for every framing.
  *
+ * <p>Pipelined and bulk runs over plain TCP ({@link Framing#STREAM} without TLS) use the fast
+ * engine ({@link LoadPipeline} driven by a {@link LoadDriver} on the calling thread): one
+ * non-blocking connection, a window of requests filled into one direct buffer and written in one
+ * call, replies read in large chunks and checked in place, nothing allocated per message, so that
+ * the client is not what a run measures. It idles as {@link #idle()} says: blocking in a selector
+ * (the default) or spinning (see {@link #IDLE_PROPERTY}). Against a server whose
+ * {@link EchoServer#echoesRequests()} is true (a byte echo), the echoed request counts as the reply.
+ * TLS, WebSocket and QUIC framings, and the one-at-a-time latency runs, keep the blocking
+ * {@link LoadConnection} path (a writer thread and the calling thread as reader).
+ *
  * <p>Every run stops by itself: it is bounded by its duration or count, and any read or window
  * wait that blocks longer than {@link #READ_TIMEOUT_MS} abandons the run with an exception.
- * Runs use blocking I/O and blocking waits; nothing spins.
  *
- * <p>Stateless between runs; one run at a time per calling thread (a pipelined run starts one
- * writer thread of its own and ends it before returning).
+ * <p>Immutable between runs; one run at a time per calling thread (a blocking pipelined run starts
+ * one writer thread of its own and ends it before returning).
  */
 public final class LoadClient
 {
@@ -49,8 +67,22 @@ public final class LoadClient
     private static final long WRITER_JOIN_TIMEOUT_MS = 2 * READ_TIMEOUT_MS;
     private static final long NO_LIMIT = Long.MAX_VALUE;
 
+    /**
+     * System property naming how the fast engine idles when a socket has nothing for it:
+     * {@code block} (the default: in a selector) or {@code spin} (busy-poll, a core of its own).
+     */
+    public static final String IDLE_PROPERTY = "ringbus.bench.client.idle";
+
+    /** Longest single wait of an idle fast engine, so that its deadlines are looked at. */
+    private static final long MAX_IDLE_WAIT_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Open loop: the run kept up if it sent at least this share of the requests due. */
+    private static final double KEPT_UP_SHARE = 0.99;
+
     private final SSLContext tls;
     private final Framing framing;
+    private final boolean echoesRequests;
+    private final LoadDriver.Idle idle;
+    private final NanoClock clock = SystemNanoClock.INSTANCE;
 
     /** A plain TCP client. */
     public LoadClient()
@@ -70,17 +102,69 @@ public final class LoadClient
      */
     public LoadClient(final SSLContext tls, final Framing framing)
     {
-        this.tls = tls;
-        this.framing = framing;
+        this(tls, framing, false, idleFromProperty());
     }
 
     /**
-     * A client that speaks what {@code server} expects (see {@link EchoServer#clientTls()} and
-     * {@link EchoServer#clientFraming()}).
+     * A client as {@link #LoadClient(SSLContext, Framing)} that, when {@code echoesRequests},
+     * takes each request sent back unchanged as its reply (a byte echo, see
+     * {@link EchoServer#echoesRequests()}), and whose fast engine idles as {@code idle} says.
+     */
+    public LoadClient(final SSLContext tls, final Framing framing, final boolean echoesRequests,
+        final LoadDriver.Idle idle)
+    {
+        this.tls = tls;
+        this.framing = framing;
+        this.echoesRequests = echoesRequests;
+        this.idle = idle;
+    }
+
+    /**
+     * A client that speaks what {@code server} expects (see {@link EchoServer#clientTls()},
+     * {@link EchoServer#clientFraming()} and {@link EchoServer#echoesRequests()}).
      */
     public static LoadClient forServer(final EchoServer server)
     {
-        return new LoadClient(server.clientTls(), server.clientFraming());
+        return new LoadClient(server.clientTls(), server.clientFraming(), server.echoesRequests(), idleFromProperty());
+    }
+
+    /** This client, idling as {@code idle} says in its fast engine. */
+    public LoadClient withIdle(final LoadDriver.Idle idle)
+    {
+        return new LoadClient(tls, framing, echoesRequests, idle);
+    }
+
+    /** How the fast engine idles: {@link #IDLE_PROPERTY}, {@code block} unless it says {@code spin}. */
+    public static LoadDriver.Idle idleFromProperty()
+    {
+        final String value = System.getProperty(IDLE_PROPERTY, "block").trim().toLowerCase(Locale.ROOT);
+        switch (value)
+        {
+            case "block":
+                return LoadDriver.Idle.BLOCK;
+            case "spin":
+                return LoadDriver.Idle.SPIN;
+            default:
+                throw new IllegalArgumentException("-D" + IDLE_PROPERTY + "=" + value + ": block or spin");
+        }
+    }
+
+    /** How the fast engine idles. */
+    public LoadDriver.Idle idle()
+    {
+        return idle;
+    }
+
+    /** True if a request sent back unchanged counts as its reply (a byte-echo server). */
+    public boolean echoesRequests()
+    {
+        return echoesRequests;
+    }
+
+    /** True if pipelined runs use the fast engine: plain TCP, frames back to back. */
+    public boolean isFast()
+    {
+        return tls == null && framing == Framing.STREAM;
     }
 
     /** True if this client speaks TLS. */
@@ -147,6 +231,14 @@ public final class LoadClient
         {
             throw new IllegalArgumentException("window = " + window + ": at least 1");
         }
+        if (isFast())
+        {
+            return fastPipelined(address, bodySize, durationNs, maxRequests, window);
+        }
+        if (echoesRequests)
+        {
+            throw new IllegalArgumentException("a byte echo is measured over plain TCP only");
+        }
         try (LoadConnection connection = LoadConnection.open(address, tls, framing, bodySize, READ_TIMEOUT_MS))
         {
             final Semaphore permits = new Semaphore(window);
@@ -202,6 +294,128 @@ public final class LoadClient
                 throw new ProtocolException("sent " + writer.sent + " requests, got " + received + " replies");
             }
             return new ThroughputResult(received, bodySize, elapsedNs);
+        }
+    }
+
+    /**
+     * The fast engine's pipelined run: requests until {@code durationNs} is up or
+     * {@code maxRequests} are sent, then the closing ping; its answer ends the run.
+     */
+    private ThroughputResult fastPipelined(
+        final InetSocketAddress address, final int bodySize, final long durationNs, final long maxRequests, final int window)
+        throws IOException
+    {
+        checkBodySize(bodySize);
+        try (LoadPipeline pipeline = connectFast(address, bodySize, window);
+            LoadDriver driver = new LoadDriver(new LoadPipeline[] {pipeline}, idle, clock))
+        {
+            pipeline.maxRequests(maxRequests);
+            final long startNs = clock.nanoTime();
+            drive(pipeline, driver, startNs, durationNs);
+            final long elapsedNs = clock.nanoTime() - startNs;
+            return new ThroughputResult(pipeline.received(), bodySize, elapsedNs);
+        }
+    }
+
+    /**
+     * Open loop over plain TCP: requests on a fixed schedule of {@code ratePerSecond}, whatever the
+     * replies do (at most {@code window} in flight: when the window is full the schedule runs on
+     * and the requests due go out late, their latency still counted from their intended send
+     * time, so it is free of coordinated omission), for {@code duration}; the first
+     * {@code warmup} of it is not recorded. Ends with the closing ping after the last reply.
+     */
+    public OpenLoopResult openLoop(
+        final InetSocketAddress address,
+        final int bodySize,
+        final double ratePerSecond,
+        final Duration warmup,
+        final Duration duration,
+        final int window)
+        throws IOException
+    {
+        if (!isFast())
+        {
+            throw new UnsupportedOperationException("open loop runs over plain TCP only (this client: " +
+                (tls != null ? "TLS" : framing) + ")");
+        }
+        if (window < 1 || !(ratePerSecond > 0) || warmup.isNegative() || duration.compareTo(warmup) <= 0)
+        {
+            throw new IllegalArgumentException("window = " + window + ", rate = " + ratePerSecond + ", warmup = " +
+                warmup + ", duration = " + duration + ": window and rate above 0, duration longer than the warm-up");
+        }
+        checkBodySize(bodySize);
+        final Histogram histogramNs = new Histogram(HIGHEST_TRACKABLE_NS, SIGNIFICANT_DIGITS);
+        try (LoadPipeline pipeline = connectFast(address, bodySize, window);
+            LoadDriver driver = new LoadDriver(new LoadPipeline[] {pipeline}, idle, clock))
+        {
+            final long startNs = clock.nanoTime();
+            final long measureFromNs = startNs + warmup.toNanos();
+            final long endNs = startNs + duration.toNanos();
+            final LoadSchedule schedule = new LoadSchedule(startNs, ratePerSecond, 0);
+            pipeline.schedule(schedule).record(histogramNs, measureFromNs, Long.MAX_VALUE, HIGHEST_TRACKABLE_NS);
+            drive(pipeline, driver, startNs, duration.toNanos());
+            final long due = schedule.dueBefore(endNs);
+            return new OpenLoopResult(ratePerSecond, due, pipeline.sent(), pipeline.received(), duration.toNanos(),
+                LatencyResult.of(histogramNs), pipeline.maxSendLagNs(), pipeline.sent() >= KEPT_UP_SHARE * due);
+        }
+    }
+
+    private LoadPipeline connectFast(final InetSocketAddress address, final int bodySize, final int window)
+        throws IOException
+    {
+        if (address.isUnresolved() || !address.getAddress().isLoopbackAddress())
+        {
+            throw new IllegalArgumentException(address + ": the load client connects only to loopback addresses");
+        }
+        return LoadPipeline.connect(address, bodySize, window, EchoServer.CLUSTER_HI, EchoServer.CLUSTER_LO,
+            echoesRequests, clock, new SplittableRandom(ThreadLocalRandom.current().nextLong()));
+    }
+
+    private static void checkBodySize(final int bodySize)
+    {
+        if (bodySize < 0 || bodySize > EchoResponder.MAX_FRAME_SIZE - FrameHeader.HEADER_SIZE)
+        {
+            throw new IllegalArgumentException("bodySize = " + bodySize + ": outside 0.." +
+                (EchoResponder.MAX_FRAME_SIZE - FrameHeader.HEADER_SIZE));
+        }
+    }
+
+    /**
+     * Step {@code driver} until {@code pipeline} has had the answer to its closing ping: sending
+     * stops {@code durationNs} after {@code startNs} ({@link #NO_LIMIT}: never by time) or when the
+     * pipeline's request count is reached. Gives up when nothing moved for
+     * {@link #READ_TIMEOUT_MS}, and throws the pipeline's failure if it fails.
+     */
+    private void drive(final LoadPipeline pipeline, final LoadDriver driver, final long startNs, final long durationNs)
+        throws IOException
+    {
+        final long timeoutNs = TimeUnit.MILLISECONDS.toNanos(READ_TIMEOUT_MS);
+        long lastProgressNs = startNs;
+        boolean stopped = false;
+        while (!pipeline.pongReceived())
+        {
+            final long nowNs = clock.nanoTime();
+            final long leftNs = durationNs - (nowNs - startNs);
+            if (!stopped && (leftNs <= 0 || !pipeline.isSending()))
+            {
+                pipeline.stopSending(true);
+                stopped = true;
+            }
+            final long waitNs = stopped ? MAX_IDLE_WAIT_NS : Math.min(MAX_IDLE_WAIT_NS, leftNs);
+            if (driver.step(waitNs))
+            {
+                lastProgressNs = nowNs;
+            }
+            else if (nowNs - lastProgressNs > timeoutNs)
+            {
+                throw new IOException("no reply within " + READ_TIMEOUT_MS + " ms (" + pipeline.received() +
+                    " replies, " + pipeline.inFlight() + " requests in flight)");
+            }
+            final IOException failure = driver.failure(0);
+            if (failure != null)
+            {
+                throw failure;
+            }
         }
     }
 
