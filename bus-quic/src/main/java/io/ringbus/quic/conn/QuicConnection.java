@@ -919,6 +919,7 @@ public final class QuicConnection implements HandshakeListener
             if (packet.mtuProbe)
             {
                 pathMtu.onProbeAcked(packet.size, lastNowNs);
+                congestion.onDatagramSizeChanged(pathMtu.currentBytes());
                 return;
             }
             pathMtu.onPacketAcked(packet.size);
@@ -937,6 +938,7 @@ public final class QuicConnection implements HandshakeListener
             stats.packetsLost++;
             if (pathMtu.onPacketLost(packet.size, lastNowNs))
             {
+                congestion.onDatagramSizeChanged(PathMtu.BASE_BYTES);
                 LOG.log(Level.DEBUG, () -> "QUIC connection " + HexFormat.of().formatHex(localCid) +
                     ": datagrams above " + PathMtu.BASE_BYTES + " bytes are lost, back to that size (RFC 8899 4.3)");
             }
@@ -955,6 +957,7 @@ public final class QuicConnection implements HandshakeListener
             stats.probesSent++;
             if (space == APPLICATION && pathMtu.onProbeTimeout(recovery.ptoCount() + 1, lastNowNs))
             {
+                congestion.onDatagramSizeChanged(PathMtu.BASE_BYTES);
                 LOG.log(Level.DEBUG, () -> "QUIC connection " + HexFormat.of().formatHex(localCid) +
                     ": repeated probe timeouts, datagrams back to " + PathMtu.BASE_BYTES + " bytes (RFC 8899 4.3)");
             }

@@ -164,6 +164,24 @@ class PathMtuDiscoveryTest
     }
 
     @Test
+    void congestionAvoidanceGrowsByTheDiscoveredDatagramSize()
+    {
+        final NewRenoCongestionController congestion = new NewRenoCongestionController(BASE);
+        congestion.onPacketSent(BASE, 0);
+        congestion.onPacketLost(BASE, 0, 1); // half the initial window: congestion avoidance
+        final long window = congestion.congestionWindow();
+        congestion.onDatagramSizeChanged(MAX);
+        long acked = 0;
+        while (acked < window)
+        {
+            congestion.onPacketSent(MAX, 2);
+            congestion.onPacketAcked(MAX, 2, 3);
+            acked += MAX;
+        }
+        assertEquals(window + MAX, congestion.congestionWindow(), "one datagram of the new size per window");
+    }
+
+    @Test
     void withDiscoveryOffEveryDatagramIs1200BytesAtMost()
     {
         final TestNetwork net = network(75, QuicConnectionConfig.builder().pathMtuDiscovery(false));
