@@ -125,9 +125,10 @@ final class PathMtu
         {
             probeInFlightBytes = 0;
         }
-        if (bytes <= currentBytes)
+        if (bytes <= currentBytes || bytes > highBytes)
         {
-            return; // an old probe (sent before a fall-back) says nothing new
+            // nothing new, or a late probe of a size since found lost or fallen back from: not trusted
+            return;
         }
         currentBytes = bytes;
         lowBytes = Math.max(lowBytes, bytes);
