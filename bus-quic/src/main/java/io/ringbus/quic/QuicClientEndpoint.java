@@ -185,6 +185,7 @@ final class QuicClientEndpoint implements QuicSession.Owner, Shard.Flushable, Da
         {
             servicing = false;
         }
+        socket.flushSends(); // the pass's datagrams as one batch
     }
 
     @Override

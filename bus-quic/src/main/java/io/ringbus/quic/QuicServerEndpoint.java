@@ -680,6 +680,7 @@ final class QuicServerEndpoint implements IoListener, QuicSession.Owner, Shard.F
         {
             servicing = false;
         }
+        socket.flushSends(); // one batch per pass: every session's datagrams and the stateless replies
         if (!dirty.isEmpty() && !flushRequested)
         {
             flushRequested = true;

@@ -31,6 +31,17 @@ public interface IoDatagramSocket
      */
     boolean send(ByteBuffer src, InetSocketAddress target) throws IOException;
 
+    /**
+     * The end of a batch of {@link #send}s (one wake-up's worth, e.g. a QUIC endpoint's service
+     * pass): a backend that queues sends to submit them together (io_uring SQEs, {@code sendmmsg},
+     * UDP GSO) hands them to the kernel here, at the latest. A backend whose {@link #send} is
+     * already the system call (NIO, whose {@code DatagramChannel} has no vectored send) does
+     * nothing. Owner thread only; callers may call it with nothing queued.
+     */
+    default void flush() throws IOException
+    {
+    }
+
     /** The bound address (with the real port when 0 was asked). */
     InetSocketAddress localAddress();
 

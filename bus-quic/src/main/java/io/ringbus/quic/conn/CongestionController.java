@@ -25,6 +25,14 @@ public interface CongestionController
     /** The congestion window in bytes. */
     long congestionWindow();
 
+    /**
+     * Path MTU discovery changed the datagram size to {@code bytes} (RFC 9002 7.2: the window's
+     * units follow max_datagram_size). By default nothing changes.
+     */
+    default void onDatagramSizeChanged(final int bytes)
+    {
+    }
+
     /** True if an ack-eliciting packet may be sent now. */
     default boolean canSend()
     {

@@ -174,7 +174,14 @@ final class DefaultLossDetector implements LossDetector
             {
                 packet.done = true;
                 ackElicitingInFlight[space]--;
-                congestion.onPacketLost(packet.size, packet.timeSentNs, nowNs);
+                if (packet.mtuProbe)
+                {
+                    congestion.onPacketDiscarded(packet.size); // RFC 9000 14.4: no congestion signal
+                }
+                else
+                {
+                    congestion.onPacketLost(packet.size, packet.timeSentNs, nowNs);
+                }
                 sink.onPacketLost(packet);
             }
             else

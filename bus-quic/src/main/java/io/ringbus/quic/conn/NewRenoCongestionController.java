@@ -4,19 +4,19 @@ package io.ringbus.quic.conn;
  * NewReno as RFC 9002 section 7 and Appendix B describe it, without ECN, pacing or persistent
  * congestion: slow start from 10 datagrams, one window halving per recovery period (a loss of a
  * packet sent after the period began starts the next), congestion avoidance of one datagram per
- * window acknowledged. Not thread-safe.
+ * window acknowledged, the datagram being the size path MTU discovery settled on. Not thread-safe.
  */
 public final class NewRenoCongestionController implements CongestionController
 {
-    private final int maxDatagramSize;
-    private final long minimumWindow;
+    private int maxDatagramSize;
+    private long minimumWindow;
     private long window;
     private long slowStartThreshold = Long.MAX_VALUE;
     private long bytesInFlight;
     private long recoveryStartNs = Long.MIN_VALUE;
     private long bytesAckedInAvoidance;
 
-    /** A controller for datagrams of {@code maxDatagramSize} bytes. */
+    /** A controller for datagrams of {@code maxDatagramSize} bytes (until {@link #onDatagramSizeChanged}). */
     public NewRenoCongestionController(final int maxDatagramSize)
     {
         this.maxDatagramSize = maxDatagramSize;
@@ -66,6 +66,16 @@ public final class NewRenoCongestionController implements CongestionController
             slowStartThreshold = window;
             bytesAckedInAvoidance = 0;
         }
+    }
+
+    @Override
+    public void onDatagramSizeChanged(final int bytes)
+    {
+        // RFC 9002 7.2: the minimum window and the growth in congestion avoidance are counted in
+        // datagrams; a window already grown stays (a fall-back to a smaller size keeps it too)
+        maxDatagramSize = bytes;
+        minimumWindow = 2L * bytes;
+        window = Math.max(window, minimumWindow);
     }
 
     @Override

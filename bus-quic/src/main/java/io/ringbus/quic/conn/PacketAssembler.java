@@ -14,12 +14,15 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
- * The outbound path of one connection: fills a datagram with one packet per space that has
- * something to send (coalesced, RFC 9000 12.2), choosing the frames (ACK, control, CRYPTO, STREAM,
- * PING for a probe, or CONNECTION_CLOSE when closing) within the congestion window and a server's
- * amplification limit, pads it as RFC 9000 14.1 asks, protects the packets (RFC 9001 5), records
- * them with loss detection and hands the datagram to the {@link DatagramSink}. When loss detection
- * reports a packet acknowledged or lost, it tells the parts whose frames the packet carried.
+ * The outbound path of one connection: fills a datagram of the path's size ({@link PathMtu}) with
+ * one packet per space that has something to send (coalesced, RFC 9000 12.2), choosing the frames
+ * within the congestion window and a server's amplification limit: an ACK when one is owed, then
+ * control frames, CRYPTO, and STREAM frames (a lost range and new bytes side by side) until the
+ * packet is full, PING for a probe, or CONNECTION_CLOSE when closing. It pads datagrams as RFC 9000
+ * 14.1 asks, sends the path MTU probes (PING and PADDING, RFC 9000 14.4), protects the packets
+ * (RFC 9001 5), records them with loss detection and hands the datagram to the
+ * {@link DatagramSink}. When loss detection reports a packet acknowledged or lost, it tells the
+ * parts whose frames the packet carried.
  * Connection thread only, from {@link QuicConnection#flush} and the loss detector's sink.
  */
 final class PacketAssembler
@@ -48,8 +51,10 @@ final class PacketAssembler
     private final StreamFlow stream;
     private final AmplificationLimit amplification;
     private final IdleTimer idle;
-    private final byte[] tx = new byte[MAX_DATAGRAM];
-    private final ByteBuffer txBuffer = ByteBuffer.wrap(tx);
+    private final PathMtu pathMtu;
+    /** Room for the largest datagram path MTU discovery may settle on. */
+    private final byte[] tx;
+    private final ByteBuffer txBuffer;
     private final long[] ackRanges = new long[2 * MAX_ACK_RANGES_SENT];
     private final OpenPacket[] openPackets = {new OpenPacket(), new OpenPacket(), new OpenPacket()};
     private int openCount;
@@ -63,7 +68,7 @@ final class PacketAssembler
         final PacketSpace[] spaces, final QuicConnectionStats stats, final LossDetector recovery,
         final CongestionController congestion, final DatagramSink sink, final KeyPhases keyPhases,
         final PeerConnectionIds peerCids, final StreamFlow stream, final AmplificationLimit amplification,
-        final IdleTimer idle)
+        final IdleTimer idle, final PathMtu pathMtu, final int maxDatagramBytes)
     {
         this.connection = connection;
         this.client = connection.isClient();
@@ -79,6 +84,9 @@ final class PacketAssembler
         this.stream = stream;
         this.amplification = amplification;
         this.idle = idle;
+        this.pathMtu = pathMtu;
+        this.tx = new byte[Math.max(MAX_DATAGRAM, maxDatagramBytes)];
+        this.txBuffer = ByteBuffer.wrap(tx);
     }
 
     /** A server's handshake is confirmed: owe HANDSHAKE_DONE (RFC 9001 4.1.2). */
@@ -137,7 +145,15 @@ final class PacketAssembler
     int buildDatagram(final long nowNs, final boolean closing, final long errorCode, final byte[] reason,
         final boolean application) throws QuicException
     {
-        int limit = MAX_DATAGRAM;
+        if (!closing && connection.isHandshakeConfirmed())
+        {
+            final int probeBytes = pathMtu.probeBytes(nowNs);
+            if (probeBytes > 0 && congestion.canSend() && canWrite(APPLICATION))
+            {
+                return writeMtuProbe(probeBytes, nowNs);
+            }
+        }
+        int limit = pathMtu.currentBytes();
         if (amplification.limits())
         {
             final long budget = amplification.budget();
@@ -309,7 +325,7 @@ final class PacketAssembler
             }
             if (index == APPLICATION && stream.sendPending())
             {
-                ackEliciting |= stream.writeStreamFrame(txBuffer, record);
+                ackEliciting |= stream.writeStreamFrames(txBuffer, record);
             }
             if (!ackEliciting && space.probes > 0 && txBuffer.hasRemaining())
             {
@@ -329,6 +345,36 @@ final class PacketAssembler
         }
         record.ackEliciting = ackEliciting;
         return closePacket(packet);
+    }
+
+    /**
+     * A path MTU probe (RFC 9000 14.4, RFC 8899 4.1): one 1-RTT packet of PING and PADDING filling
+     * {@code probeBytes}, alone in its datagram, so its acknowledgement proves the path carries the
+     * size. It carries nothing to resend; its loss is no congestion signal.
+     */
+    private int writeMtuProbe(final int probeBytes, final long nowNs) throws QuicException
+    {
+        openCount = 0;
+        final OpenPacket packet = openPacket(APPLICATION, 0, probeBytes);
+        if (packet == null)
+        {
+            return 0;
+        }
+        final SentPacket record = recovery.acquire();
+        record.space = APPLICATION;
+        record.packetNumber = packet.packetNumber;
+        record.ackEliciting = true;
+        record.mtuProbe = true;
+        record.controlFlags |= SentPacket.PING;
+        packet.record = record;
+        FrameWriter.ping(txBuffer);
+        final int padding = txBuffer.remaining();
+        Arrays.fill(tx, txBuffer.position(), txBuffer.position() + padding, (byte)FrameType.PADDING);
+        txBuffer.position(txBuffer.position() + padding);
+        final int end = closePacket(packet);
+        sealPacket(packet, nowNs);
+        pathMtu.onProbeSent(end);
+        return end;
     }
 
     private void writeAck(final PacketSpace space, final long nowNs)
@@ -459,9 +505,13 @@ final class PacketAssembler
         }
         final SentPacket record = packet.record;
         record.size = size;
-        if (record.streamLength > 0 && record.streamOffset + record.streamLength > stats.streamBytesSent)
+        for (int i = 0; i < record.streamCount; i++)
         {
-            stats.streamBytesSent = record.streamOffset + record.streamLength;
+            final long end = record.streamOffsets[i] + record.streamLengths[i];
+            if (end > stats.streamBytesSent)
+            {
+                stats.streamBytesSent = end;
+            }
         }
         if (record.ackEliciting)
         {

@@ -112,6 +112,7 @@ public final class QuicConnection implements HandshakeListener
     private final KeyPhases keyPhases;
     private final IdleTimer idle;
     private final AmplificationLimit amplification;
+    private final PathMtu pathMtu;
     private final PeerConnectionIds peerCids;
     private final StreamFlow stream;
     private final PacketAssembler assembler;
@@ -167,10 +168,11 @@ public final class QuicConnection implements HandshakeListener
         this.keyPhases = new KeyPhases(spaces[APPLICATION], stats, recovery, config);
         this.idle = new IdleTimer(recovery);
         this.amplification = new AmplificationLimit(!client);
+        this.pathMtu = new PathMtu(config.pathMtuDiscovery(), config.maxUdpPayloadBytes());
         this.peerCids = new PeerConnectionIds(client, remoteCid, localParams.activeConnectionIdLimit);
         this.stream = new StreamFlow(this, config, stats, listener);
         this.assembler = new PacketAssembler(this, this.localCid, localParams, spaces, stats, recovery, congestion,
-            sink, keyPhases, peerCids, stream, amplification, idle);
+            sink, keyPhases, peerCids, stream, amplification, idle, pathMtu, config.maxUdpPayloadBytes());
         this.dispatcher = new FrameDispatcher(this, config, spaces, recovery, stream, peerCids, assembler);
         this.opener = new PacketOpener(this, this.localCid, this.originalDcid, localParams, spaces, stats, recovery,
             keyPhases, peerCids, amplification, idle, dispatcher);
@@ -332,6 +334,24 @@ public final class QuicConnection implements HandshakeListener
     long ptoNs()
     {
         return recovery.ptoNs();
+    }
+
+    /** The datagram size packets are built to now (path MTU discovery raises it from 1200). */
+    public int datagramSizeBytes()
+    {
+        return pathMtu.currentBytes();
+    }
+
+    /** Path MTU discovery's state, for tests. */
+    PathMtu pathMtu()
+    {
+        return pathMtu;
+    }
+
+    /** True once the handshake is confirmed (RFC 9001 4.1.2). */
+    boolean isHandshakeConfirmed()
+    {
+        return handshakeConfirmed;
     }
 
     /** The congestion controller, for tests. */
@@ -810,6 +830,8 @@ public final class QuicConnection implements HandshakeListener
         handshakeConfirmed = true;
         discardSpace(INITIAL, lastNowNs);
         discardSpace(HANDSHAKE, lastNowNs); // RFC 9001 4.9.2
+        // RFC 9000 14.3: larger datagrams only once the peer's limit is known and its address validated
+        pathMtu.start(peerParams == null ? PathMtu.BASE_BYTES : peerParams.maxUdpPayloadSize);
         state = ConnectionState.ESTABLISHED;
         listener.onEstablished();
     }
@@ -894,13 +916,32 @@ public final class QuicConnection implements HandshakeListener
         @Override
         public void onPacketAcked(final SentPacket packet)
         {
+            if (packet.mtuProbe)
+            {
+                pathMtu.onProbeAcked(packet.size, lastNowNs);
+                congestion.onDatagramSizeChanged(pathMtu.currentBytes());
+                return;
+            }
+            pathMtu.onPacketAcked(packet.size);
             assembler.onPacketAcked(packet);
         }
 
         @Override
         public void onPacketLost(final SentPacket packet)
         {
+            if (packet.mtuProbe)
+            {
+                // RFC 9000 14.4: a lost probe says the path may not carry its size, not that it is congested
+                pathMtu.onProbeLost(packet.size, lastNowNs);
+                return;
+            }
             stats.packetsLost++;
+            if (pathMtu.onPacketLost(packet.size, lastNowNs))
+            {
+                congestion.onDatagramSizeChanged(PathMtu.BASE_BYTES);
+                LOG.log(Level.DEBUG, () -> "QUIC connection " + HexFormat.of().formatHex(localCid) +
+                    ": datagrams above " + PathMtu.BASE_BYTES + " bytes are lost, back to that size (RFC 8899 4.3)");
+            }
             assembler.requeue(packet);
         }
 
@@ -914,6 +955,12 @@ public final class QuicConnection implements HandshakeListener
         public void onProbe(final int space)
         {
             stats.probesSent++;
+            if (space == APPLICATION && pathMtu.onProbeTimeout(recovery.ptoCount() + 1, lastNowNs))
+            {
+                congestion.onDatagramSizeChanged(PathMtu.BASE_BYTES);
+                LOG.log(Level.DEBUG, () -> "QUIC connection " + HexFormat.of().formatHex(localCid) +
+                    ": repeated probe timeouts, datagrams back to " + PathMtu.BASE_BYTES + " bytes (RFC 8899 4.3)");
+            }
             if (!spaces[space].discarded)
             {
                 spaces[space].probes = 1;

@@ -4,13 +4,24 @@ import java.util.function.Supplier;
 
 /**
  * Sizes and policies of a {@link QuicConnection}: flow-control windows (advertised in the transport
- * parameters), the send buffer, the CRYPTO reassembly limit and the congestion controller. Immutable;
+ * parameters), the send buffer, the CRYPTO reassembly limit, the congestion controller and path MTU
+ * discovery. Immutable;
  * build with {@link #builder()}. Any thread.
  */
 public final class QuicConnectionConfig
 {
-    /** The UDP payload size every datagram is built to (RFC 9000 14: the 1200-byte minimum). */
+    /**
+     * The UDP payload size every datagram is built to until path MTU discovery raised it (RFC 9000
+     * 14: the 1200-byte minimum every path carries).
+     */
     public static final int MAX_DATAGRAM_SIZE = 1200;
+    /**
+     * The default upper bound of path MTU discovery: the UDP payload of a 1500-byte Ethernet frame
+     * over IPv6 (1500 - 40 - 8), which IPv4 paths of that MTU carry too.
+     */
+    public static final int DEFAULT_MAX_UDP_PAYLOAD_BYTES = 1452;
+    /** The largest UDP payload (RFC 9000 18.2: max_udp_payload_size is at most 65527). */
+    public static final int MAX_UDP_PAYLOAD_LIMIT = 65527;
     /** Defaults: 1 MiB stream window and send buffer, 4 MiB connection window, 64 KiB of CRYPTO reassembly. */
     public static final QuicConnectionConfig DEFAULT = builder().build();
 
@@ -23,6 +34,8 @@ public final class QuicConnectionConfig
     private final long confidentialityLimitPackets;
     private final long integrityLimitPackets;
     private final Supplier<CongestionController> congestionControllers;
+    private final int maxUdpPayloadBytes;
+    private final boolean pathMtuDiscovery;
 
     private QuicConnectionConfig(final Builder builder)
     {
@@ -35,6 +48,8 @@ public final class QuicConnectionConfig
         this.confidentialityLimitPackets = builder.confidentialityLimitPackets;
         this.integrityLimitPackets = builder.integrityLimitPackets;
         this.congestionControllers = builder.congestionControllers;
+        this.maxUdpPayloadBytes = builder.maxUdpPayloadBytes;
+        this.pathMtuDiscovery = builder.pathMtuDiscovery;
     }
 
     /** A builder with the defaults. */
@@ -117,6 +132,24 @@ public final class QuicConnectionConfig
         return congestionControllers.get();
     }
 
+    /**
+     * The largest datagram path MTU discovery may settle on (RFC 8899 MAX_PLPMTU; the peer's
+     * max_udp_payload_size bounds it too), 1200 to 65527.
+     */
+    public int maxUdpPayloadBytes()
+    {
+        return maxUdpPayloadBytes;
+    }
+
+    /**
+     * True if datagrams grow above 1200 bytes once probes of larger sizes are acknowledged (RFC 9000
+     * 14.3, RFC 8899); false keeps every datagram at 1200 bytes.
+     */
+    public boolean pathMtuDiscovery()
+    {
+        return pathMtuDiscovery;
+    }
+
     /** Builds a {@link QuicConnectionConfig}; checks each field in {@link #build()}. */
     public static final class Builder
     {
@@ -130,6 +163,8 @@ public final class QuicConnectionConfig
         private long integrityLimitPackets;
         private Supplier<CongestionController> congestionControllers =
             () -> new NewRenoCongestionController(MAX_DATAGRAM_SIZE);
+        private int maxUdpPayloadBytes = DEFAULT_MAX_UDP_PAYLOAD_BYTES;
+        private boolean pathMtuDiscovery = true;
 
         private Builder()
         {
@@ -189,6 +224,18 @@ public final class QuicConnectionConfig
             return this;
         }
 
+        public Builder maxUdpPayloadBytes(final int bytes)
+        {
+            this.maxUdpPayloadBytes = bytes;
+            return this;
+        }
+
+        public Builder pathMtuDiscovery(final boolean enabled)
+        {
+            this.pathMtuDiscovery = enabled;
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first invalid field. */
         public QuicConnectionConfig build()
         {
@@ -227,6 +274,11 @@ public final class QuicConnectionConfig
             {
                 throw new IllegalArgumentException("integrityLimitPackets = " + integrityLimitPackets +
                     ": 0 (the AEAD's) or more");
+            }
+            if (maxUdpPayloadBytes < MAX_DATAGRAM_SIZE || maxUdpPayloadBytes > MAX_UDP_PAYLOAD_LIMIT)
+            {
+                throw new IllegalArgumentException("maxUdpPayloadBytes = " + maxUdpPayloadBytes + ": must be between " +
+                    MAX_DATAGRAM_SIZE + " and " + MAX_UDP_PAYLOAD_LIMIT);
             }
             if (congestionControllers == null)
             {

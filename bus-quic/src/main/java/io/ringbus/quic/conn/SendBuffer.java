@@ -179,6 +179,12 @@ final class SendBuffer
         return true;
     }
 
+    /** The stream offset {@link #nextChunk} would start at: the first lost range, else the first unsent byte. */
+    long nextChunkOffset()
+    {
+        return lost.isEmpty() ? sentOffset : lost.low(0);
+    }
+
     long chunkOffset()
     {
         return chunkOffset;

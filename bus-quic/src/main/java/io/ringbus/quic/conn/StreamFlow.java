@@ -228,45 +228,60 @@ final class StreamFlow
         return wrote;
     }
 
-    /** Write one STREAM frame of pending bytes as far as it fits, recorded in {@code record}; @return true if written. */
-    boolean writeStreamFrame(final ByteBuffer buffer, final SentPacket record)
+    /**
+     * Write STREAM frames of pending bytes while they fit: a lost range first, then new bytes, so a
+     * short range resent leaves no room unused (up to {@link SentPacket#MAX_STREAM_RANGES} frames),
+     * each recorded in {@code record}.
+     *
+     * @return true if at least one frame was written.
+     */
+    boolean writeStreamFrames(final ByteBuffer buffer, final SentPacket record)
     {
-        final int overhead = 1 + 1 + VarInt.length(tx.writeOffset()) + 2;
-        final int maxLength = Math.min(buffer.remaining() - overhead, 16383);
-        if (maxLength < 0 || !tx.nextChunk(maxLength))
+        boolean wrote = false;
+        while (record.streamCount < SentPacket.MAX_STREAM_RANGES && !record.streamFin && tx.hasPending())
         {
-            return false;
+            // type, stream id 0, the offset's exact size and a 2-byte length: nothing of the room is lost
+            final int overhead = 1 + 1 + VarInt.length(tx.nextChunkOffset()) + 2;
+            final int maxLength = Math.min(buffer.remaining() - overhead, 16383);
+            if (maxLength < 0 || !tx.nextChunk(maxLength))
+            {
+                break;
+            }
+            final long offset = tx.chunkOffset();
+            final int length = tx.chunkLength();
+            final boolean fin = tx.chunkFin();
+            VarInt.write(buffer, FrameType.STREAM | FrameType.STREAM_OFF | FrameType.STREAM_LEN |
+                (fin ? FrameType.STREAM_FIN : 0));
+            VarInt.write(buffer, STREAM_ID);
+            VarInt.write(buffer, offset);
+            VarInt.write(buffer, length, 2); // 2 bytes as counted, even for a short tail (RFC 9000 16 allows it)
+            tx.copy(offset, length, buffer);
+            final int i = record.streamCount++;
+            record.streamOffsets[i] = offset;
+            record.streamLengths[i] = length;
+            record.streamFin = fin;
+            wrote = true;
         }
-        final long offset = tx.chunkOffset();
-        final int length = tx.chunkLength();
-        final boolean fin = tx.chunkFin();
-        VarInt.write(buffer, FrameType.STREAM | FrameType.STREAM_OFF | FrameType.STREAM_LEN |
-            (fin ? FrameType.STREAM_FIN : 0));
-        VarInt.write(buffer, STREAM_ID);
-        VarInt.write(buffer, offset);
-        VarInt.write(buffer, length);
-        tx.copy(offset, length, buffer);
-        record.streamOffset = offset;
-        record.streamLength = length;
-        record.streamFin = fin;
-        return true;
+        return wrote;
     }
 
     /** A packet was acknowledged: its stream bytes are delivered. */
     void onAcked(final SentPacket packet)
     {
-        if (packet.streamLength >= 0)
+        final int last = packet.streamCount - 1;
+        for (int i = 0; i <= last; i++)
         {
-            tx.onAcked(packet.streamOffset, packet.streamLength, packet.streamFin);
+            tx.onAcked(packet.streamOffsets[i], packet.streamLengths[i], i == last && packet.streamFin);
         }
     }
 
     /** A packet is to be sent again: its stream bytes and still current flow control frames. */
     void onLost(final SentPacket packet)
     {
-        if (packet.streamLength >= 0)
+        final int last = packet.streamCount - 1;
+        for (int i = 0; i <= last; i++)
         {
-            tx.onLost(packet.streamOffset, packet.streamLength, packet.streamFin);
+            tx.onLost(packet.streamOffsets[i], packet.streamLengths[i], i == last && packet.streamFin);
         }
         final int flags = packet.controlFlags;
         if ((flags & SentPacket.MAX_DATA) != 0)
